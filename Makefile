@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TRANSLATIONS := mediation/translations
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-browser install translations messages lint clean
+
+run: $(VENV)/.run-deps translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	@echo "Serving on http://$(HOST):$(PORT) — stop with Ctrl-C"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-deps translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.run-deps
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-dev.txt $(VENV)/.run-deps
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.run-deps
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling' || true
+	test -f $(TRANSLATIONS)/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+# For developers: collect new strings into the catalogues (then translate them).
+messages: $(VENV)/.run-deps
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -N --no-location -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,90 @@
+"""Dispute mediation case workflow (诉源治理) for county dispute resolution centres."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    config_name = config_name or os.environ.get("MEDIATION_ENV", "development")
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(CONFIGS[config_name])
+    app.config.update(overrides)
+    _configure_database(app)
+    if config_name == "production" and not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY must be set in production")
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _register_template_context(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        path = Path(app.instance_path) / "mediation.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+
+def _init_extensions(app: Flask) -> None:
+    from mediation.database import configure_sqlite
+    from mediation.extensions import babel, csrf, db, login_manager, migrate
+    from mediation.web.language import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from mediation.audit.routes import bp as audit_bp
+    from mediation.auth.routes import bp as auth_bp
+    from mediation.directory.routes import bp as directory_bp
+    from mediation.web.errors import register_error_pages
+    from mediation.web.routes import bp as web_bp
+    from mediation.web.security import add_security_headers
+
+    for blueprint in (web_bp, auth_bp, directory_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    register_error_pages(app)
+    add_security_headers(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from mediation.auth.cli import user_cli
+    from mediation.demo.cli import demo_cli
+    from mediation.directory.cli import centre_cli
+
+    for group in (centre_cli, user_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def _register_template_context(app: Flask) -> None:
+    from mediation.web.language import html_lang
+    from mediation.web.navigation import nav_items_for
+
+    @app.context_processor
+    def _context():
+        return {
+            "html_lang": html_lang(get_locale()),
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "nav_items": nav_items_for(current_user),
+        }

@@ -1,0 +1,48 @@
+"""Writing audit entries. The caller commits, so an entry lands with the change it records."""
+
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from mediation import clock
+from mediation.audit.models import AuditEntry
+from mediation.extensions import db
+
+# Every action written to the log, with the words the audit page shows for it.
+ACTIONS = {
+    "login.success": _l("Signed in"),
+    "login.failure": _l("Failed sign-in"),
+    "login.locked": _l("Sign-in refused: account locked"),
+    "logout": _l("Signed out"),
+    "user.create": _l("User created"),
+    "user.update": _l("User changed"),
+    "user.password_reset": _l("Password reset"),
+    "centre.create": _l("Centre created"),
+    "centre.update": _l("Centre changed"),
+    "demo.load": _l("Demo data loaded"),
+}
+
+
+def client_address() -> str:
+    return (request.remote_addr or "") if has_request_context() else "cli"
+
+
+def record(
+    action: str, target: str = "", centre_id: int | None = None, actor=None, **details
+) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    db.session.add(
+        AuditEntry(
+            at=clock.now(),
+            actor_id=actor.id if actor is not None else None,
+            actor_name=actor.username if actor is not None else "",
+            action=action,
+            target=target[:128],
+            centre_id=centre_id,
+            client=client_address()[:64],
+            details=details,
+        )
+    )

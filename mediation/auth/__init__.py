@@ -1,0 +1,1 @@
+"""Users, roles, login sessions, throttling and the access checks every view uses."""

@@ -1,0 +1,183 @@
+"""Creating users, checking passwords, and starting and ending login sessions."""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from mediation import clock
+from mediation.auth.models import LoginSession, Role, User
+from mediation.auth.throttle import Throttle
+from mediation.directory.models import Centre
+from mediation.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Checked against when the username is unknown, so both answers take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+
+
+class AccountError(ValueError):
+    """Refused account data; `field` names the form field the message belongs beside."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    return (
+        generate_password_hash(password, method=method)
+        if method
+        else generate_password_hash(password)
+    )
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            "password",
+            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        )
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).filter_by(username=normalise_username(username)))
+
+
+def add_user(
+    username: str, display_name: str, role: Role, password: str, centre: Centre | None
+) -> User:
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise AccountError(
+            "username",
+            _("A username is 1 to 64 Latin letters, digits, dots, hyphens or underscores."),
+        )
+    if user_by_username(username) is not None:
+        raise AccountError("username", _("The username %(name)s is taken.", name=username))
+    if centre is None and role != Role.ADMIN:
+        raise AccountError("centre", _("Staff and mediators belong to a centre."))
+    check_password_rules(password)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=role.value,
+        centre=centre,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    end_all_sessions(user)
+
+
+@dataclass(frozen=True)
+class LoginThrottles:
+    account: Throttle
+    client: Throttle
+
+    @classmethod
+    def from_config(cls) -> "LoginThrottles":
+        config = current_app.config
+        window = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+        return cls(
+            account=Throttle("login-account", config["LOGIN_MAX_FAILURES"], window),
+            client=Throttle("login-client", config["LOGIN_MAX_FAILURES_PER_CLIENT"], window),
+        )
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username and password, or None; timing does not tell which."""
+    user = user_by_username(username)
+    password_hash = user.password_hash if user is not None else _DUMMY_HASH
+    password_ok = check_password_hash(password_hash, password)
+    if user is None or not user.is_active or not password_ok:
+        return None
+    return user
+
+
+def start_session(user: User, remember: bool, client: str) -> LoginSession:
+    lifetime = (
+        current_app.config["REMEMBER_COOKIE_DURATION"]
+        if remember
+        else current_app.config["PERMANENT_SESSION_LIFETIME"]
+    )
+    login_session = LoginSession(
+        token=secrets.token_urlsafe(32),
+        user=user,
+        created_at=clock.now(),
+        expires_at=clock.now() + lifetime,
+        client=client[:64],
+    )
+    db.session.add(login_session)
+    user.last_login_at = clock.now()
+    user.session_token = login_session.token
+    return login_session
+
+
+def load_session_user(token: str) -> User | None:
+    login_session = db.session.get(LoginSession, token)
+    if login_session is None or login_session.expires_at <= clock.now():
+        return None
+    user = login_session.user
+    if not user.is_active:
+        return None
+    user.session_token = token
+    return user
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token == token))
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def update_user(
+    user: User, actor: User, display_name: str, role: Role, centre: Centre | None, is_active: bool
+) -> dict:
+    """Apply an admin's edit; returns what changed (for the audit log)."""
+    if user.id == actor.id and (role != user.role or centre != user.centre or not is_active):
+        raise AccountError(
+            "role",
+            _("You cannot change your own role, centre or access; ask another administrator."),
+        )
+    if centre is None and role != Role.ADMIN:
+        raise AccountError("centre", _("Staff and mediators belong to a centre."))
+    before = {
+        "display_name": user.display_name,
+        "role": user.role,
+        "centre": user.centre.code if user.centre else None,
+        "is_active": user.is_active,
+    }
+    user.display_name = display_name.strip() or user.username
+    user.role = role.value
+    user.centre = centre
+    user.is_active = is_active
+    after = {
+        "display_name": user.display_name,
+        "role": user.role,
+        "centre": centre.code if centre else None,
+        "is_active": is_active,
+    }
+    if not is_active:
+        end_all_sessions(user)
+    return {key: [before[key], after[key]] for key in after if before[key] != after[key]}

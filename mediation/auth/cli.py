@@ -1,0 +1,47 @@
+import sys
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from mediation.audit.log import record
+from mediation.auth.accounts import AccountError, add_user
+from mediation.auth.models import Role
+from mediation.directory.centres import centre_by_code
+from mediation.extensions import db
+
+user_cli = AppGroup("user", help="Manage users.")
+
+
+@user_cli.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--centre", "centre_code", help="Centre code; leave out for a global admin.")
+@click.option("--name", "display_name", default="", help="Full name shown in the app.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add_command(username, role, centre_code, display_name, password_stdin) -> None:
+    """Add a user who signs in as USERNAME."""
+    centre = None
+    if centre_code:
+        centre = centre_by_code(centre_code)
+        if centre is None:
+            raise click.ClickException(_("No centre with code %(code)s.", code=centre_code))
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    try:
+        user = add_user(username, display_name, Role(role), password, centre)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    record("user.create", target=user.username, centre_id=user.centre_id, role=user.role)
+    db.session.commit()
+    where = str(centre) if centre else _("All centres")
+    click.echo(
+        _(
+            "User %(name)s (%(role)s, %(where)s) added.",
+            name=user.username,
+            role=user.role_enum.label,
+            where=where,
+        )
+    )

@@ -1,0 +1,47 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from mediation.auth.accounts import MIN_PASSWORD_LENGTH
+from mediation.auth.models import ROLE_LABELS
+
+ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in on this computer"))
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
+    )
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    # Choices are the centres the current admin may assign; filled in by the view.
+    centre = SelectField(_l("Centre"), choices=[], coerce=str)
+    is_active = BooleanField(_l("Active (may sign in)"), default=True)
+
+
+class UserCreateForm(NewPasswordMixin, UserEditForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+
+
+class PasswordResetForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class PasswordChangeForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])

@@ -1,0 +1,63 @@
+"""Engine set-up shared by both engines: SQLite pragmas and transactions, UTC datetimes."""
+
+from datetime import UTC, datetime
+
+from flask import has_request_context, request
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime, stored naive in UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _begins_writing() -> bool:
+    # Reads take no lock; anything that may write (a form post, a CLI command, a job) takes
+    # the write lock at BEGIN, so it waits on busy_timeout instead of failing with
+    # SQLITE_BUSY when a read transaction later upgrades to a write.
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return True
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys, and our own BEGIN instead of pysqlite's."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begins_writing() else "BEGIN")
+
+
+def render_item(type_, obj, autogen_context):
+    """Migrations store UTCDateTime as a plain DateTime and never import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False

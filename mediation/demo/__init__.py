@@ -1,0 +1,1 @@
+"""Demo data for trying the product: a centre, its logins, and (later) its cases."""

@@ -1,0 +1,1 @@
+"""The centres and, later, their organisations, mediators, categories and calendar."""

@@ -1,0 +1,49 @@
+"""Adding and changing centres, shared by the CLI and the admin pages."""
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import gettext as _
+
+from mediation.directory.models import Centre
+from mediation.extensions import db
+
+CENTRE_CODE = re.compile(r"^\d{6}$")
+
+
+class CentreError(ValueError):
+    """A centre's data was refused; the message is for the user and names the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CentreError("timezone", _("Unknown time zone: %(name)s", name=name)) from None
+    return name
+
+
+def add_centre(code: str, name: str, abbreviation: str, timezone: str = "Asia/Shanghai") -> Centre:
+    code, name, abbreviation = code.strip(), name.strip(), abbreviation.strip()
+    if not CENTRE_CODE.match(code):
+        raise CentreError("code", _("The centre code must be a 6-digit region code."))
+    if not name:
+        raise CentreError("name", _("The centre needs a name."))
+    if not abbreviation:
+        raise CentreError("abbreviation", _("The centre needs an abbreviation."))
+    if db.session.scalar(db.select(Centre.id).filter_by(code=code)) is not None:
+        raise CentreError("code", _("A centre with code %(code)s exists already.", code=code))
+    centre = Centre(
+        code=code, name=name, abbreviation=abbreviation, timezone=validate_timezone(timezone)
+    )
+    db.session.add(centre)
+    db.session.flush()
+    return centre
+
+
+def centre_by_code(code: str) -> Centre | None:
+    return db.session.scalar(db.select(Centre).filter_by(code=code.strip()))

@@ -1,0 +1,1 @@
+"""The web shell: home page, language choice, navigation, security headers and error pages."""

@@ -1,0 +1,53 @@
+"""Error pages: a plain message in the user's language, never a stack trace or SQL."""
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from mediation.extensions import db
+
+ERROR_TEXTS = {
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Please go back and try again."),
+    ),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Not found"), _l("There is no such page, or it is not visible to you.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many attempts"), _l("Please wait a while before trying again.")),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
+}
+
+CSRF_TEXT = _l(
+    "The form had expired or came from another site. Please reload the page and submit it again."
+)
+
+
+def _render(status: int, detail: str | None = None):
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    return render_template(
+        "errors/error.html", status=status, title=title, text=text, detail=detail
+    ), status
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return _render(400, CSRF_TEXT)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code not in ERROR_TEXTS:
+            return error
+        # Only the messages we wrote ourselves (a throttle's wait time) are shown.
+        custom = error.code == 429 and error.description != type(error).description
+        body, status = _render(error.code, error.description if custom else None)
+        retry = [(name, value) for name, value in error.get_headers() if name == "Retry-After"]
+        return body, status, retry
+
+    @app.errorhandler(InternalServerError)
+    def _internal(error):
+        db.session.rollback()
+        return _render(500)

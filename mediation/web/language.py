@@ -1,0 +1,19 @@
+"""The user's language: a remembered choice, else Chinese."""
+
+from flask import current_app, has_request_context, request
+
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    choice = request.cookies.get(LANGUAGE_COOKIE)
+    if choice in current_app.config["LANGUAGES"]:
+        return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang(locale) -> str:
+    """The BCP 47 tag for <html lang>: zh_Hans_CN → zh-Hans-CN."""
+    return str(locale).replace("_", "-")

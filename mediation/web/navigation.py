@@ -1,0 +1,39 @@
+"""Where a signed-in user may go, by role, and safe redirects."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+
+from mediation.auth.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    roles: tuple[Role, ...]
+
+
+NAV_ITEMS = (
+    NavItem("web.home", _l("Home"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
+    NavItem("auth.users", _l("Users"), (Role.ADMIN,)),
+    NavItem("directory.centres", _l("Centres"), (Role.ADMIN,)),
+    NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,)),
+)
+
+
+def nav_items_for(user) -> list[NavItem]:
+    if not user.is_authenticated:
+        return []
+    return [item for item in NAV_ITEMS if user.has_role(*item.roles)]
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (no open redirects)."""
+    if not target or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

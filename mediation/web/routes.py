@@ -1,0 +1,37 @@
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from mediation.web.language import LANGUAGE_COOKIE
+from mediation.web.navigation import safe_next_url
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("web/welcome.html")
+    return render_template("web/home.html")
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language in a cookie (CSRF-checked like every form)."""
+    choice = request.form.get("lang", "")
+    target = safe_next_url(request.form.get("next")) or url_for("web.home")
+    response = redirect(target)
+    if choice in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            choice,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.get("/healthz")
+def health():
+    return {"status": "ok"}

@@ -1,0 +1,92 @@
+"""The embedded SQLite set-up and the schema's migrations, on whichever engine runs the suite."""
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from mediation.audit.models import AuditEntry
+from mediation.directory.models import Centre
+
+
+def test_migrations_match_the_models(db):
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_upgrade_from_empty_to_head_and_back(app, db):
+    db.session.remove()
+    flask_migrate.downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    flask_migrate.upgrade()
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"centre", "user_account", "login_session", "audit_entry", "throttle_hit"} <= tables
+
+
+def test_datetimes_come_back_aware_in_utc(db):
+    local = datetime(2026, 3, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))
+    db.session.add(AuditEntry(at=local, action="demo.load"))
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.scalar(select(AuditEntry.at))
+    assert stored.tzinfo is not None
+    assert stored == datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+
+
+def test_naive_datetimes_are_refused(db):
+    db.session.add(AuditEntry(at=datetime(2026, 3, 1, 8, 30), action="demo.load"))
+    with pytest.raises(Exception, match="naive datetime"):
+        db.session.flush()
+
+
+def test_constraints_hold_in_the_database(db):
+    db.session.add(Centre(code="33", name="x", abbreviation="x"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+
+
+@pytest.fixture
+def sqlite_only(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite set-up; the PostgreSQL run covers the production engine")
+    return db
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_only):
+    with sqlite_only.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_only):
+    """Each writer reads, pauses, then writes: with deferred BEGIN the second one to write
+    would get SQLITE_BUSY at once; with BEGIN IMMEDIATE it waits its turn."""
+    errors: list[Exception] = []
+    barrier = threading.Barrier(4)
+
+    def writer(index: int) -> None:
+        try:
+            with app.app_context():
+                session = sqlite_only.session
+                barrier.wait()
+                count = session.scalar(text("select count(*) from centre"))
+                session.add(Centre(code=f"{330100 + index}", name=f"c{count}", abbreviation="x"))
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        assert sqlite_only.session.scalar(text("select count(*) from centre")) == 4

@@ -1,0 +1,122 @@
+"""What every page shares: headers, errors, language, CSRF, offline assets."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/login")
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_signed_in_pages_are_not_cached(client, login):
+    login("admin")
+    assert client.get("/admin/users/").headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_may_be_cached(client):
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+    response.close()
+
+
+def test_templates_have_no_inline_script_style_or_outside_assets():
+    for path in (ROOT / "templates").rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script in {path}"
+        assert not re.search(r"\son[a-z]+=", html), f"inline event handler in {path}"
+        assert " style=" not in html, f"inline style in {path}"
+        assert "http://" not in html and "https://" not in html, f"outside URL in {path}"
+    for path in (ROOT / "static" / "css").rglob("*.css"):
+        assert "://" not in path.read_text(encoding="utf-8"), f"outside URL in {path}"
+
+
+def test_vendored_assets_are_served_by_the_app(client):
+    for asset in ("vendor/bootstrap/bootstrap.min.css", "vendor/bootstrap/bootstrap.bundle.min.js"):
+        response = client.get(f"/static/{asset}")
+        assert response.status_code == 200, asset
+        response.close()
+
+
+def test_chinese_is_the_default_language(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="zh-Hans-CN">' in page
+    assert "工作人员登录" in page
+
+
+def test_language_switch_is_remembered(client):
+    response = client.post_form("/language", {"lang": "en", "next": "/login"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Staff sign-in" in page
+    client.post_form("/language", {"lang": "zh_Hans_CN", "next": "/login"})
+    assert "工作人员登录" in client.get("/login").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client):
+    client.post_form("/language", {"lang": "fr", "next": "/"})
+    assert '<html lang="zh-Hans-CN">' in client.get("/").get_data(as_text=True)
+
+
+def test_form_without_csrf_token_is_refused_plainly(client, make_user):
+    make_user("staff")
+    response = client.post("/login", data={"username": "staff-330106", "password": "x"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "表单已过期" in page and "CSRF" not in page
+
+
+def test_language_switch_needs_csrf_too(client):
+    assert client.post("/language", data={"lang": "en"}).status_code == 400
+
+
+def test_not_found_page_is_friendly(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def failing_app(another_app):
+    broken = another_app()
+
+    @broken.get("/explode")
+    def explode():
+        raise RuntimeError("SELECT secret FROM user_account -- boom")
+
+    broken.config["PROPAGATE_EXCEPTIONS"] = False
+    return broken
+
+
+def test_server_error_shows_no_trace_or_sql(failing_app):
+    response = failing_app.test_client().get("/explode")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "出错了" in page
+    assert "Traceback" not in page and "SELECT" not in page and "RuntimeError" not in page
+
+
+def test_health_check(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_navigation_matches_the_role(client, login):
+    login("staff")
+    page = client.get("/").get_data(as_text=True)
+    assert "/admin/users/" not in page
+    client.post_form("/logout")
+    login("admin")
+    page = client.get("/").get_data(as_text=True)
+    assert "/admin/users/" in page and "/admin/audit/" in page
