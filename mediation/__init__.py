@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from mediation.extensions import babel, csrf, db, login_manager, migrate
     from mediation.web.language import select_locale
 
+    _import_models()
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -53,15 +54,27 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
 
+def _import_models() -> None:
+    """Every model module, so the metadata (and Alembic's autogenerate) sees every table."""
+    import mediation.audit.models  # noqa: F401
+    import mediation.auth.models  # noqa: F401
+    import mediation.cases.models  # noqa: F401
+    import mediation.directory.models  # noqa: F401
+    import mediation.integrity.models  # noqa: F401
+
+
 def _register_blueprints(app: Flask) -> None:
+    import mediation.cases.lists  # noqa: F401 - attaches the list and dashboard views
+    import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
     from mediation.audit.routes import bp as audit_bp
     from mediation.auth.routes import bp as auth_bp
+    from mediation.cases.blueprint import bp as cases_bp
     from mediation.directory.routes import bp as directory_bp
     from mediation.web.errors import register_error_pages
     from mediation.web.routes import bp as web_bp
     from mediation.web.security import add_security_headers
 
-    for blueprint in (web_bp, auth_bp, directory_bp, audit_bp):
+    for blueprint in (web_bp, auth_bp, cases_bp, directory_bp, audit_bp):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     add_security_headers(app)

@@ -77,3 +77,22 @@ def edit_centre(centre_id: int):
             flash(_("Centre %(name)s saved.", name=centre.name), "success")
             return redirect(url_for("directory.centres"))
     return render_template("directory/edit_centre.html", form=form, centre=centre)
+
+
+# Placeholders replaced by the directory pages (organisations, mediators, settings).
+@bp.get("/organizations/")
+@role_required(Role.ADMIN)
+def organizations():
+    return render_template("directory/centres.html", centres=[])
+
+
+@bp.get("/mediators/")
+@role_required(Role.ADMIN)
+def mediators():
+    return render_template("directory/centres.html", centres=[])
+
+
+@bp.get("/settings/")
+@role_required(Role.ADMIN)
+def settings():
+    return render_template("directory/centres.html", centres=[])

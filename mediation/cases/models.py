@@ -1,0 +1,272 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation import clock
+from mediation.auth.models import User
+from mediation.cases.states import State
+from mediation.database import UTCDateTime
+from mediation.directory.models import Centre, Mediator, Organization
+from mediation.extensions import db
+
+Money = Numeric(14, 2)
+
+
+def _in(column: str, values) -> str:
+    return f"{column} in ({', '.join(repr(str(v)) for v in values)})"
+
+
+class CaseCounter(db.Model):
+    """The last case number issued per centre and year; bumped in the registering transaction,
+    so numbers are gapless and never issued twice."""
+
+    __tablename__ = "case_counter"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class Case(db.Model):
+    __tablename__ = "dispute_case"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "number"),
+        UniqueConstraint("centre_id", "year", "seq"),
+        UniqueConstraint("centre_id", "ledger_ref"),
+        CheckConstraint(_in("state", State), name="known_state"),
+        CheckConstraint(_in("risk_level", ("low", "medium", "high", "critical")), name="risk"),
+        CheckConstraint("amount is null or amount >= 0", name="amount_not_negative"),
+        CheckConstraint("people_involved >= 1", name="people_involved"),
+        # A concluded case has both its conclusion time and its outcome, or neither.
+        CheckConstraint(
+            "(concluded_at is null) = (outcome is null) and (concluded_at is null) = "
+            "(concluded_on is null)",
+            name="conclusion_complete",
+        ),
+        CheckConstraint(
+            "(outcome = 'transferred') = (transfer_reason is not null)", name="transfer_reason"
+        ),
+        CheckConstraint(
+            "state in ('registered', 'withdrawn', 'transferred') or mediator_id is not null",
+            name="mediator_when_assigned",
+        ),
+        # Queues and lists: a centre's cases by state, newest first.
+        Index("ix_case_centre_state_id", "centre_id", "state", "id"),
+        Index("ix_case_centre_registered", "centre_id", "registered_at", "id"),
+        Index("ix_case_mediator_state", "mediator_id", "state", "id"),
+        Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on"),
+        Index("ix_case_centre_triage_due", "centre_id", "state", "triage_due_on"),
+        Index("ix_case_centre_concluded", "centre_id", "concluded_at"),
+        Index("ix_case_centre_category", "centre_id", "category_code", "id"),
+        Index("ix_case_centre_organization", "organization_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int]
+    seq: Mapped[int]
+    ledger_ref: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default=State.REGISTERED.value)
+    version: Mapped[int] = mapped_column(default=1)
+
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channel.code"))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    claims: Mapped[str] = mapped_column(Text, default="")
+    street: Mapped[str] = mapped_column(String(50), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    people_involved: Mapped[int] = mapped_column(default=1)
+    risk_level: Mapped[str] = mapped_column(String(10), default="low")
+    is_extreme: Mapped[bool] = mapped_column(default=False)
+
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    registered_on: Mapped[date]
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    triage_due_on: Mapped[date]
+
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediator.id"))
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    routed_on: Mapped[date | None]
+    deadline_on: Mapped[date | None]
+    extension_days: Mapped[int] = mapped_column(default=0)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    concluded_on: Mapped[date | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    transfer_reason: Mapped[str | None] = mapped_column(String(30))
+    # Who handled the case when it concluded (statistics by organisation and mediator).
+    concluded_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    concluded_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediator.id"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+    centre: Mapped[Centre] = relationship()
+    registered_by: Mapped[User | None] = relationship()
+    organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
+    mediator: Mapped[Mediator | None] = relationship(foreign_keys=[mediator_id])
+    parties: Mapped[list["Party"]] = relationship(
+        back_populates="case", order_by="Party.position", cascade="all, delete-orphan"
+    )
+    sessions: Mapped[list["MediationSession"]] = relationship(order_by="MediationSession.held_at")
+    extensions: Mapped[list["Extension"]] = relationship(order_by="Extension.id")
+    agreement: Mapped["Agreement | None"] = relationship()
+    transfer: Mapped["Transfer | None"] = relationship()
+    follow_ups: Mapped[list["FollowUp"]] = relationship(order_by="FollowUp.id")
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def applicants(self) -> list["Party"]:
+        return [p for p in self.parties if p.role == "applicant"]
+
+    @property
+    def respondents(self) -> list["Party"]:
+        return [p for p in self.parties if p.role == "respondent"]
+
+
+class Party(db.Model):
+    __tablename__ = "party"
+    __table_args__ = (
+        CheckConstraint(_in("role", ("applicant", "respondent")), name="role"),
+        CheckConstraint(_in("kind", ("person", "organization")), name="kind"),
+        # Search by party name (prefix) stays on an index.
+        Index("ix_party_name", "name"),
+        Index("ix_party_id_number", "id_number"),
+        Index("ix_party_credit_code", "credit_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    role: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12), default="person")
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(11))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    access_code_hash: Mapped[str] = mapped_column(String(128), default="")
+    access_code_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class CaseEvent(db.Model):
+    """What happened to a case: written once by the workflow, never changed."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # "user", "party", "scheduler", "import": who acted when there is no user.
+    actor_kind: Mapped[str] = mapped_column(String(12), default="user")
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class MediationSession(db.Model):
+    __tablename__ = "mediation_session"
+    __table_args__ = (Index("ix_mediation_session_case_held", "case_id", "held_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    is_online: Mapped[bool] = mapped_column(default=False)
+    attendance: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Extension(db.Model):
+    __tablename__ = "extension"
+    __table_args__ = (CheckConstraint("days > 0", name="positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True
+    )
+    days: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    previous_deadline_on: Mapped[date]
+    deadline_on: Mapped[date]
+    # Each party's consent as recorded: {party_id: "how consent was given"}.
+    consents: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Agreement(db.Model):
+    __tablename__ = "agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), unique=True
+    )
+    signed_on: Mapped[date]
+    terms: Mapped[str] = mapped_column(Text)
+    confirmation_court: Mapped[str | None] = mapped_column(String(100))
+    confirmation_ruling: Mapped[str | None] = mapped_column(String(100))
+    confirmed_on: Mapped[date | None] = mapped_column(index=True)
+
+    obligations: Mapped[list["Obligation"]] = relationship(  # noqa: F821 - integrity.models
+        back_populates="agreement", order_by="Obligation.id"
+    )
+
+
+class Transfer(db.Model):
+    """A transfer to litigation (转诉讼) and what was handed to the court."""
+
+    __tablename__ = "transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), unique=True
+    )
+    reason: Mapped[str] = mapped_column(String(30))
+    court: Mapped[str] = mapped_column(String(100), default="")
+    undisputed_facts: Mapped[str] = mapped_column(Text, default="")
+    documents: Mapped[str] = mapped_column(Text, default="")
+    transferred_on: Mapped[date]
+    filing_number: Mapped[str | None] = mapped_column(String(100))
+
+
+class FollowUp(db.Model):
+    """A follow-up visit (回访) after the case concluded."""
+
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True
+    )
+    visited_on: Mapped[date] = mapped_column(index=True)
+    is_satisfied: Mapped[bool]
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

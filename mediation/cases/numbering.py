@@ -1,0 +1,50 @@
+"""Case numbers: `{abbr}调〔{year}〕{seq}号`, per centre and year, gapless and unique."""
+
+import re
+import unicodedata
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mediation.cases.models import CaseCounter
+from mediation.directory.models import Centre
+from mediation.extensions import db
+
+OPENING = "〔[(（【"
+CLOSING = "〕])）】"
+_BRACKETS = str.maketrans({**dict.fromkeys(OPENING, "〔"), **dict.fromkeys(CLOSING, "〕")})
+
+
+def format_case_number(abbreviation: str, year: int, seq: int) -> str:
+    return f"{abbreviation}调〔{year}〕{seq}号"
+
+
+def normalise_case_number(text: str) -> str:
+    """What a party typed → the stored form: NFKC, no spaces, any bracket pair as 〔〕."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    # NFKC turns full-width （） into (); map every bracket style to the stored one.
+    return text.translate(_BRACKETS)
+
+
+def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
+    """Take the next number for the centre and year inside the caller's transaction.
+
+    The counter row is locked by the UPDATE until the transaction ends, so concurrent
+    registrations queue; a rolled-back registration gives its number back.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(CaseCounter)
+        .values(centre_id=centre.id, year=year, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["centre_id", "year"])
+    )
+    seq = db.session.execute(
+        update(CaseCounter)
+        .where(CaseCounter.centre_id == centre.id, CaseCounter.year == year)
+        .values(last_seq=CaseCounter.last_seq + 1)
+        .returning(CaseCounter.last_seq)
+    ).scalar_one()
+    return seq, format_case_number(centre.abbreviation, year, seq)

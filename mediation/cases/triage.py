@@ -1,0 +1,129 @@
+"""Triage help: organisations from the routing rules, mediators ranked for a case."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as sql_case
+
+from mediation.cases.models import Case
+from mediation.cases.states import IN_MEDIATION
+from mediation.directory.models import Mediator, Organization, RoutingRule, mediator_specialty
+from mediation.extensions import db
+
+
+def suggested_organizations(centre_id: int, category_code: str, street: str) -> list[Organization]:
+    """Organisations the rules name for this category, rules for the case's street first,
+    then by rank."""
+    street_first = sql_case((RoutingRule.street == "", 1), else_=0)
+    rows = (
+        db.session.execute(
+            select(Organization)
+            .join(RoutingRule, RoutingRule.organization_id == Organization.id)
+            .where(
+                RoutingRule.centre_id == centre_id,
+                RoutingRule.category_code == category_code,
+                or_(RoutingRule.street == "", RoutingRule.street == street),
+                Organization.is_active,
+            )
+            .order_by(street_first, RoutingRule.rank, Organization.name)
+        )
+        .scalars()
+        .all()
+    )
+    seen, ordered = set(), []
+    for organization in rows:
+        if organization.id not in seen:
+            seen.add(organization.id)
+            ordered.append(organization)
+    return ordered
+
+
+@dataclass(frozen=True)
+class MediatorSuggestion:
+    mediator: Mediator
+    is_specialist: bool
+    open_cases: int
+    concluded: int
+    agreed: int
+
+    @property
+    def has_capacity(self) -> bool:
+        return self.open_cases < self.mediator.max_caseload
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.agreed / self.concluded if self.concluded else None
+
+
+def mediator_workloads(
+    centre_id: int, category_code: str | None = None, organization_id: int | None = None
+) -> list[MediatorSuggestion]:
+    """Active mediators with open caseload and past outcomes, best suited first: specialists
+    in the category, then those with room under their maximum, then by success rate and by
+    lightest load. Three grouped queries, whatever the number of mediators."""
+    query = select(Mediator).where(Mediator.centre_id == centre_id, Mediator.is_active)
+    if organization_id:
+        query = query.where(Mediator.organization_id == organization_id)
+    mediators = db.session.scalars(query.order_by(Mediator.name)).all()
+    ids = [m.id for m in mediators]
+    if not ids:
+        return []
+    open_counts = dict(
+        db.session.execute(
+            select(Case.mediator_id, func.count())
+            .where(Case.mediator_id.in_(ids), Case.state.in_([s.value for s in IN_MEDIATION]))
+            .group_by(Case.mediator_id)
+        )
+        .tuples()
+        .all()
+    )
+    outcomes = {
+        row[0]: (row[1], row[2])
+        for row in db.session.execute(
+            select(
+                Case.concluded_mediator_id,
+                func.count(),
+                func.sum(sql_case((Case.outcome == "agreed", 1), else_=0)),
+            )
+            .where(
+                Case.concluded_mediator_id.in_(ids),
+                or_(
+                    Case.outcome == "agreed",
+                    and_(
+                        Case.outcome == "transferred",
+                        Case.transfer_reason.in_(["failed", "party_request", "deadline_expired"]),
+                    ),
+                ),
+            )
+            .group_by(Case.concluded_mediator_id)
+        )
+    }
+    specialists = set()
+    if category_code:
+        specialists = set(
+            db.session.scalars(
+                select(mediator_specialty.c.mediator_id).where(
+                    mediator_specialty.c.mediator_id.in_(ids),
+                    mediator_specialty.c.category_code == category_code,
+                )
+            )
+        )
+    suggestions = [
+        MediatorSuggestion(
+            mediator=m,
+            is_specialist=m.id in specialists,
+            open_cases=open_counts.get(m.id, 0),
+            concluded=outcomes.get(m.id, (0, 0))[0],
+            agreed=int(outcomes.get(m.id, (0, 0))[1] or 0),
+        )
+        for m in mediators
+    ]
+    suggestions.sort(
+        key=lambda s: (
+            not s.is_specialist,
+            not s.has_capacity,
+            -(s.success_rate or 0),
+            s.open_cases,
+        )
+    )
+    return suggestions

@@ -1,0 +1,885 @@
+"""The only code that changes a case's state (SPEC 3.2).
+
+`MOVES` is the table of legal moves. Each operation below checks the table, the actor's right
+to the case and the action's own guards, applies the change with its milestone dates, and
+writes one immutable CaseEvent. It flushes; the caller (view, job, CLI, import) commits.
+Anything not allowed raises WorkflowError with a message for the user.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from mediation import clock
+from mediation.auth.models import Role, User
+from mediation.cases.access_codes import hash_access_code, new_access_code
+from mediation.cases.models import (
+    Agreement,
+    Case,
+    CaseEvent,
+    Extension,
+    FollowUp,
+    MediationSession,
+    Party,
+    Transfer,
+)
+from mediation.cases.numbering import issue_case_number
+from mediation.cases.states import (
+    HIGH_RISKS,
+    IN_MEDIATION,
+    OPEN_STATES,
+    RISK_ORDER,
+    State,
+)
+from mediation.directory.calendar import add_working_days, local_date
+from mediation.directory.models import Centre, Mediator, Organization
+from mediation.directory.settings import mediation_days, settings_for
+from mediation.extensions import db
+from mediation.integrity.models import Obligation
+
+STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
+CONCLUDED_STATES = (
+    State.AGREED,
+    State.FULFILLED,
+    State.DEFAULTED,
+    State.TRANSFERRED,
+    State.WITHDRAWN,
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: tuple[State, ...]
+    target: State | None  # None: the case stays in its state
+    roles: frozenset[str]
+    label: object
+
+
+def _move(sources, target, roles, label) -> Move:
+    return Move(tuple(sources), target, frozenset(roles), label)
+
+
+# action: from-states → to-state, by whom. (agree may end in FULFILLED, fulfil in FULFILLED.)
+MOVES: dict[str, Move] = {
+    "register": _move((), State.REGISTERED, {STAFF}, _l("Registered")),
+    "route": _move([State.REGISTERED], State.ASSIGNED, {STAFF}, _l("Routed")),
+    "divert": _move([State.REGISTERED], State.TRANSFERRED, {STAFF}, _l("Diverted to litigation")),
+    "reassign": _move(IN_MEDIATION, None, {STAFF}, _l("Mediator changed")),
+    "record_session": _move(IN_MEDIATION, State.MEDIATING, {MEDIATOR, STAFF}, _l("Session")),
+    "extend": _move(IN_MEDIATION, None, {MEDIATOR, STAFF}, _l("Mediation period extended")),
+    "agree": _move([State.MEDIATING], State.AGREED, {MEDIATOR, STAFF}, _l("Agreement reached")),
+    "fail": _move(IN_MEDIATION, State.TRANSFERRED, {MEDIATOR, STAFF}, _l("Mediation failed")),
+    "request_litigation": _move(
+        OPEN_STATES, State.TRANSFERRED, {PARTY, STAFF}, _l("Party went to court")
+    ),
+    "expire": _move(IN_MEDIATION, State.TRANSFERRED, {SCHEDULER}, _l("Mediation period expired")),
+    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, {STAFF}, _l("Withdrawn")),
+    "confirm": _move(
+        [State.AGREED, State.FULFILLED, State.DEFAULTED], None, {STAFF}, _l("Judicial confirmation")
+    ),
+    "fulfil": _move(
+        [State.AGREED, State.DEFAULTED], State.AGREED, {STAFF, PARTY}, _l("Obligation performed")
+    ),
+    "default": _move([State.AGREED], State.DEFAULTED, {SCHEDULER}, _l("Performance overdue")),
+    "enforce": _move(
+        [State.DEFAULTED], State.TRANSFERRED, {STAFF}, _l("Transferred for enforcement")
+    ),
+    "follow_up": _move(CONCLUDED_STATES, None, {STAFF}, _l("Follow-up visit")),
+    "record_filing": _move([State.TRANSFERRED], None, {STAFF}, _l("Court filing recorded")),
+    "new_access_code": _move(tuple(State), None, {STAFF}, _l("Access code regenerated")),
+}
+
+
+class WorkflowError(Exception):
+    """A move the rules refuse; str() is the message for the user, `field` the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleCase(WorkflowError):
+    def __init__(self):
+        super().__init__(
+            _(
+                "Someone else changed this case meanwhile. Your input is kept below; check the "
+                "case and save again."
+            )
+        )
+
+
+@dataclass
+class Actor:
+    """Who acts: a signed-in user, a party on the portal, the scheduler, or a ledger import."""
+
+    kind: str
+    user: User | None = None
+    party: Party | None = None
+    name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def for_user(cls, user: User) -> "Actor":
+        role = MEDIATOR if user.role == Role.MEDIATOR else STAFF
+        return cls("user", user=user, name=user.display_name, roles=frozenset({role}))
+
+    @classmethod
+    def for_party(cls, party: Party) -> "Actor":
+        return cls("party", party=party, name=party.name, roles=frozenset({PARTY}))
+
+    @classmethod
+    def scheduler(cls) -> "Actor":
+        return cls("scheduler", name="scheduler", roles=frozenset({SCHEDULER}))
+
+    @classmethod
+    def ledger_import(cls, user: User | None = None) -> "Actor":
+        return cls(
+            "import",
+            user=user,
+            name=user.display_name if user else "import",
+            roles=frozenset({STAFF, MEDIATOR, SCHEDULER}),
+        )
+
+
+def may_access(case: Case, actor: Actor) -> bool:
+    """Whether the actor may see and act on this case at all (centre and assignment)."""
+    if actor.kind in ("scheduler", "import"):
+        return True
+    if actor.kind == "party":
+        return actor.party is not None and actor.party.case_id == case.id
+    user = actor.user
+    if user is None or not user.may_see_centre(case.centre_id):
+        return False
+    if user.role == Role.MEDIATOR:
+        return case.mediator is not None and case.mediator.user_id == user.id
+    return True
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[str]:
+    """The actions this actor may take on the case now: the buttons a page shows."""
+    if not may_access(case, actor):
+        return []
+    return [
+        action
+        for action, move in MOVES.items()
+        if action != "register"
+        and case.state in move.sources
+        and move.roles & actor.roles
+        and _guard_allows(case, action)
+    ]
+
+
+def _guard_allows(case: Case, action: str) -> bool:
+    """Guards that depend only on the case, so pages hide what would be refused anyway."""
+    if action == "extend":
+        settings = settings_for(case.centre_id)
+        return settings.extensions_allowed and case.extension_days < settings.extension_max_days
+    if action == "confirm":
+        return case.agreement is not None and case.agreement.confirmed_on is None
+    if action == "follow_up":
+        return case.concluded_at is not None
+    if action == "record_filing":
+        return case.transfer is not None and not case.transfer.filing_number
+    return True
+
+
+def _check(case: Case, action: str, actor: Actor, expected_version: int | None) -> Move:
+    move = MOVES[action]
+    if not may_access(case, actor):
+        raise WorkflowError(_("You may not act on this case."))
+    if not move.roles & actor.roles:
+        raise WorkflowError(_("Your role may not do this: %(action)s.", action=move.label))
+    if case.state not in move.sources:
+        raise WorkflowError(
+            _(
+                "“%(action)s” is not possible while the case is “%(state)s”.",
+                action=move.label,
+                state=case.state_enum.label,
+            )
+        )
+    if expected_version is not None and expected_version != case.version:
+        raise StaleCase()
+    return move
+
+
+def _record(
+    case: Case, action: str, actor: Actor, from_state: str | None, at: datetime, **details
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        action=action,
+        from_state=from_state,
+        to_state=case.state,
+        actor_id=actor.user.id if actor.user else None,
+        actor_kind=actor.kind,
+        actor_name=actor.name,
+        details=_jsonable(details),
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _jsonable(details: dict) -> dict:
+    def convert(value):
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if isinstance(value, dict):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        return value
+
+    return {key: convert(value) for key, value in details.items() if value not in (None, "")}
+
+
+def _apply(
+    case: Case,
+    action: str,
+    actor: Actor,
+    at: datetime | None,
+    expected_version: int | None,
+    target: State | None = None,
+    **details,
+) -> CaseEvent:
+    move = _check(case, action, actor, expected_version)
+    at = at or clock.now()
+    from_state = case.state
+    new_state = target or move.target
+    if new_state is not None:
+        case.state = new_state.value
+    if new_state in CONCLUDED_STATES and case.concluded_at is None:
+        _conclude(case, at)
+    return _record(case, action, actor, from_state, at, **details)
+
+
+def _conclude(case: Case, at: datetime) -> None:
+    """The first entry into agreed, fulfilled, transferred or withdrawn; it never moves."""
+    case.concluded_at = at
+    case.concluded_on = local_date(at, case.centre)
+    case.outcome = {
+        State.AGREED: "agreed",
+        State.FULFILLED: "agreed",
+        State.TRANSFERRED: "transferred",
+        State.WITHDRAWN: "withdrawn",
+    }[case.state_enum]
+    case.concluded_organization_id = case.organization_id
+    case.concluded_mediator_id = case.mediator_id
+
+
+def _today(case: Case, at: datetime | None) -> date:
+    return local_date(at or clock.now(), case.centre)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PartyData:
+    role: str
+    kind: str
+    name: str
+    id_number: str | None = None
+    credit_code: str | None = None
+    phone: str | None = None
+    address: str = ""
+
+
+@dataclass
+class IntakeData:
+    channel_code: str
+    category_code: str
+    parties: list[PartyData]
+    amount: Decimal | None = None
+    summary: str = ""
+    claims: str = ""
+    street: str = ""
+    address: str = ""
+    people_involved: int = 1
+    risk_level: str = "low"
+    is_extreme: bool = False
+
+
+def suggest_risk(amount: Decimal | None, people_involved: int, is_extreme: bool) -> str:
+    """SPEC 3.1: ≥ 1,000,000 yuan → at least medium; ≥ 10 people → at least high (a mass
+    dispute); an extreme tendency → critical."""
+    if is_extreme:
+        return "critical"
+    if people_involved >= 10:
+        return "high"
+    if amount is not None and amount >= Decimal("1000000"):
+        return "medium"
+    return "low"
+
+
+def _higher_risk(first: str, second: str) -> str:
+    return max(first, second, key=RISK_ORDER.index)
+
+
+@dataclass
+class Registration:
+    case: Case
+    access_codes: dict[int, str]  # party id → the code, shown once
+
+
+def register_case(
+    centre: Centre, data: IntakeData, actor: Actor, at: datetime | None = None
+) -> Registration:
+    if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
+        raise WorkflowError(
+            _("Your role may not do this: %(action)s.", action=MOVES["register"].label)
+        )
+    roles = {party.role for party in data.parties}
+    if roles != {"applicant", "respondent"}:
+        raise WorkflowError(_("A case needs at least one applicant and one respondent."), "parties")
+    at = at or clock.now()
+    registered_on = local_date(at, centre)
+    seq, number = issue_case_number(centre, registered_on.year)
+    risk = _higher_risk(
+        suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
+    )
+    settings = settings_for(centre.id)
+    triage_days = settings.triage_days_high_risk if risk in HIGH_RISKS else settings.triage_days
+    case = Case(
+        centre=centre,
+        number=number,
+        year=registered_on.year,
+        seq=seq,
+        state=State.REGISTERED.value,
+        channel_code=data.channel_code,
+        category_code=data.category_code,
+        amount=data.amount,
+        summary=data.summary,
+        claims=data.claims,
+        street=data.street,
+        address=data.address,
+        people_involved=data.people_involved,
+        risk_level=risk,
+        is_extreme=data.is_extreme,
+        registered_at=at,
+        registered_on=registered_on,
+        registered_by_id=actor.user.id if actor.user else None,
+        triage_due_on=add_working_days(centre.id, registered_on, triage_days),
+    )
+    db.session.add(case)
+    codes: dict[int, str] = {}
+    parties = []
+    for position, item in enumerate(data.parties):
+        party = Party(position=position, **item.__dict__)
+        case.parties.append(party)
+        parties.append(party)
+    db.session.flush()
+    for party in parties:
+        codes[party.id] = _issue_access_code(case, party, at)
+    _record(case, "register", actor, None, at, number=number, risk=risk)
+    return Registration(case, codes)
+
+
+def _issue_access_code(case: Case, party: Party, at: datetime) -> str:
+    code = new_access_code()
+    party.access_code_hash = hash_access_code(case.number, code)
+    party.access_code_issued_at = at
+    return code
+
+
+def regenerate_access_code(case: Case, party: Party, actor: Actor) -> str:
+    """A new code for one party; the old one stops working at once."""
+    if party.case_id != case.id:
+        raise WorkflowError(_("That party does not belong to this case."), "party")
+    at = clock.now()
+    _apply(case, "new_access_code", actor, at, None, party=party.name)
+    return _issue_access_code(case, party, at)
+
+
+# --- triage ---------------------------------------------------------------------------------
+
+
+def _check_mediator(case: Case, organization: Organization, mediator: Mediator) -> None:
+    if organization.centre_id != case.centre_id or not organization.is_active:
+        raise WorkflowError(_("Choose an active organisation of this centre."), "organization")
+    if mediator.organization_id != organization.id:
+        raise WorkflowError(_("The mediator does not belong to that organisation."), "mediator")
+    if not mediator.is_active:
+        raise WorkflowError(_("That mediator is not active."), "mediator")
+
+
+def route_case(
+    case: Case,
+    organization: Organization,
+    mediator: Mediator,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    _check(case, "route", actor, expected_version)
+    _check_mediator(case, organization, mediator)
+    at = at or clock.now()
+    case.organization_id, case.mediator_id = organization.id, mediator.id
+    case.organization, case.mediator = organization, mediator
+    case.routed_at = at
+    case.routed_on = local_date(at, case.centre)
+    case.deadline_on = case.routed_on + timedelta(
+        days=mediation_days(case.centre_id, case.category_code)
+    )
+    return _apply(
+        case,
+        "route",
+        actor,
+        at,
+        None,
+        organization=organization.name,
+        mediator=mediator.name,
+        deadline_on=case.deadline_on,
+    )
+
+
+def reassign_case(
+    case: Case,
+    mediator: Mediator,
+    reason: str,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    _check(case, "reassign", actor, expected_version)
+    organization = mediator.organization
+    _check_mediator(case, organization, mediator)
+    if mediator.id == case.mediator_id:
+        raise WorkflowError(_("The case is already with this mediator."), "mediator")
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for the change."), "reason")
+    previous = case.mediator.name if case.mediator else ""
+    case.organization_id, case.mediator_id = organization.id, mediator.id
+    case.organization, case.mediator = organization, mediator
+    return _apply(
+        case,
+        "reassign",
+        actor,
+        at,
+        None,
+        previous=previous,
+        mediator=mediator.name,
+        organization=organization.name,
+        reason=reason.strip(),
+    )
+
+
+def divert_case(
+    case: Case,
+    reason: str,
+    court: str,
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    if reason not in ("unsuitable", "respondent_refused"):
+        raise WorkflowError(_("Choose why the case goes to court."), "reason")
+    return _transfer(
+        case, "divert", reason, actor, at, expected_version, court=court, undisputed_facts=note
+    )
+
+
+# --- mediation ------------------------------------------------------------------------------
+
+
+def record_session(
+    case: Case,
+    held_at: datetime,
+    actor: Actor,
+    place: str = "",
+    is_online: bool = False,
+    attendance: str = "",
+    minutes: str = "",
+    expected_version: int | None = None,
+) -> MediationSession:
+    _check(case, "record_session", actor, expected_version)
+    if not is_online and not place.strip():
+        raise WorkflowError(_("Give the place, or mark the session as online."), "place")
+    if case.routed_at and held_at < case.routed_at - timedelta(days=1):
+        raise WorkflowError(_("The session cannot be before the case was routed."), "held_at")
+    session = MediationSession(
+        case_id=case.id,
+        held_at=held_at,
+        place=place.strip(),
+        is_online=is_online,
+        attendance=attendance.strip(),
+        minutes=minutes.strip(),
+        recorded_by_id=actor.user.id if actor.user else None,
+    )
+    db.session.add(session)
+    _apply(
+        case,
+        "record_session",
+        actor,
+        None,
+        None,
+        held_at=held_at,
+        place=place.strip() or None,
+        online=is_online or None,
+    )
+    return session
+
+
+def extend_deadline(
+    case: Case,
+    days: int,
+    consents: dict[int, str],
+    actor: Actor,
+    reason: str = "",
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Extension:
+    _check(case, "extend", actor, expected_version)
+    settings = settings_for(case.centre_id)
+    if not settings.extensions_allowed:
+        raise WorkflowError(_("This centre does not allow extensions."), "days")
+    remaining = settings.extension_max_days - case.extension_days
+    if days < 1 or days > remaining:
+        raise WorkflowError(
+            _("The extension must be between 1 and %(n)d days.", n=max(remaining, 0)), "days"
+        )
+    missing = [p.name for p in case.parties if not (consents.get(p.id) or "").strip()]
+    if missing:
+        raise WorkflowError(
+            _(
+                "Every party must consent to an extension; missing: %(names)s.",
+                names="、".join(missing),
+            ),
+            "consents",
+        )
+    previous = case.deadline_on
+    case.deadline_on = previous + timedelta(days=days)
+    case.extension_days += days
+    # A new deadline deserves a new warning.
+    case.warned_at = None
+    extension = Extension(
+        case_id=case.id,
+        days=days,
+        reason=reason.strip(),
+        previous_deadline_on=previous,
+        deadline_on=case.deadline_on,
+        consents={str(k): v.strip() for k, v in consents.items()},
+        at=at or clock.now(),
+    )
+    db.session.add(extension)
+    _apply(
+        case,
+        "extend",
+        actor,
+        at,
+        None,
+        days=days,
+        deadline_on=case.deadline_on,
+        reason=reason.strip(),
+    )
+    return extension
+
+
+@dataclass
+class ObligationData:
+    obligor_id: int
+    obligee_id: int
+    description: str
+    due_on: date
+    amount: Decimal | None = None
+
+
+def agree_case(
+    case: Case,
+    signed_on: date,
+    terms: str,
+    obligations: list[ObligationData],
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Agreement:
+    _check(case, "agree", actor, expected_version)
+    if signed_on > _today(case, at) or signed_on < case.registered_on:
+        raise WorkflowError(
+            _("The signing date must be between registration and today."), "signed_on"
+        )
+    if not terms.strip():
+        raise WorkflowError(_("Write down the terms of the agreement."), "terms")
+    party_ids = {p.id for p in case.parties}
+    for item in obligations:
+        if item.obligor_id not in party_ids or item.obligee_id not in party_ids:
+            raise WorkflowError(
+                _("Obligor and obligee must be parties of this case."), "obligations"
+            )
+        if item.obligor_id == item.obligee_id:
+            raise WorkflowError(_("A party cannot owe an obligation to itself."), "obligations")
+        if item.due_on < signed_on:
+            raise WorkflowError(_("A due date cannot be before the signing date."), "obligations")
+        if not item.description.strip():
+            raise WorkflowError(_("Say what each obligation is."), "obligations")
+    agreement = Agreement(case_id=case.id, signed_on=signed_on, terms=terms.strip())
+    db.session.add(agreement)
+    db.session.flush()
+    for item in obligations:
+        agreement.obligations.append(
+            Obligation(
+                case_id=case.id,
+                obligor_id=item.obligor_id,
+                obligee_id=item.obligee_id,
+                description=item.description.strip(),
+                amount=item.amount,
+                due_on=item.due_on,
+            )
+        )
+    case.agreement = agreement
+    target = State.AGREED if obligations else State.FULFILLED
+    _apply(
+        case,
+        "agree",
+        actor,
+        at,
+        None,
+        target=target,
+        signed_on=signed_on,
+        obligations=len(obligations),
+    )
+    return agreement
+
+
+def fail_case(
+    case: Case,
+    court: str,
+    undisputed_facts: str,
+    actor: Actor,
+    documents: str = "",
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    if not undisputed_facts.strip():
+        raise WorkflowError(_("Record the undisputed facts for the court."), "undisputed_facts")
+    return _transfer(
+        case,
+        "fail",
+        "failed",
+        actor,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=undisputed_facts,
+        documents=documents,
+    )
+
+
+def request_litigation(
+    case: Case,
+    actor: Actor,
+    court: str = "",
+    note: str = "",
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """A party leaves mediation for court: no approval step, it takes effect at once."""
+    return _transfer(
+        case,
+        "request_litigation",
+        "party_request",
+        actor,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=note,
+        require_court=False,
+    )
+
+
+def expire_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+    if case.deadline_on is None or _today(case, at) <= case.deadline_on:
+        raise WorkflowError(_("The mediation period has not run out yet."))
+    return _transfer(case, "expire", "deadline_expired", actor, at, None, require_court=False)
+
+
+def withdraw_case(
+    case: Case,
+    reason: str,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    if not reason.strip():
+        raise WorkflowError(_("Give the applicant's reason for withdrawing."), "reason")
+    return _apply(case, "withdraw", actor, at, expected_version, reason=reason.strip())
+
+
+def _transfer(
+    case: Case,
+    action: str,
+    reason: str,
+    actor: Actor,
+    at: datetime | None,
+    expected_version: int | None,
+    court: str = "",
+    undisputed_facts: str = "",
+    documents: str = "",
+    require_court: bool = True,
+) -> CaseEvent:
+    _check(case, action, actor, expected_version)
+    if require_court and not court.strip():
+        raise WorkflowError(_("Name the court the case goes to."), "court")
+    transfer = Transfer(
+        case_id=case.id,
+        reason=reason,
+        court=court.strip(),
+        undisputed_facts=undisputed_facts.strip(),
+        documents=documents.strip(),
+        transferred_on=_today(case, at),
+    )
+    db.session.add(transfer)
+    case.transfer = transfer
+    if case.concluded_at is None:
+        case.transfer_reason = reason
+    event = _apply(case, action, actor, at, None, reason=reason, court=court.strip())
+    return event
+
+
+# --- after the agreement --------------------------------------------------------------------
+
+
+def confirm_agreement(
+    case: Case,
+    court: str,
+    ruling: str,
+    confirmed_on: date,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    _check(case, "confirm", actor, expected_version)
+    agreement = case.agreement
+    if agreement is None or agreement.confirmed_on is not None:
+        raise WorkflowError(_("This agreement has no confirmation to record."))
+    if not court.strip() or not ruling.strip():
+        raise WorkflowError(_("Give the court and the ruling number."), "court")
+    if confirmed_on < agreement.signed_on or confirmed_on > _today(case, at):
+        raise WorkflowError(
+            _("The confirmation date must be between signing and today."), "confirmed_on"
+        )
+    agreement.confirmation_court = court.strip()
+    agreement.confirmation_ruling = ruling.strip()
+    agreement.confirmed_on = confirmed_on
+    return _apply(
+        case,
+        "confirm",
+        actor,
+        at,
+        None,
+        court=court.strip(),
+        ruling=ruling.strip(),
+        confirmed_on=confirmed_on,
+    )
+
+
+def fulfil_obligation(
+    case: Case,
+    obligation: Obligation,
+    performed_on: date,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    _check(case, "fulfil", actor, expected_version)
+    if obligation.case_id != case.id:
+        raise WorkflowError(_("That obligation does not belong to this case."), "obligation")
+    if actor.kind == "party" and obligation.obligee_id != actor.party.id:
+        raise WorkflowError(_("Only the obligee can confirm this performance."), "obligation")
+    if obligation.fulfilled_on is not None:
+        raise WorkflowError(_("This obligation is already recorded as performed."), "obligation")
+    signed_on = case.agreement.signed_on
+    if performed_on < signed_on or performed_on > _today(case, at):
+        raise WorkflowError(
+            _("The date performed must be between signing and today."), "performed_on"
+        )
+    obligation.fulfilled_on = performed_on
+    remaining = [o for o in case.agreement.obligations if o.fulfilled_on is None]
+    target = State.FULFILLED if not remaining else State.AGREED
+    return _apply(
+        case,
+        "fulfil",
+        actor,
+        at,
+        None,
+        target=target,
+        obligation=obligation.description,
+        performed_on=performed_on,
+        on_time=performed_on <= obligation.due_on,
+    )
+
+
+def default_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+    today = _today(case, at)
+    overdue = [o for o in case.agreement.obligations if o.fulfilled_on is None and o.due_on < today]
+    if not overdue:
+        raise WorkflowError(_("No obligation of this case is overdue."))
+    for obligation in overdue:
+        obligation.defaulted_at = obligation.defaulted_at or at or clock.now()
+    return _apply(case, "default", actor, at, None, obligations=[o.description for o in overdue])
+
+
+def enforce_agreement(
+    case: Case,
+    court: str,
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    return _transfer(
+        case,
+        "enforce",
+        "enforcement",
+        actor,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=note,
+    )
+
+
+def record_follow_up(
+    case: Case,
+    is_satisfied: bool,
+    note: str,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> FollowUp:
+    _check(case, "follow_up", actor, expected_version)
+    if case.concluded_at is None:
+        raise WorkflowError(_("A follow-up visit comes after the case has concluded."))
+    at = at or clock.now()
+    follow_up = FollowUp(
+        case_id=case.id,
+        visited_on=_today(case, at),
+        is_satisfied=is_satisfied,
+        note=note.strip(),
+        recorded_by_id=actor.user.id if actor.user else None,
+        recorded_at=at,
+    )
+    db.session.add(follow_up)
+    _apply(case, "follow_up", actor, at, None, satisfied=is_satisfied, note=note.strip())
+    return follow_up
+
+
+def record_court_filing(
+    case: Case,
+    filing_number: str,
+    actor: Actor,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    _check(case, "record_filing", actor, expected_version)
+    if not filing_number.strip():
+        raise WorkflowError(_("Give the court's filing number."), "filing_number")
+    case.transfer.filing_number = filing_number.strip()
+    return _apply(case, "record_filing", actor, at, None, filing_number=filing_number.strip())

@@ -1,0 +1,49 @@
+"""Business dates in a centre's time zone and its working-day calendar (SPEC 3.3)."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.directory.models import CalendarDay, Centre
+from mediation.extensions import db
+
+
+def local_date(moment: datetime, centre: Centre) -> date:
+    return moment.astimezone(ZoneInfo(centre.timezone)).date()
+
+
+def local_today(centre: Centre) -> date:
+    return local_date(clock.now(), centre)
+
+
+def _exceptions(centre_id: int, start: date, end: date) -> dict[date, bool]:
+    rows = db.session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).where(
+            CalendarDay.centre_id == centre_id, CalendarDay.day.between(start, end)
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def is_workday(day: date, exceptions: dict[date, bool]) -> bool:
+    if day in exceptions:
+        return exceptions[day]
+    return day.weekday() < 5
+
+
+def add_working_days(centre_id: int, start: date, days: int) -> date:
+    """The date `days` working days after `start` (start itself does not count)."""
+    # Chinese holidays are at most about a week long; a generous window is one query.
+    window_end = start + timedelta(days=days * 2 + 21)
+    exceptions = _exceptions(centre_id, start, window_end)
+    current, counted = start, 0
+    while counted < days:
+        current += timedelta(days=1)
+        if current > window_end:
+            exceptions |= _exceptions(centre_id, current, current + timedelta(days=60))
+            window_end = current + timedelta(days=60)
+        if is_workday(current, exceptions):
+            counted += 1
+    return current

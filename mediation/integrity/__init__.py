@@ -1,0 +1,1 @@
+"""Obligations and their performance; later the integrity records and certificates."""
