@@ -41,7 +41,7 @@ def _configure_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_sqlite
     from mediation.extensions import babel, csrf, db, login_manager, migrate
-    from mediation.web.language import select_locale
+    from mediation.web.language import select_locale, select_timezone
 
     _import_models()
     db.init_app(app)
@@ -51,7 +51,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 
 def _import_models() -> None:
@@ -90,8 +90,11 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_template_context(app: Flask) -> None:
+    from mediation.cases import timeline
     from mediation.web.language import html_lang
     from mediation.web.navigation import nav_items_for
+
+    timeline.register_filters(app)
 
     @app.context_processor
     def _context():

@@ -1,13 +1,255 @@
-"""Case list, queues and dashboards (staff and mediators), and bulk actions from a queue."""
+"""Case list, queues and dashboards (staff and mediators), and bulk actions from a list."""
 
-from flask import render_template
+import csv
+import io
+from zoneinfo import ZoneInfo
 
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation import clock
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
+from mediation.cases import queries
+from mediation.cases.access import current_actor
 from mediation.cases.blueprint import bp
+from mediation.cases.models import Case
+from mediation.cases.states import RISK_LEVELS, STATE_LABELS
+from mediation.cases.workflow import StaleCase, WorkflowError, reassign_case, route_case
+from mediation.directory.calendar import local_today
+from mediation.directory.models import Mediator, Organization
+from mediation.directory.settings import settings_for
+from mediation.directory.terms import CATEGORIES, CHANNELS
+from mediation.extensions import db
+
+STAFF_ROLES = (Role.ADMIN, Role.STAFF)
+BULK_ACTIONS = ("route", "reassign", "export")
+
+QUEUE_LABELS = {
+    "triage": _l("To triage"),
+    "deadline": _l("Deadline within the warning window"),
+    "high_risk": _l("High risk"),
+    "concluded": _l("Recently concluded"),
+}
+SORT_LABELS = {
+    "newest": _l("Newest registered"),
+    "oldest": _l("Oldest registered"),
+    "deadline": _l("Deadline soonest"),
+}
+
+
+def _labels() -> dict:
+    """The vocabularies every list template shows."""
+    return {
+        "states": STATE_LABELS,
+        "categories": CATEGORIES,
+        "channels": CHANNELS,
+        "risks": RISK_LEVELS,
+        "queue_labels": QUEUE_LABELS,
+        "sorts": SORT_LABELS,
+    }
+
+
+def _today_by_centre(cases) -> dict[int, object]:
+    """Each centre's local date, for deadlines and overdue marks (centres are loaded)."""
+    return {case.centre_id: local_today(case.centre) for case in cases}
 
 
 @bp.get("/")
 @role_required(Role.ADMIN, Role.STAFF, Role.MEDIATOR)
 def index():
-    return render_template("cases/index.html")
+    return render_list(queries.CaseFilter.from_args(request.args))
+
+
+def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=None):
+    """The list page; a refused bulk action renders it again with the selection kept."""
+    size = current_app.config.get("CASE_LIST_PAGE_SIZE", queries.PAGE_SIZE)
+    page = queries.case_page(
+        current_user, filters, request.args.get("after"), request.args.get("before"), size
+    )
+    may_bulk = current_user.has_role(*STAFF_ROLES)
+    choices_centre = filters.centre if current_user.is_global_admin else current_user.centre_id
+    is_mediator = current_user.role == Role.MEDIATOR
+    return render_template(
+        "cases/index.html",
+        filters=filters,
+        page=page,
+        today=_today_by_centre(page.cases),
+        may_bulk=may_bulk,
+        selected={int(i) for i in selected},
+        bulk_errors=bulk_errors,
+        form=form or {},
+        centres=queries.centres_for(current_user) if current_user.is_global_admin else [],
+        show_centre=current_user.is_global_admin and filters.centre is None,
+        organizations=[]
+        if is_mediator
+        else queries.organizations_for(current_user, choices_centre),
+        mediators=[] if is_mediator else queries.mediators_for(current_user, choices_centre),
+        **_labels(),
+    )
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@role_required(*STAFF_ROLES)
+def dashboard():
+    return render_dashboard()
+
+
+def render_dashboard(as_home: bool = False):
+    """The staff queues of one centre; a global admin picks the centre (?centre=ID)."""
+    centre = current_user.centre
+    centres = []
+    if current_user.is_global_admin:
+        centres = queries.centres_for(current_user)
+        chosen = request.args.get("centre", type=int)
+        centre = next((c for c in centres if c.id == chosen), centres[0] if centres else None)
+    queues = queries.staff_queues(centre.id) if centre else []
+    return render_template(
+        "cases/dashboard.html",
+        as_home=as_home,
+        centre=centre,
+        centres=centres,
+        queues=queues,
+        queue_links={q.name: _queue_link(q.name, centre) for q in queues},
+        today=local_today(centre) if centre else None,
+        cap=queries.COUNT_CAP,
+        **_labels(),
+    )
+
+
+def _queue_link(name: str, centre) -> str:
+    args = {"queue": name}
+    if queries.QUEUE_SORT.get(name, "newest") != "newest":
+        args["sort"] = queries.QUEUE_SORT[name]
+    if current_user.is_global_admin:
+        args["centre"] = centre.id
+    return url_for("cases.index", **args)
+
+
+@bp.get("/mine")
+@role_required(Role.MEDIATOR)
+def mine():
+    return render_mine()
+
+
+def render_mine(as_home: bool = False):
+    """A mediator's own cases: counts by state, coming sessions, deadlines with days left."""
+    mediator = queries.mediator_for(current_user)
+    centre = current_user.centre
+    zone = ZoneInfo(centre.timezone)
+    return render_template(
+        "cases/mine.html",
+        as_home=as_home,
+        mediator=mediator,
+        counts=queries.mediator_state_counts(mediator) if mediator else {},
+        sessions=queries.upcoming_sessions(mediator) if mediator else [],
+        deadlines=queries.mediator_deadlines(mediator) if mediator else [],
+        today=local_today(centre),
+        warning_days=settings_for(centre.id).warning_days,
+        local_time=lambda moment: format_datetime(moment.astimezone(zone), "short", rebase=False),
+        **_labels(),
+    )
+
+
+# --- bulk actions ---------------------------------------------------------------------------
+
+
+def _selected_ids() -> list[int]:
+    return sorted({int(v) for v in request.form.getlist("case_id") if v.isdigit() and len(v) < 12})
+
+
+@bp.post("/bulk")
+@role_required(*STAFF_ROLES)
+def bulk():
+    """Route, reassign or export the selected cases. The list's filter and page travel in
+    the query string, so a refusal shows the same page again with the selection kept. All
+    or nothing: one refused case and nothing is written."""
+    filters = queries.CaseFilter.from_args(request.args)
+    ids, action = _selected_ids(), request.form.get("action")
+    if action not in BULK_ACTIONS:
+        abort(400)
+    if not ids:
+        flash(_("Select at least one case."), "warning")
+        return redirect(url_for("cases.index", **request.args))
+    cases = queries.cases_by_ids(current_user, ids)
+    if len(cases) != len(ids):
+        abort(404)
+    if action == "export":
+        return _csv_response(queries.export_rows(cases))
+    try:
+        errors = _bulk_change(action, cases)
+        if not errors:
+            db.session.commit()
+    except StaleDataError:
+        errors = [str(StaleCase())]
+    if errors:
+        db.session.rollback()
+        return render_list(filters, selected=ids, bulk_errors=errors, form=request.form)
+    flash(_("%(count)d cases changed.", count=len(cases)), "success")
+    return redirect(url_for("cases.index", **request.args))
+
+
+def _bulk_change(action: str, cases: list[Case]) -> list[str]:
+    """Apply the workflow to every case; the refusals, one per case (none: all applied)."""
+    mediator = _chosen(Mediator, "mediator")
+    if mediator is None:
+        return [_("Choose a mediator.")]
+    actor = current_actor()
+    if action == "route":
+        organization = _chosen(Organization, "organization") or mediator.organization
+
+        def apply(case):
+            route_case(case, organization, mediator, actor)
+
+    else:
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            return [_("Give the reason for the change.")]
+
+        def apply(case):
+            reassign_case(case, mediator, reason, actor)
+
+    return _apply_to_each(cases, apply)
+
+
+def _apply_to_each(cases: list[Case], apply) -> list[str]:
+    errors = []
+    for case in cases:
+        try:
+            apply(case)
+        except WorkflowError as error:
+            errors.append(_("%(number)s: %(reason)s", number=case.number, reason=str(error)))
+    return errors
+
+
+def _chosen(model, field: str):
+    """The organisation or mediator picked in the bulk form, if the user may see it."""
+    value = request.form.get(field, "")
+    if not value.isdigit() or len(value) > 11:
+        return None
+    row = db.session.get(model, int(value))
+    if row is None or not current_user.may_see_centre(row.centre_id):
+        return None
+    return row
+
+
+def _csv_response(rows: list[list[str]]) -> Response:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        # A cell starting with = + - @ would be a formula in a spreadsheet.
+        writer.writerow([f"'{cell}" if cell[:1] in "=+-@" and cell else cell for cell in row])
+    filename = f"cases-{clock.now():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,13 +1,169 @@
-"""Intake, the case page and every workflow action's form."""
+"""Intake, the case page and the form of every workflow action."""
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import FieldList
 
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
+from mediation.cases import workflow as wf
+from mediation.cases.access import case_or_404, current_actor
+from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
+from mediation.cases.forms import IntakeForm
+from mediation.cases.models import Agreement, Case, CaseEvent
+from mediation.directory.calendar import local_today
+from mediation.directory.models import Centre
+from mediation.extensions import db
+from mediation.integrity.models import Obligation
+
+ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+
+
+def _intake_centre() -> Centre:
+    """Staff register for their own centre; a global admin picks one (?centre=ID)."""
+    if current_user.centre_id is not None:
+        return current_user.centre
+    centre_id = request.values.get("centre", type=int)
+    centre = db.session.get(Centre, centre_id) if centre_id else None
+    if centre is None:
+        centre = db.session.scalar(select(Centre).order_by(Centre.code).limit(1))
+    if centre is None:
+        abort(404)
+    return centre
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
 def register():
-    return render_template("cases/index.html")
+    centre = _intake_centre()
+    form = IntakeForm()
+    if request.method == "GET":
+        form.parties.entries[0].form.role.data = "applicant"
+        form.parties.entries[1].form.role.data = "respondent"
+    if form.add_party.data:
+        # Adding a row is a round trip, not a submission: nothing is validated or saved.
+        form.parties.append_entry()
+        form.parties.entries[-1].form.role.data = "respondent"
+        return render_template("cases/register.html", form=form, centre=centre)
+    if form.validate_on_submit():
+        data = wf.IntakeData(
+            channel_code=form.channel.data,
+            category_code=form.category.data,
+            parties=[
+                wf.PartyData(**entry.form.cleaned())
+                for entry in form.parties.entries
+                if not entry.form.is_blank()
+            ],
+            amount=form.amount.data,
+            summary=form.summary.data.strip(),
+            claims=(form.claims.data or "").strip(),
+            street=(form.street.data or "").strip(),
+            address=(form.address.data or "").strip(),
+            people_involved=form.people_involved.data,
+            risk_level=form.risk_level.data,
+            is_extreme=form.is_extreme.data,
+        )
+        try:
+            registration = wf.register_case(centre, data, current_actor())
+        except wf.WorkflowError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            # The codes exist only in this response: they are stored hashed.
+            return render_template(
+                "cases/registered.html",
+                case=registration.case,
+                codes=registration.access_codes,
+                parties=registration.case.parties,
+            )
+    return render_template("cases/register.html", form=form, centre=centre)
+
+
+@bp.get("/<int:case_id>")
+@role_required(*ALL_ROLES)
+def detail(case_id: int):
+    case = case_or_404(
+        case_id,
+        selectinload(Case.sessions),
+        selectinload(Case.extensions),
+        selectinload(Case.follow_ups),
+        selectinload(Case.agreement)
+        .selectinload(Agreement.obligations)
+        .selectinload(Obligation.obligor),
+        selectinload(Case.transfer),
+    )
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()
+    actor = current_actor()
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        events=events,
+        actions=wf.allowed_actions(case, actor),
+        moves=wf.MOVES,
+        today=local_today(case.centre),
+    )
+
+
+@bp.route("/<int:case_id>/act/<action>", methods=["GET", "POST"])
+@role_required(*ALL_ROLES)
+def act(case_id: int, action: str):
+    spec = ACTION_FORMS.get(action)
+    if spec is None:
+        abort(404)
+    case = case_or_404(case_id, selectinload(Case.agreement))
+    actor = current_actor()
+    if action not in wf.allowed_actions(case, actor):
+        flash(
+            _("“%(action)s” is not possible for this case now.", action=wf.MOVES[action].label),
+            "warning",
+        )
+        return redirect(url_for("cases.detail", case_id=case.id))
+    form = spec.form_class()
+    if request.method == "GET":
+        form.version.data = str(case.version)
+    if spec.prepare:
+        spec.prepare(case, form)
+    if getattr(form, "add_obligation", None) is not None and form.add_obligation.data:
+        form.obligations.append_entry()
+        spec.prepare(case, form)
+        return render_template(
+            "cases/act.html", case=case, form=form, action=action, moves=wf.MOVES
+        )
+    if form.validate_on_submit():
+        try:
+            result = spec.perform(case, form, actor)
+            db.session.flush()
+        except (wf.WorkflowError, StaleDataError) as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+            if isinstance(error, StaleDataError | wf.StaleCase):
+                # Saving again means saving over what they have now seen.
+                form.version.data = str(case.version)
+        else:
+            db.session.commit()
+            if spec.shows_code:
+                party, code = result
+                return render_template(
+                    "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
+                )
+            flash(_("Saved: %(action)s.", action=wf.MOVES[action].label), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/act.html", case=case, form=form, action=action, moves=wf.MOVES)
+
+
+def _show_refusal(form, error: Exception) -> None:
+    if isinstance(error, StaleDataError):
+        error = wf.StaleCase()
+    field = getattr(error, "field", None)
+    if field and field in form and not isinstance(form[field], FieldList):
+        form[field].errors = [*form[field].errors, str(error)]
+    else:
+        form.form_errors.append(str(error))

@@ -261,14 +261,18 @@ def _apply(
 
 def _conclude(case: Case, at: datetime) -> None:
     """The first entry into agreed, fulfilled, transferred or withdrawn; it never moves."""
-    case.concluded_at = at
-    case.concluded_on = local_date(at, case.centre)
-    case.outcome = {
+    # Everything is computed before anything is set: a lazy load in between would autoflush
+    # a half-concluded row into the database's conclusion constraint.
+    concluded_on = local_date(at, case.centre)
+    outcome = {
         State.AGREED: "agreed",
         State.FULFILLED: "agreed",
         State.TRANSFERRED: "transferred",
         State.WITHDRAWN: "withdrawn",
     }[case.state_enum]
+    reason = case.transfer.reason if outcome == "transferred" else None
+    case.concluded_at, case.concluded_on, case.outcome = at, concluded_on, outcome
+    case.transfer_reason = reason
     case.concluded_organization_id = case.organization_id
     case.concluded_mediator_id = case.mediator_id
 
@@ -737,8 +741,6 @@ def _transfer(
     )
     db.session.add(transfer)
     case.transfer = transfer
-    if case.concluded_at is None:
-        case.transfer_reason = reason
     event = _apply(case, action, actor, at, None, reason=reason, court=court.strip())
     return event
 

@@ -17,3 +17,12 @@ def select_locale() -> str:
 def html_lang(locale) -> str:
     """The BCP 47 tag for <html lang>: zh_Hans_CN → zh-Hans-CN."""
     return str(locale).replace("_", "-")
+
+
+def select_timezone() -> str:
+    """Times are shown in the signed-in user's centre's zone, else the configured one."""
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated and current_user.centre:
+        return current_user.centre.timezone
+    return current_app.config["TIMEZONE"]

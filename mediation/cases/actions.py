@@ -1,0 +1,296 @@
+"""Each workflow action's form: how its choices are filled and how it calls the workflow.
+
+The case page's action view looks an action up here, so every action reads the same way:
+prepare the form for this case, validate, perform one workflow call.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from mediation.cases import forms
+from mediation.cases import workflow as wf
+from mediation.cases.models import Case
+from mediation.cases.states import PARTY_ROLES
+from mediation.cases.triage import mediator_workloads, suggested_organizations
+from mediation.directory.models import Mediator, Organization
+from mediation.extensions import db
+from mediation.integrity.models import Obligation
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    form_class: type
+    perform: Callable  # (case, form, actor) -> anything; raises WorkflowError
+    prepare: Callable | None = None  # (case, form) -> None: fills choices
+    # Actions that issue an access code show it once instead of redirecting.
+    shows_code: bool = False
+
+
+def _local_to_utc(moment: datetime, case: Case) -> datetime:
+    return moment.replace(tzinfo=ZoneInfo(case.centre.timezone))
+
+
+def _party_choices(case: Case) -> list[SelectChoice]:
+    return [SelectChoice(str(p.id), f"{p.name}（{_role_label(p.role)}）") for p in case.parties]
+
+
+def _role_label(role: str) -> str:
+    return str(PARTY_ROLES[role])
+
+
+def _mediator_label(suggestion) -> str:
+    m = suggestion.mediator
+    rate = suggestion.success_rate
+    parts = [
+        m.name,
+        m.organization.name,
+        _("open %(open)d/%(max)d", open=suggestion.open_cases, max=m.max_caseload),
+    ]
+    if rate is not None:
+        parts.append(_("success %(rate)d%%", rate=round(rate * 100)))
+    if suggestion.is_specialist:
+        parts.insert(0, "★")
+    return " · ".join(parts)
+
+
+def _prepare_route(case: Case, form) -> None:
+    suggested = suggested_organizations(case.centre_id, case.category_code, case.street)
+    others = db.session.scalars(
+        select(Organization)
+        .where(Organization.centre_id == case.centre_id, Organization.is_active)
+        .order_by(Organization.name)
+    ).all()
+    ordered = suggested + [o for o in others if o not in suggested]
+    form.organization.choices = [
+        SelectChoice(str(o.id), ("★ " if o in suggested else "") + o.name) for o in ordered
+    ]
+    form.mediator.choices = [
+        SelectChoice(str(s.mediator.id), _mediator_label(s))
+        for s in mediator_workloads(case.centre_id, case.category_code)
+    ]
+
+
+def _perform_route(case: Case, form, actor):
+    organization = _centre_object(Organization, form.organization.data, case, "organization")
+    mediator = _centre_object(Mediator, form.mediator.data, case, "mediator")
+    return wf.route_case(case, organization, mediator, actor, expected_version=_version(form))
+
+
+def _prepare_reassign(case: Case, form) -> None:
+    form.mediator.choices = [
+        SelectChoice(str(s.mediator.id), _mediator_label(s))
+        for s in mediator_workloads(case.centre_id, case.category_code)
+        if s.mediator.id != case.mediator_id
+    ]
+
+
+def _perform_reassign(case: Case, form, actor):
+    mediator = _centre_object(Mediator, form.mediator.data, case, "mediator")
+    return wf.reassign_case(
+        case, mediator, form.reason.data, actor, expected_version=_version(form)
+    )
+
+
+def _centre_object(model, raw_id: str, case: Case, field: str):
+    obj = db.session.get(model, int(raw_id)) if raw_id and raw_id.isdigit() else None
+    if obj is None or obj.centre_id != case.centre_id:
+        raise wf.WorkflowError(_("Choose one of the listed options."), field)
+    return obj
+
+
+def _version(form) -> int | None:
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
+def _perform_divert(case, form, actor):
+    return wf.divert_case(
+        case,
+        form.reason.data,
+        form.court.data,
+        actor,
+        note=form.note.data or "",
+        expected_version=_version(form),
+    )
+
+
+def _perform_session(case, form, actor):
+    return wf.record_session(
+        case,
+        _local_to_utc(form.held_at.data, case),
+        actor,
+        place=form.place.data or "",
+        is_online=form.is_online.data,
+        attendance=form.attendance.data or "",
+        minutes=form.minutes.data or "",
+        expected_version=_version(form),
+    )
+
+
+def _prepare_extend(case: Case, form) -> None:
+    while len(form.consents.entries) < len(case.parties):
+        form.consents.append_entry()
+    for entry, party in zip(form.consents.entries, case.parties, strict=False):
+        entry.label.text = _("Consent of %(name)s (how it was given)", name=party.name)
+
+
+def _perform_extend(case, form, actor):
+    consents = {
+        party.id: entry.data or ""
+        for party, entry in zip(case.parties, form.consents.entries, strict=False)
+    }
+    return wf.extend_deadline(
+        case,
+        form.days.data,
+        consents,
+        actor,
+        reason=form.reason.data or "",
+        expected_version=_version(form),
+    )
+
+
+def _prepare_agree(case: Case, form) -> None:
+    party_choices = _party_choices(case)
+    for entry in form.obligations.entries:
+        entry.form.obligor.choices = party_choices
+        entry.form.obligee.choices = party_choices
+
+
+def _perform_agree(case, form, actor):
+    obligations = [
+        wf.ObligationData(
+            obligor_id=int(entry.form.obligor.data),
+            obligee_id=int(entry.form.obligee.data),
+            description=entry.form.description.data or "",
+            due_on=entry.form.due_on.data,
+            amount=entry.form.amount.data,
+        )
+        for entry in form.obligations.entries
+        if not entry.form.is_blank()
+    ]
+    return wf.agree_case(
+        case,
+        form.signed_on.data,
+        form.terms.data,
+        obligations,
+        actor,
+        expected_version=_version(form),
+    )
+
+
+def _perform_fail(case, form, actor):
+    return wf.fail_case(
+        case,
+        form.court.data,
+        form.undisputed_facts.data,
+        actor,
+        documents=form.documents.data or "",
+        expected_version=_version(form),
+    )
+
+
+def _prepare_parties(case: Case, form) -> None:
+    form.party.choices = _party_choices(case)
+
+
+def _perform_request(case, form, actor):
+    party = next((p for p in case.parties if str(p.id) == form.party.data), None)
+    if party is None:
+        raise wf.WorkflowError(_("Choose one of the listed options."), "party")
+    note = _("On behalf of %(name)s. %(note)s", name=party.name, note=form.note.data or "")
+    return wf.request_litigation(
+        case,
+        actor,
+        court=form.court.data or "",
+        note=note.strip(),
+        expected_version=_version(form),
+    )
+
+
+def _perform_withdraw(case, form, actor):
+    return wf.withdraw_case(case, form.reason.data, actor, expected_version=_version(form))
+
+
+def _perform_confirm(case, form, actor):
+    return wf.confirm_agreement(
+        case,
+        form.court.data,
+        form.ruling.data,
+        form.confirmed_on.data,
+        actor,
+        expected_version=_version(form),
+    )
+
+
+def _prepare_fulfil(case: Case, form) -> None:
+    form.obligation.choices = [
+        SelectChoice(str(o.id), f"{o.obligor.name} → {o.obligee.name}：{o.description}")
+        for o in case.agreement.obligations
+        if o.fulfilled_on is None
+    ]
+
+
+def _perform_fulfil(case, form, actor):
+    obligation = db.session.get(Obligation, int(form.obligation.data or 0))
+    if obligation is None:
+        raise wf.WorkflowError(_("Choose one of the listed options."), "obligation")
+    return wf.fulfil_obligation(
+        case, obligation, form.performed_on.data, actor, expected_version=_version(form)
+    )
+
+
+def _perform_enforce(case, form, actor):
+    return wf.enforce_agreement(
+        case, form.court.data, actor, note=form.note.data or "", expected_version=_version(form)
+    )
+
+
+def _perform_follow_up(case, form, actor):
+    return wf.record_follow_up(
+        case,
+        form.satisfied.data == "yes",
+        form.note.data or "",
+        actor,
+        expected_version=_version(form),
+    )
+
+
+def _perform_filing(case, form, actor):
+    return wf.record_court_filing(
+        case, form.filing_number.data, actor, expected_version=_version(form)
+    )
+
+
+def _perform_new_code(case, form, actor):
+    party = next((p for p in case.parties if str(p.id) == form.party.data), None)
+    if party is None:
+        raise wf.WorkflowError(_("Choose one of the listed options."), "party")
+    return party, wf.regenerate_access_code(case, party, actor)
+
+
+ACTION_FORMS: dict[str, ActionForm] = {
+    "route": ActionForm(forms.RouteForm, _perform_route, _prepare_route),
+    "divert": ActionForm(forms.DivertForm, _perform_divert),
+    "reassign": ActionForm(forms.ReassignForm, _perform_reassign, _prepare_reassign),
+    "record_session": ActionForm(forms.SessionForm, _perform_session),
+    "extend": ActionForm(forms.ExtendForm, _perform_extend, _prepare_extend),
+    "agree": ActionForm(forms.AgreeForm, _perform_agree, _prepare_agree),
+    "fail": ActionForm(forms.FailForm, _perform_fail),
+    "request_litigation": ActionForm(
+        forms.RequestLitigationForm, _perform_request, _prepare_parties
+    ),
+    "withdraw": ActionForm(forms.WithdrawForm, _perform_withdraw),
+    "confirm": ActionForm(forms.ConfirmForm, _perform_confirm),
+    "fulfil": ActionForm(forms.FulfilForm, _perform_fulfil, _prepare_fulfil),
+    "enforce": ActionForm(forms.EnforceForm, _perform_enforce),
+    "follow_up": ActionForm(forms.FollowUpForm, _perform_follow_up),
+    "record_filing": ActionForm(forms.FilingForm, _perform_filing),
+    "new_access_code": ActionForm(
+        forms.AccessCodeForm, _perform_new_code, _prepare_parties, shows_code=True
+    ),
+}

@@ -1,0 +1,264 @@
+"""Forms for intake and for each workflow action. They check the shape of the input; the
+rules live in workflow.py."""
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms import Form as PlainForm
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from mediation.cases.identity import (
+    is_valid_credit_code,
+    is_valid_mobile,
+    is_valid_resident_id,
+    normalise_id,
+)
+from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSFER_REASONS
+from mediation.directory.terms import CATEGORIES, CHANNELS
+
+
+def choices(labels: dict, blank=None) -> list[SelectChoice]:
+    options = [SelectChoice(code, label) for code, label in labels.items()]
+    return ([SelectChoice("", blank)] if blank is not None else []) + options
+
+
+class PartyForm(PlainForm):
+    """One applicant or respondent. A sub-form: the intake form carries the CSRF token."""
+
+    role = SelectField(_l("Role in the case"), choices=choices(PARTY_ROLES))
+    kind = SelectField(_l("Kind"), choices=choices(PARTY_KINDS))
+    name = StringField(_l("Name"), validators=[Length(max=100)])
+    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=18)])
+    credit_code = StringField(
+        _l("Unified social credit code"), validators=[Optional(), Length(max=18)]
+    )
+    phone = StringField(_l("Mobile"), validators=[Optional(), Length(max=11)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+
+    def is_blank(self) -> bool:
+        return not any(
+            (f.data or "").strip()
+            for f in (self.name, self.id_number, self.credit_code, self.phone, self.address)
+        )
+
+    def validate_name(self, field):
+        if not self.is_blank() and not (field.data or "").strip():
+            raise ValidationError(_l("Give the party's name."))
+
+    def validate_id_number(self, field):
+        if field.data:
+            if self.kind.data != "person":
+                raise ValidationError(_l("Only a natural person has a resident ID number."))
+            if not is_valid_resident_id(field.data):
+                raise ValidationError(
+                    _l("This is not a valid resident ID number (18 characters, checksum).")
+                )
+
+    def validate_credit_code(self, field):
+        if field.data:
+            if self.kind.data != "organization":
+                raise ValidationError(_l("Only an organisation has a credit code."))
+            if not is_valid_credit_code(field.data):
+                raise ValidationError(
+                    _l("This is not a valid unified social credit code (18 characters, checksum).")
+                )
+
+    def validate_phone(self, field):
+        if field.data and not is_valid_mobile(field.data):
+            raise ValidationError(_l("A mobile number has 11 digits and starts with 1."))
+
+    def cleaned(self) -> dict:
+        return {
+            "role": self.role.data,
+            "kind": self.kind.data,
+            "name": self.name.data.strip(),
+            "id_number": normalise_id(self.id_number.data) if self.id_number.data else None,
+            "credit_code": normalise_id(self.credit_code.data) if self.credit_code.data else None,
+            "phone": self.phone.data.strip() if self.phone.data else None,
+            "address": (self.address.data or "").strip(),
+        }
+
+
+class IntakeForm(FlaskForm):
+    channel = SelectField(_l("Channel"), choices=choices(CHANNELS))
+    category = SelectField(_l("Dispute category"), choices=choices(CATEGORIES))
+    street = StringField(_l("Street or town"), validators=[Optional(), Length(max=50)])
+    address = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    amount = DecimalField(
+        _l("Amount in dispute (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("999999999999.99"))],
+    )
+    people_involved = IntegerField(
+        _l("People involved"), default=1, validators=[InputRequired(), NumberRange(min=1)]
+    )
+    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LEVELS), default="low")
+    is_extreme = BooleanField(_l("Extreme tendency"))
+    summary = TextAreaField(
+        _l("Summary of the dispute"), validators=[DataRequired(), Length(max=5000)]
+    )
+    claims = TextAreaField(_l("Claims"), validators=[Optional(), Length(max=5000)])
+    parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=20)
+    add_party = SubmitField(_l("Add a party"))
+
+    def validate_parties(self, field):
+        filled = [entry.form for entry in field.entries if not entry.form.is_blank()]
+        roles = {form.role.data for form in filled}
+        if not {"applicant", "respondent"} <= roles:
+            raise ValidationError(_l("A case needs at least one applicant and one respondent."))
+
+
+class VersionedForm(FlaskForm):
+    """Every action form carries the version of the case the user saw."""
+
+    version = HiddenField()
+
+
+class RouteForm(VersionedForm):
+    organization = SelectField(_l("Mediation organisation"), choices=[], coerce=str)
+    mediator = SelectField(_l("Mediator"), choices=[], coerce=str)
+
+
+class DivertForm(VersionedForm):
+    reason = SelectField(
+        _l("Reason"),
+        choices=[
+            SelectChoice(code, TRANSFER_REASONS[code])
+            for code in ("unsuitable", "respondent_refused")
+        ],
+    )
+    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    note = TextAreaField(_l("Note for the court"), validators=[Optional(), Length(max=5000)])
+
+
+class ReassignForm(VersionedForm):
+    mediator = SelectField(_l("New mediator"), choices=[], coerce=str)
+    reason = StringField(_l("Reason for the change"), validators=[DataRequired(), Length(max=500)])
+
+
+class SessionForm(VersionedForm):
+    held_at = DateTimeLocalField(
+        _l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    is_online = BooleanField(_l("Held online"))
+    attendance = TextAreaField(_l("Attendance"), validators=[Optional(), Length(max=2000)])
+    minutes = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=20000)])
+
+
+class ExtendForm(VersionedForm):
+    days = IntegerField(_l("Days to add"), validators=[InputRequired(), NumberRange(min=1)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    # One entry per party, in the case's order: how that party's consent was given.
+    consents = FieldList(StringField(validators=[Optional(), Length(max=200)]))
+
+
+class ObligationForm(PlainForm):
+    obligor = SelectField(_l("Obligor"), choices=[], coerce=str)
+    obligee = SelectField(_l("Obligee"), choices=[], coerce=str)
+    description = StringField(_l("What is owed"), validators=[Optional(), Length(max=500)])
+    amount = DecimalField(
+        _l("Amount (yuan)"), places=2, validators=[Optional(), NumberRange(min=Decimal("0"))]
+    )
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+
+    def is_blank(self) -> bool:
+        return not (self.description.data or "").strip() and self.amount.data is None
+
+    def validate_due_on(self, field):
+        if not self.is_blank() and field.data is None:
+            raise ValidationError(_l("Give the due date."))
+
+    def validate_description(self, field):
+        if not self.is_blank() and not (field.data or "").strip():
+            raise ValidationError(_l("Say what is owed."))
+
+
+class AgreeForm(VersionedForm):
+    signed_on = DateField(_l("Signed on"), validators=[DataRequired()])
+    terms = TextAreaField(
+        _l("Terms of the agreement"), validators=[DataRequired(), Length(max=20000)]
+    )
+    obligations = FieldList(FormField(ObligationForm), min_entries=1, max_entries=20)
+    add_obligation = SubmitField(_l("Add an obligation"))
+
+
+class FailForm(VersionedForm):
+    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    undisputed_facts = TextAreaField(
+        _l("Record of undisputed facts"), validators=[DataRequired(), Length(max=20000)]
+    )
+    documents = TextAreaField(
+        _l("Documents handed to the court"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class RequestLitigationForm(VersionedForm):
+    party = SelectField(_l("Party asking to go to court"), choices=[], coerce=str)
+    court = StringField(_l("Court"), validators=[Optional(), Length(max=100)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
+
+
+class WithdrawForm(VersionedForm):
+    reason = TextAreaField(
+        _l("The applicant's reason"), validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class ConfirmForm(VersionedForm):
+    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    ruling = StringField(_l("Ruling number"), validators=[DataRequired(), Length(max=100)])
+    confirmed_on = DateField(_l("Confirmed on"), validators=[DataRequired()])
+
+
+class FulfilForm(VersionedForm):
+    obligation = SelectField(_l("Obligation"), choices=[], coerce=str)
+    performed_on = DateField(_l("Performed on"), validators=[DataRequired()])
+
+
+class EnforceForm(VersionedForm):
+    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    note = TextAreaField(_l("Note for the court"), validators=[Optional(), Length(max=5000)])
+
+
+class FollowUpForm(VersionedForm):
+    satisfied = RadioField(
+        _l("Was the party satisfied?"),
+        choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
+        validators=[DataRequired()],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class FilingForm(VersionedForm):
+    filing_number = StringField(
+        _l("Court filing number"), validators=[DataRequired(), Length(max=100)]
+    )
+
+
+class AccessCodeForm(VersionedForm):
+    party = SelectField(_l("Party"), choices=[], coerce=str)

@@ -1,0 +1,477 @@
+"""The case list, the queues and the dashboards: queries that pages and exports share.
+
+Lists are keyset (seek) pages on an index — no OFFSET, and no COUNT over the whole table:
+a page fetches one row more than it shows to know whether there is a next one. Counts that
+pages show are capped (`capped_count`), so they stay cheap with a million cases.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload, selectinload
+
+from mediation import clock
+from mediation.auth.models import Role, User
+from mediation.cases.models import Case, MediationSession, Party
+from mediation.cases.numbering import normalise_case_number
+from mediation.cases.states import (
+    HIGH_RISKS,
+    IN_MEDIATION,
+    OPEN_STATES,
+    RISK_LEVELS,
+    STATE_LABELS,
+    State,
+)
+from mediation.directory.calendar import local_today
+from mediation.directory.models import Centre, Mediator, Organization
+from mediation.directory.settings import settings_for
+from mediation.directory.terms import CATEGORIES, CHANNELS
+from mediation.extensions import db
+
+PAGE_SIZE = 25
+QUEUE_SIZE = 10
+COUNT_CAP = 1000
+RECENT_DAYS = 30
+
+QUEUES = ("triage", "deadline", "high_risk", "concluded")
+SORTS = ("newest", "oldest", "deadline")
+# Case numbers hold digits and these; names practically never do.
+_LOOKS_LIKE_NUMBER = re.compile(r"[0-9〔〕调号]")
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def visible_to(user: User) -> list:
+    """Conditions limiting cases to those the user may see: their centre (a global admin: all
+    centres); a mediator only the cases assigned to them."""
+    if user.role == Role.MEDIATOR:
+        own = select(Mediator.id).where(Mediator.user_id == user.id).scalar_subquery()
+        return [Case.centre_id == user.centre_id, Case.mediator_id == own]
+    if user.is_global_admin:
+        return []
+    return [Case.centre_id == user.centre_id]
+
+
+def mediator_for(user: User) -> Mediator | None:
+    return db.session.scalar(select(Mediator).where(Mediator.user_id == user.id))
+
+
+def centres_for(user: User) -> list[Centre]:
+    query = select(Centre).order_by(Centre.code)
+    if not user.is_global_admin:
+        query = query.where(Centre.id == user.centre_id)
+    return list(db.session.scalars(query))
+
+
+def organizations_for(user: User, centre_id: int | None) -> list[Organization]:
+    """Organisations for the filter and bulk forms: the user's centre, or a global admin's
+    chosen centre (all centres when none is chosen)."""
+    query = select(Organization).order_by(Organization.centre_id, Organization.name)
+    centre_id = user.centre_id if not user.is_global_admin else centre_id
+    if centre_id is not None:
+        query = query.where(Organization.centre_id == centre_id)
+    return list(db.session.scalars(query))
+
+
+def mediators_for(user: User, centre_id: int | None, active_only: bool = False) -> list[Mediator]:
+    query = (
+        select(Mediator)
+        .options(joinedload(Mediator.organization))
+        .order_by(Mediator.centre_id, Mediator.name)
+    )
+    centre_id = user.centre_id if not user.is_global_admin else centre_id
+    if centre_id is not None:
+        query = query.where(Mediator.centre_id == centre_id)
+    if active_only:
+        query = query.where(Mediator.is_active)
+    return list(db.session.scalars(query))
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def _text(args, name: str, allowed: Iterable[str]) -> str | None:
+    value = (args.get(name) or "").strip()
+    return value if value in allowed else None
+
+
+def _int(args, name: str) -> int | None:
+    value = (args.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _date(args, name: str) -> date | None:
+    try:
+        return date.fromisoformat((args.get(name) or "").strip())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What the case list shows, read from the query string; unknown values are ignored."""
+
+    centre: int | None = None  # a global admin's choice
+    state: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    organization: int | None = None
+    mediator: int | None = None
+    risk: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    q: str = ""
+    queue: str | None = None
+    sort: str = "newest"
+
+    @classmethod
+    def from_args(cls, args) -> "CaseFilter":
+        return cls(
+            centre=_int(args, "centre"),
+            state=_text(args, "state", [s.value for s in State]),
+            category=_text(args, "category", CATEGORIES),
+            channel=_text(args, "channel", CHANNELS),
+            organization=_int(args, "organization"),
+            mediator=_int(args, "mediator"),
+            risk=_text(args, "risk", RISK_LEVELS),
+            registered_from=_date(args, "registered_from"),
+            registered_to=_date(args, "registered_to"),
+            q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
+            queue=_text(args, "queue", QUEUES),
+            sort=_text(args, "sort", SORTS) or "newest",
+        )
+
+    def as_args(self, **changes) -> dict[str, str]:
+        """The query-string form, for links that keep the filter (empty values left out)."""
+        values = replace(self, **changes)
+        args = {}
+        for item in fields(values):
+            value = getattr(values, item.name)
+            if value not in (None, "") and not (item.name == "sort" and value == "newest"):
+                args[item.name] = value.isoformat() if isinstance(value, date) else str(value)
+        return args
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.as_args(sort="newest")
+
+
+def prefix_match(column, text: str):
+    """`column LIKE 'text%'`, which an index on the column can serve.
+
+    SQLite uses an index for LIKE only under NOCASE collation, so there the same prefix is
+    also given as a range (`text <= column < next`), which a binary index serves exactly.
+    PostgreSQL serves a LIKE prefix from an index with the C collation or text_pattern_ops.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    condition = column.like(escaped + "%", escape="\\")
+    if db.session.get_bind().dialect.name == "sqlite":
+        upper = text[:-1] + chr(ord(text[-1]) + 1)
+        condition = and_(column >= text, column < upper, condition)
+    return condition
+
+
+def search_condition(q: str):
+    """A case number (typed any way a phone allows: full-width brackets, spaces) by prefix,
+    or else a party name by prefix (through ix_party_name, never '%q%')."""
+    number = normalise_case_number(q)
+    if _LOOKS_LIKE_NUMBER.search(number):
+        return prefix_match(Case.number, number)
+    return Case.id.in_(select(Party.case_id).where(prefix_match(Party.name, q)))
+
+
+def _local_today(centre_id: int | None) -> date:
+    centre = db.session.get(Centre, centre_id) if centre_id is not None else None
+    if centre is not None:
+        return local_today(centre)
+    return clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def queue_condition(queue: str, centre_id: int | None):
+    """The cases of one dashboard queue (SPEC 3.3), as a condition the list can use too."""
+    if queue == "triage":
+        return Case.state == State.REGISTERED.value
+    if queue == "deadline":
+        warning_days = settings_for(centre_id).warning_days if centre_id is not None else 5
+        until = _local_today(centre_id) + timedelta(days=warning_days)
+        return and_(
+            Case.state.in_([s.value for s in IN_MEDIATION]),
+            Case.deadline_on.is_not(None),
+            Case.deadline_on <= until,
+        )
+    if queue == "high_risk":
+        return and_(Case.state.in_([s.value for s in OPEN_STATES]), Case.risk_level.in_(HIGH_RISKS))
+    if queue == "concluded":
+        return Case.concluded_at >= clock.now() - timedelta(days=RECENT_DAYS)
+    raise ValueError(f"unknown queue {queue!r}")
+
+
+def filter_conditions(user: User, filters: CaseFilter) -> list:
+    conditions = visible_to(user)
+    centre_id = user.centre_id
+    if user.is_global_admin and filters.centre is not None:
+        centre_id = filters.centre
+        conditions.append(Case.centre_id == filters.centre)
+    simple = (
+        (filters.state, Case.state),
+        (filters.category, Case.category_code),
+        (filters.channel, Case.channel_code),
+        (filters.organization, Case.organization_id),
+        (filters.mediator, Case.mediator_id),
+        (filters.risk, Case.risk_level),
+    )
+    conditions += [column == value for value, column in simple if value is not None]
+    if filters.registered_from:
+        conditions.append(Case.registered_on >= filters.registered_from)
+    if filters.registered_to:
+        conditions.append(Case.registered_on <= filters.registered_to)
+    if filters.q:
+        conditions.append(search_condition(filters.q))
+    if filters.queue:
+        conditions.append(queue_condition(filters.queue, centre_id))
+    return conditions
+
+
+# --- keyset pages ---------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    cases: list[Case]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _cursor_of(case: Case, sort: str) -> str:
+    if sort == "deadline":
+        key = case.deadline_on.isoformat() if case.deadline_on else "-"
+    else:
+        key = case.registered_at.isoformat()
+    return f"{key}_{case.id}"
+
+
+def _parse_cursor(cursor: str | None, sort: str):
+    """(key, id) from a cursor, or None when it is missing or malformed."""
+    if not cursor or "_" not in cursor:
+        return None
+    key, _sep, case_id = cursor.rpartition("_")
+    if not case_id.isdigit():
+        return None
+    try:
+        if sort == "deadline":
+            value = None if key == "-" else date.fromisoformat(key)
+        else:
+            value = datetime.fromisoformat(key)
+            if value.tzinfo is None:
+                return None
+    except ValueError:
+        return None
+    return value, int(case_id)
+
+
+def _seek(sort: str, cursor, forward: bool):
+    """The condition for rows after (forward) or before the cursor in the sort order."""
+    value, case_id = cursor
+    if sort != "deadline":
+        later = sort == "oldest"
+        key = tuple_(Case.registered_at, Case.id)
+        return key > (value, case_id) if later == forward else key < (value, case_id)
+    # Deadline soonest, cases without a deadline last.
+    key = tuple_(Case.deadline_on, Case.id)
+    no_deadline = Case.deadline_on.is_(None)
+    if forward:
+        if value is None:
+            return and_(no_deadline, Case.id > case_id)
+        return or_(key > (value, case_id), no_deadline)
+    if value is None:
+        return or_(Case.deadline_on.is_not(None), and_(no_deadline, Case.id < case_id))
+    return and_(Case.deadline_on.is_not(None), key < (value, case_id))
+
+
+def _order(sort: str, forward: bool) -> list:
+    if sort == "deadline":
+        if forward:
+            return [Case.deadline_on.asc().nulls_last(), Case.id.asc()]
+        return [Case.deadline_on.desc().nulls_first(), Case.id.desc()]
+    ascending = (sort == "oldest") == forward
+    if ascending:
+        return [Case.registered_at.asc(), Case.id.asc()]
+    return [Case.registered_at.desc(), Case.id.desc()]
+
+
+def with_row_data(query: Select) -> Select:
+    """What a case row shows, loaded with the cases: parties in one more query, never one
+    per row."""
+    return query.options(
+        selectinload(Case.parties),
+        joinedload(Case.organization),
+        joinedload(Case.mediator),
+        joinedload(Case.centre),
+    )
+
+
+def case_page(
+    user: User,
+    filters: CaseFilter,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the list: the first, the one after `after`, or the one before `before`."""
+    conditions = filter_conditions(user, filters)
+    sort = filters.sort
+    cursor, forward = _parse_cursor(after, sort), True
+    if cursor is None:
+        cursor, forward = _parse_cursor(before, sort), False
+    if cursor is not None:
+        conditions.append(_seek(sort, cursor, forward))
+    query = select(Case).where(*conditions).order_by(*_order(sort, forward)).limit(size + 1)
+    cases = list(db.session.scalars(with_row_data(query)).unique())
+    more = len(cases) > size
+    cases = cases[:size]
+    if not forward:
+        cases.reverse()
+    has_next = more if forward else cursor is not None
+    has_previous = (cursor is not None) if forward else more
+    return Page(
+        cases=cases,
+        next_cursor=_cursor_of(cases[-1], sort) if cases and has_next else None,
+        previous_cursor=_cursor_of(cases[0], sort) if cases and has_previous else None,
+    )
+
+
+def cases_by_ids(user: User, ids: Iterable[int]) -> list[Case]:
+    """The user's cases among `ids`, in registration order; ids they may not see are left
+    out, so the caller can tell a forged selection by the count."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    query = select(Case).where(Case.id.in_(ids), *visible_to(user))
+    query = query.order_by(Case.registered_at, Case.id)
+    return list(db.session.scalars(with_row_data(query)).unique())
+
+
+# --- queues and dashboards ------------------------------------------------------------------
+
+
+def capped_count(conditions: list, cap: int = COUNT_CAP) -> int:
+    """How many cases match, counting at most cap + 1 of them (show "1000+")."""
+    limited = select(Case.id).where(*conditions).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(limited))
+
+
+_QUEUE_ORDER = {
+    "triage": (Case.triage_due_on, Case.id),
+    "deadline": (Case.deadline_on, Case.id),
+    "high_risk": (Case.registered_at.desc(), Case.id.desc()),
+    "concluded": (Case.concluded_at.desc(), Case.id.desc()),
+}
+QUEUE_SORT = {"triage": "oldest", "deadline": "deadline", "high_risk": "newest"}
+
+
+@dataclass
+class Queue:
+    name: str
+    count: int
+    cases: list[Case]
+
+
+def queue(centre_id: int, name: str, size: int = QUEUE_SIZE) -> Queue:
+    conditions = [Case.centre_id == centre_id, queue_condition(name, centre_id)]
+    query = select(Case).where(*conditions).order_by(*_QUEUE_ORDER[name]).limit(size)
+    return Queue(
+        name=name,
+        count=capped_count(conditions),
+        cases=list(db.session.scalars(with_row_data(query)).unique()),
+    )
+
+
+def staff_queues(centre_id: int) -> list[Queue]:
+    return [queue(centre_id, name) for name in QUEUES]
+
+
+def mediator_state_counts(mediator: Mediator) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Case.state, func.count()).where(Case.mediator_id == mediator.id).group_by(Case.state)
+    )
+    return dict(rows.tuples().all())
+
+
+def upcoming_sessions(mediator: Mediator, limit: int = 20) -> list[MediationSession]:
+    """Sessions from now on for the mediator's cases, soonest first, each with its case."""
+    rows = db.session.execute(
+        select(MediationSession, Case)
+        .join(Case, Case.id == MediationSession.case_id)
+        .where(Case.mediator_id == mediator.id, MediationSession.held_at >= clock.now())
+        .order_by(MediationSession.held_at, MediationSession.id)
+        .limit(limit)
+    )
+    return list(rows.tuples().all())
+
+
+def mediator_deadlines(mediator: Mediator, limit: int = 100) -> list[Case]:
+    query = (
+        select(Case)
+        .where(
+            Case.mediator_id == mediator.id,
+            Case.state.in_([s.value for s in IN_MEDIATION]),
+        )
+        .order_by(Case.deadline_on, Case.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(with_row_data(query)).unique())
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _names(parties: list[Party]) -> str:
+    return "、".join(party.name for party in parties)
+
+
+def export_header() -> list[str]:
+    return [
+        _("Case number"),
+        _("Centre"),
+        _("Registered on"),
+        _("State"),
+        _("Category"),
+        _("Channel"),
+        _("Applicants"),
+        _("Respondents"),
+        _("Organisation"),
+        _("Mediator"),
+        _("Deadline"),
+        _("Risk"),
+    ]
+
+
+def export_rows(cases: Iterable[Case]) -> list[list[str]]:
+    """The case list as plain rows (header first) for CSV: no ID numbers, no phones."""
+    rows = [export_header()]
+    for case in cases:
+        rows.append(
+            [
+                case.number,
+                case.centre.name,
+                case.registered_on.isoformat(),
+                str(STATE_LABELS[case.state_enum]),
+                str(CATEGORIES.get(case.category_code, case.category_code)),
+                str(CHANNELS.get(case.channel_code, case.channel_code)),
+                _names(case.applicants),
+                _names(case.respondents),
+                case.organization.name if case.organization else "",
+                case.mediator.name if case.mediator else "",
+                case.deadline_on.isoformat() if case.deadline_on else "",
+                str(RISK_LEVELS.get(case.risk_level, case.risk_level)),
+            ]
+        )
+    return rows

@@ -1,0 +1,100 @@
+"""How cases, parties and events read on a page: labels, masks, money, the timeline."""
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+
+from mediation.cases.identity import mask_id, mask_phone
+from mediation.cases.states import (
+    OUTCOMES,
+    PARTY_KINDS,
+    PARTY_ROLES,
+    RISK_LEVELS,
+    STATE_LABELS,
+    TRANSFER_REASONS,
+    State,
+)
+from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
+
+# Event details worth showing on the timeline, with their labels, in this order.
+DETAIL_LABELS = {
+    "number": _l("Case number"),
+    "organization": _l("Organisation"),
+    "previous": _l("Previous mediator"),
+    "mediator": _l("Mediator"),
+    "deadline_on": _l("Deadline"),
+    "days": _l("Days"),
+    "held_at": _l("Time"),
+    "place": _l("Place"),
+    "signed_on": _l("Signed on"),
+    "obligations": _l("Obligations"),
+    "reason": _l("Reason"),
+    "court": _l("Court"),
+    "ruling": _l("Ruling number"),
+    "confirmed_on": _l("Confirmed on"),
+    "obligation": _l("Obligation"),
+    "performed_on": _l("Performed on"),
+    "party": _l("Party"),
+    "filing_number": _l("Filing number"),
+    "note": _l("Note"),
+}
+
+RISK_BADGES = {"low": "secondary", "medium": "info", "high": "warning", "critical": "danger"}
+STATE_BADGES = {
+    State.REGISTERED: "secondary",
+    State.ASSIGNED: "primary",
+    State.MEDIATING: "primary",
+    State.AGREED: "info",
+    State.FULFILLED: "success",
+    State.DEFAULTED: "danger",
+    State.TRANSFERRED: "dark",
+    State.WITHDRAWN: "light",
+}
+
+
+def event_details(event) -> list[tuple[str, str]]:
+    details = event.details or {}
+    shown = []
+    for key, label in DETAIL_LABELS.items():
+        if key not in details:
+            continue
+        value = details[key]
+        if key == "reason" and value in TRANSFER_REASONS:
+            value = TRANSFER_REASONS[value]
+        if key == "held_at":
+            value = str(value)[:16].replace("T", " ")
+        shown.append((str(label), str(value)))
+    return shown
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return "¥" + format_decimal(value, format="#,##0.00")
+
+
+def days_left(deadline: date | None, today: date) -> int | None:
+    return (deadline - today).days if deadline else None
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        mask_id=mask_id,
+        mask_phone=mask_phone,
+        money=money,
+        state_label=lambda code: STATE_LABELS[State(code)],
+        state_badge=lambda code: STATE_BADGES[State(code)],
+        risk_label=lambda code: RISK_LEVELS.get(code, code),
+        risk_badge=lambda code: RISK_BADGES.get(code, "secondary"),
+        category_label=lambda code: CATEGORIES.get(code, code),
+        channel_label=lambda code: CHANNELS.get(code, code),
+        reason_label=lambda code: TRANSFER_REASONS.get(code, code),
+        outcome_label=lambda code: OUTCOMES.get(code, code),
+        party_role_label=lambda code: PARTY_ROLES.get(code, code),
+        party_kind_label=lambda code: PARTY_KINDS.get(code, code),
+        organization_kind_label=lambda code: ORGANIZATION_KINDS.get(code, code),
+    )
+    app.jinja_env.globals.update(event_details=event_details, days_left=days_left)

@@ -1,0 +1,319 @@
+"""Intake, the case page and the action forms, through the web client."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from mediation import clock
+from mediation.auth.accounts import user_by_username
+from mediation.cases.access_codes import code_matches
+from mediation.cases.models import Case, CaseEvent, Party
+from mediation.directory.models import Mediator, Organization
+from tests.conftest import PASSWORD
+
+INTAKE = {
+    "channel": "walk_in",
+    "category": "labour",
+    "street": "北山街道",
+    "amount": "52000.50",
+    "people_involved": "1",
+    "risk_level": "low",
+    "summary": "拖欠工资三个月。",
+    "claims": "支付工资 52000.50 元。",
+    "parties-0-role": "applicant",
+    "parties-0-kind": "person",
+    "parties-0-name": "王小明",
+    "parties-0-id_number": "11010519491231002X",
+    "parties-0-phone": "13812345678",
+    "parties-1-role": "respondent",
+    "parties-1-kind": "organization",
+    "parties-1-name": "杭州某某科技有限公司",
+}
+
+
+def session(app):
+    return app.extensions["sqlalchemy"].session
+
+
+@pytest.fixture
+def mediation_org(app, make_user):
+    """An organisation of the default centre with a mediator who has a login."""
+    mediator_user = make_user("mediator", username="mediator-a")
+    with app.app_context():
+        db = session(app)
+        org = Organization(
+            centre_id=mediator_user.centre_id,
+            name="西湖区劳动争议调解中心",
+            kind="professional",
+            phone="0571-88880000",
+        )
+        db.add(org)
+        db.flush()
+        mediator = Mediator(
+            centre_id=org.centre_id, organization_id=org.id, name="张调解", user_id=mediator_user.id
+        )
+        db.add(mediator)
+        db.commit()
+        return {"org": org.id, "mediator": mediator.id, "user": mediator_user}
+
+
+def version(app, case_id) -> str:
+    """The version a user who opens the case page now would submit."""
+    with app.app_context():
+        return str(session(app).get(Case, case_id).version)
+
+
+def route(app, client, case_id, mediation_org):
+    return client.post_form(
+        f"/cases/{case_id}/act/route",
+        {
+            "organization": str(mediation_org["org"]),
+            "mediator": str(mediation_org["mediator"]),
+            "version": version(app, case_id),
+        },
+    )
+
+
+def register(client, **changes):
+    return client.post_form("/cases/new", {**INTAKE, **changes})
+
+
+def test_staff_registers_a_case_and_sees_each_access_code_once(app, client, login):
+    login("staff")
+    with clock.frozen_at(datetime(2026, 3, 2, 1, 0, tzinfo=UTC)):
+        response = register(client)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "西湖调〔2026〕1号" in page
+    codes = re.findall(r'class="access-code[^"]*">([2-9A-Z]{8})<', page)
+    assert len(codes) == 2 and codes[0] != codes[1]
+    with app.app_context():
+        case = session(app).scalar(select(Case))
+        parties = session(app).scalars(select(Party).order_by(Party.position)).all()
+        assert case.state == "registered"
+        assert case.amount == __import__("decimal").Decimal("52000.50")
+        # Stored only as a hash that matches the code shown.
+        assert all(codes[i] not in p.access_code_hash for i, p in enumerate(parties))
+        assert code_matches(case.number, codes[0], parties[0].access_code_hash)
+        assert not code_matches(case.number, codes[0], parties[1].access_code_hash)
+        assert session(app).scalar(select(CaseEvent.action)) == "register"
+    # The case page never shows the codes, and masks ID and phone.
+    detail = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert codes[0] not in detail
+    assert "1101**********002X" in detail and "138****5678" in detail
+    assert "11010519491231002X" not in detail
+
+
+def test_bad_id_number_is_refused_beside_the_field_and_nothing_is_written(app, client, login):
+    login("staff")
+    page = register(client, **{"parties-0-id_number": "110105194912310021"}).get_data(as_text=True)
+    assert "身份证号码无效" in page
+    assert 'value="王小明"' in page and "拖欠工资三个月。" in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_case_needs_an_applicant_and_a_respondent(app, client, login):
+    login("staff")
+    page = register(client, **{"parties-1-role": "applicant"}).get_data(as_text=True)
+    assert "至少需要一名申请人和一名被申请人" in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_add_party_keeps_the_input_and_saves_nothing(app, client, login):
+    login("staff")
+    page = register(client, add_party="1").get_data(as_text=True)
+    assert 'name="parties-2-name"' in page and 'value="王小明"' in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_risk_is_raised_from_the_facts(app, client, login):
+    login("staff")
+    register(client, people_involved="12", risk_level="low")
+    with app.app_context():
+        assert session(app).scalar(select(Case.risk_level)) == "high"
+
+
+def test_mediators_cannot_register(client, login):
+    login("mediator")
+    assert client.get("/cases/new").status_code == 403
+
+
+def registered_case(app, client, login):
+    login("staff")
+    register(client)
+    with app.app_context():
+        return session(app).scalar(select(Case.id))
+
+
+def test_route_from_the_case_page_writes_the_deadline_and_the_timeline(
+    app, client, login, mediation_org
+):
+    case_id = registered_case(app, client, login)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f"/cases/{case_id}/act/route" in page
+    assert f"/cases/{case_id}/act/agree" not in page  # not allowed in this state
+    form = client.get(f"/cases/{case_id}/act/route").get_data(as_text=True)
+    assert "张调解" in form
+    with clock.frozen_at(datetime(2026, 3, 3, 2, 0, tzinfo=UTC)):
+        response = route(app, client, case_id, mediation_org)
+    assert response.status_code == 302
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "已委派" in page and "张调解" in page
+    with app.app_context():
+        case = session(app).get(Case, case_id)
+        assert case.deadline_on.isoformat() == "2026-04-02"
+
+
+def test_a_second_save_on_a_changed_case_is_refused_and_the_input_kept(
+    app, client, login, mediation_org
+):
+    case_id = registered_case(app, client, login)
+    route(app, client, case_id, mediation_org)
+    seen = version(app, case_id)  # both users open the case at this version
+    other = app.test_client()
+    other.post_form("/login", {"username": "mediator-a", "password": PASSWORD})
+    saved = other.post_form(
+        f"/cases/{case_id}/act/record_session",
+        {"held_at": f"{clock.now().date()}T09:30", "is_online": "y", "version": seen},
+    )
+    assert saved.status_code == 302
+    page = client.post_form(
+        f"/cases/{case_id}/act/extend",
+        {
+            "days": "10",
+            "reason": "双方同意",
+            "version": seen,
+            "consents-0": "书面同意",
+            "consents-1": "电话同意",
+        },
+    ).get_data(as_text=True)
+    assert "已被他人修改" in page
+    assert 'value="双方同意"' in page and 'value="书面同意"' in page
+    with app.app_context():
+        case = session(app).get(Case, case_id)
+        assert case.extension_days == 0 and case.state == "mediating"
+    # Saving again, now knowing the change, works.
+    again = client.post_form(
+        f"/cases/{case_id}/act/extend",
+        {
+            "days": "10",
+            "reason": "双方同意",
+            "version": version(app, case_id),
+            "consents-0": "书面同意",
+            "consents-1": "电话同意",
+        },
+    )
+    assert again.status_code == 302
+
+
+def test_withdrawing_twice_is_refused_the_second_time(app, client, login):
+    case_id = registered_case(app, client, login)
+    seen = version(app, case_id)
+    first = client.post_form(
+        f"/cases/{case_id}/act/withdraw", {"reason": "申请人撤回", "version": seen}
+    )
+    assert first.status_code == 302
+    second = client.post_form(f"/cases/{case_id}/act/withdraw", {"reason": "再次", "version": seen})
+    assert second.status_code == 302
+    assert "不能执行" in client.get(second.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        events = session(app).scalars(select(CaseEvent.action)).all()
+        assert events.count("withdraw") == 1
+
+
+def test_mediator_sees_only_their_cases(app, client, login, mediation_org, make_user):
+    case_id = registered_case(app, client, login)
+    route(app, client, case_id, mediation_org)
+    client.post_form("/logout")
+    make_user("mediator", username="someone-else")
+    client.post_form("/login", {"username": "someone-else", "password": PASSWORD})
+    assert client.get(f"/cases/{case_id}").status_code == 403
+    assert client.get(f"/cases/{case_id}/act/record_session").status_code == 403
+    client.post_form("/logout")
+    client.post_form("/login", {"username": "mediator-a", "password": PASSWORD})
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "record_session" in page and "/act/withdraw" not in page
+
+
+def test_staff_of_another_centre_get_404(app, client, login, make_user):
+    case_id = registered_case(app, client, login)
+    client.post_form("/logout")
+    login("staff", centre="330108")
+    assert client.get(f"/cases/{case_id}").status_code == 404
+    assert client.get(f"/cases/{case_id}/act/withdraw").status_code == 404
+
+
+def test_mediator_records_a_session_and_an_agreement_with_an_obligation(
+    app, client, login, mediation_org
+):
+    case_id = registered_case(app, client, login)
+    route(app, client, case_id, mediation_org)
+    client.post_form("/logout")
+    client.post_form("/login", {"username": "mediator-a", "password": PASSWORD})
+    today = clock.now().date().isoformat()
+    response = client.post_form(
+        f"/cases/{case_id}/act/record_session",
+        {
+            "held_at": f"{today}T09:30",
+            "place": "北山街道调解室",
+            "attendance": "双方到场",
+            "minutes": "双方陈述意见。",
+            "version": version(app, case_id),
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = session(app).get(Case, case_id)
+        applicant, respondent = case.parties[0].id, case.parties[1].id
+    response = client.post_form(
+        f"/cases/{case_id}/act/agree",
+        {
+            "signed_on": today,
+            "terms": "被申请人分两期支付工资。",
+            "version": version(app, case_id),
+            "obligations-0-obligor": str(respondent),
+            "obligations-0-obligee": str(applicant),
+            "obligations-0-description": "支付第一期工资",
+            "obligations-0-amount": "26000",
+            "obligations-0-due_on": "2099-01-31",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "履行中" in page and "支付第一期工资" in page and "北山街道调解室" in page
+
+
+def test_actions_not_in_the_table_are_refused(app, client, login):
+    case_id = registered_case(app, client, login)
+    response = client.post_form(
+        f"/cases/{case_id}/act/agree", {"terms": "x", "version": version(app, case_id)}
+    )
+    assert response.status_code == 302
+    assert "不能" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert session(app).get(Case, case_id).state == "registered"
+    assert client.get(f"/cases/{case_id}/act/no_such_action").status_code == 404
+
+
+def test_regenerating_an_access_code_replaces_the_old_one(app, client, login):
+    login("staff")
+    first = register(client).get_data(as_text=True)
+    old = re.findall(r'class="access-code[^"]*">([2-9A-Z]{8})<', first)[0]
+    with app.app_context():
+        case = session(app).scalar(select(Case))
+        party_id = case.parties[0].id
+    page = client.post_form(
+        f"/cases/{case.id}/act/new_access_code",
+        {"party": str(party_id), "version": version(app, case.id)},
+    ).get_data(as_text=True)
+    new = re.findall(r'class="access-code[^"]*">([2-9A-Z]{8})<', page)
+    assert len(new) == 1 and new[0] != old
+    with app.app_context():
+        stored = session(app).get(Party, party_id).access_code_hash
+        assert code_matches(case.number, new[0], stored)
+        assert not code_matches(case.number, old, stored)
