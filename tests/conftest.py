@@ -176,3 +176,20 @@ def another_app(app):
         with other.app_context():
             _db.session.remove()
             _db.engine.dispose()
+
+
+@pytest.fixture
+def make_case(db):
+    """make_case(state="registered", **overrides): a committed case that got to `state`
+    through the workflow functions, in the `db` fixture's app context.
+
+    States: registered, assigned, mediating, agreed (with one obligation), fulfilled,
+    defaulted, transferred, withdrawn. Overrides: `centre` (code), `at` (when it happens),
+    `mediator`, `transfer_reason`, and any intake field (`category_code`, `amount`, `parties`,
+    `street`, `risk_level`, ...). The centre, its staff user `staff-<code>`, an organisation
+    and a mediator with the login `mediator-<code>` are made when missing.
+    `case.access_codes` maps each party's id to its access code. See tests/case_factory.py.
+    """
+    from tests.case_factory import build_case
+
+    return build_case

@@ -20,6 +20,16 @@ ACTIONS = {
     "centre.create": _l("Centre created"),
     "centre.update": _l("Centre changed"),
     "demo.load": _l("Demo data loaded"),
+    "organization.create": _l("Organisation created"),
+    "organization.update": _l("Organisation details changed"),
+    "mediator.create": _l("Mediator created"),
+    "mediator.update": _l("Mediator details changed"),
+    "category.update": _l("Mediation periods changed"),
+    "routing.create": _l("Routing rule added"),
+    "routing.delete": _l("Routing rule removed"),
+    "calendar.create": _l("Calendar day added"),
+    "calendar.delete": _l("Calendar day removed"),
+    "settings.update": _l("Deadline settings changed"),
 }
 
 

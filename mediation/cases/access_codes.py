@@ -7,6 +7,7 @@ entropy and look-ups are throttled, and the portal must answer quickly.
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from flask import current_app
 
@@ -19,7 +20,8 @@ def new_access_code() -> str:
 
 
 def normalise_code(code: str) -> str:
-    return "".join(code.split()).upper()
+    """As typed on a phone: NFKC (a full-width input method gives ＡＢ２３), no spaces, upper."""
+    return "".join(unicodedata.normalize("NFKC", code).split()).upper()
 
 
 def hash_access_code(case_number: str, code: str) -> str:

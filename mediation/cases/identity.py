@@ -4,14 +4,15 @@ import re
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+# [0-9], not \d: \d also matches full-width and other Unicode digits.
+ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # GB 32100-2015: 31 characters without I, O, Z, S, V.
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 CREDIT_PATTERN = re.compile(rf"^[{CREDIT_CHARS}]{{18}}$")
 
-MOBILE_PATTERN = re.compile(r"^1\d{10}$")
+MOBILE_PATTERN = re.compile(r"^1[0-9]{10}$")
 
 
 def normalise_id(value: str) -> str:

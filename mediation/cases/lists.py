@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -28,6 +29,7 @@ from mediation.extensions import db
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
 BULK_ACTIONS = ("route", "reassign", "export")
+MAX_SELECTION = 500
 
 QUEUE_LABELS = {
     "triage": _l("To triage"),
@@ -38,7 +40,7 @@ QUEUE_LABELS = {
 SORT_LABELS = {
     "newest": _l("Newest registered"),
     "oldest": _l("Oldest registered"),
-    "deadline": _l("Deadline soonest"),
+    "deadline": _l("Deadline soonest (cases in mediation)"),
 }
 
 
@@ -54,7 +56,7 @@ def _labels() -> dict:
     }
 
 
-def _today_by_centre(cases) -> dict[int, object]:
+def _today_by_centre(cases) -> dict[int, date]:
     """Each centre's local date, for deadlines and overdue marks (centres are loaded)."""
     return {case.centre_id: local_today(case.centre) for case in cases}
 
@@ -162,7 +164,10 @@ def render_mine(as_home: bool = False):
 
 
 def _selected_ids() -> list[int]:
-    return sorted({int(v) for v in request.form.getlist("case_id") if v.isdigit() and len(v) < 12})
+    values = request.form.getlist("case_id")
+    if len(values) > MAX_SELECTION:
+        abort(400)
+    return sorted({int(v) for v in values if v.isdigit() and len(v) < 12})
 
 
 @bp.post("/bulk")

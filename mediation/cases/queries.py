@@ -237,6 +237,10 @@ def filter_conditions(user: User, filters: CaseFilter) -> list:
         conditions.append(search_condition(filters.q))
     if filters.queue:
         conditions.append(queue_condition(filters.queue, centre_id))
+    if filters.sort == "deadline" and filters.state is None and filters.queue is None:
+        # Only cases in mediation have a running deadline; sorting those stays bounded by the
+        # open caseload instead of the whole centre.
+        conditions.append(Case.state.in_([s.value for s in IN_MEDIATION]))
     return conditions
 
 
@@ -329,8 +333,9 @@ def case_page(
     conditions = filter_conditions(user, filters)
     sort = filters.sort
     cursor, forward = _parse_cursor(after, sort), True
-    if cursor is None:
-        cursor, forward = _parse_cursor(before, sort), False
+    if cursor is None and before:
+        cursor = _parse_cursor(before, sort)
+        forward = cursor is None
     if cursor is not None:
         conditions.append(_seek(sort, cursor, forward))
     query = select(Case).where(*conditions).order_by(*_order(sort, forward)).limit(size + 1)
@@ -371,7 +376,8 @@ def capped_count(conditions: list, cap: int = COUNT_CAP) -> int:
 _QUEUE_ORDER = {
     "triage": (Case.triage_due_on, Case.id),
     "deadline": (Case.deadline_on, Case.id),
-    "high_risk": (Case.registered_at.desc(), Case.id.desc()),
+    # Newest first by id: the state index serves it without touching closed cases.
+    "high_risk": (Case.id.desc(),),
     "concluded": (Case.concluded_at.desc(), Case.id.desc()),
 }
 QUEUE_SORT = {"triage": "oldest", "deadline": "deadline", "high_risk": "newest"}

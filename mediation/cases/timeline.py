@@ -22,7 +22,7 @@ from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {
     "number": _l("Case number"),
-    "organization": _l("Organisation"),
+    "organization": _l("Mediation organisation"),
     "previous": _l("Previous mediator"),
     "mediator": _l("Mediator"),
     "deadline_on": _l("Deadline"),

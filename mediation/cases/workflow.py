@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
 from mediation.auth.models import Role, User
@@ -76,12 +77,12 @@ MOVES: dict[str, Move] = {
         OPEN_STATES, State.TRANSFERRED, {PARTY, STAFF}, _l("Party went to court")
     ),
     "expire": _move(IN_MEDIATION, State.TRANSFERRED, {SCHEDULER}, _l("Mediation period expired")),
-    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, {STAFF}, _l("Withdrawn")),
+    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, {STAFF}, _l("Withdraw")),
     "confirm": _move(
         [State.AGREED, State.FULFILLED, State.DEFAULTED], None, {STAFF}, _l("Judicial confirmation")
     ),
     "fulfil": _move(
-        [State.AGREED, State.DEFAULTED], State.AGREED, {STAFF, PARTY}, _l("Obligation performed")
+        [State.AGREED, State.DEFAULTED], State.AGREED, {STAFF, PARTY}, _l("Record performance")
     ),
     "default": _move([State.AGREED], State.DEFAULTED, {SCHEDULER}, _l("Performance overdue")),
     "enforce": _move(
@@ -168,12 +169,19 @@ def allowed_actions(case: Case, actor: Actor) -> list[str]:
         if action != "register"
         and case.state in move.sources
         and move.roles & actor.roles
-        and _guard_allows(case, action)
+        and _guard_allows(case, action, actor)
     ]
 
 
-def _guard_allows(case: Case, action: str) -> bool:
-    """Guards that depend only on the case, so pages hide what would be refused anyway."""
+def _guard_allows(case: Case, action: str, actor: Actor) -> bool:
+    """Guards that depend only on the case and the actor, so pages hide what would be
+    refused anyway."""
+    if action == "fulfil":
+        return case.agreement is not None and any(
+            obligation.fulfilled_on is None
+            and (actor.kind != "party" or obligation.obligee_id == actor.party.id)
+            for obligation in case.agreement.obligations
+        )
     if action == "extend":
         settings = settings_for(case.centre_id)
         return settings.extensions_allowed and case.extension_days < settings.extension_max_days
@@ -254,6 +262,9 @@ def _apply(
     new_state = target or move.target
     if new_state is not None:
         case.state = new_state.value
+    # Every action bumps the version, even one that leaves the row as it was, so that two
+    # concurrent actions on one case conflict (e.g. two obligations performed at once).
+    flag_modified(case, "state")
     if new_state in CONCLUDED_STATES and case.concluded_at is None:
         _conclude(case, at)
     return _record(case, action, actor, from_state, at, **details)
@@ -699,6 +710,7 @@ def request_litigation(
 
 
 def expire_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+    _check(case, "expire", actor, None)
     if case.deadline_on is None or _today(case, at) <= case.deadline_on:
         raise WorkflowError(_("The mediation period has not run out yet."))
     return _transfer(case, "expire", "deadline_expired", actor, at, None, require_court=False)
@@ -819,6 +831,7 @@ def fulfil_obligation(
 
 
 def default_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+    _check(case, "default", actor, None)
     today = _today(case, at)
     overdue = [o for o in case.agreement.obligations if o.fulfilled_on is None and o.due_on < today]
     if not overdue:

@@ -1,6 +1,8 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from mediation.auth.models import Role
+from mediation.cases.lists import render_dashboard, render_mine
 from mediation.web.language import LANGUAGE_COOKIE
 from mediation.web.navigation import safe_next_url
 
@@ -9,9 +11,13 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/")
 def home():
+    """Signed in, the start page is the work: staff and admins see the queues, a mediator
+    their own cases."""
     if not current_user.is_authenticated:
         return render_template("web/welcome.html")
-    return render_template("web/home.html")
+    if current_user.role == Role.MEDIATOR:
+        return render_mine(as_home=True)
+    return render_dashboard(as_home=True)
 
 
 @bp.post("/language")

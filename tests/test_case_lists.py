@@ -1,0 +1,583 @@
+"""The case list, the queues, the mediator's dashboard and bulk actions."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import event, select, text
+
+from mediation import clock
+from mediation.auth.models import User
+from mediation.cases import workflow as wf
+from mediation.cases.models import Case, CaseEvent, MediationSession
+from mediation.directory.models import Centre, Mediator, Organization
+from mediation.extensions import db as _db
+
+# Monday 2 March 2026, 10:00 in Shanghai.
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+CASE_LINK = re.compile(r'href="/cases/(\d+)"')
+
+
+@pytest.fixture
+def world(app, make_centre, make_user):
+    """Centre A (西湖) with two organisations' mediators, one of them with a login; centre B
+    (拱墅) with its own mediator. Returns ids and the usernames."""
+    make_centre()
+    make_centre(code="330105", name="拱墅区社会矛盾纠纷调处化解中心", abbreviation="拱墅")
+    staff = make_user("staff")
+    staff_b = make_user("staff", centre="330105")
+    mediator_user = make_user("mediator")
+    with app.app_context():
+        centre_a = _db.session.scalar(select(Centre).filter_by(code="330106"))
+        centre_b = _db.session.scalar(select(Centre).filter_by(code="330105"))
+        people = Organization(centre_id=centre_a.id, name="西湖人民调解委员会", kind="people")
+        traffic = Organization(
+            centre_id=centre_a.id, name="交通事故调解委员会", kind="professional"
+        )
+        other = Organization(centre_id=centre_b.id, name="拱墅人民调解委员会", kind="people")
+        _db.session.add_all([people, traffic, other])
+        _db.session.flush()
+        wang = Mediator(
+            centre_id=centre_a.id,
+            organization_id=people.id,
+            name="王调解",
+            user_id=mediator_user.id,
+        )
+        zhao = Mediator(centre_id=centre_a.id, organization_id=traffic.id, name="赵调解")
+        qian = Mediator(centre_id=centre_b.id, organization_id=other.id, name="钱调解")
+        _db.session.add_all([wang, zhao, qian])
+        _db.session.commit()
+        return SimpleNamespace(
+            centre_a=centre_a.id,
+            centre_b=centre_b.id,
+            people=people.id,
+            traffic=traffic.id,
+            other=other.id,
+            wang=wang.id,
+            zhao=zhao.id,
+            qian=qian.id,
+            staff=staff.id,
+            staff_b=staff_b.id,
+        )
+
+
+@pytest.fixture
+def new_case(app, world):
+    """new_case(applicant="张三", respondent="李四", at=T0, centre="a", route_to=None,
+    **intake) registers a case through the workflow (and routes it) and returns its id."""
+
+    def make(
+        applicant="张三",
+        respondent="李四",
+        at=T0,
+        centre="a",
+        route_to=None,
+        route_at=None,
+        **intake,
+    ):
+        intake.setdefault("channel_code", "walk_in")
+        intake.setdefault("category_code", "neighbour")
+        with app.app_context():
+            staff = _db.session.get(User, world.staff if centre == "a" else world.staff_b)
+            actor = wf.Actor.for_user(staff)
+            centre_row = _db.session.get(Centre, getattr(world, f"centre_{centre}"))
+            data = wf.IntakeData(
+                parties=[
+                    wf.PartyData("applicant", "person", applicant),
+                    wf.PartyData("respondent", "person", respondent),
+                ],
+                **intake,
+            )
+            case = wf.register_case(centre_row, data, actor, at=at).case
+            if route_to is not None:
+                mediator = _db.session.get(Mediator, route_to)
+                wf.route_case(case, mediator.organization, mediator, actor, at=route_at or at)
+            _db.session.commit()
+            return case.id
+
+    return make
+
+
+def listed(client, url="/cases/", **params) -> list[int]:
+    response = client.get(url, query_string=params)
+    assert response.status_code == 200
+    return [int(i) for i in CASE_LINK.findall(response.get_data(as_text=True))]
+
+
+def case_number(app, case_id: int) -> str:
+    with app.app_context():
+        return _db.session.get(Case, case_id).number
+
+
+# --- list and filters -----------------------------------------------------------------------
+
+
+def test_each_filter_narrows_the_list(client, login, world, new_case):
+    family = new_case(category_code="family", channel_code="hotline")
+    labour = new_case(category_code="labour", at=T0 + timedelta(days=3), route_to=world.wang)
+    risky = new_case(
+        risk_level="high", at=T0 + timedelta(days=10), channel_code="court", route_to=world.zhao
+    )
+    login("staff")
+    assert set(listed(client)) == {family, labour, risky}
+    assert listed(client, state="registered") == [family]
+    assert listed(client, state="assigned") == [risky, labour]
+    assert listed(client, category="labour") == [labour]
+    assert listed(client, channel="hotline") == [family]
+    assert listed(client, organization=world.traffic) == [risky]
+    assert listed(client, mediator=world.wang) == [labour]
+    assert listed(client, risk="high") == [risky]
+    assert listed(client, registered_from="2026-03-05") == [risky, labour]
+    assert listed(client, registered_to="2026-03-05") == [labour, family]
+    assert listed(client, registered_from="2026-03-04", registered_to="2026-03-06") == [labour]
+    # Unknown values are ignored rather than failing.
+    assert len(listed(client, state="nonsense", registered_from="yesterday")) == 3
+
+
+def test_rows_show_parties_state_and_mediator(client, login, world, new_case):
+    new_case(applicant="张三", respondent="杭州某物业公司", route_to=world.wang, risk_level="high")
+    login("staff")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "张三" in page and "杭州某物业公司" in page
+    assert "西湖调〔2026〕1号" in page
+    assert "已委派" in page and "王调解" in page and "西湖人民调解委员会" in page
+    assert "2026-04-01" in page or "2026/4/1" in page or "26/4/1" in page  # deadline
+    assert "<script>" not in page
+
+
+def test_sorting_oldest_and_by_deadline(client, login, world, new_case):
+    first = new_case(at=T0)
+    second = new_case(at=T0 + timedelta(days=1), route_to=world.wang, category_code="labour")
+    third = new_case(at=T0 + timedelta(days=2), route_to=world.wang, category_code="family")
+    login("staff")
+    assert listed(client) == [third, second, first]
+    assert listed(client, sort="oldest") == [first, second, third]
+    # By deadline: the cases in mediation, soonest first.
+    assert listed(client, sort="deadline") == [second, third]
+
+
+def test_search_by_case_number_typed_on_a_phone(client, login, app, new_case):
+    ids = [new_case(at=T0 + timedelta(minutes=i)) for i in range(12)]
+    login("staff")
+    assert listed(client, q=" 西湖调（2026） 2号 ") == [ids[1]]
+    assert listed(client, q="西湖调[2026]2号") == [ids[1]]
+    assert listed(client, q="西湖调〔2026〕1") == [ids[11], ids[10], ids[9], ids[0]]
+
+
+def test_search_by_party_name_prefix(client, login, new_case):
+    zhang = new_case(applicant="张三")
+    zhang_si = new_case(applicant="王五", respondent="张四")
+    new_case(applicant="李张明", respondent="赵六")
+    login("staff")
+    assert listed(client, q="张") == [zhang_si, zhang]
+    assert listed(client, q="张三") == [zhang]
+    assert listed(client, q="%") == []
+    assert listed(client, q="李张") != [] and listed(client, q="明") == []
+
+
+def test_party_name_search_uses_the_name_index(app, db, world):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite query plan")
+    from mediation.cases.queries import search_condition
+
+    query = select(Case.id).where(search_condition("张"))
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = db.session.execute(_explain(compiled)).all()
+    assert any("ix_party_name" in str(row) for row in plan), plan
+
+
+def _explain(compiled):
+    return text(f"EXPLAIN QUERY PLAN {compiled}")
+
+
+# --- pagination -----------------------------------------------------------------------------
+
+
+def _walk(client, first_url):
+    """Follow "more results" links to the end: the ids of each page, and the last page."""
+    pages, url = [], first_url
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages.append([int(i) for i in CASE_LINK.findall(page)])
+        match = re.search(r'rel="next"\s+href="([^"]+)"', page)
+        url = match.group(1).replace("&amp;", "&") if match else None
+    return pages, page
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "deadline"])
+def test_keyset_pages_have_no_gaps_or_duplicates(app, client, login, world, new_case, sort):
+    ids = []
+    for i in range(7):
+        # Pairs share the same registration time: the id breaks the tie.
+        at = T0 + timedelta(hours=i // 2)
+        ids.append(new_case(at=at, route_to=world.wang if i % 3 else None))
+    app.config["CASE_LIST_PAGE_SIZE"] = 3
+    try:
+        login("staff")
+        pages, last = _walk(client, f"/cases/?sort={sort}")
+        with app.app_context():
+            cases = {c.id: c for c in _db.session.scalars(select(Case))}
+        if sort == "deadline":
+            ids = [i for i in ids if cases[i].deadline_on]
+        flat = [i for p in pages for i in p]
+        assert [len(p) for p in pages] == [3, 3, 1] if sort != "deadline" else [3, 2]
+        assert sorted(flat) == sorted(ids) and len(set(flat)) == len(ids)
+        if sort == "newest":
+            expected = sorted(ids, key=lambda i: (cases[i].registered_at, i), reverse=True)
+        elif sort == "oldest":
+            expected = sorted(ids, key=lambda i: (cases[i].registered_at, i))
+        else:
+            expected = sorted(
+                ids, key=lambda i: (cases[i].deadline_on is None, cases[i].deadline_on or 0, i)
+            )
+        assert flat == expected
+        # And back: "previous page" from the last page shows the page before again.
+        match = re.search(r'rel="prev"\s+href="([^"]+)"', last)
+        back = client.get(match.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        assert [int(i) for i in CASE_LINK.findall(back)] == pages[-2]
+        assert 'rel="next"' in back
+    finally:
+        app.config.pop("CASE_LIST_PAGE_SIZE")
+
+
+def test_deadline_pages_put_cases_without_a_deadline_last(app, client, login, world, new_case):
+    ids = [
+        new_case(at=T0 + timedelta(minutes=i), route_to=world.wang if i % 2 else None)
+        for i in range(5)
+    ]
+    with app.app_context():
+        actor = wf.Actor.for_user(_db.session.get(User, world.staff))
+        for case_id in ids:
+            wf.withdraw_case(_db.session.get(Case, case_id), "撤回", actor)
+        _db.session.commit()
+    app.config["CASE_LIST_PAGE_SIZE"] = 1
+    try:
+        login("staff")
+        pages, last = _walk(client, "/cases/?sort=deadline&state=withdrawn")
+        assert [i for p in pages for i in p] == [ids[1], ids[3], ids[0], ids[2], ids[4]]
+        back = []
+        while (match := re.search(r'rel="prev"\s+href="([^"]+)"', last)) is not None:
+            last = client.get(match.group(1).replace("&amp;", "&")).get_data(as_text=True)
+            back += [int(i) for i in CASE_LINK.findall(last)]
+        assert back == [ids[2], ids[0], ids[3], ids[1]]
+    finally:
+        app.config.pop("CASE_LIST_PAGE_SIZE")
+
+
+def test_a_malformed_cursor_shows_the_first_page(client, login, new_case):
+    only = new_case()
+    login("staff")
+    assert listed(client, after="garbage") == [only]
+    assert listed(client, before="x_y", sort="oldest") == [only]
+    assert listed(client, after="-_1", sort="newest") == [only]
+
+
+def test_list_page_runs_a_bounded_number_of_queries(app, client, login, world, new_case):
+    def queries_for_list() -> int:
+        with app.app_context():
+            engine = _db.engine
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/cases/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for i in range(5):
+        new_case(at=T0 + timedelta(minutes=i), route_to=world.wang)
+    login("staff")
+    few = queries_for_list()
+    for i in range(25):
+        new_case(at=T0 + timedelta(hours=1, minutes=i), route_to=world.zhao)
+    assert queries_for_list() == few
+    assert few <= 12
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def test_mediator_sees_only_own_cases(app, client, login, world, new_case):
+    mine = new_case(route_to=world.wang)
+    new_case(route_to=world.zhao)
+    new_case()
+    login("mediator")
+    assert listed(client) == [mine]
+    assert listed(client, mediator=world.zhao) == []
+    assert listed(client, q="张") == [mine]
+
+
+def test_mediator_without_a_mediator_row_sees_nothing(client, login, new_case, make_user):
+    new_case()
+    make_user("mediator", username="newcomer")
+    login("mediator", username="newcomer")
+    assert listed(client) == []
+    assert 'id="deadlines"' not in client.get("/cases/mine").get_data(as_text=True)
+
+
+def test_other_centres_cases_are_invisible(client, login, world, new_case):
+    own = new_case()
+    other = new_case(centre="b", applicant="张其他")
+    login("staff")
+    assert listed(client) == [own]
+    assert listed(client, q="张其") == []
+    assert listed(client, centre=world.centre_b) == [own]  # not a global admin: ignored
+    client.post_form("/logout")
+    login("staff", centre="330105")
+    assert listed(client) == [other]
+
+
+def test_global_admin_sees_every_centre_and_can_pick_one(client, login, world, new_case):
+    own = new_case()
+    other = new_case(centre="b", at=T0 + timedelta(hours=1))
+    login("admin", centre=None)
+    assert listed(client) == [other, own]
+    assert listed(client, centre=world.centre_b) == [other]
+    page = client.get("/cases/dashboard", query_string={"centre": world.centre_b})
+    assert "拱墅区社会矛盾纠纷调处化解中心" in page.get_data(as_text=True)
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+
+def _section(page: str, name: str) -> str:
+    start = page.index(f'id="queue-{name}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_staff_dashboard_queues(app, client, login, world, new_case):
+    overdue = new_case(at=T0, applicant="逾期分流")
+    fresh = new_case(at=T0 + timedelta(days=9), applicant="新登记")
+    near = new_case(at=T0, route_to=world.wang, applicant="将到期")  # deadline 1 April
+    far = new_case(at=T0 + timedelta(days=20), route_to=world.zhao, applicant="期限尚远")
+    risky = new_case(at=T0 + timedelta(days=1), applicant="高风险", people_involved=12)
+    old_end = new_case(at=T0 - timedelta(days=60), applicant="早已办结")
+    recent_end = new_case(at=T0, applicant="新近办结")
+    with app.app_context():
+        actor = wf.Actor.for_user(_db.session.get(User, world.staff))
+        wf.withdraw_case(_db.session.get(Case, old_end), "申请人撤回", actor, at=T0 - timedelta(50))
+        wf.withdraw_case(_db.session.get(Case, recent_end), "和解", actor, at=T0 + timedelta(20))
+        _db.session.commit()
+    login("staff")
+    with clock.frozen_at(T0 + timedelta(days=28)):  # Monday 30 March, Shanghai
+        page = client.get("/cases/dashboard").get_data(as_text=True)
+    triage = _section(page, "triage")
+    # By triage due date: high risk is due after one working day, the others after three.
+    assert triage.index("高风险") < triage.index("逾期分流") < triage.index("新登记")
+    assert "逾期" in triage  # the overdue mark
+    assert ">3<" in triage.replace(" ", "").replace("\n", "")
+    deadline = _section(page, "deadline")
+    assert "将到期" in deadline and "期限尚远" not in deadline
+    assert "queue=deadline" in deadline
+    high = _section(page, "high_risk")
+    assert "高风险" in high and "逾期分流" not in high
+    concluded = _section(page, "concluded")
+    assert "新近办结" in concluded and "早已办结" not in concluded
+    # The "full list" links apply the same queue.
+    with clock.frozen_at(T0 + timedelta(days=28)):
+        assert listed(client, queue="deadline", sort="deadline") == [near]
+        assert set(listed(client, queue="triage")) == {overdue, fresh, risky}
+        assert listed(client, queue="concluded") == [recent_end]
+        assert listed(client, queue="high_risk") == [risky]
+    assert far
+
+
+def test_deadline_window_follows_the_centre_setting(app, client, login, world, new_case):
+    from mediation.directory.models import CentreSettings
+
+    near = new_case(at=T0, route_to=world.wang, applicant="将到期")  # deadline 1 April
+    with app.app_context():
+        _db.session.add(CentreSettings(centre_id=world.centre_a, warning_days=1))
+        _db.session.commit()
+    login("staff")
+    with clock.frozen_at(T0 + timedelta(days=28)):  # 30 March: 2 days left
+        assert listed(client, queue="deadline") == []
+    with clock.frozen_at(T0 + timedelta(days=29)):
+        assert listed(client, queue="deadline") == [near]
+
+
+def test_home_is_the_dashboard_for_each_role(client, login, world, new_case):
+    new_case(applicant="首页可见")
+    login("staff")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="queue-triage"' in page and "首页可见" in page
+    client.post_form("/logout")
+    login("mediator")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="deadlines"' in page and "首页可见" not in page
+
+
+def test_mediator_dashboard(app, client, login, world, new_case):
+    soon = new_case(at=T0, route_to=world.wang, applicant="期限近")
+    later = new_case(at=T0 + timedelta(days=10), route_to=world.wang, applicant="期限远")
+    new_case(at=T0, route_to=world.zhao, applicant="别人的")
+    with app.app_context():
+        actor = wf.Actor.for_user(_db.session.get(User, world.staff))
+        case = _db.session.get(Case, later)
+        wf.record_session(case, T0 + timedelta(days=30), actor, place="调解室一")
+        _db.session.add(
+            MediationSession(case_id=soon, held_at=T0 + timedelta(days=5), place="过去的")
+        )
+        _db.session.commit()
+    login("mediator")
+    with clock.frozen_at(T0 + timedelta(days=27)):  # 29 March
+        page = client.get("/cases/mine").get_data(as_text=True)
+    assert "别人的" not in page
+    assert re.search(r'data-state="assigned">\s*1<', page)
+    assert re.search(r'data-state="mediating">\s*1<', page)
+    sessions = page[page.index('id="sessions"') : page.index('id="deadlines"')]
+    assert "调解室一" in sessions and "过去的" not in sessions
+    deadlines = page[page.index('id="deadlines"') :]
+    assert deadlines.index("期限近") < deadlines.index("期限远")
+    assert "3 天" in deadlines or "3 days" in deadlines
+
+
+# --- bulk actions ---------------------------------------------------------------------------
+
+
+def _events(app, action: str) -> list[CaseEvent]:
+    with app.app_context():
+        return list(_db.session.scalars(select(CaseEvent).filter_by(action=action)))
+
+
+def test_bulk_route_routes_every_selected_case(app, client, login, world, new_case):
+    ids = [new_case(at=T0 + timedelta(minutes=i)) for i in range(3)]
+    login("staff")
+    response = client.post_form(
+        "/cases/bulk?state=registered",
+        {"case_id": ids, "action": "route", "mediator": world.zhao},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/cases/?state=registered"
+    with app.app_context():
+        cases = _db.session.scalars(select(Case).where(Case.id.in_(ids))).all()
+        assert {c.state for c in cases} == {"assigned"}
+        assert {c.organization_id for c in cases} == {world.traffic}
+        assert all(c.deadline_on for c in cases)
+    assert sorted(e.case_id for e in _events(app, "route")) == sorted(ids)
+
+
+def test_bulk_reassign(app, client, login, world, new_case):
+    ids = [new_case(route_to=world.wang), new_case(route_to=world.wang)]
+    login("staff")
+    response = client.post_form(
+        "/cases/bulk", {"case_id": ids, "action": "reassign", "mediator": world.zhao, "reason": ""}
+    )
+    assert response.status_code == 200 and not _events(app, "reassign")
+    response = client.post_form(
+        "/cases/bulk",
+        {"case_id": ids, "action": "reassign", "mediator": world.zhao, "reason": "王调解休假"},
+    )
+    assert response.status_code == 302
+    events = _events(app, "reassign")
+    assert sorted(e.case_id for e in events) == sorted(ids)
+    assert all(e.details["reason"] == "王调解休假" for e in events)
+
+
+def test_bulk_with_one_refused_case_writes_nothing(app, client, login, world, new_case):
+    good = new_case(at=T0)
+    bad = new_case(at=T0 + timedelta(minutes=1), route_to=world.wang)
+    login("staff")
+    response = client.post_form(
+        "/cases/bulk", {"case_id": [good, bad], "action": "route", "mediator": world.zhao}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert case_number(app, bad) in page
+    assert "已委派" in page
+    # The selection is kept.
+    for case_id in (good, bad):
+        assert re.search(rf'value="{case_id}"\s+form="bulk-form"[^>]*\s+checked', page)
+    assert [e.case_id for e in _events(app, "route")] == [bad]
+    with app.app_context():
+        assert _db.session.get(Case, good).state == "registered"
+
+
+def test_bulk_refuses_another_centres_case(app, client, login, world, new_case):
+    own = new_case()
+    other = new_case(centre="b")
+    login("staff")
+    response = client.post_form(
+        "/cases/bulk", {"case_id": [own, other], "action": "route", "mediator": world.zhao}
+    )
+    assert response.status_code == 404
+    response = client.post_form("/cases/bulk", {"case_id": [other], "action": "export"})
+    assert response.status_code == 404
+    assert not _events(app, "route")
+
+
+def test_bulk_route_to_another_centres_mediator_is_refused(app, client, login, world, new_case):
+    own = new_case()
+    login("staff")
+    response = client.post_form(
+        "/cases/bulk", {"case_id": [own], "action": "route", "mediator": world.qian}
+    )
+    assert response.status_code == 200 and not _events(app, "route")
+
+
+def test_bulk_without_a_selection(client, login, world):
+    login("staff")
+    response = client.post_form("/cases/bulk", {"action": "route", "mediator": world.zhao})
+    assert response.status_code == 302
+    assert client.post_form("/cases/bulk", {"case_id": [1], "action": "drop"}).status_code == 400
+
+
+def test_csv_export_has_bom_and_rows(app, client, login, world, new_case):
+    first = new_case(applicant="张三", respondent="=HYPERLINK(1)", route_to=world.wang)
+    second = new_case(applicant="李四", at=T0 + timedelta(days=1))
+    login("staff")
+    response = client.post_form("/cases/bulk", {"case_id": [first, second], "action": "export"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    lines = body.decode("utf-8-sig").splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("案号")
+    assert case_number(app, first) in lines[1] and "王调解" in lines[1]
+    assert "'=HYPERLINK(1)" in lines[1]
+    assert "李四" in lines[2] and "待分流" in lines[2]
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (None, {"index": 302, "dashboard": 302, "mine": 302, "bulk": 302}),
+        ("staff", {"index": 200, "dashboard": 200, "mine": 403, "bulk": 200}),
+        ("admin", {"index": 200, "dashboard": 200, "mine": 403, "bulk": 200}),
+        ("mediator", {"index": 200, "dashboard": 403, "mine": 200, "bulk": 403}),
+    ],
+)
+def test_roles_per_route(client, login, world, new_case, role, expected):
+    case_id = new_case()
+    if role:
+        login(role)
+    got = {
+        "index": client.get("/cases/").status_code,
+        "dashboard": client.get("/cases/dashboard").status_code,
+        "mine": client.get("/cases/mine").status_code,
+        "bulk": client.post_form(
+            "/cases/bulk", {"case_id": [case_id], "action": "export"}
+        ).status_code,
+    }
+    assert got == expected
+    if role is None:
+        assert "/login" in client.get("/cases/").headers["Location"]
+
+
+def test_capped_count(app, db, world, new_case):
+    from mediation.cases.queries import capped_count
+
+    for i in range(4):
+        new_case(at=T0 + timedelta(minutes=i))
+    assert capped_count([Case.centre_id == world.centre_a], cap=2) == 3
+    assert capped_count([Case.centre_id == world.centre_a]) == 4
