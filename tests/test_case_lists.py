@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from mediation import clock
+from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
 from mediation.cases import workflow as wf
 from mediation.cases.models import Case, CaseEvent, MediationSession
@@ -543,6 +544,10 @@ def test_csv_export_has_bom_and_rows(app, client, login, world, new_case):
     assert case_number(app, first) in lines[1] and "王调解" in lines[1]
     assert "'=HYPERLINK(1)" in lines[1]
     assert "李四" in lines[2] and "待分流" in lines[2]
+    number = case_number(app, first)
+    with app.app_context():
+        entry = _db.session.scalar(select(AuditEntry).filter_by(action="cases.export"))
+        assert entry is not None and number in entry.details["cases"]
 
 
 # --- roles ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import func, select
 
 from mediation import clock
-from mediation.auth.accounts import user_by_username
 from mediation.cases.access_codes import code_matches
 from mediation.cases.models import Case, CaseEvent, Party
 from mediation.directory.models import Mediator, Organization

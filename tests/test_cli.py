@@ -90,7 +90,7 @@ def test_user_add_refuses_bad_input(app):
 
 
 def test_demo_load_creates_the_demo_centre_and_logins(app, client):
-    result = run(app, "demo", "load")
+    result = run(app, "demo", "load", "--cases", "0")
     assert result.exit_code == 0, result.output
     for username in ("demo-admin", "demo-staff", "demo-mediator", "demo-mediator2"):
         assert username in result.output
@@ -109,8 +109,8 @@ def test_demo_load_creates_the_demo_centre_and_logins(app, client):
 
 
 def test_demo_load_twice_changes_nothing_and_if_empty_skips(app):
-    run(app, "demo", "load")
-    assert run(app, "demo", "load").exit_code == 0
+    run(app, "demo", "load", "--cases", "5")
+    assert run(app, "demo", "load", "--cases", "5").exit_code == 0
     skipped = run(app, "demo", "load", "--if-empty")
     assert skipped.exit_code == 0 and "未加载演示数据" in skipped.output
     with app.app_context():

@@ -64,6 +64,8 @@ class Case(db.Model):
         # Queues and lists: a centre's cases by state, newest first.
         Index("ix_case_centre_state_id", "centre_id", "state", "id"),
         Index("ix_case_centre_registered", "centre_id", "registered_at", "id"),
+        # A global administrator's list spans every centre.
+        Index("ix_case_registered", "registered_at", "id"),
         Index("ix_case_mediator_state", "mediator_id", "state", "id"),
         Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on"),
         Index("ix_case_centre_triage_due", "centre_id", "state", "triage_due_on"),
@@ -147,7 +149,8 @@ class Party(db.Model):
         CheckConstraint(_in("role", ("applicant", "respondent")), name="role"),
         CheckConstraint(_in("kind", ("person", "organization")), name="kind"),
         # Search by party name (prefix) stays on an index.
-        Index("ix_party_name", "name"),
+        # text_pattern_ops lets PostgreSQL serve LIKE 'prefix%' under any collation.
+        Index("ix_party_name", "name", postgresql_ops={"name": "text_pattern_ops"}),
         Index("ix_party_id_number", "id_number"),
         Index("ix_party_credit_code", "credit_code"),
     )

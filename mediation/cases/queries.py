@@ -183,6 +183,10 @@ def search_condition(q: str):
     """A case number (typed any way a phone allows: full-width brackets, spaces) by prefix,
     or else a party name by prefix (through ix_party_name, never '%q%')."""
     number = normalise_case_number(q)
+    if number.endswith("号"):
+        # A whole number, as parties and staff usually type it: an exact match on the
+        # (centre, number) unique index, whatever the database's collation.
+        return Case.number == number
     if _LOOKS_LIKE_NUMBER.search(number):
         return prefix_match(Case.number, number)
     return Case.id.in_(select(Party.case_id).where(prefix_match(Party.name, q)))

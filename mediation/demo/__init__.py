@@ -1,1 +1,1 @@
-"""Demo data for trying the product: a centre, its logins, and (later) its cases."""
+"""Demo data for trying the product: a centre, its directory, logins and cases."""

@@ -2,8 +2,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
-from mediation.demo.data import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from mediation.audit.log import record
+from mediation.cases.models import Case
+from mediation.demo.cases import add_demo_cases
+from mediation.demo.data import DEMO_LOGINS, DEMO_PASSWORD, load_demo, staff_user
+from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for trying the product.")
@@ -11,18 +16,48 @@ demo_cli = AppGroup("demo", help="Demo data for trying the product.")
 
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database holds a centre.")
-def load_command(if_empty: bool) -> None:
-    """Create the demo centre and its logins, and print the logins."""
+@click.option(
+    "--cases",
+    "case_count",
+    type=click.IntRange(0, 5000),
+    default=300,
+    show_default=True,
+    help="How many cases to create when the demo centre has none.",
+)
+def load_command(if_empty: bool, case_count: int) -> None:
+    """Create the demo centre, its directory, logins and cases, and print the logins."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException(_("Demo data is never loaded in production."))
-    from mediation.directory.models import Centre
-
-    if if_empty and db.session.scalar(db.select(Centre.id).limit(1)) is not None:
+    if if_empty and db.session.scalar(select(Centre.id).limit(1)) is not None:
         click.echo(_("The database holds data already; demo data not loaded."))
     else:
-        centre = load_demo()
-        db.session.commit()
-        click.echo(_("Demo centre: %(centre)s", centre=centre))
+        _load(case_count)
     click.echo(_("Demo logins (the password of each: %(password)s):", password=DEMO_PASSWORD))
     for login in DEMO_LOGINS:
         click.echo(f"  {login.username:<16} {login.role.label}")
+
+
+def _load(case_count: int) -> None:
+    centre = load_demo()
+    db.session.commit()
+    click.echo(_("Demo centre: %(centre)s", centre=centre))
+    click.echo(
+        _(
+            "%(organizations)d organisations, %(mediators)d mediators, %(rules)d routing rules.",
+            organizations=_count(Organization, centre),
+            mediators=_count(Mediator, centre),
+            rules=_count(RoutingRule, centre),
+        )
+    )
+    created = 0
+    if _count(Case, centre):
+        click.echo(_("The demo centre has cases already; no cases added."))
+    else:
+        created = add_demo_cases(centre, staff_user(), case_count)
+        click.echo(_("%(count)d demo cases created over the last 18 months.", count=created))
+    record("demo.load", target=centre.code, centre_id=centre.id, cases=created)
+    db.session.commit()
+
+
+def _count(model, centre: Centre) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).filter_by(centre_id=centre.id))
