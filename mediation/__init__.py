@@ -64,6 +64,9 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from mediation.web.params import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     import mediation.cases.lists  # noqa: F401 - attaches the list and dashboard views
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
     from mediation.audit.routes import bp as audit_bp

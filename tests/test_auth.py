@@ -240,6 +240,7 @@ def test_change_own_password(client, login, app):
     assert response.status_code == 302
     assert sign_in(client, "mediator-330106").status_code == 200
     assert sign_in(client, "mediator-330106", "a-new-pass-1").status_code == 302
+    assert "user.password_change" in audit_actions(app)
 
 
 def test_change_password_keeps_errors_beside_fields(client, login):
@@ -250,3 +251,14 @@ def test_change_password_keeps_errors_beside_fields(client, login):
     ).get_data(as_text=True)
     assert "两次输入的密码不一致" in page
     assert "invalid-feedback" in page
+
+
+def test_unknown_usernames_are_checked_against_a_hash_as_slow_as_a_real_one(app, make_user):
+    """Otherwise the time of the answer would tell which usernames exist."""
+    from mediation.auth import accounts
+
+    user = make_user("staff")
+    with app.app_context():
+        dummy = accounts._dummy_hash(app.config.get("PASSWORD_HASH_METHOD"))
+    method_of = lambda password_hash: password_hash.split("$", 1)[0]  # noqa: E731
+    assert method_of(dummy) == method_of(user.password_hash)

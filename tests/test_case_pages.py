@@ -67,11 +67,7 @@ def version(app, case_id) -> str:
 def route(app, client, case_id, mediation_org):
     return client.post_form(
         f"/cases/{case_id}/act/route",
-        {
-            "organization": str(mediation_org["org"]),
-            "mediator": str(mediation_org["mediator"]),
-            "version": version(app, case_id),
-        },
+        {"mediator": str(mediation_org["mediator"]), "version": version(app, case_id)},
     )
 
 
@@ -285,6 +281,8 @@ def test_mediator_records_a_session_and_an_agreement_with_an_obligation(
     assert response.status_code == 302
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "履行中" in page and "支付第一期工资" in page and "北山街道调解室" in page
+    # Times read in the centre's zone everywhere, the timeline included (not 01:30 UTC).
+    assert "09:30" in page and "01:30" not in page
 
 
 def test_actions_not_in_the_table_are_refused(app, client, login):
@@ -316,3 +314,56 @@ def test_regenerating_an_access_code_replaces_the_old_one(app, client, login):
         stored = session(app).get(Party, party_id).access_code_hash
         assert code_matches(case.number, new[0], stored)
         assert not code_matches(case.number, old, stored)
+
+
+def test_a_resubmitted_registration_form_registers_nothing_twice(app, client, login):
+    login("staff")
+    form = client.get("/cases/new").get_data(as_text=True)
+    token = re.search(r'name="submission" type="hidden" value="([^"]+)"', form).group(1)
+    first = register(client, submission=token)
+    assert first.status_code == 200
+    again = register(client, submission=token)  # the browser's refresh re-posts the form
+    assert again.status_code == 302
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "该表单已提交过" in page and "西湖调〔" in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_a_refreshed_new_access_code_form_is_refused(app, client, login):
+    case_id = registered_case(app, client, login)
+    with app.app_context():
+        party_id = session(app).get(Case, case_id).parties[0].id
+    form = {"party": str(party_id), "version": version(app, case_id)}
+    assert client.post_form(f"/cases/{case_id}/act/new_access_code", form).status_code == 200
+    again = client.post_form(f"/cases/{case_id}/act/new_access_code", form)
+    assert "已被他人修改" in again.get_data(as_text=True)
+    assert not re.findall(r'class="access-code[^"]*">([2-9A-Z]{8})<', again.get_data(as_text=True))
+
+
+def test_out_of_range_numbers_are_refused_beside_the_field(app, client, login):
+    login("staff")
+    page = register(client, people_involved="99999999999999999999").get_data(as_text=True)
+    assert "invalid-feedback" in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_the_form_rows_have_a_limit_and_say_so(app, client, login):
+    login("staff")
+    rows = {f"parties-{i}-name": f"当事人{i}" for i in range(2, 20)}
+    rows |= {f"parties-{i}-role": "respondent" for i in range(2, 20)}
+    rows |= {f"parties-{i}-kind": "person" for i in range(2, 20)}
+    page = register(client, add_party="1", **rows).get_data(as_text=True)
+    assert "最多 20 名当事人" in page
+
+
+def test_a_global_admin_registers_into_the_centre_they_pick(app, client, login, make_centre):
+    make_centre()
+    other = make_centre(code="330108", name="滨江区社会矛盾纠纷调处化解中心", abbreviation="滨江")
+    login("admin", centre=None)
+    page = client.get(f"/cases/new?centre={other.id}").get_data(as_text=True)
+    assert 'id="centre-picker"' in page and "滨江区社会矛盾纠纷调处化解中心" in page
+    client.post_form(f"/cases/new?centre={other.id}", INTAKE)
+    with app.app_context():
+        assert session(app).scalar(select(Case.number)).startswith("滨江调〔")

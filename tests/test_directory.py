@@ -442,7 +442,7 @@ def test_a_period_outside_1_to_365_days_is_refused(client, login, in_db):
     page = client.post_form("/admin/categories/", periods_form(family="45", labour="0")).get_data(
         as_text=True
     )
-    assert "调解期限为 1 至 365 天" in page
+    assert "调解时限为 1 至 365 天" in page
     assert 'value="45"' in page
     assert count(in_db, CentreCategory) == 0
     assert audit_entries(in_db, "category.update") == []

@@ -120,3 +120,28 @@ def test_navigation_matches_the_role(client, login):
     login("admin")
     page = client.get("/").get_data(as_text=True)
     assert "/admin/users/" in page and "/admin/audit/" in page
+
+
+def test_ids_and_pages_beyond_any_column_are_not_found_not_errors(client, login):
+    login("admin")
+    huge = "9" * 20
+    assert client.get(f"/cases/{huge}").status_code == 404
+    assert client.get(f"/admin/users/{huge}/edit").status_code == 404
+    for url in (
+        f"/admin/audit/?before={huge}",
+        f"/admin/users/?page={huge}",
+        f"/cases/?centre={huge}",
+        f"/admin/organizations/?centre={huge}",
+        f"/cases/new?centre={huge}",
+        "/cases/?q=%F4%8F%BF%BF",
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_time_zone_folder_is_an_unknown_time_zone(client, login):
+    login("admin", centre=None)
+    page = client.post_form(
+        "/admin/centres/new",
+        {"code": "330105", "name": "拱墅区中心", "abbreviation": "拱墅", "timezone": "America"},
+    ).get_data(as_text=True)
+    assert "未知的时区" in page

@@ -175,7 +175,8 @@ def perform(db, action: str, case: Case, actor: Actor, world):
     if action == "fail":
         return workflow.fail_case(case, COURT, "事实无争议", actor)
     if action == "request_litigation":
-        return workflow.request_litigation(case, actor)
+        party = case.applicants[0] if actor.kind != "party" else None
+        return workflow.request_litigation(case, actor, on_behalf_of=party)
     if action == "expire":
         at = noon_after(case.deadline_on) if case.deadline_on else None
         return workflow.expire_case(case, actor, at=at)
@@ -679,3 +680,13 @@ def test_performing_two_obligations_at_once_cannot_leave_the_case_agreed(app, db
     _in_another_session(app, case_id, fulfil_second)
     with pytest.raises(StaleDataError):
         workflow.fulfil_obligation(mine, first, today, Actor.for_user(mine.registered_by))
+
+
+def test_staff_record_which_party_asked_to_go_to_court(db):
+    case = build_case("assigned")
+    staff = Actor.for_user(user_for(case.centre, "staff"))
+    with pytest.raises(WorkflowError):
+        workflow.request_litigation(case, staff)
+    event = workflow.request_litigation(case, staff, on_behalf_of=case.respondents[0])
+    assert case.state == State.TRANSFERRED and case.transfer_reason == "party_request"
+    assert event.details["party"] == case.respondents[0].name

@@ -17,6 +17,7 @@ ACTIONS = {
     "user.create": _l("User created"),
     "user.update": _l("User changed"),
     "user.password_reset": _l("Password reset"),
+    "user.password_change": _l("Password changed by its user"),
     "centre.create": _l("Centre created"),
     "centre.update": _l("Centre changed"),
     "demo.load": _l("Demo data loaded"),

@@ -7,6 +7,7 @@ from mediation.audit.models import AuditEntry
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.extensions import db
+from mediation.web.params import record_id
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -19,7 +20,7 @@ def entries():
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
     if not current_user.is_global_admin:
         query = query.where(AuditEntry.centre_id == current_user.centre_id)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     if before:
         query = query.where(AuditEntry.id < before)
     rows = db.session.scalars(query).all()

@@ -4,6 +4,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,8 +19,6 @@ from mediation.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-# Checked against when the username is unknown, so both answers take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 
 
 class AccountError(ValueError):
@@ -102,10 +101,18 @@ class LoginThrottles:
         )
 
 
+@cache
+def _dummy_hash(method: str | None) -> str:
+    """Checked when the username is unknown: hashed like real passwords, so both answers
+    take the same time and the timing does not tell which usernames exist."""
+    return hash_password("not-a-password")
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this username and password, or None; timing does not tell which."""
     user = user_by_username(username)
-    password_hash = user.password_hash if user is not None else _DUMMY_HASH
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    password_hash = user.password_hash if user is not None else _dummy_hash(method)
     password_ok = check_password_hash(password_hash, password)
     if user is None or not user.is_active or not password_ok:
         return None

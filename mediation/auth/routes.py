@@ -19,6 +19,7 @@ from mediation.auth.models import Role, User
 from mediation.directory.models import Centre
 from mediation.extensions import db, login_manager
 from mediation.web.navigation import safe_next_url
+from mediation.web.params import page_number
 
 bp = Blueprint("auth", __name__)
 
@@ -113,7 +114,7 @@ def change_password():
                 form[error.field].errors.append(str(error))
             else:
                 record(
-                    "user.password_reset",
+                    "user.password_change",
                     target=current_user.username,
                     centre_id=current_user.centre_id,
                 )
@@ -156,7 +157,9 @@ def users():
     query = select(User).order_by(User.centre_id, User.role, User.username)
     if not current_user.is_global_admin:
         query = query.where(User.centre_id == current_user.centre_id)
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=page_number), per_page=50, error_out=False
+    )
     return render_template("auth/users.html", page=page)
 
 
@@ -188,7 +191,7 @@ def create_user():
     return render_template("auth/create_user.html", form=form)
 
 
-@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>/edit", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit_user(user_id: int):
     user = _visible_user(user_id)
@@ -218,7 +221,7 @@ def edit_user(user_id: int):
     return render_template("auth/edit_user.html", form=form, user=user)
 
 
-@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@bp.route("/admin/users/<id:user_id>/password", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def reset_password(user_id: int):
     user = _visible_user(user_id)

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from mediation import clock
 from mediation.auth.models import ThrottleHit
@@ -41,9 +41,6 @@ class Throttle:
         free_at = times[-1] + self.window
         return max(1, math.ceil((free_at - clock.now()).total_seconds()))
 
-    def failures(self, key: str) -> int:
-        return db.session.scalar(select(func.count()).where(*self._recent(key)))
-
     def hit(self, key: str) -> None:
         db.session.add(ThrottleHit(scope=self.scope, key=key, at=clock.now()))
 
@@ -51,11 +48,3 @@ class Throttle:
         db.session.execute(
             delete(ThrottleHit).where(ThrottleHit.scope == self.scope, ThrottleHit.key == key)
         )
-
-
-def prune_throttle_hits(older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete hits no window can still count; returns how many went."""
-    result = db.session.execute(
-        delete(ThrottleHit).where(ThrottleHit.at < clock.now() - older_than)
-    )
-    return result.rowcount

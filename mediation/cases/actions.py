@@ -10,7 +10,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from mediation.cases import forms
@@ -18,7 +17,7 @@ from mediation.cases import workflow as wf
 from mediation.cases.models import Case
 from mediation.cases.states import PARTY_ROLES
 from mediation.cases.triage import mediator_workloads, suggested_organizations
-from mediation.directory.models import Mediator, Organization
+from mediation.directory.models import Mediator
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
 
@@ -55,31 +54,32 @@ def _mediator_label(suggestion) -> str:
     if rate is not None:
         parts.append(_("success %(rate)d%%", rate=round(rate * 100)))
     if suggestion.is_specialist:
-        parts.insert(0, "★")
+        parts.append(_("specialist"))
     return " · ".join(parts)
 
 
 def _prepare_route(case: Case, form) -> None:
+    """Mediators of the organisations the routing rules suggest come first (★); choosing a
+    mediator chooses their organisation, so the form cannot pair the two wrongly."""
     suggested = suggested_organizations(case.centre_id, case.category_code, case.street)
-    others = db.session.scalars(
-        select(Organization)
-        .where(Organization.centre_id == case.centre_id, Organization.is_active)
-        .order_by(Organization.name)
-    ).all()
-    ordered = suggested + [o for o in others if o not in suggested]
-    form.organization.choices = [
-        SelectChoice(str(o.id), ("★ " if o in suggested else "") + o.name) for o in ordered
-    ]
+    rank = {organization.id: index for index, organization in enumerate(suggested)}
+    workloads = mediator_workloads(case.centre_id, case.category_code)
+    workloads = [s for s in workloads if s.mediator.organization.is_active]
+    workloads.sort(key=lambda s: rank.get(s.mediator.organization_id, len(rank)))
     form.mediator.choices = [
-        SelectChoice(str(s.mediator.id), _mediator_label(s))
-        for s in mediator_workloads(case.centre_id, case.category_code)
+        SelectChoice(
+            str(s.mediator.id),
+            ("★ " if s.mediator.organization_id in rank else "") + _mediator_label(s),
+        )
+        for s in workloads
     ]
 
 
 def _perform_route(case: Case, form, actor):
-    organization = _centre_object(Organization, form.organization.data, case, "organization")
     mediator = _centre_object(Mediator, form.mediator.data, case, "mediator")
-    return wf.route_case(case, organization, mediator, actor, expected_version=_version(form))
+    return wf.route_case(
+        case, mediator.organization, mediator, actor, expected_version=_version(form)
+    )
 
 
 def _prepare_reassign(case: Case, form) -> None:
@@ -202,13 +202,13 @@ def _perform_request(case, form, actor):
     party = next((p for p in case.parties if str(p.id) == form.party.data), None)
     if party is None:
         raise wf.WorkflowError(_("Choose one of the listed options."), "party")
-    note = _("On behalf of %(name)s. %(note)s", name=party.name, note=form.note.data or "")
     return wf.request_litigation(
         case,
         actor,
         court=form.court.data or "",
-        note=note.strip(),
+        note=form.note.data or "",
         expected_version=_version(form),
+        on_behalf_of=party,
     )
 
 
@@ -270,7 +270,8 @@ def _perform_new_code(case, form, actor):
     party = next((p for p in case.parties if str(p.id) == form.party.data), None)
     if party is None:
         raise wf.WorkflowError(_("Choose one of the listed options."), "party")
-    return party, wf.regenerate_access_code(case, party, actor)
+    # The version makes a refreshed form a refusal, not a second new code.
+    return party, wf.regenerate_access_code(case, party, actor, expected_version=_version(form))
 
 
 ACTION_FORMS: dict[str, ActionForm] = {

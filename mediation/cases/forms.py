@@ -40,6 +40,9 @@ from mediation.cases.identity import (
 from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSFER_REASONS
 from mediation.directory.terms import CATEGORIES, CHANNELS
 
+# What Numeric(14, 2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+
 
 def choices(labels: dict, blank=None) -> list[SelectChoice]:
     options = [SelectChoice(code, label) for code, label in labels.items()]
@@ -104,6 +107,8 @@ class PartyForm(PlainForm):
 
 
 class IntakeForm(FlaskForm):
+    # One-time token of this form: resubmitting it finds the case already registered.
+    submission = HiddenField()
     channel = SelectField(_l("Channel"), choices=choices(CHANNELS))
     category = SelectField(_l("Dispute category"), choices=choices(CATEGORIES))
     street = StringField(_l("Street or town"), validators=[Optional(), Length(max=50)])
@@ -111,10 +116,12 @@ class IntakeForm(FlaskForm):
     amount = DecimalField(
         _l("Amount in dispute (yuan)"),
         places=2,
-        validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("999999999999.99"))],
+        validators=[Optional(), NumberRange(min=Decimal("0"), max=MAX_AMOUNT)],
     )
     people_involved = IntegerField(
-        _l("People involved"), default=1, validators=[InputRequired(), NumberRange(min=1)]
+        _l("People involved"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=1_000_000)],
     )
     risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LEVELS), default="low")
     is_extreme = BooleanField(_l("Extreme tendency"))
@@ -139,8 +146,12 @@ class VersionedForm(FlaskForm):
 
 
 class RouteForm(VersionedForm):
-    organization = SelectField(_l("Mediation organisation"), choices=[], coerce=str)
-    mediator = SelectField(_l("Mediator"), choices=[], coerce=str)
+    mediator = SelectField(
+        _l("Mediator (and so the organisation)"),
+        choices=[],
+        coerce=str,
+        description=_l("★ marks the organisations the routing rules name for this dispute."),
+    )
 
 
 class DivertForm(VersionedForm):
@@ -182,7 +193,9 @@ class ObligationForm(PlainForm):
     obligee = SelectField(_l("Obligee"), choices=[], coerce=str)
     description = StringField(_l("What is owed"), validators=[Optional(), Length(max=500)])
     amount = DecimalField(
-        _l("Amount (yuan)"), places=2, validators=[Optional(), NumberRange(min=Decimal("0"))]
+        _l("Amount (yuan)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0"), max=MAX_AMOUNT)],
     )
     due_on = DateField(_l("Due date"), validators=[Optional()])
 

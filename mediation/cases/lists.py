@@ -27,6 +27,7 @@ from mediation.directory.models import Mediator, Organization
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
+from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
 BULK_ACTIONS = ("route", "reassign", "export")
@@ -111,7 +112,7 @@ def render_dashboard(as_home: bool = False):
     centres = []
     if current_user.is_global_admin:
         centres = queries.centres_for(current_user)
-        chosen = request.args.get("centre", type=int)
+        chosen = request.args.get("centre", type=record_id)
         centre = next((c for c in centres if c.id == chosen), centres[0] if centres else None)
     queues = queries.staff_queues(centre.id) if centre else []
     return render_template(
@@ -261,7 +262,7 @@ def _csv_response(rows: list[list[str]]) -> Response:
     writer = csv.writer(out)
     for row in rows:
         # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow([f"'{cell}" if cell[:1] in "=+-@" and cell else cell for cell in row])
+        writer.writerow([f"'{cell}" if cell[:1] in "=+-@\t\r" and cell else cell for cell in row])
     filename = f"cases-{clock.now():%Y%m%d-%H%M%S}.csv"
     return Response(
         "\ufeff" + out.getvalue(),

@@ -61,17 +61,21 @@ class Case(db.Model):
             "state in ('registered', 'withdrawn', 'transferred') or mediator_id is not null",
             name="mediator_when_assigned",
         ),
-        # Queues and lists: a centre's cases by state, newest first.
-        Index("ix_case_centre_state_id", "centre_id", "state", "id"),
+        # Lists are pages in registration order, narrowed by a filter: each filter has an
+        # index that ends in (registered_at, id), so a page is a seek, not a sort.
+        Index("ix_case_centre_state_registered", "centre_id", "state", "registered_at", "id"),
         Index("ix_case_centre_registered", "centre_id", "registered_at", "id"),
         # A global administrator's list spans every centre.
         Index("ix_case_registered", "registered_at", "id"),
         Index("ix_case_mediator_state", "mediator_id", "state", "id"),
+        Index("ix_case_mediator_registered", "mediator_id", "registered_at", "id"),
+        # Past outcomes per mediator, for ranking mediators at triage.
+        Index("ix_case_concluded_mediator", "concluded_mediator_id", "outcome"),
         Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on"),
         Index("ix_case_centre_triage_due", "centre_id", "state", "triage_due_on"),
         Index("ix_case_centre_concluded", "centre_id", "concluded_at"),
-        Index("ix_case_centre_category", "centre_id", "category_code", "id"),
-        Index("ix_case_centre_organization", "organization_id", "state", "id"),
+        Index("ix_case_centre_category", "centre_id", "category_code", "registered_at", "id"),
+        Index("ix_case_organization_registered", "organization_id", "registered_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +84,9 @@ class Case(db.Model):
     year: Mapped[int]
     seq: Mapped[int]
     ledger_ref: Mapped[str | None] = mapped_column(String(64))
+    # The registration form's one-time token: a resubmitted form (a refresh, a double
+    # click) finds its case instead of registering the dispute twice.
+    intake_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     state: Mapped[str] = mapped_column(String(20), default=State.REGISTERED.value)
     version: Mapped[int] = mapped_column(default=1)
 

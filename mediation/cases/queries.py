@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from mediation import clock
@@ -34,6 +34,7 @@ from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
+from mediation.web.params import record_id
 
 PAGE_SIZE = 25
 QUEUE_SIZE = 10
@@ -43,7 +44,7 @@ RECENT_DAYS = 30
 QUEUES = ("triage", "deadline", "high_risk", "concluded")
 SORTS = ("newest", "oldest", "deadline")
 # Case numbers hold digits and these; names practically never do.
-_LOOKS_LIKE_NUMBER = re.compile(r"[0-9〔〕调号]")
+_LOOKS_LIKE_NUMBER = re.compile(r"[0-9〔〕]")
 
 
 # --- who sees what --------------------------------------------------------------------------
@@ -105,7 +106,10 @@ def _text(args, name: str, allowed: Iterable[str]) -> str | None:
 
 def _int(args, name: str) -> int | None:
     value = (args.get(name) or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    try:
+        return record_id(value)
+    except ValueError:
+        return None
 
 
 def _date(args, name: str) -> date | None:
@@ -173,7 +177,7 @@ def prefix_match(column, text: str):
     """
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     condition = column.like(escaped + "%", escape="\\")
-    if db.session.get_bind().dialect.name == "sqlite":
+    if db.session.get_bind().dialect.name == "sqlite" and ord(text[-1]) < 0x10FFFF:
         upper = text[:-1] + chr(ord(text[-1]) + 1)
         condition = and_(column >= text, column < upper, condition)
     return condition
@@ -189,7 +193,13 @@ def search_condition(q: str):
         return Case.number == number
     if _LOOKS_LIKE_NUMBER.search(number):
         return prefix_match(Case.number, number)
-    return Case.id.in_(select(Party.case_id).where(prefix_match(Party.name, q)))
+    name = prefix_match(Party.name, q.strip())
+    if len(q.strip()) < 2:
+        # One character (a common surname) matches a large share of a centre: probe per
+        # case in list order and stop when the page is full.
+        return exists().where(Party.case_id == Case.id, name)
+    # Two or more characters are selective: start from the name index.
+    return Case.id.in_(select(Party.case_id).where(name))
 
 
 def _local_today(centre_id: int | None) -> date:

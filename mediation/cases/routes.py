@@ -1,5 +1,7 @@
 """Intake, the case page and the form of every workflow action."""
 
+import secrets
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,8 +20,10 @@ from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Agreement, Case, CaseEvent
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
+from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
+from mediation.web.params import record_id
 
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
 
@@ -28,7 +32,7 @@ def _intake_centre() -> Centre:
     """Staff register for their own centre; a global admin picks one (?centre=ID)."""
     if current_user.centre_id is not None:
         return current_user.centre
-    centre_id = request.values.get("centre", type=int)
+    centre_id = request.values.get("centre", type=record_id)
     centre = db.session.get(Centre, centre_id) if centre_id else None
     if centre is None:
         centre = db.session.scalar(select(Centre).order_by(Centre.code).limit(1))
@@ -37,20 +41,47 @@ def _intake_centre() -> Centre:
     return centre
 
 
+def _intake_page(form: IntakeForm, centre: Centre):
+    all_centres = (
+        db.session.scalars(select(Centre).order_by(Centre.code)).all()
+        if current_user.is_global_admin
+        else []
+    )
+    return render_template("cases/register.html", form=form, centre=centre, all_centres=all_centres)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
 def register():
     centre = _intake_centre()
     form = IntakeForm()
     if request.method == "GET":
+        form.submission.data = secrets.token_urlsafe(16)
         form.parties.entries[0].form.role.data = "applicant"
         form.parties.entries[1].form.role.data = "respondent"
     if form.add_party.data:
         # Adding a row is a round trip, not a submission: nothing is validated or saved.
-        form.parties.append_entry()
-        form.parties.entries[-1].form.role.data = "respondent"
-        return render_template("cases/register.html", form=form, centre=centre)
+        if len(form.parties.entries) < form.parties.max_entries:
+            form.parties.append_entry()
+            form.parties.entries[-1].form.role.data = "respondent"
+        else:
+            form.form_errors.append(
+                _("A case has at most %(n)d parties.", n=form.parties.max_entries)
+            )
+        return _intake_page(form, centre)
     if form.validate_on_submit():
+        token = (form.submission.data or "")[:32] or None
+        already = token and db.session.scalar(select(Case).filter_by(intake_token=token))
+        if already and current_user.may_see_centre(already.centre_id):
+            flash(
+                _(
+                    "This form was submitted already: the case is %(number)s. The access codes "
+                    "were shown then; replace a party's code if it was not printed.",
+                    number=already.number,
+                ),
+                "warning",
+            )
+            return redirect(url_for("cases.detail", case_id=already.id))
         data = wf.IntakeData(
             channel_code=form.channel.data,
             category_code=form.category.data,
@@ -69,7 +100,7 @@ def register():
             is_extreme=form.is_extreme.data,
         )
         try:
-            registration = wf.register_case(centre, data, current_actor())
+            registration = wf.register_case(centre, data, current_actor(), intake_token=token)
         except wf.WorkflowError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -82,10 +113,10 @@ def register():
                 codes=registration.access_codes,
                 parties=registration.case.parties,
             )
-    return render_template("cases/register.html", form=form, centre=centre)
+    return _intake_page(form, centre)
 
 
-@bp.get("/<int:case_id>")
+@bp.get("/<id:case_id>")
 @role_required(*ALL_ROLES)
 def detail(case_id: int):
     case = case_or_404(
@@ -109,10 +140,11 @@ def detail(case_id: int):
         actions=wf.allowed_actions(case, actor),
         moves=wf.MOVES,
         today=local_today(case.centre),
+        warning_days=settings_for(case.centre_id).warning_days,
     )
 
 
-@bp.route("/<int:case_id>/act/<action>", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/act/<action>", methods=["GET", "POST"])
 @role_required(*ALL_ROLES)
 def act(case_id: int, action: str):
     spec = ACTION_FORMS.get(action)
@@ -132,8 +164,13 @@ def act(case_id: int, action: str):
     if spec.prepare:
         spec.prepare(case, form)
     if getattr(form, "add_obligation", None) is not None and form.add_obligation.data:
-        form.obligations.append_entry()
-        spec.prepare(case, form)
+        if len(form.obligations.entries) < form.obligations.max_entries:
+            form.obligations.append_entry()
+            spec.prepare(case, form)
+        else:
+            form.form_errors.append(
+                _("An agreement has at most %(n)d obligations.", n=form.obligations.max_entries)
+            )
         return render_template(
             "cases/act.html", case=case, form=form, action=action, moves=wf.MOVES
         )

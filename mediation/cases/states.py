@@ -33,7 +33,6 @@ STATE_LABELS = {
 
 OPEN_STATES = (State.REGISTERED, State.ASSIGNED, State.MEDIATING)
 IN_MEDIATION = (State.ASSIGNED, State.MEDIATING)
-TERMINAL_STATES = (State.FULFILLED, State.TRANSFERRED, State.WITHDRAWN)
 
 TRANSFER_REASONS = {
     "unsuitable": _l("Not suitable for mediation"),

@@ -1,10 +1,10 @@
 """How cases, parties and events read on a page: labels, masks, money, the timeline."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -65,7 +65,8 @@ def event_details(event) -> list[tuple[str, str]]:
         if key == "reason" and value in TRANSFER_REASONS:
             value = TRANSFER_REASONS[value]
         if key == "held_at":
-            value = str(value)[:16].replace("T", " ")
+            # Stored in UTC; shown in the reader's time zone like every other time.
+            value = format_datetime(datetime.fromisoformat(value), "short")
         shown.append((str(label), str(value)))
     return shown
 

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
+from sqlalchemy.orm import selectinload
 
 from mediation.cases.models import Case
-from mediation.cases.states import IN_MEDIATION
+from mediation.cases.states import IN_MEDIATION, MEDIATED_TRANSFER_REASONS
 from mediation.directory.models import Mediator, Organization, RoutingRule, mediator_specialty
 from mediation.extensions import db
 
@@ -64,7 +65,9 @@ def mediator_workloads(
     query = select(Mediator).where(Mediator.centre_id == centre_id, Mediator.is_active)
     if organization_id:
         query = query.where(Mediator.organization_id == organization_id)
-    mediators = db.session.scalars(query.order_by(Mediator.name)).all()
+    mediators = db.session.scalars(
+        query.options(selectinload(Mediator.organization)).order_by(Mediator.name)
+    ).all()
     ids = [m.id for m in mediators]
     if not ids:
         return []
@@ -91,7 +94,7 @@ def mediator_workloads(
                     Case.outcome == "agreed",
                     and_(
                         Case.outcome == "transferred",
-                        Case.transfer_reason.in_(["failed", "party_request", "deadline_expired"]),
+                        Case.transfer_reason.in_(MEDIATED_TRANSFER_REASONS),
                     ),
                 ),
             )

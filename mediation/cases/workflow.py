@@ -42,13 +42,10 @@ from mediation.extensions import db
 from mediation.integrity.models import Obligation
 
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
-CONCLUDED_STATES = (
-    State.AGREED,
-    State.FULFILLED,
-    State.DEFAULTED,
-    State.TRANSFERRED,
-    State.WITHDRAWN,
-)
+# Entering one of these for the first time concludes a case (SPEC 3.2).
+CONCLUSION_STATES = (State.AGREED, State.FULFILLED, State.TRANSFERRED, State.WITHDRAWN)
+# Every state a case can be in once concluded: a follow-up visit is possible in each.
+AFTER_CONCLUSION = (*CONCLUSION_STATES, State.DEFAULTED)
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ MOVES: dict[str, Move] = {
     "enforce": _move(
         [State.DEFAULTED], State.TRANSFERRED, {STAFF}, _l("Transferred for enforcement")
     ),
-    "follow_up": _move(CONCLUDED_STATES, None, {STAFF}, _l("Follow-up visit")),
+    "follow_up": _move(AFTER_CONCLUSION, None, {STAFF}, _l("Follow-up visit")),
     "record_filing": _move([State.TRANSFERRED], None, {STAFF}, _l("Court filing recorded")),
     "new_access_code": _move(tuple(State), None, {STAFF}, _l("Access code regenerated")),
 }
@@ -265,7 +262,7 @@ def _apply(
     # Every action bumps the version, even one that leaves the row as it was, so that two
     # concurrent actions on one case conflict (e.g. two obligations performed at once).
     flag_modified(case, "state")
-    if new_state in CONCLUDED_STATES and case.concluded_at is None:
+    if new_state in CONCLUSION_STATES and case.concluded_at is None:
         _conclude(case, at)
     return _record(case, action, actor, from_state, at, **details)
 
@@ -344,7 +341,11 @@ class Registration:
 
 
 def register_case(
-    centre: Centre, data: IntakeData, actor: Actor, at: datetime | None = None
+    centre: Centre,
+    data: IntakeData,
+    actor: Actor,
+    at: datetime | None = None,
+    intake_token: str | None = None,
 ) -> Registration:
     if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
         raise WorkflowError(
@@ -381,6 +382,7 @@ def register_case(
         registered_on=registered_on,
         registered_by_id=actor.user.id if actor.user else None,
         triage_due_on=add_working_days(centre.id, registered_on, triage_days),
+        intake_token=intake_token,
     )
     db.session.add(case)
     codes: dict[int, str] = {}
@@ -403,12 +405,14 @@ def _issue_access_code(case: Case, party: Party, at: datetime) -> str:
     return code
 
 
-def regenerate_access_code(case: Case, party: Party, actor: Actor) -> str:
+def regenerate_access_code(
+    case: Case, party: Party, actor: Actor, expected_version: int | None = None
+) -> str:
     """A new code for one party; the old one stops working at once."""
     if party.case_id != case.id:
         raise WorkflowError(_("That party does not belong to this case."), "party")
     at = clock.now()
-    _apply(case, "new_access_code", actor, at, None, party=party.name)
+    _apply(case, "new_access_code", actor, at, expected_version, party=party.name)
     return _issue_access_code(case, party, at)
 
 
@@ -694,8 +698,15 @@ def request_litigation(
     note: str = "",
     at: datetime | None = None,
     expected_version: int | None = None,
+    on_behalf_of: Party | None = None,
 ) -> CaseEvent:
-    """A party leaves mediation for court: no approval step, it takes effect at once."""
+    """A party leaves mediation for court: no approval step, it takes effect at once. Staff
+    may record it for a party (`on_behalf_of`), who asked at the counter or by phone."""
+    if actor.kind != "party" and on_behalf_of is None:
+        raise WorkflowError(_("Choose the party who asks to go to court."), "party")
+    if on_behalf_of is not None and on_behalf_of.case_id != case.id:
+        raise WorkflowError(_("That party does not belong to this case."), "party")
+    party = actor.party if actor.kind == "party" else on_behalf_of
     return _transfer(
         case,
         "request_litigation",
@@ -704,8 +715,9 @@ def request_litigation(
         at,
         expected_version,
         court=court,
-        undisputed_facts=note,
         require_court=False,
+        party=party.name,
+        note=note.strip(),
     )
 
 
@@ -739,6 +751,7 @@ def _transfer(
     undisputed_facts: str = "",
     documents: str = "",
     require_court: bool = True,
+    **details,
 ) -> CaseEvent:
     _check(case, action, actor, expected_version)
     if require_court and not court.strip():
@@ -753,8 +766,7 @@ def _transfer(
     )
     db.session.add(transfer)
     case.transfer = transfer
-    event = _apply(case, action, actor, at, None, reason=reason, court=court.strip())
-    return event
+    return _apply(case, action, actor, at, None, reason=reason, court=court.strip(), **details)
 
 
 # --- after the agreement --------------------------------------------------------------------

@@ -1065,8 +1065,11 @@ class CaseGenerator:
         )
 
     def _do_litigate(self, case, at, party, court, note):
-        actor = Actor.for_party(case.parties[party]) if party is not None else self.staff
-        request_litigation(case, actor, court=court, note=note, at=at)
+        if party is not None:
+            actor, on_behalf_of = Actor.for_party(case.parties[party]), None
+        else:  # the party asked at the counter; staff record it for the applicant
+            actor, on_behalf_of = self.staff, case.applicants[0]
+        request_litigation(case, actor, court=court, note=note, at=at, on_behalf_of=on_behalf_of)
 
     def _do_expire(self, case, at):
         expire_case(case, Actor.scheduler(), at=at)

@@ -22,7 +22,7 @@ class CentreError(ValueError):
 def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
         raise CentreError("timezone", _("Unknown time zone: %(name)s", name=name)) from None
     return name
 

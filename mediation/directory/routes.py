@@ -27,6 +27,7 @@ from mediation.directory.models import CalendarDay, Centre, Mediator, Organizati
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
+from mediation.web.params import record_id
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
 
@@ -62,7 +63,7 @@ def create_centre():
     return render_template("directory/create_centre.html", form=form)
 
 
-@bp.route("/centres/<int:centre_id>/edit", methods=["GET", "POST"])
+@bp.route("/centres/<id:centre_id>/edit", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit_centre(centre_id: int):
     centre = db.get_or_404(Centre, centre_id)
@@ -107,7 +108,7 @@ def _terms() -> dict:
 def _centre_in_scope() -> Centre:
     """The centre a directory page is about: `?centre=<id>` (404 unless the user may see it),
     else the admin's own centre, else (a global admin) the first centre by code."""
-    centre_id = request.args.get("centre", type=int) or current_user.centre_id
+    centre_id = request.args.get("centre", type=record_id) or current_user.centre_id
     if centre_id is not None:
         centre = db.get_or_404(Centre, centre_id)
         require_centre(centre.id)
@@ -198,7 +199,7 @@ def create_organization():
     return _render("directory/create_organization.html", centre, form=form)
 
 
-@bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
+@bp.route("/organizations/<id:organization_id>/edit", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit_organization(organization_id: int):
     organization = db.get_or_404(Organization, organization_id)
@@ -294,7 +295,7 @@ def create_mediator():
     )
 
 
-@bp.route("/mediators/<int:mediator_id>/edit", methods=["GET", "POST"])
+@bp.route("/mediators/<id:mediator_id>/edit", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def edit_mediator(mediator_id: int):
     mediator = db.get_or_404(Mediator, mediator_id)
@@ -397,7 +398,7 @@ def routing():
     )
 
 
-@bp.post("/routing/<int:rule_id>/delete")
+@bp.post("/routing/<id:rule_id>/delete")
 @role_required(Role.ADMIN)
 def delete_routing_rule(rule_id: int):
     rule = db.get_or_404(RoutingRule, rule_id)
