@@ -60,7 +60,10 @@ def _import_models() -> None:
     import mediation.auth.models  # noqa: F401
     import mediation.cases.models  # noqa: F401
     import mediation.directory.models  # noqa: F401
+    import mediation.documents.models  # noqa: F401
     import mediation.integrity.models  # noqa: F401
+    import mediation.jobs.models  # noqa: F401
+    import mediation.notify.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -113,6 +113,7 @@ class Case(db.Model):
     deadline_on: Mapped[date | None]
     extension_days: Mapped[int] = mapped_column(default=0)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triage_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     concluded_on: Mapped[date | None]
@@ -176,6 +177,9 @@ class Party(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     access_code_hash: Mapped[str] = mapped_column(String(128), default="")
     access_code_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The party agreed to appear by (masked) name on the public honour list.
+    honour_consent: Mapped[bool] = mapped_column(default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(default=False)
 
     case: Mapped[Case] = relationship(back_populates="parties")
 

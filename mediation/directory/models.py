@@ -7,6 +7,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,6 +80,10 @@ class CentreSettings(db.Model):
     warning_days: Mapped[int] = mapped_column(default=5)
     extensions_allowed: Mapped[bool] = mapped_column(default=True)
     extension_max_days: Mapped[int] = mapped_column(default=30)
+    # The incentive measures a certificate grants, one per line (SPEC 3.4).
+    incentive_measures: Mapped[str] = mapped_column(
+        Text, default="诉讼费用减免\n优先调解服务\n诚信红名单"
+    )
 
 
 class CalendarDay(db.Model):

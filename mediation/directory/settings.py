@@ -7,18 +7,22 @@ from mediation.extensions import db
 
 
 def settings_for(centre_id: int) -> CentreSettings:
-    """The saved settings, or an unsaved row holding the defaults."""
+    """The saved settings, or an unsaved row holding the model's defaults."""
     saved = db.session.get(CentreSettings, centre_id)
     if saved is not None:
         return saved
-    return CentreSettings(
-        centre_id=centre_id,
-        triage_days=3,
-        triage_days_high_risk=1,
-        warning_days=5,
-        extensions_allowed=True,
-        extension_max_days=30,
-    )
+    defaults = {
+        column.name: column.default.arg
+        for column in CentreSettings.__table__.columns
+        if column.default is not None
+    }
+    return CentreSettings(centre_id=centre_id, **defaults)
+
+
+def incentive_measures(centre_id: int) -> list[str]:
+    """The measures a centre's certificates grant (e.g. 诉讼费用减免), in order."""
+    text = settings_for(centre_id).incentive_measures or ""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def mediation_days(centre_id: int, category_code: str) -> int:

@@ -1,0 +1,1 @@
+"""The digital dossier (数字卷宗) and the printable documents."""

@@ -1,0 +1,1 @@
+"""Scheduled job bodies, their runs, and the scheduler process."""

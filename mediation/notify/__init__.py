@@ -1,0 +1,1 @@
+"""The outbox and its channels: in-app notices, SMS, e-mail."""

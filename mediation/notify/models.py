@@ -1,0 +1,43 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mediation.database import UTCDateTime
+from mediation.extensions import db
+
+
+class OutboxMessage(db.Model):
+    """Every notice, in-app, SMS or e-mail, goes through here and is sent by a job."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("channel in ('in_app', 'sms', 'email')", name="known_channel"),
+        CheckConstraint("state in ('pending', 'sent', 'failed', 'held')", name="known_state"),
+        # The dispatch job's sweep: due messages of a channel.
+        Index("ix_outbox_message_due", "state", "next_attempt_at"),
+        # The header's unread count and a user's notices.
+        Index("ix_outbox_message_user_unread", "user_id", "read_at", "id"),
+        Index("ix_outbox_message_centre_state", "centre_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("dispute_case.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"))
+    address: Mapped[str] = mapped_column(String(200), default="")  # phone or e-mail
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the notice is about, e.g. "deadline_warning:42:2026-12-01:user:7": each notice is
+    # queued once, however often the job that queues it runs.
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)

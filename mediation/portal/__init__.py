@@ -1,0 +1,1 @@
+"""What a party or the public sees: case status, certificate check, honour list."""
