@@ -72,15 +72,33 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     import mediation.cases.lists  # noqa: F401 - attaches the list and dashboard views
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
+    import mediation.portal.public  # noqa: F401 - attaches the certificate check, honour list
+    import mediation.portal.status  # noqa: F401 - attaches the party's case status pages
     from mediation.audit.routes import bp as audit_bp
     from mediation.auth.routes import bp as auth_bp
     from mediation.cases.blueprint import bp as cases_bp
     from mediation.directory.routes import bp as directory_bp
+    from mediation.documents.routes import bp as documents_bp
+    from mediation.integrity.routes import bp as integrity_bp
+    from mediation.jobs.routes import bp as jobs_bp
+    from mediation.notify.routes import bp as notify_bp
+    from mediation.portal.blueprint import bp as portal_bp
     from mediation.web.errors import register_error_pages
     from mediation.web.routes import bp as web_bp
     from mediation.web.security import add_security_headers
 
-    for blueprint in (web_bp, auth_bp, cases_bp, directory_bp, audit_bp):
+    for blueprint in (
+        web_bp,
+        auth_bp,
+        cases_bp,
+        documents_bp,
+        integrity_bp,
+        portal_bp,
+        notify_bp,
+        jobs_bp,
+        directory_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
     register_error_pages(app)
     add_security_headers(app)
