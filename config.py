@@ -34,6 +34,23 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", True)
+    # Seconds a scheduled run may start late (the scheduler was busy or down) and still run.
+    SCHEDULER_MISFIRE_GRACE = _int("SCHEDULER_MISFIRE_GRACE", 600)
+
+    # SMS gateway: POST {"phone", "text"} as JSON; an optional bearer token.
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    SMS_TIMEOUT_SECONDS = _int("SMS_TIMEOUT_SECONDS", 10)
+    # After this many failed attempts a message is marked failed (and kept, for staff).
+    NOTIFY_MAX_ATTEMPTS = _int("NOTIFY_MAX_ATTEMPTS", 5)
+    # The wait before retry n is NOTIFY_RETRY_SECONDS * 2**(n-1).
+    NOTIFY_RETRY_SECONDS = _int("NOTIFY_RETRY_SECONDS", 60)
+    # E-mail is optional: without SMTP_HOST e-mails stay held in the outbox.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "")
+    SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -55,6 +72,12 @@ class Config:
     LOGIN_MAX_FAILURES_PER_CLIENT = _int("LOGIN_MAX_FAILURES_PER_CLIENT", 30)
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+    # Dossier files, stored under their SHA-256 outside the web root (relative: to this folder).
+    DOSSIER_FOLDER = os.environ.get("DOSSIER_FOLDER", "instance/dossier")
+    # Files may be 20 MB; a little more for the rest of the form, so that a slightly larger
+    # file still reaches the upload view and gets its message beside the field.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
 
 
 class DevelopmentConfig(Config):

@@ -108,17 +108,20 @@ def _register_commands(app: Flask) -> None:
     from mediation.auth.cli import user_cli
     from mediation.demo.cli import demo_cli
     from mediation.directory.cli import centre_cli
+    from mediation.jobs.cli import jobs_cli, scheduler_command
 
-    for group in (centre_cli, user_cli, demo_cli):
+    for group in (centre_cli, user_cli, demo_cli, jobs_cli, scheduler_command):
         app.cli.add_command(group)
 
 
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import timeline
+    from mediation.notify.routes import register_unread_count
     from mediation.web.language import html_lang
     from mediation.web.navigation import nav_items_for
 
     timeline.register_filters(app)
+    register_unread_count(app)
 
     @app.context_processor
     def _context():

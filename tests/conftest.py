@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import flask_migrate
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -28,6 +29,10 @@ class Client(FlaskClient):
     """A test client that fills in the CSRF token the way a browser's form would."""
 
     def csrf_token(self) -> str:
+        # Flask-WTF caches the signed token in `g`; when a test holds an app context (the
+        # `db` fixture) that cache outlives a sign-in that changed the session.
+        if has_app_context():
+            g.pop("csrf_token", None)
         html = self.get("/").get_data(as_text=True)
         return CSRF_FIELD.search(html).group(1)
 

@@ -40,6 +40,8 @@ def ids(app, make_user):
             "mediator_id": mediator.id,
             "rule_id": rule.id,
             "day": "2026-10-01",
+            # Refused before anything is loaded for those who may not; absent for admins.
+            "certificate_id": 1,
         }
 
 

@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -30,6 +31,12 @@ INTAKE = {
     "parties-1-kind": "organization",
     "parties-1-name": "杭州某某科技有限公司",
 }
+
+
+def shanghai_today():
+    """Today in the centre's zone (Asia/Shanghai), which is what the forms validate against:
+    after 16:00 UTC it is already tomorrow there."""
+    return clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
 def session(app):
@@ -174,7 +181,7 @@ def test_a_second_save_on_a_changed_case_is_refused_and_the_input_kept(
     other.post_form("/login", {"username": "mediator-a", "password": PASSWORD})
     saved = other.post_form(
         f"/cases/{case_id}/act/record_session",
-        {"held_at": f"{clock.now().date()}T09:30", "is_online": "y", "version": seen},
+        {"held_at": f"{shanghai_today()}T09:30", "is_online": "y", "version": seen},
     )
     assert saved.status_code == 302
     page = client.post_form(
@@ -250,7 +257,7 @@ def test_mediator_records_a_session_and_an_agreement_with_an_obligation(
     route(app, client, case_id, mediation_org)
     client.post_form("/logout")
     client.post_form("/login", {"username": "mediator-a", "password": PASSWORD})
-    today = clock.now().date().isoformat()
+    today = shanghai_today().isoformat()
     response = client.post_form(
         f"/cases/{case_id}/act/record_session",
         {

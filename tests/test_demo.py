@@ -94,3 +94,15 @@ def test_demo_load_replays_cases_consistent_with_the_workflow_and_the_jobs(app):
             session.scalar(select(func.count()).select_from(model))
             for model in (Case, CaseEvent, Organization, Mediator, RoutingRule, CalendarDay)
         ]
+
+
+def test_the_demo_history_sends_no_notices(app):
+    from sqlalchemy import func, select
+
+    from mediation.notify.models import OutboxMessage
+
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--cases", "20"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

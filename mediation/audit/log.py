@@ -32,6 +32,14 @@ ACTIONS = {
     "calendar.create": _l("Calendar day added"),
     "calendar.delete": _l("Calendar day removed"),
     "settings.update": _l("Deadline settings changed"),
+    "job.run": _l("Scheduled job run by hand"),
+    "outbox.export": _l("Outbox messages exported"),
+    "outbox.requeue": _l("Outbox message sent again"),
+    "dossier.upload": _l("File added to a dossier"),
+    "dossier.supersede": _l("Dossier file marked superseded"),
+    "transfer.documents": _l("Files handed to the court listed"),
+    "certificate.revoke": _l("Integrity certificate revoked"),
+    "integrity.lookup": _l("Integrity profile looked up"),
 }
 
 

@@ -40,6 +40,8 @@ from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import mediation_days, settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
+from mediation.integrity.records import issue_for_performance
+from mediation.notify import notices
 
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
 # Entering one of these for the first time concludes a case (SPEC 3.2).
@@ -395,6 +397,7 @@ def register_case(
     for party in parties:
         codes[party.id] = _issue_access_code(case, party, at)
     _record(case, "register", actor, None, at, number=number, risk=risk)
+    notices.case_registered(case)
     return Registration(case, codes)
 
 
@@ -446,7 +449,7 @@ def route_case(
     case.deadline_on = case.routed_on + timedelta(
         days=mediation_days(case.centre_id, case.category_code)
     )
-    return _apply(
+    event = _apply(
         case,
         "route",
         actor,
@@ -456,6 +459,8 @@ def route_case(
         mediator=mediator.name,
         deadline_on=case.deadline_on,
     )
+    notices.case_assigned(case, event.id)
+    return event
 
 
 def reassign_case(
@@ -476,7 +481,7 @@ def reassign_case(
     previous = case.mediator.name if case.mediator else ""
     case.organization_id, case.mediator_id = organization.id, mediator.id
     case.organization, case.mediator = organization, mediator
-    return _apply(
+    event = _apply(
         case,
         "reassign",
         actor,
@@ -487,6 +492,8 @@ def reassign_case(
         organization=organization.name,
         reason=reason.strip(),
     )
+    notices.case_assigned(case, event.id)
+    return event
 
 
 def divert_case(
@@ -533,7 +540,7 @@ def record_session(
         recorded_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(session)
-    _apply(
+    event = _apply(
         case,
         "record_session",
         actor,
@@ -543,6 +550,8 @@ def record_session(
         place=place.strip() or None,
         online=is_online or None,
     )
+    if held_at > event.at:
+        notices.session_scheduled(case, session)
     return session
 
 
@@ -766,7 +775,9 @@ def _transfer(
     )
     db.session.add(transfer)
     case.transfer = transfer
-    return _apply(case, action, actor, at, None, reason=reason, court=court.strip(), **details)
+    event = _apply(case, action, actor, at, None, reason=reason, court=court.strip(), **details)
+    notices.case_transferred(case)
+    return event
 
 
 # --- after the agreement --------------------------------------------------------------------
@@ -829,7 +840,7 @@ def fulfil_obligation(
     obligation.fulfilled_on = performed_on
     remaining = [o for o in case.agreement.obligations if o.fulfilled_on is None]
     target = State.FULFILLED if not remaining else State.AGREED
-    return _apply(
+    event = _apply(
         case,
         "fulfil",
         actor,
@@ -840,6 +851,10 @@ def fulfil_obligation(
         performed_on=performed_on,
         on_time=performed_on <= obligation.due_on,
     )
+    # The obligor's certificate, if this was the last of its obligations, all on time.
+    for certificate in issue_for_performance(case, obligation, event.at):
+        notices.certificate_issued(certificate)
+    return event
 
 
 def default_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:

@@ -1,5 +1,244 @@
 """The dossier of a case and its printable documents."""
 
-from flask import Blueprint
+from types import SimpleNamespace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from mediation.auth.access import role_required
+from mediation.auth.models import Role, User
+from mediation.cases.access import case_or_404
+from mediation.cases.models import Agreement, Case, MediationSession
+from mediation.cases.workflow import MOVES
+from mediation.directory.calendar import local_today
+from mediation.documents import dossier, storage
+from mediation.documents.forms import HandedOverForm, SupersedeForm, UploadForm
+from mediation.extensions import db
+from mediation.integrity.models import Obligation
+from mediation.web.errors import ERROR_TEXTS
+from mediation.web.params import record_id
 
 bp = Blueprint("documents", __name__, url_prefix="/cases")
+
+ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+
+
+def _dossier_case(case_id: int, *options) -> Case:
+    """The case if the current user may use its dossier (404 other centre, 403 not theirs)."""
+    case = case_or_404(case_id, *options)
+    if not dossier.may_use_dossier(case, current_user):
+        abort(403)
+    return case
+
+
+@bp.app_template_global()
+def dossier_panel(case: Case) -> SimpleNamespace | None:
+    """What the case page's dossier card shows (templates/documents/_case_dossier.html)."""
+    if not dossier.may_use_dossier(case, current_user):
+        return None
+    entries = dossier.dossier_of(case)
+    form = UploadForm(formdata=None)
+    form.offer_replacements(entries)
+    return SimpleNamespace(
+        entries=entries,
+        current=[e for e in entries if e.attachment.superseded_at is None],
+        superseded=sum(1 for e in entries if e.attachment.superseded_at is not None),
+        form=form,
+        kinds=dossier.KIND_LABELS,
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    title, _text = ERROR_TEXTS[413]
+    page = render_template(
+        "errors/error.html", status=413, title=title, text="", detail=storage.too_large_message()
+    )
+    return page, 413
+
+
+@bp.route("/<id:case_id>/dossier", methods=["GET", "POST"])
+@role_required(*ALL_ROLES)
+def dossier_page(case_id: int):
+    case = _dossier_case(case_id)
+    entries = dossier.dossier_of(case)
+    form = UploadForm()
+    form.offer_replacements(entries)
+    if form.validate_on_submit():
+        replaces = dossier.attachment_of(case, form.replaces_id) if form.replaces_id else None
+        upload = form.file.data
+        try:
+            attachment = dossier.add_file(
+                case,
+                upload.stream,
+                upload.filename,
+                form.kind.data,
+                current_user,
+                note=form.note.data or "",
+                replaces=replaces,
+            )
+        except (storage.UploadRefused, dossier.DossierError) as error:
+            db.session.rollback()
+            field = getattr(error, "field", None) or "file"
+            form[field].errors = [*form[field].errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("Added to the dossier: %(name)s.", name=attachment.filename), "success")
+            return redirect(url_for("documents.dossier_page", case_id=case.id))
+    return render_template(
+        "documents/dossier_page.html",
+        case=case,
+        entries=entries,
+        form=form,
+        supersede_form=SupersedeForm(),
+        kinds=dossier.KIND_LABELS,
+    )
+
+
+@bp.get("/<id:case_id>/dossier/<id:attachment_id>")
+@role_required(*ALL_ROLES)
+def download(case_id: int, attachment_id: int):
+    case = _dossier_case(case_id)
+    attachment = dossier.attachment_of(case, attachment_id)
+    if attachment is None:
+        abort(404)
+    path = storage.path_for(attachment.sha256)
+    if not path.is_file():
+        current_app.logger.error("dossier file %s missing for attachment %s", path, attachment.id)
+        abort(404)
+    content_type = attachment.stored_file.content_type
+    return send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=True,
+        download_name=storage.download_name(attachment.filename, content_type),
+        max_age=0,
+    )
+
+
+@bp.post("/<id:case_id>/dossier/<id:attachment_id>/supersede")
+@role_required(*ALL_ROLES)
+def supersede(case_id: int, attachment_id: int):
+    case = _dossier_case(case_id)
+    attachment = dossier.attachment_of(case, attachment_id)
+    if attachment is None:
+        abort(404)
+    if SupersedeForm().validate_on_submit():
+        try:
+            dossier.supersede(case, attachment, current_user)
+        except dossier.DossierError as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(_("Marked as superseded: %(name)s.", name=attachment.filename), "success")
+    return redirect(url_for("documents.dossier_page", case_id=case.id))
+
+
+@bp.route("/<id:case_id>/transfer/documents", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.STAFF)
+def handed_over(case_id: int):
+    case = case_or_404(case_id, selectinload(Case.transfer))
+    if case.transfer is None:
+        abort(404)
+    chosen = dossier.handed_over_ids(case.transfer)
+    form = HandedOverForm()
+    if request.method == "GET":
+        form.attachments.data = chosen
+        form.seen.data = ",".join(str(i) for i in chosen)
+    form.offer(dossier.dossier_of(case), chosen)
+    if form.validate_on_submit():
+        try:
+            dossier.record_handed_over(case, form.attachments.data or [], form.seen_ids)
+        except dossier.DossierError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            # Saving again means saving over what they have now seen.
+            form.seen.data = ",".join(str(i) for i in dossier.handed_over_ids(case.transfer))
+        else:
+            db.session.commit()
+            flash(_("Saved: the files handed to the court."), "success")
+            return redirect(url_for("documents.transfer_letter", case_id=case.id))
+    return render_template("documents/handed_over.html", case=case, form=form)
+
+
+# --- printable documents --------------------------------------------------------------------
+
+
+def _printable(template: str, case: Case, **context):
+    return render_template(
+        template, case=case, today=local_today(case.centre), kinds=dossier.KIND_LABELS, **context
+    )
+
+
+@bp.get("/<id:case_id>/print/notice")
+@role_required(*ALL_ROLES)
+def notice(case_id: int):
+    """The acceptance notice again, per party, without the access code (stored hashed)."""
+    case = case_or_404(case_id)
+    party_id = request.args.get("party", type=record_id)
+    parties = [p for p in case.parties if party_id is None or p.id == party_id]
+    if not parties:
+        abort(404)
+    return _printable(
+        "documents/notice.html",
+        case,
+        parties=parties,
+        regenerate_label=MOVES["new_access_code"].label,
+    )
+
+
+@bp.get("/<id:case_id>/print/agreement")
+@role_required(*ALL_ROLES)
+def agreement(case_id: int):
+    case = case_or_404(
+        case_id,
+        selectinload(Case.agreement)
+        .selectinload(Agreement.obligations)
+        .selectinload(Obligation.obligor),
+        selectinload(Case.sessions),
+    )
+    if case.agreement is None:
+        abort(404)
+    return _printable("documents/agreement.html", case, agreement=case.agreement)
+
+
+@bp.get("/<id:case_id>/print/transfer")
+@role_required(*ALL_ROLES)
+def transfer_letter(case_id: int):
+    case = case_or_404(case_id, selectinload(Case.transfer))
+    if case.transfer is None:
+        abort(404)
+    return _printable(
+        "documents/transfer_letter.html",
+        case,
+        transfer=case.transfer,
+        handed=dossier.handed_over(case.transfer),
+    )
+
+
+@bp.get("/<id:case_id>/print/sessions/<id:session_id>")
+@role_required(*ALL_ROLES)
+def session_record(case_id: int, session_id: int):
+    case = case_or_404(case_id, selectinload(Case.sessions))
+    session = db.session.get(MediationSession, session_id)
+    if session is None or session.case_id != case.id:
+        abort(404)
+    recorder = db.session.get(User, session.recorded_by_id) if session.recorded_by_id else None
+    number = [s.id for s in case.sessions].index(session.id) + 1
+    return _printable(
+        "documents/session_record.html", case, session=session, number=number, recorder=recorder
+    )

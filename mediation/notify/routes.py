@@ -1,5 +1,249 @@
 """In-app notices of the signed-in user, and the outbox as staff see it."""
 
-from flask import Blueprint
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from mediation import clock
+from mediation.audit.log import record
+from mediation.auth.access import role_required
+from mediation.auth.models import Role, User
+from mediation.cases.identity import mask_phone
+from mediation.cases.models import Case, Party
+from mediation.directory.models import Centre
+from mediation.extensions import db
+from mediation.notify import outbox
+from mediation.notify.models import OutboxMessage
+from mediation.web.params import record_id
 
 bp = Blueprint("notify", __name__)
+
+PAGE_SIZE = 50
+UNREAD_CAP = 100  # the header shows "99+" beyond this; the count stops there
+EXPORT_LIMIT = 10_000
+ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+OUTBOX_STATES = {
+    "held": _l("Held"),
+    "failed": _l("Failed"),
+    "pending": _l("Waiting to be sent"),
+    "sent": _l("Sent"),
+}
+CHANNELS = {"in_app": _l("In-app"), "sms": _l("SMS"), "email": _l("E-mail")}
+
+
+def unread_count(user) -> int:
+    """The user's unread notices, counted on ix_outbox_message_user_unread up to UNREAD_CAP."""
+    unread = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.user_id == user.id,
+            OutboxMessage.read_at.is_(None),
+            OutboxMessage.channel == "in_app",
+        )
+        .limit(UNREAD_CAP)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(unread))
+
+
+def register_unread_count(app: Flask) -> None:
+    @app.context_processor
+    def _unread():
+        if not current_user.is_authenticated:
+            return {"unread_notices": 0}
+        return {"unread_notices": unread_count(current_user), "unread_cap": UNREAD_CAP}
+
+
+# --- the user's notices --------------------------------------------------------------------
+
+
+@bp.get("/notices")
+@role_required(*ALL_ROLES)
+def notices():
+    """Newest first, paged by id (keyset)."""
+    query = (
+        select(OutboxMessage, Case.number)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(OutboxMessage.user_id == current_user.id, OutboxMessage.channel == "in_app")
+        .order_by(OutboxMessage.id.desc())
+        .limit(PAGE_SIZE + 1)
+    )
+    before = request.args.get("before", type=record_id)
+    if before:
+        query = query.where(OutboxMessage.id < before)
+    rows = db.session.execute(query).tuples().all()
+    next_before = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    return render_template("notify/notices.html", rows=rows[:PAGE_SIZE], next_before=next_before)
+
+
+@bp.post("/notices/<id:message_id>/read")
+@role_required(*ALL_ROLES)
+def mark_read(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.user_id != current_user.id:
+        abort(404)
+    message.read_at = message.read_at or clock.now()
+    db.session.commit()
+    if message.case_id and request.form.get("open"):
+        return redirect(url_for("cases.detail", case_id=message.case_id))
+    return redirect(url_for("notify.notices"))
+
+
+@bp.post("/notices/read")
+@role_required(*ALL_ROLES)
+def mark_all_read():
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == current_user.id, OutboxMessage.read_at.is_(None))
+        .values(read_at=clock.now())
+    )
+    db.session.commit()
+    flash(_("All notices marked as read."), "success")
+    return redirect(url_for("notify.notices"))
+
+
+# --- the outbox, for staff -------------------------------------------------------------------
+
+
+def _outbox_centre() -> Centre:
+    """Staff see their own centre's outbox; a global admin picks one (?centre=ID)."""
+    if current_user.centre_id is not None:
+        return current_user.centre
+    centre_id = request.args.get("centre", type=record_id)
+    centre = db.session.get(Centre, centre_id) if centre_id else None
+    centre = centre or db.session.scalar(select(Centre).order_by(Centre.code).limit(1))
+    if centre is None:
+        abort(404)
+    return centre
+
+
+def _outbox_query(centre: Centre, state: str):
+    """Messages of a centre in a state, newest first, on ix_outbox_message_centre_state."""
+    return (
+        select(OutboxMessage, Case.number, Party.name, User.display_name)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .outerjoin(Party, Party.id == OutboxMessage.party_id)
+        .outerjoin(User, User.id == OutboxMessage.user_id)
+        .where(OutboxMessage.centre_id == centre.id, OutboxMessage.state == state)
+        .order_by(OutboxMessage.id.desc())
+    )
+
+
+def _state_arg() -> str:
+    state = request.args.get("state", "held")
+    return state if state in OUTBOX_STATES else "held"
+
+
+@bp.get("/outbox")
+@role_required(Role.ADMIN, Role.STAFF)
+def outbox_page():
+    centre, state = _outbox_centre(), _state_arg()
+    query = _outbox_query(centre, state).limit(PAGE_SIZE + 1)
+    before = request.args.get("before", type=record_id)
+    if before:
+        query = query.where(OutboxMessage.id < before)
+    rows = db.session.execute(query).tuples().all()
+    next_before = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    all_centres = (
+        db.session.scalars(select(Centre).order_by(Centre.code)).all()
+        if current_user.is_global_admin
+        else []
+    )
+    return render_template(
+        "notify/outbox_page.html",
+        rows=rows[:PAGE_SIZE],
+        next_before=next_before,
+        centre=centre,
+        state=state,
+        states=OUTBOX_STATES,
+        channels=CHANNELS,
+        all_centres=all_centres,
+        mask_phone=mask_phone,
+        sendable={name for name, sender in outbox.CHANNEL_SENDERS.items() if sender.configured()},
+    )
+
+
+@bp.get("/outbox/export.csv")
+@role_required(Role.ADMIN, Role.STAFF)
+def export_outbox():
+    """The messages of one state as CSV (UTF-8 with BOM, for Excel), e.g. the held SMS to
+    send through another channel while no gateway is configured. Phones leave the system
+    here, so the export is audited."""
+    centre, state = _outbox_centre(), _state_arg()
+    rows = db.session.execute(_outbox_query(centre, state).limit(EXPORT_LIMIT)).tuples().all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Number"),
+            _("Created"),
+            _("Delivery channel"),
+            _("Case number"),
+            _("Recipient"),
+            _("Phone or address"),
+            _("Text"),
+            _("State"),
+            _("Attempts"),
+            _("Last error"),
+        ]
+    )
+    for message, number, party_name, user_name in rows:
+        cells = [
+            str(message.id),
+            message.created_at.strftime("%Y-%m-%d %H:%M"),
+            str(CHANNELS.get(message.channel, message.channel)),
+            number or "",
+            party_name or user_name or "",
+            message.address,
+            message.body,
+            str(OUTBOX_STATES.get(message.state, message.state)),
+            str(message.attempts),
+            message.last_error or "",
+        ]
+        # A cell starting with = + - @ would be a formula in a spreadsheet.
+        writer.writerow(
+            [f"'{c}" if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cells]
+        )
+    record("outbox.export", target=state, centre_id=centre.id, rows=len(rows))
+    db.session.commit()
+    filename = f"outbox-{centre.code}-{state}-{clock.now():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/outbox/<id:message_id>/requeue")
+@role_required(Role.ADMIN, Role.STAFF)
+def requeue(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or not current_user.may_see_centre(message.centre_id):
+        abort(404)
+    if message.state not in ("held", "failed"):
+        flash(_("Only a held or failed message can be sent again."), "warning")
+    elif not outbox.CHANNEL_SENDERS[message.channel].configured():
+        flash(_("No gateway is configured for this channel; the message stays held."), "warning")
+    else:
+        previous = message.state
+        outbox.requeue(message, clock.now())
+        record("outbox.requeue", target=str(message.id), centre_id=message.centre_id)
+        db.session.commit()
+        flash(_("The message will be sent again with the next dispatch."), "success")
+        return redirect(url_for("notify.outbox_page", state=previous, centre=message.centre_id))
+    return redirect(url_for("notify.outbox_page", centre=message.centre_id))

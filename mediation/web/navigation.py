@@ -19,12 +19,14 @@ NAV_ITEMS = (
     NavItem("web.home", _l("Home"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
     NavItem("cases.register", _l("Register a case"), (Role.ADMIN, Role.STAFF)),
     NavItem("cases.index", _l("Cases"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
+    NavItem("integrity.profile", _l("Integrity"), (Role.ADMIN, Role.STAFF)),
     NavItem("directory.organizations", _l("Organisations"), (Role.ADMIN,)),
     NavItem("directory.mediators", _l("Mediators"), (Role.ADMIN,)),
     NavItem("directory.settings", _l("Settings"), (Role.ADMIN,)),
     NavItem("auth.users", _l("Users"), (Role.ADMIN,)),
     NavItem("directory.centres", _l("Centres"), (Role.ADMIN,)),
     NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,)),
+    NavItem("jobs.index", _l("Scheduled jobs"), (Role.ADMIN,)),
 )
 
 

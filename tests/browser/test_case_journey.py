@@ -1,12 +1,19 @@
 """Staff register a case and route it; the mediator records a session and an agreement."""
 
 import re
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
 from mediation import clock
 from mediation.directory.models import Mediator, Organization
 from tests.conftest import PASSWORD
+
+
+def shanghai_today():
+    """Today in the centre's zone (Asia/Shanghai), which is what the forms validate against:
+    after 16:00 UTC it is already tomorrow there."""
+    return clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
 def sign_in(page, username):
@@ -77,14 +84,14 @@ def test_a_dispute_from_registration_to_agreement(page, app, make_user):
     sign_in(page, "zhang-mediator")
     page.goto(case_url)
     page.get_by_role("link", name="记录调解").click()
-    page.get_by_label("时间").fill(f"{clock.now().date()}T09:30")
+    page.get_by_label("时间").fill(f"{shanghai_today()}T09:30")
     page.get_by_label("地点").fill("北山街道调解室")
     page.get_by_label("调解笔录").fill("双方陈述意见，同意分期支付。")
     page.get_by_role("button", name="记录调解").click()
     expect(page.locator(".state-badge")).to_have_text("调解中")
 
     page.get_by_role("link", name="达成调解协议").click()
-    page.get_by_label("签订日期").fill(str(clock.now().date()))
+    page.get_by_label("签订日期").fill(str(shanghai_today()))
     page.get_by_label("协议内容").fill("被申请人于下月底前支付工资 52000 元。")
     page.get_by_label("义务人").select_option(label="杭州某某科技有限公司（被申请人）")
     page.get_by_label("权利人").select_option(label="王小明（申请人）")

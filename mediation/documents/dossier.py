@@ -1,0 +1,241 @@
+"""The digital dossier (数字卷宗) of a case: adding files, superseding them, and the files
+handed to the court with a transfer. Nothing here changes a case's state; every change is
+written to the audit log. The caller commits."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+
+from mediation import clock
+from mediation.audit import log
+from mediation.auth.models import Role, User
+from mediation.cases.models import Case, Transfer
+from mediation.cases.workflow import Actor, may_access
+from mediation.documents import storage
+from mediation.documents.models import ATTACHMENT_KINDS, Attachment, StoredFile, transfer_document
+from mediation.extensions import db
+
+KIND_LABELS = {
+    "application": _l("Application papers"),
+    "evidence": _l("Evidence"),
+    "agreement": _l("Agreement papers"),
+    "minutes": _l("Session minutes"),
+    "transfer": _l("Transfer papers"),
+    "other": _l("Other papers"),
+}
+
+
+class DossierError(Exception):
+    """A change the dossier refuses; str() is the message, `field` the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class DossierEntry:
+    """One file as the list shows it."""
+
+    attachment: Attachment
+    uploader: str
+
+    @property
+    def type_label(self) -> str:
+        return storage.type_label(self.attachment.stored_file.content_type)
+
+
+def may_use_dossier(case: Case, user) -> bool:
+    """Who may see, download, add and supersede a case's files: staff and administrators
+    of its centre (a global administrator: every centre) and its assigned mediator. Parties
+    do not see the dossier."""
+    return (
+        user.is_authenticated
+        and user.has_role(Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+        and may_access(case, Actor.for_user(user))
+    )
+
+
+def dossier_of(case: Case) -> list[DossierEntry]:
+    """Every file of the case, newest first, with its uploader's name (one query)."""
+    rows = db.session.execute(
+        select(Attachment, User.display_name)
+        .outerjoin(User, User.id == Attachment.uploaded_by_id)
+        .where(Attachment.case_id == case.id)
+        .options(joinedload(Attachment.stored_file))
+        .order_by(Attachment.id.desc())
+    ).all()
+    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+
+
+def attachment_of(case: Case, attachment_id: int) -> Attachment | None:
+    attachment = db.session.get(
+        Attachment, attachment_id, options=[joinedload(Attachment.stored_file)]
+    )
+    if attachment is None or attachment.case_id != case.id:
+        return None
+    return attachment
+
+
+def add_file(
+    case: Case,
+    stream: BinaryIO,
+    filename: str | None,
+    kind: str,
+    user: User,
+    note: str = "",
+    replaces: Attachment | None = None,
+) -> Attachment:
+    """Store an uploaded file in the case's dossier; `replaces` is marked superseded by it.
+    Raises storage.UploadRefused or DossierError; a refused file leaves nothing behind."""
+    if kind not in ATTACHMENT_KINDS:
+        raise DossierError(_("Choose what kind of paper this is."), "kind")
+    if replaces is not None and (replaces.case_id != case.id or replaces.superseded_at):
+        raise DossierError(_("That file is already superseded."), "replaces")
+    stored = storage.store(stream)
+    _remember_content(stored)
+    attachment = Attachment(
+        case_id=case.id,
+        sha256=stored.sha256,
+        filename=storage.clean_filename(filename),
+        kind=kind,
+        note=note.strip()[:500],
+        uploaded_by_id=user.id,
+        uploaded_at=clock.now(),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    log.record(
+        "dossier.upload",
+        target=case.number,
+        centre_id=case.centre_id,
+        attachment=attachment.id,
+        filename=attachment.filename,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=stored.content_type,
+        kind=kind,
+    )
+    if replaces is not None:
+        supersede(case, replaces, user, by=attachment)
+    return attachment
+
+
+def _remember_content(stored: storage.StoredContent) -> None:
+    """One StoredFile row per content; a concurrent upload of the same bytes is no error."""
+    dialect = db.session.get_bind().dialect.name
+    values = {
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "content_type": stored.content_type,
+        "created_at": clock.now(),
+    }
+    if dialect == "postgresql":
+        statement = postgresql.insert(StoredFile).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(StoredFile).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two engines above are supported
+        if db.session.get(StoredFile, stored.sha256) is not None:
+            return
+        statement = insert(StoredFile)
+    db.session.execute(statement.values(**values))
+
+
+def supersede(
+    case: Case, attachment: Attachment, user: User, by: Attachment | None = None
+) -> datetime:
+    """Mark a file superseded (by a newer one, or simply no longer current). The file stays
+    in the dossier and can still be downloaded; nothing is ever deleted."""
+    at = clock.now()
+    # A conditional update, so that two people superseding one file at once cannot both win.
+    result = db.session.execute(
+        update(Attachment)
+        .where(
+            Attachment.id == attachment.id,
+            Attachment.case_id == case.id,
+            Attachment.superseded_at.is_(None),
+        )
+        .values(superseded_at=at, superseded_by_id=by.id if by else None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        raise DossierError(_("That file is already superseded."), "replaces")
+    log.record(
+        "dossier.supersede",
+        target=case.number,
+        centre_id=case.centre_id,
+        attachment=attachment.id,
+        filename=attachment.filename,
+        superseded_by=by.id if by else None,
+    )
+    return at
+
+
+def handed_over(transfer: Transfer | None) -> list[DossierEntry]:
+    """The dossier files handed to the court with this transfer, in upload order."""
+    if transfer is None:
+        return []
+    rows = db.session.execute(
+        select(Attachment, User.display_name)
+        .join(transfer_document, transfer_document.c.attachment_id == Attachment.id)
+        .outerjoin(User, User.id == Attachment.uploaded_by_id)
+        .where(transfer_document.c.transfer_id == transfer.id)
+        .options(joinedload(Attachment.stored_file))
+        .order_by(Attachment.id)
+    ).all()
+    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+
+
+def handed_over_ids(transfer: Transfer) -> list[int]:
+    return sorted(
+        db.session.scalars(
+            select(transfer_document.c.attachment_id).where(
+                transfer_document.c.transfer_id == transfer.id
+            )
+        )
+    )
+
+
+def record_handed_over(case: Case, attachment_ids: list[int], seen: list[int]) -> None:
+    """Set the files handed to the court with the case's transfer. `seen` is the list the
+    user started from: if someone changed it meanwhile, the save is refused."""
+    transfer = case.transfer
+    if transfer is None:
+        raise DossierError(_("This case has not been transferred to litigation."))
+    before = handed_over_ids(transfer)
+    if sorted(seen) != before:
+        raise DossierError(
+            _(
+                "Someone else changed the list meanwhile. Your choice is kept below; check it "
+                "and save again."
+            )
+        )
+    chosen = sorted(set(attachment_ids))
+    known = set(
+        db.session.scalars(
+            select(Attachment.id).where(Attachment.case_id == case.id, Attachment.id.in_(chosen))
+        )
+    )
+    if known != set(chosen):
+        raise DossierError(_("Choose files of this case's dossier."), "attachments")
+    db.session.execute(
+        delete(transfer_document).where(transfer_document.c.transfer_id == transfer.id)
+    )
+    if chosen:
+        db.session.execute(
+            insert(transfer_document),
+            [{"transfer_id": transfer.id, "attachment_id": i} for i in chosen],
+        )
+    log.record(
+        "transfer.documents",
+        target=case.number,
+        centre_id=case.centre_id,
+        before=before,
+        after=chosen,
+    )

@@ -1,0 +1,281 @@
+"""Integrity records and certificates (SPEC 3.4): earned by performing on time, lost by default.
+
+The workflow calls `issue_for_performance` after each performance it records, the nightly
+obligation sweep calls `record_default`; both flush and leave the commit to their caller, and
+both are idempotent: each record has a `dedupe_key` the database keeps unique.
+"""
+
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from mediation.audit.log import record as audit
+from mediation.auth.models import Role, User
+from mediation.cases.identity import mask_name, normalise_id
+from mediation.cases.models import Case, Party
+from mediation.directory.calendar import local_date
+from mediation.directory.models import Centre
+from mediation.directory.settings import incentive_measures
+from mediation.extensions import db
+from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+
+POINTS_ON_TIME = 10
+POINTS_EARLY = 15
+EARLY_DAYS = 7  # performed at least this many days before the due date: early
+POINTS_DEFAULT = -20
+DEFAULT_AFTER_DAYS = 30  # unmet this many days after the due date: a negative record
+# Printed on the certificate and typed in by whoever checks it: no 0/O, 1/I/L lookalikes.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+PROFILE_LIMIT = 500  # a party's records across cases; far more than any real party has
+
+
+class CertificateError(Exception):
+    """A change to a certificate the rules refuse; str() is the message, `field` the field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def identity_key(party: Party) -> str | None:
+    """What ties a party's records together across cases: its ID number or credit code."""
+    return party.id_number or party.credit_code or None
+
+
+def obligation_points(obligation: Obligation) -> int:
+    """+15 when performed ≥ 7 days before the due date, +10 on time, 0 when late or open."""
+    if obligation.fulfilled_on is None or obligation.fulfilled_on > obligation.due_on:
+        return 0
+    early = (obligation.due_on - obligation.fulfilled_on).days >= EARLY_DAYS
+    return POINTS_EARLY if early else POINTS_ON_TIME
+
+
+def valid_until(issued_on: date) -> date:
+    """Twelve months counted from the issue date: through the day before its anniversary
+    (issued 2026-03-15 → valid until 2027-03-14). For 29 February the anniversary is 1 March,
+    so the certificate runs to 28 February."""
+    try:
+        anniversary = issued_on.replace(year=issued_on.year + 1)
+    except ValueError:
+        anniversary = date(issued_on.year + 1, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def certificate_status(certificate: Certificate, today: date) -> str:
+    """ "valid", "expired" or "revoked" on the business date `today`."""
+    if certificate.revoked_at is not None:
+        return "revoked"
+    if today > certificate.valid_until:
+        return "expired"
+    return "valid"
+
+
+def _exists(dedupe_key: str) -> bool:
+    return (
+        db.session.scalar(select(IntegrityRecord.id).filter_by(dedupe_key=dedupe_key)) is not None
+    )
+
+
+def issue_for_performance(case: Case, obligation: Obligation, at: datetime) -> list[Certificate]:
+    """The certificate earned by the performance just recorded, if it earned one.
+
+    The obligor earns it when every obligation it owes in the case is now performed, each on
+    or before its due date; one late performance forfeits it for the case. Called once more
+    for the same party (another obligation, a replay) it issues nothing new.
+    """
+    party = obligation.obligor
+    owed = [o for o in case.agreement.obligations if o.obligor_id == party.id]
+    if not owed or any(o.fulfilled_on is None or o.fulfilled_on > o.due_on for o in owed):
+        return []
+    dedupe_key = f"positive:{case.id}:{party.id}"
+    if _exists(dedupe_key):
+        return []
+    issued_on = local_date(at, case.centre)
+    points = sum(obligation_points(o) for o in owed)
+    record = IntegrityRecord(
+        centre_id=case.centre_id,
+        case_id=case.id,
+        party_id=party.id,
+        kind="positive",
+        points=points,
+        reason="、".join(o.description for o in owed)[:200],
+        identity_key=identity_key(party),
+        dedupe_key=dedupe_key,
+        created_at=at,
+        created_on=issued_on,
+    )
+    db.session.add(record)
+    db.session.flush()
+    certificate = Certificate(
+        record_id=record.id,
+        centre_id=case.centre_id,
+        number=_certificate_number(case.centre, issued_on, record.id),
+        verification_code=new_verification_code(),
+        holder_name=party.name,
+        issued_on=issued_on,
+        valid_until=valid_until(issued_on),
+        points=points,
+        measures=incentive_measures(case.centre_id),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return [certificate]
+
+
+def _certificate_number(centre: Centre, issued_on: date, record_id: int) -> str:
+    """`330106-2026-000042`: centre, year, and the record's id. The id is unique without a
+    counter to lock, so two certificates issued at once can never collide (the sequence has
+    gaps across centres, which a certificate number may have)."""
+    return f"{centre.code}-{issued_on.year}-{record_id:06d}"
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_entry(value: str) -> str:
+    """A number or code as typed on a phone: NFKC (full-width ＡＢ２３, －), no spaces, upper."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
+def find_certificate(number: str, code: str) -> Certificate | None:
+    """The certificate with this number if the code is its verification code. An unknown
+    number and a wrong code both give None, after the same comparison work."""
+    number, code = normalise_entry(number), normalise_entry(code)
+    certificate = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.number == number[:40])
+        .options(selectinload(Certificate.record).selectinload(IntegrityRecord.party))
+    )
+    expected = certificate.verification_code if certificate else "-" * CODE_LENGTH
+    matches = hmac.compare_digest(expected.encode(), code.encode())
+    return certificate if certificate is not None and matches else None
+
+
+def public_holder_name(certificate: Certificate) -> str:
+    """How the public sees a holder: an organisation by its name, a person masked."""
+    party = certificate.record.party
+    if party.kind == "organization":
+        return certificate.holder_name
+    return mask_name(certificate.holder_name)
+
+
+def record_default(obligation: Obligation, at: datetime) -> IntegrityRecord | None:
+    """The negative record (−20, internal only) for an obligation still unmet 30 days after
+    its due date. None when the obligation does not qualify or its record exists already."""
+    if obligation.fulfilled_on is not None:
+        return None
+    case = db.session.get(Case, obligation.case_id)
+    today = local_date(at, case.centre)
+    if (today - obligation.due_on).days < DEFAULT_AFTER_DAYS:
+        return None
+    dedupe_key = f"negative:{obligation.id}"
+    if _exists(dedupe_key):
+        return None
+    record = IntegrityRecord(
+        centre_id=case.centre_id,
+        case_id=case.id,
+        party_id=obligation.obligor_id,
+        obligation_id=obligation.id,
+        kind="negative",
+        points=POINTS_DEFAULT,
+        reason=obligation.description[:200],
+        identity_key=identity_key(obligation.obligor),
+        dedupe_key=dedupe_key,
+        created_at=at,
+        created_on=today,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def revoke_certificate(certificate: Certificate, reason: str, user: User, at: datetime) -> None:
+    """An administrator of the issuing centre (or a global one) revokes a certificate; the
+    reason is required and the revocation audited. The caller commits."""
+    if user.role != Role.ADMIN or not user.may_see_centre(certificate.centre_id):
+        raise CertificateError(_("Only an administrator of the centre may revoke a certificate."))
+    if certificate.revoked_at is not None:
+        raise CertificateError(_("This certificate has been revoked already."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Give the reason for the revocation."), "reason")
+    certificate.revoked_at = at
+    certificate.revoked_reason = reason[:500]
+    certificate.revoked_by_id = user.id
+    audit(
+        "certificate.revoke",
+        target=certificate.number,
+        centre_id=certificate.centre_id,
+        actor=user,
+        reason=reason,
+    )
+    db.session.flush()
+
+
+@dataclass
+class Profile:
+    """A party's integrity records across cases, as far as the viewer may see them."""
+
+    identity_key: str
+    records: list[IntegrityRecord] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(r.party.name for r in self.records))
+
+    @property
+    def points(self) -> int:
+        return sum(r.points for r in self.records)
+
+    @property
+    def positive(self) -> list[IntegrityRecord]:
+        return [r for r in self.records if r.kind == "positive"]
+
+    @property
+    def negative(self) -> list[IntegrityRecord]:
+        return [r for r in self.records if r.kind == "negative"]
+
+    @property
+    def certificates(self) -> list[Certificate]:
+        return [r.certificate for r in self.records if r.certificate is not None]
+
+
+def profile(identity_key: str, viewer: User) -> Profile:
+    """Every record carrying this ID number or credit code (exact match, on its index), newest
+    first, in the centres the viewer may see (a global administrator: all)."""
+    key = normalise_id(identity_key or "")
+    query = (
+        select(IntegrityRecord)
+        .where(IntegrityRecord.identity_key == key)
+        .options(
+            selectinload(IntegrityRecord.party).selectinload(Party.case),
+            selectinload(IntegrityRecord.certificate),
+        )
+        .order_by(IntegrityRecord.created_at.desc(), IntegrityRecord.id.desc())
+        .limit(PROFILE_LIMIT)
+    )
+    if not viewer.is_global_admin:
+        query = query.where(IntegrityRecord.centre_id == viewer.centre_id)
+    return Profile(key, list(db.session.scalars(query)) if key else [])
+
+
+def case_records(case: Case) -> list[IntegrityRecord]:
+    """A case's records with their parties and certificates, for the case page (found
+    through the parties: party_id is indexed)."""
+    party_ids = [party.id for party in case.parties]
+    return list(
+        db.session.scalars(
+            select(IntegrityRecord)
+            .where(IntegrityRecord.party_id.in_(party_ids))
+            .options(selectinload(IntegrityRecord.party), selectinload(IntegrityRecord.certificate))
+            .order_by(IntegrityRecord.id)
+        )
+    )

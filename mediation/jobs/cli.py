@@ -1,0 +1,86 @@
+"""`flask jobs list`, `flask jobs run NAME` and `flask scheduler`."""
+
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
+
+from mediation import clock
+from mediation.jobs.runner import JOBS, SHELL, last_runs, run_job
+
+jobs_cli = AppGroup("jobs", help="List the scheduled jobs or run one now.")
+
+
+@jobs_cli.command("list")
+def list_command() -> None:
+    """Every job with its schedule, next run and last run."""
+    timezone = current_app.config["TIMEZONE"]
+    now = clock.now()
+    for job in JOBS.values():
+        runs = last_runs(job.name, 1)
+        last = (
+            f"{runs[0].started_at:%Y-%m-%d %H:%M} UTC {runs[0].status} "
+            f"({runs[0].rows}, {runs[0].duration_ms or 0} ms)"
+            if runs
+            else "-"
+        )
+        next_run = job.next_run(now, timezone)
+        line = _(
+            "%(schedule)s; next %(next)s; last %(last)s",
+            schedule=job.schedule,
+            next=f"{next_run:%Y-%m-%d %H:%M %Z}",
+            last=last,
+        )
+        click.echo(f"{job.name:20} {line}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def run_command(name: str) -> None:
+    """Run job NAME now (the same as the admin page's button)."""
+    if name not in JOBS:
+        raise click.ClickException(
+            _("Unknown job %(name)s; the jobs are: %(names)s", name=name, names=", ".join(JOBS))
+        )
+    run = run_job(name, SHELL)
+    if run.status == "error":
+        click.echo(run.error, err=True)
+        raise click.ClickException(_("Job %(name)s failed.", name=name))
+    click.echo(
+        _(
+            "Job %(name)s done: %(rows)d rows in %(ms)d ms.",
+            name=name,
+            rows=run.rows,
+            ms=run.duration_ms or 0,
+        )
+    )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs in the foreground until SIGTERM or Ctrl-C (one such process
+    per deployment)."""
+    from mediation.jobs.scheduler import run_until_stopped
+
+    app = current_app._get_current_object()
+    if not app.config["SCHEDULER_ENABLED"]:
+        click.echo(_("The scheduler is disabled (SCHEDULER_ENABLED=false); no job runs."))
+        return
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    def started(scheduler) -> None:
+        click.echo(_("Scheduler started with %(count)d jobs.", count=len(JOBS)))
+        for job in scheduler.get_jobs():
+            click.echo(f"  {job.id:20} {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+        sys.stdout.flush()
+
+    run_until_stopped(app, started)
+    click.echo(_("Scheduler stopped."))

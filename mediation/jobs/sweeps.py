@@ -1,0 +1,240 @@
+"""The bodies of the scheduled jobs (SPEC 3.3, 3.7, 3.8).
+
+Each takes the time it runs at and returns how many rows it touched. Each finds only due rows
+with one indexed query per centre (a business date is the centre's own), applies the workflow
+for any change of state — never setting a state itself — and commits every BATCH rows.
+Running one twice changes nothing more: a row it handled is no longer due (its state moved, or
+its warned/reminded time is set), and every notice has a dedupe key.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, String, cast, exists, literal, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation.cases import workflow
+from mediation.cases.models import Case
+from mediation.cases.states import IN_MEDIATION, State
+from mediation.cases.workflow import Actor, WorkflowError
+from mediation.directory.calendar import local_date
+from mediation.directory.models import Centre
+from mediation.directory.settings import settings_for
+from mediation.extensions import db
+from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+from mediation.integrity.records import DEFAULT_AFTER_DAYS, record_default
+from mediation.notify import notices, outbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+REMINDER_DAYS = 3  # the obligor is reminded this many days before a due date
+# How far back the sweeps that look for something that became due on a day look: a
+# scheduler that was down this long still catches up, and the index range stays short.
+LOOKBACK_DAYS = 31
+IN_MEDIATION_VALUES = [state.value for state in IN_MEDIATION]
+
+
+def _centres() -> list[Centre]:
+    return list(db.session.scalars(select(Centre).order_by(Centre.id)))
+
+
+def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
+    """Run `query` (due rows) page by page on `key`, `handle` each row, commit each page.
+
+    A row the workflow refuses (it changed meanwhile) is logged and skipped; its savepoint
+    keeps the rest of the batch.
+    """
+    touched, after = 0, 0
+    while True:
+        rows = list(db.session.scalars(query.where(key > after).order_by(key).limit(BATCH)))
+        for row in rows:
+            try:
+                with db.session.begin_nested():
+                    touched += handle(row)
+            except (WorkflowError, StaleDataError) as error:
+                log.warning("%s %s skipped: %s", type(row).__name__, row.id, error)
+        db.session.commit()
+        if len(rows) < BATCH:
+            return touched
+        after = rows[-1].id
+
+
+# --- deadline sweep ------------------------------------------------------------------------
+
+
+def deadline_sweep(now: datetime) -> int:
+    """Triage overdue warnings, mediation deadline warnings (once per deadline), and the
+    automatic transfer (deadline_expired) the day after a deadline."""
+    touched = 0
+    for centre in _centres():
+        today = local_date(now, centre)
+        staff = notices.centre_staff(centre.id)
+        touched += _triage_overdue(centre, today, staff, now)
+        touched += _deadline_warnings(centre, today, staff, now)
+        touched += _expire(centre, today, now)
+    return touched
+
+
+def _triage_overdue(centre: Centre, today, staff, now: datetime) -> int:
+    query = select(Case).where(
+        Case.centre_id == centre.id,
+        Case.state == State.REGISTERED.value,
+        Case.triage_due_on < today,
+        Case.triage_warned_at.is_(None),
+    )
+
+    def handle(case: Case) -> int:
+        notices.triage_overdue(case, staff)
+        _mark(Case, case.id, triage_warned_at=now)
+        return 1
+
+    return _in_batches(query, Case.id, handle)
+
+
+def _deadline_warnings(centre: Centre, today, staff, now: datetime) -> int:
+    warning_days = settings_for(centre.id).warning_days
+    query = select(Case).where(
+        Case.centre_id == centre.id,
+        Case.state.in_(IN_MEDIATION_VALUES),
+        Case.deadline_on >= today,
+        Case.deadline_on <= today + timedelta(days=warning_days),
+        Case.warned_at.is_(None),
+    )
+
+    def handle(case: Case) -> int:
+        notices.deadline_warning(case, staff, (case.deadline_on - today).days)
+        _mark(Case, case.id, warned_at=now)
+        return 1
+
+    return _in_batches(query, Case.id, handle)
+
+
+def _expire(centre: Centre, today, now: datetime) -> int:
+    query = select(Case).where(
+        Case.centre_id == centre.id,
+        Case.state.in_(IN_MEDIATION_VALUES),
+        Case.deadline_on < today,
+    )
+
+    def handle(case: Case) -> int:
+        workflow.expire_case(case, Actor.scheduler(), at=now)
+        return 1
+
+    return _in_batches(query, Case.id, handle)
+
+
+def _mark(model, row_id: int, **values) -> None:
+    """Set a bookkeeping time without the version check: a warning sent must not make a
+    user's save of the same case fail as "changed meanwhile"."""
+    db.session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- obligation sweep ----------------------------------------------------------------------
+
+
+def obligation_sweep(now: datetime) -> int:
+    """Agreements past a due date become defaulted; obligations unmet 30 days after their due
+    date get a negative integrity record; obligors are reminded 3 days before a due date."""
+    touched = 0
+    for centre in _centres():
+        today = local_date(now, centre)
+        touched += _default(centre, today, now)
+        touched += _negative_records(centre, today, now)
+        touched += _remind(centre, today, now)
+    return touched
+
+
+def _open_obligations(centre: Centre, states: Iterable[State]) -> Select:
+    """Unmet obligations of the centre's cases in `states`: through ix_obligation_open_due."""
+    return (
+        select(Obligation)
+        .join(Case, Case.id == Obligation.case_id)
+        .where(
+            Obligation.fulfilled_on.is_(None),
+            Case.centre_id == centre.id,
+            Case.state.in_([state.value for state in states]),
+        )
+    )
+
+
+def _default(centre: Centre, today, now: datetime) -> int:
+    """Agreed cases with an obligation past its due date (the agreed cases of a centre are the
+    ones being performed now; the obligation is found on its case_id index)."""
+    overdue = exists().where(
+        Obligation.case_id == Case.id,
+        Obligation.fulfilled_on.is_(None),
+        Obligation.due_on < today,
+    )
+    query = select(Case).where(
+        Case.centre_id == centre.id, Case.state == State.AGREED.value, overdue
+    )
+
+    def handle(case: Case) -> int:
+        workflow.default_case(case, Actor.scheduler(), at=now)
+        return 1
+
+    return _in_batches(query, Case.id, handle)
+
+
+def _negative_records(centre: Centre, today, now: datetime) -> int:
+    last_due = today - timedelta(days=DEFAULT_AFTER_DAYS)
+    # The record's dedupe key is "negative:<obligation id>"; its unique index answers
+    # whether the record exists, so only obligations still without one are handled.
+    recorded = exists().where(
+        IntegrityRecord.dedupe_key == literal("negative:") + cast(Obligation.id, String)
+    )
+    query = _open_obligations(centre, [State.AGREED, State.DEFAULTED, State.TRANSFERRED]).where(
+        Obligation.due_on <= last_due,
+        Obligation.due_on > last_due - timedelta(days=LOOKBACK_DAYS),
+        ~recorded,
+    )
+
+    def handle(obligation: Obligation) -> int:
+        return 1 if record_default(obligation, now) is not None else 0
+
+    return _in_batches(query, Obligation.id, handle)
+
+
+def _remind(centre: Centre, today, now: datetime) -> int:
+    query = _open_obligations(centre, [State.AGREED, State.DEFAULTED]).where(
+        Obligation.due_on >= today,
+        Obligation.due_on <= today + timedelta(days=REMINDER_DAYS),
+        Obligation.reminded_at.is_(None),
+    )
+
+    def handle(obligation: Obligation) -> int:
+        notices.obligation_reminder(obligation, db.session.get(Case, obligation.case_id))
+        _mark(Obligation, obligation.id, reminded_at=now)
+        return 1
+
+    return _in_batches(query, Obligation.id, handle)
+
+
+# --- certificates and the outbox -----------------------------------------------------------
+
+
+def certificate_expiry(now: datetime) -> int:
+    """Holders hear once that their certificate has expired (its status is computed from
+    valid_until, so no row changes; the notice's dedupe key makes it once)."""
+    touched = 0
+    for centre in _centres():
+        today = local_date(now, centre)
+        query = select(Certificate).where(
+            Certificate.centre_id == centre.id,
+            Certificate.valid_until < today,
+            Certificate.valid_until >= today - timedelta(days=LOOKBACK_DAYS),
+            Certificate.revoked_at.is_(None),
+        )
+        touched += _in_batches(query, Certificate.id, notices.certificate_expired)
+    return touched
+
+
+def outbox_dispatch(now: datetime) -> int:
+    return outbox.dispatch(now)

@@ -1,0 +1,219 @@
+"""Queueing notices and sending them: the outbox (SPEC 3.7).
+
+`queue_message` writes one row per notice inside the caller's transaction, so a notice exists
+exactly when the change it reports was committed; its dedupe key makes queueing the same
+notice twice a no-op. `dispatch` is the body of the outbox job: it claims due messages, sends
+them with no transaction open (a slow gateway never holds a database lock), and records the
+result: sent, or retried later with backoff, and finally failed — never dropped.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from mediation import clock
+from mediation.auth.models import User
+from mediation.cases.models import Case, Party
+from mediation.extensions import db
+from mediation.notify import mail, sms
+from mediation.notify.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PARTY_LOCALE = "zh_Hans_CN"
+# A claimed message is retried after this long if its sender died before recording a result.
+CLAIM_LEASE = timedelta(minutes=10)
+CHANNEL_SENDERS = {"sms": sms, "email": mail}
+_suppressed: ContextVar[bool] = ContextVar("notices_suppressed", default=False)
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Queue nothing inside: for replaying history through the workflow (a ledger import, the
+    demo data), where "your case was registered" years later would only mislead."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def _render(text, locale: str) -> str:
+    """A lazy string (msgid and its values) in the recipient's language."""
+    with force_locale(locale):
+        return str(text)
+
+
+def queue_message(
+    channel: str,
+    dedupe_key: str,
+    body,
+    subject="",
+    *,
+    user: User | None = None,
+    party: Party | None = None,
+    address: str = "",
+    case: Case | None = None,
+    centre_id: int | None = None,
+    locale: str | None = None,
+) -> int | None:
+    """Queue one notice; the new row's id, or None when it was queued before or has no way
+    to reach its recipient (a party without a phone, or who declined SMS).
+
+    `body` and `subject` are lazy strings, rendered here in the recipient's language. The
+    insert skips a taken dedupe key in the database (ON CONFLICT DO NOTHING), so the caller's
+    transaction is never broken, also when two processes queue the same notice at once.
+    """
+    if _suppressed.get():
+        return None
+    if party is not None and channel == "sms":
+        if party.sms_opt_out or not party.phone:
+            return None
+        address = party.phone
+    locale = locale or (PARTY_LOCALE if party is not None else _user_locale())
+    now = clock.now()
+    state, sent_at = "pending", None
+    if channel == "in_app":
+        # In-app notices are delivered by being there; the user reads them in the app.
+        state, sent_at = "sent", now
+    elif not CHANNEL_SENDERS[channel].configured():
+        state = "held"
+    if case is not None:
+        centre_id = centre_id or case.centre_id
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            centre_id=centre_id,
+            case_id=case.id if case is not None else None,
+            channel=channel,
+            user_id=user.id if user is not None else None,
+            party_id=party.id if party is not None else None,
+            address=address,
+            locale=locale,
+            subject=_render(subject, locale)[:200],
+            body=_render(body, locale),
+            state=state,
+            attempts=0,
+            next_attempt_at=now if state == "pending" else None,
+            created_at=now,
+            sent_at=sent_at,
+            dedupe_key=dedupe_key[:120],
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _user_locale() -> str:
+    # Users have no language of their own: notices are in the deployment's default language.
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    channel: str
+    address: str
+    subject: str
+    body: str
+    attempts: int
+
+
+def dispatch(now: datetime, batch: int = 100) -> int:
+    """Send every due message, `batch` at a time; the number of messages handled."""
+    handled = 0
+    while True:
+        claimed = _claim(now, batch)
+        for message in claimed:
+            _deliver(message, now)
+        handled += len(claimed)
+        if len(claimed) < batch:
+            return handled
+
+
+def _claim(now: datetime, batch: int) -> list[Outgoing]:
+    """Take up to `batch` due messages: the UPDATE moves their next try past the lease, so a
+    second dispatcher running at the same time does not pick them too."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch)
+    )
+    ids = list(db.session.scalars(due))
+    if not ids:
+        db.session.commit()
+        return []
+    rows = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.state == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.address,
+            OutboxMessage.subject,
+            OutboxMessage.body,
+            OutboxMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return [Outgoing(*row) for row in rows]
+
+
+def _deliver(message: Outgoing, now: datetime) -> None:
+    sender = CHANNEL_SENDERS.get(message.channel)
+    if sender is None or not sender.configured():
+        _set(message.id, state="held", next_attempt_at=None, attempts=message.attempts - 1)
+        return
+    try:
+        sender.send(message.address, message.body, message.subject)
+    except sender.SendError as error:
+        _failed_attempt(message, str(error), now)
+        return
+    _set(message.id, state="sent", sent_at=now, next_attempt_at=None, last_error=None)
+
+
+def _failed_attempt(message: Outgoing, error: str, now: datetime) -> None:
+    config = current_app.config
+    log.warning("outbox message %s, attempt %s: %s", message.id, message.attempts, error)
+    if message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
+        _set(message.id, state="failed", next_attempt_at=None, last_error=error[:2000])
+        return
+    wait = timedelta(seconds=config["NOTIFY_RETRY_SECONDS"] * 2 ** (message.attempts - 1))
+    _set(message.id, next_attempt_at=now + wait, last_error=error[:2000])
+
+
+def _set(message_id: int, **values) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def requeue(message: OutboxMessage, now: datetime) -> None:
+    """Send a held or failed message again, from its first attempt. The caller commits."""
+    message.state = "pending"
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.last_error = None

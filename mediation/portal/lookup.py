@@ -1,0 +1,198 @@
+"""The party portal's rules: finding a party by case number and access code, throttling
+failed look-ups, what a party sees of the case, and the service rating.
+
+A look-up answers the same, with the same work, whether the number is unknown or the code is
+wrong: one query for the number, one keyed hash of the code, then a comparison with each
+party's stored hash. Failures are counted in the database (auth.throttle), so the limits hold
+across every web worker.
+"""
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from mediation import clock
+from mediation.auth.throttle import Throttle
+from mediation.cases.access_codes import hash_access_code
+from mediation.cases.models import Case, Party
+from mediation.cases.numbering import normalise_case_number
+from mediation.directory.models import Centre
+from mediation.extensions import db
+from mediation.integrity import records
+from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
+
+# A party's portal view closes after this long without a request.
+IDLE_LIMIT = timedelta(minutes=30)
+# ThrottleHit.key is 128 characters; anything longer cannot be a case number anyway.
+KEY_LENGTH = 128
+
+
+class PortalError(Exception):
+    """A refusal with a message for the party; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class LookupThrottled(Exception):
+    def __init__(self, wait_seconds: int):
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+@dataclass(frozen=True)
+class LookupThrottles:
+    client: Throttle
+    case: Throttle
+
+    @classmethod
+    def from_config(cls) -> "LookupThrottles":
+        config = current_app.config
+        window = timedelta(minutes=config.get("PORTAL_LOCK_MINUTES", 15))
+        return cls(
+            client=Throttle(
+                "portal-client", config.get("PORTAL_MAX_FAILURES_PER_CLIENT", 10), window
+            ),
+            case=Throttle("portal-case", config.get("PORTAL_MAX_FAILURES_PER_CASE", 10), window),
+        )
+
+
+def look_up(number: str, code: str, client: str) -> Party | None:
+    """The party whose access code this is, for the case with this number; None when the
+    number is unknown or the code wrong (both counted as failures). Raises LookupThrottled
+    when the client or the number has failed too often lately."""
+    throttles = LookupThrottles.from_config()
+    number = normalise_case_number(number)
+    client_key, case_key = client[:KEY_LENGTH], number[:KEY_LENGTH]
+    wait = max(throttles.client.retry_after(client_key), throttles.case.retry_after(case_key))
+    if wait:
+        raise LookupThrottled(wait)
+    party = _party_with_code(number, code)
+    if party is None:
+        throttles.client.hit(client_key)
+        throttles.case.hit(case_key)
+        db.session.flush()
+    return party
+
+
+def _party_with_code(number: str, code: str) -> Party | None:
+    # The same queries and one keyed hash whether or not the number exists.
+    digest = hash_access_code(number, code)
+    for party in _parties_of_cases_numbered(number):
+        if party.access_code_hash and hmac.compare_digest(digest, party.access_code_hash):
+            return party
+    return None
+
+
+def _parties_of_cases_numbered(number: str) -> list[Party]:
+    """The parties of the cases with this number (unique per centre; two centres sharing an
+    abbreviation could share one), found through the (centre, number) unique index: a number
+    starts with its centre's abbreviation followed by 调."""
+    centre_ids = [
+        centre_id
+        for centre_id, abbreviation in db.session.execute(select(Centre.id, Centre.abbreviation))
+        if number.startswith(f"{abbreviation}调")
+    ]
+    return list(
+        db.session.scalars(
+            select(Party)
+            .join(Case, Party.case_id == Case.id)
+            .where(Case.centre_id.in_(centre_ids), Case.number == number)
+            .order_by(Party.id)
+        )
+    )
+
+
+# --- the portal session -------------------------------------------------------------------
+
+
+def session_data(party: Party) -> dict:
+    """What the signed session cookie holds for a party: bound to one party of one case, and
+    to the code it was opened with (a replaced code ends it)."""
+    return {
+        "party": party.id,
+        "case": party.case_id,
+        "code": _stamp(party),
+        "seen": clock.now().timestamp(),
+    }
+
+
+def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
+    """The party a portal session belongs to, and whether it had expired; (None, False) when
+    there is no valid session."""
+    if not isinstance(data, dict):
+        return None, False
+    try:
+        idle = clock.now().timestamp() - float(data["seen"])
+        party = db.session.get(Party, int(data["party"]))
+        case_id = int(data["case"])
+    except (KeyError, TypeError, ValueError):
+        return None, False
+    if idle > IDLE_LIMIT.total_seconds() or idle < -60:
+        return None, True
+    if party is None or party.case_id != case_id or _stamp(party) != data.get("code"):
+        return None, False
+    return party, False
+
+
+def _stamp(party: Party) -> str:
+    # A few characters of the keyed hash: enough to notice a replaced code, useless to anyone
+    # reading the (signed, not encrypted) cookie.
+    return party.access_code_hash[:12]
+
+
+# --- what a party sees ----------------------------------------------------------------------
+
+
+@dataclass
+class CertificateView:
+    certificate: Certificate
+    status: str  # valid, expired, revoked
+
+
+def certificates_of(party: Party, today: date) -> list[CertificateView]:
+    certificates = db.session.scalars(
+        select(Certificate)
+        .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
+        .where(IntegrityRecord.party_id == party.id, IntegrityRecord.case_id == party.case_id)
+        .order_by(Certificate.issued_on, Certificate.id)
+    ).all()
+    return [CertificateView(c, records.certificate_status(c, today)) for c in certificates]
+
+
+def rating_of(case: Case, party: Party) -> ServiceRating | None:
+    return db.session.scalar(select(ServiceRating).filter_by(case_id=case.id, party_id=party.id))
+
+
+def rate_service(case: Case, party: Party, stars: int, comment: str = "") -> ServiceRating:
+    """A party's rating of the service: once the case has concluded, once per party."""
+    if party.case_id != case.id:
+        raise PortalError(_("You may not rate this case."))
+    if case.concluded_at is None:
+        raise PortalError(_("You can rate the service once your case has concluded."))
+    if not 1 <= stars <= 5:
+        raise PortalError(_("Choose how satisfied you are."), "stars")
+    if rating_of(case, party) is not None:
+        raise PortalError(_("You have already rated the service for this case. Thank you."))
+    rating = ServiceRating(
+        case_id=case.id,
+        party_id=party.id,
+        stars=stars,
+        comment=comment.strip()[:1000],
+        rated_at=clock.now(),
+    )
+    try:
+        # Two submissions at once: the unique (case, party) constraint keeps one.
+        with db.session.begin_nested():
+            db.session.add(rating)
+    except IntegrityError:
+        raise PortalError(
+            _("You have already rated the service for this case. Thank you.")
+        ) from None
+    return rating

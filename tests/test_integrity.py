@@ -1,0 +1,514 @@
+"""Integrity records and certificates (SPEC 3.4) and the staff pages that show them."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from mediation import clock
+from mediation.audit.models import AuditEntry
+from mediation.cases import workflow
+from mediation.cases.workflow import Actor, ObligationData, PartyData
+from mediation.directory.models import CentreSettings
+from mediation.extensions import db as _db
+from mediation.integrity import records
+from mediation.integrity.models import Certificate, IntegrityRecord
+from tests.case_factory import build_case, centre_for, user_for
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SIGNED = date(2026, 3, 2)
+DUE = date(2026, 3, 20)
+ZHANG_ID = "11010519491231002X"
+LI_ID = "440524188001010014"
+CREDIT_CODE = "91330106MA2B0Q7K41"
+
+
+def cst(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
+
+
+def person(role: str, name: str, id_number: str | None) -> PartyData:
+    return PartyData(role, "person", name, id_number, None, "13812345678")
+
+
+def organisation(role: str, name: str = "杭州某某科技有限公司") -> PartyData:
+    return PartyData(role, "organization", name, None, CREDIT_CODE)
+
+
+def agreed_case(owed, parties=None, centre="330106"):
+    """A case agreed on SIGNED with obligations `owed`: (obligor, obligee, due_on) where
+    obligor and obligee are positions in the party list (0: applicant, 1: respondent)."""
+    intake = {"parties": parties} if parties else {}
+    case = build_case("mediating", at=cst(SIGNED, 9), centre=centre, **intake)
+    staff = Actor.for_user(user_for(case.centre))
+    obligations = [
+        ObligationData(
+            case.parties[obligor].id,
+            case.parties[obligee].id,
+            f"第{n + 1}项义务",
+            due_on,
+            Decimal("1000.00"),
+        )
+        for n, (obligor, obligee, due_on) in enumerate(owed)
+    ]
+    workflow.agree_case(case, SIGNED, "双方达成协议。", obligations, staff, at=cst(SIGNED))
+    _db.session.commit()
+    return case
+
+
+def perform(case, index: int, performed_on: date, at: datetime | None = None):
+    """Staff record obligation `index` as performed on `performed_on`, on that day."""
+    obligation = case.agreement.obligations[index]
+    staff = Actor.for_user(user_for(case.centre))
+    workflow.fulfil_obligation(case, obligation, performed_on, staff, at=at or cst(performed_on))
+    _db.session.commit()
+    return obligation
+
+
+def certificates_of(case) -> list[Certificate]:
+    return list(
+        _db.session.scalars(
+            select(Certificate)
+            .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
+            .where(IntegrityRecord.case_id == case.id)
+            .order_by(Certificate.id)
+        )
+    )
+
+
+def records_of(case) -> list[IntegrityRecord]:
+    return list(
+        _db.session.scalars(
+            select(IntegrityRecord)
+            .where(IntegrityRecord.case_id == case.id)
+            .order_by(IntegrityRecord.id)
+        )
+    )
+
+
+# --- points and certificates -----------------------------------------------------------------
+
+
+def test_performance_on_the_due_date_earns_ten_points_and_a_certificate(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    [record] = records_of(case)
+    assert (record.kind, record.points, record.party.name) == ("positive", 10, "李四")
+    assert record.identity_key == LI_ID
+    assert record.created_on == DUE
+    [certificate] = certificates_of(case)
+    assert certificate.record_id == record.id
+    assert certificate.holder_name == "李四"
+    assert certificate.points == 10
+    assert certificate.issued_on == DUE
+    assert re.fullmatch(r"330106-2026-\d{6}", certificate.number)
+    assert re.fullmatch(r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}", certificate.verification_code)
+    assert certificate.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("days_early", "points"), [(0, 10), (1, 10), (6, 10), (7, 15), (8, 15), (18, 15)]
+)
+def test_seven_days_early_earns_fifteen(db, days_early, points):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE - timedelta(days=days_early))
+    [certificate] = certificates_of(case)
+    assert certificate.points == points
+
+
+def test_late_performance_earns_nothing(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE + timedelta(days=1))
+    assert case.state == "fulfilled"
+    assert records_of(case) == [] and certificates_of(case) == []
+
+
+def test_one_late_obligation_forfeits_the_certificate_even_if_the_others_were_on_time(db):
+    case = agreed_case([(1, 0, DUE), (1, 0, DUE + timedelta(days=10))])
+    perform(case, 0, DUE - timedelta(days=10))
+    perform(case, 1, DUE + timedelta(days=11))
+    assert records_of(case) == []
+
+
+def test_nothing_until_the_last_obligation_is_performed_then_points_add_up(db):
+    case = agreed_case([(1, 0, DUE), (1, 0, DUE + timedelta(days=30))])
+    perform(case, 0, DUE - timedelta(days=7))
+    assert records_of(case) == []
+    assert case.state == "agreed"
+    perform(case, 1, DUE + timedelta(days=30))
+    [certificate] = certificates_of(case)
+    assert certificate.points == 15 + 10
+    assert certificate.issued_on == DUE + timedelta(days=30)
+
+
+def test_several_obligors_each_earn_their_own_certificate_independently(db):
+    # The applicant owes one obligation, the respondent two.
+    case = agreed_case([(1, 0, DUE), (0, 1, DUE), (1, 0, DUE + timedelta(days=5))])
+    perform(case, 1, DUE)  # the applicant is done, on time
+    [first] = certificates_of(case)
+    assert first.holder_name == "张三" and first.points == 10
+    perform(case, 0, DUE)
+    assert len(certificates_of(case)) == 1  # the respondent still owes one
+    perform(case, 2, DUE + timedelta(days=6))  # late: the respondent earns nothing
+    assert [c.holder_name for c in certificates_of(case)] == ["张三"]
+    assert case.state == "fulfilled"
+
+
+def test_both_obligors_on_time_get_two_certificates_with_different_numbers_and_codes(db):
+    case = agreed_case([(1, 0, DUE), (0, 1, DUE)])
+    perform(case, 0, DUE)
+    perform(case, 1, DUE)
+    first, second = certificates_of(case)
+    assert {first.holder_name, second.holder_name} == {"张三", "李四"}
+    assert first.number != second.number
+    assert first.verification_code != second.verification_code
+
+
+def test_a_party_that_owes_nothing_gets_nothing(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    assert [r.party.name for r in records_of(case)] == ["李四"]  # not the obligee 张三
+
+
+def test_an_agreement_without_obligations_earns_no_certificate(db):
+    case = build_case("mediating", at=cst(SIGNED, 9))
+    staff = Actor.for_user(user_for(case.centre))
+    workflow.agree_case(case, SIGNED, "双方和解，互不追究。", [], staff, at=cst(SIGNED))
+    _db.session.commit()
+    assert case.state == "fulfilled" and records_of(case) == []
+
+
+def test_issuing_twice_creates_one_record(db):
+    case = agreed_case([(1, 0, DUE)])
+    obligation = perform(case, 0, DUE)
+    assert records.issue_for_performance(case, obligation, cst(DUE, 15)) == []
+    _db.session.commit()
+    assert len(records_of(case)) == 1 and len(certificates_of(case)) == 1
+
+
+def test_the_certificate_carries_the_centres_measures(db):
+    centre = centre_for("330106")
+    _db.session.add(
+        CentreSettings(
+            centre_id=centre.id, incentive_measures="诉讼费用减免\n\n 信用贷款利率优惠 \n"
+        )
+    )
+    _db.session.commit()
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    [certificate] = certificates_of(case)
+    assert certificate.measures == ["诉讼费用减免", "信用贷款利率优惠"]
+
+
+def test_default_measures_when_the_centre_set_none(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    assert certificates_of(case)[0].measures == ["诉讼费用减免", "优先调解服务", "诚信红名单"]
+
+
+def test_an_organisation_is_known_by_its_credit_code(db):
+    case = agreed_case(
+        [(1, 0, DUE)], parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")]
+    )
+    perform(case, 0, DUE)
+    [record] = records_of(case)
+    assert record.identity_key == CREDIT_CODE
+    assert certificates_of(case)[0].holder_name == "杭州某某科技有限公司"
+
+
+def test_a_party_without_an_id_still_earns_a_certificate(db):
+    case = agreed_case(
+        [(1, 0, DUE)],
+        parties=[person("applicant", "张三", ZHANG_ID), person("respondent", "李四", None)],
+    )
+    perform(case, 0, DUE)
+    [record] = records_of(case)
+    assert record.identity_key is None and record.certificate is not None
+
+
+@pytest.mark.parametrize(
+    ("issued", "until"),
+    [
+        (date(2026, 3, 15), date(2027, 3, 14)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2028, 2, 29), date(2029, 2, 28)),
+        (date(2027, 3, 1), date(2028, 2, 29)),
+    ],
+)
+def test_valid_for_twelve_months(issued, until):
+    assert records.valid_until(issued) == until
+
+
+def test_the_certificate_is_valid_for_twelve_months_then_expired(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    [certificate] = certificates_of(case)
+    assert certificate.valid_until == date(2027, 3, 19)
+    assert records.certificate_status(certificate, date(2027, 3, 19)) == "valid"
+    assert records.certificate_status(certificate, date(2027, 3, 20)) == "expired"
+
+
+def test_certificate_numbers_are_unique_across_cases_and_centres(db):
+    numbers = []
+    for centre in ("330106", "330106", "330105"):
+        case = agreed_case([(1, 0, DUE)], centre=centre)
+        perform(case, 0, DUE)
+        numbers.append(certificates_of(case)[0].number)
+    assert len(set(numbers)) == 3
+    assert numbers[2].startswith("330105-2026-")
+
+
+def test_performance_through_the_portal_earns_the_certificate_too(db):
+    case = agreed_case([(1, 0, DUE)])
+    obligation = case.agreement.obligations[0]
+    obligee = Actor.for_party(case.parties[0])
+    workflow.fulfil_obligation(case, obligation, DUE, obligee, at=cst(DUE))
+    _db.session.commit()
+    assert len(certificates_of(case)) == 1
+
+
+# --- defaults --------------------------------------------------------------------------------
+
+
+def test_a_default_thirty_days_past_due_is_a_negative_record_written_once(db):
+    case = agreed_case([(1, 0, DUE)])
+    obligation = case.agreement.obligations[0]
+    assert records.record_default(obligation, cst(DUE + timedelta(days=29))) is None
+    record = records.record_default(obligation, cst(DUE + timedelta(days=30)))
+    _db.session.commit()
+    assert (record.kind, record.points, record.party.name) == ("negative", -20, "李四")
+    assert record.obligation_id == obligation.id and record.identity_key == LI_ID
+    assert record.created_on == DUE + timedelta(days=30)
+    assert records.record_default(obligation, cst(DUE + timedelta(days=31))) is None
+    _db.session.commit()
+    assert len(records_of(case)) == 1
+    assert certificates_of(case) == []
+
+
+def test_no_negative_record_for_a_performed_obligation(db):
+    case = agreed_case([(1, 0, DUE)])
+    obligation = perform(case, 0, DUE + timedelta(days=3))
+    assert records.record_default(obligation, cst(DUE + timedelta(days=60))) is None
+
+
+# --- revocation ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def certificate(db):
+    case = agreed_case([(1, 0, DUE)])
+    perform(case, 0, DUE)
+    return certificates_of(case)[0]
+
+
+def test_an_admin_revokes_with_a_reason_and_it_is_audited(db, certificate):
+    admin = user_for(centre_for("330106"), "admin")
+    at = cst(DUE + timedelta(days=3))
+    with clock.frozen_at(at):
+        records.revoke_certificate(certificate, "  履行款项系他人代付  ", admin, at)
+    _db.session.commit()
+    assert certificate.revoked_reason == "履行款项系他人代付"
+    assert certificate.revoked_by_id == admin.id
+    assert records.certificate_status(certificate, DUE + timedelta(days=3)) == "revoked"
+    entry = _db.session.scalar(select(AuditEntry).filter_by(action="certificate.revoke"))
+    assert entry.target == certificate.number and entry.actor_id == admin.id
+    assert entry.details["reason"] == "履行款项系他人代付"
+
+
+def test_revocation_needs_a_reason(db, certificate):
+    admin = user_for(centre_for("330106"), "admin")
+    with pytest.raises(records.CertificateError) as refused:
+        records.revoke_certificate(certificate, "   ", admin, cst(DUE))
+    assert refused.value.field == "reason"
+    assert certificate.revoked_at is None
+
+
+@pytest.mark.parametrize(("role", "centre"), [("staff", "330106"), ("admin", "330105")])
+def test_only_an_admin_of_the_centre_revokes(db, certificate, role, centre):
+    user = user_for(centre_for(centre), role)
+    with pytest.raises(records.CertificateError):
+        records.revoke_certificate(certificate, "理由", user, cst(DUE))
+    assert certificate.revoked_at is None
+
+
+def test_a_global_admin_revokes_and_a_certificate_is_revoked_once(db, certificate):
+    admin = user_for(None, "admin")
+    records.revoke_certificate(certificate, "理由", admin, cst(DUE))
+    with pytest.raises(records.CertificateError):
+        records.revoke_certificate(certificate, "再次", admin, cst(DUE))
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def test_profile_gathers_records_across_cases_by_id_within_the_viewers_centres(db):
+    first = agreed_case([(1, 0, DUE)])
+    perform(first, 0, DUE)
+    second = agreed_case([(1, 0, DUE)])
+    records.record_default(second.agreement.obligations[0], cst(DUE + timedelta(days=40)))
+    elsewhere = agreed_case([(1, 0, DUE)], centre="330105")
+    perform(elsewhere, 0, DUE - timedelta(days=8))
+    other_person = agreed_case([(0, 1, DUE)])
+    perform(other_person, 0, DUE)
+    _db.session.commit()
+
+    staff = user_for(centre_for("330106"), "staff")
+    found = records.profile(" 440524188001010014 ", staff)
+    assert sorted(r.case_id for r in found.records) == sorted([first.id, second.id])
+    assert found.points == 10 - 20
+    assert len(found.certificates) == 1 and len(found.negative) == 1
+    assert found.names == ["李四"]
+
+    everything = records.profile(LI_ID, user_for(None, "admin"))
+    assert {r.case_id for r in everything.records} == {first.id, second.id, elsewhere.id}
+    assert everything.points == 10 - 20 + 15
+
+    assert records.profile("330106199003071236", staff).records == []
+
+
+# --- staff pages -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issued(app):
+    """A certificate of 李四 in centre 330106 (and its case), made in its own app context."""
+    with app.app_context():
+        case = agreed_case([(1, 0, DUE)])
+        perform(case, 0, DUE)
+        certificate = certificates_of(case)[0]
+        return {
+            "case": case.id,
+            "number": case.number,
+            "certificate": certificate.id,
+            "code": certificate.verification_code,
+            "cert_number": certificate.number,
+        }
+
+
+def test_staff_find_a_profile_by_id_number_with_ids_masked(client, login, issued):
+    login("staff")
+    page = client.post_form("/integrity/", {"q": LI_ID.lower()}).get_data(as_text=True)
+    assert issued["number"] in page and issued["cert_number"] in page
+    assert "4405**********0014" in page
+    # The full number only where the user typed it.
+    assert page.count(LI_ID) == 1 and f'value="{LI_ID}"' in page
+    assert "李四" in page
+
+
+def test_a_profile_search_is_audited(app, client, login, issued):
+    login("staff")
+    client.post_form("/integrity/", {"q": LI_ID})
+    with app.app_context():
+        entry = _db.session.scalar(select(AuditEntry).filter_by(action="integrity.lookup"))
+        assert entry.target == "4405**********0014" and entry.details["found"] == 1
+
+
+def test_a_bad_id_gets_a_message_beside_the_field_and_is_kept(client, login, issued):
+    login("staff")
+    page = client.post_form("/integrity/", {"q": "440524188001010015"}).get_data(as_text=True)
+    assert "is-invalid" in page and 'value="440524188001010015"' in page
+    assert issued["cert_number"] not in page
+
+
+def test_staff_of_another_centre_find_nothing(client, login, issued):
+    login("staff", centre="330105")
+    page = client.post_form("/integrity/", {"q": LI_ID}).get_data(as_text=True)
+    assert issued["cert_number"] not in page and "没有找到" in page
+    assert client.get(f"/integrity/certificates/{issued['certificate']}").status_code == 404
+    assert client.get(f"/integrity/certificates/{issued['certificate']}/print").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["/integrity/", "/integrity/certificates/{id}", "/integrity/certificates/{id}/print"]
+)
+def test_mediators_may_not_open_integrity_pages(client, login, issued, url):
+    login("mediator")
+    assert client.get(url.format(id=issued["certificate"])).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, issued):
+    response = client.get(f"/integrity/certificates/{issued['certificate']}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_staff_see_the_certificate_without_a_revoke_form(client, login, issued):
+    login("staff")
+    page = client.get(f"/integrity/certificates/{issued['certificate']}").get_data(as_text=True)
+    assert issued["cert_number"] in page and issued["code"] in page
+    assert "有效" in page
+    assert f"/integrity/certificates/{issued['certificate']}/revoke" not in page
+
+
+def test_staff_may_not_revoke(app, client, login, issued):
+    login("staff")
+    response = client.post_form(
+        f"/integrity/certificates/{issued['certificate']}/revoke", {"reason": "理由"}
+    )
+    assert response.status_code == 403
+    with app.app_context():
+        assert _db.session.get(Certificate, issued["certificate"]).revoked_at is None
+
+
+def test_an_admin_revokes_on_the_certificate_page(app, client, login, issued):
+    login("admin")
+    url = f"/integrity/certificates/{issued['certificate']}"
+    assert f"{url}/revoke" in client.get(url).get_data(as_text=True)
+    page = client.post_form(f"{url}/revoke", {"reason": ""}).get_data(as_text=True)
+    assert "请填写撤销理由" in page
+    with app.app_context():
+        assert _db.session.get(Certificate, issued["certificate"]).revoked_at is None
+    response = client.post_form(f"{url}/revoke", {"reason": "虚假履行"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "已撤销" in page and "虚假履行" in page and f"{url}/revoke" not in page
+    with app.app_context():
+        assert _db.session.get(Certificate, issued["certificate"]).revoked_reason == "虚假履行"
+        assert (
+            _db.session.scalar(
+                select(func.count()).select_from(AuditEntry).filter_by(action="certificate.revoke")
+            )
+            == 1
+        )
+
+
+def test_the_printable_certificate(client, login, issued):
+    login("staff")
+    page = client.get(f"/integrity/certificates/{issued['certificate']}/print").get_data(
+        as_text=True
+    )
+    for text in (
+        "诚信履行证明",
+        "西湖区社会矛盾纠纷调处化解中心",
+        "李四",
+        issued["cert_number"],
+        issued["code"],
+        "诉讼费用减免",
+        "2026年3月20日",
+        "2027年3月19日",
+        "/verify",
+        "css/certificate.css",
+        "data-print",
+    ):
+        assert text in page, text
+
+
+def test_the_case_page_lists_its_certificates_for_staff_only(client, login, issued):
+    login("staff")
+    page = client.get(f"/cases/{issued['case']}").get_data(as_text=True)
+    assert f"/integrity/certificates/{issued['certificate']}" in page
+    client.post_form("/logout")
+    login("mediator")  # the case's own mediator: sees the case, not the integrity card
+    response = client.get(f"/cases/{issued['case']}")
+    assert response.status_code == 200
+    assert "/integrity/certificates/" not in response.get_data(as_text=True)
+
+
+def test_the_navigation_offers_integrity_profiles_to_staff_not_mediators(client, login):
+    login("staff")
+    assert 'href="/integrity/"' in client.get("/").get_data(as_text=True)
+    client.post_form("/logout")
+    login("mediator")
+    assert 'href="/integrity/"' not in client.get("/").get_data(as_text=True)

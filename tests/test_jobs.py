@@ -1,0 +1,395 @@
+"""Scheduled jobs (SPEC 3.3, 3.8): each sweep with a set clock, across month and year ends and
+the working-day calendar; run twice or by two schedulers at once, a job does its work once;
+the scheduler process, the shell commands and the admin page."""
+
+import dataclasses
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text
+
+from mediation import clock
+from mediation.audit.models import AuditEntry
+from mediation.cases import workflow
+from mediation.cases.models import Case, CaseEvent
+from mediation.cases.workflow import Actor
+from mediation.directory.models import CalendarDay
+from mediation.extensions import db as _db
+from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+from mediation.jobs import runner, sweeps
+from mediation.jobs.models import JobRun
+from mediation.jobs.runner import JOBS, run_job
+from mediation.notify.models import OutboxMessage
+from tests.case_factory import centre_for, user_for
+
+ROOT = Path(__file__).resolve().parent.parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+def notices(db, prefix: str) -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.startswith(prefix))
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def sweep(job, at: datetime) -> int:
+    with clock.frozen_at(at):
+        return job(clock.now())
+
+
+def events(db, case_id: int, action: str) -> list[CaseEvent]:
+    return list(db.session.scalars(select(CaseEvent).filter_by(case_id=case_id, action=action)))
+
+
+# --- deadline sweep ------------------------------------------------------------------------
+
+
+def test_deadline_warning_once_then_again_after_an_extension(db, make_case):
+    case = make_case("assigned", at=local(date(2026, 11, 2)))
+    deadline = case.deadline_on
+    assert deadline == date(2026, 12, 2)
+    sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=6)))
+    assert notices(db, "warning:") == []
+    for hour in (0, 1, 23):  # hourly runs that day, and the days after: told once
+        sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=5), hour))
+    sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=2)))
+    warned = notices(db, "warning:")
+    recipients = {m.user_id for m in warned}
+    assert recipients == {user_for(case.centre, "mediator").id, user_for(case.centre).id}
+    assert len(warned) == 2 and "5" in warned[0].body
+    staff = Actor.for_user(user_for(case.centre))
+    case = db.session.get(Case, case.id)
+    workflow.extend_deadline(case, 10, {p.id: "书面同意" for p in case.parties}, staff)
+    db.session.commit()
+    assert case.warned_at is None
+    sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=1)))
+    assert len(notices(db, "warning:")) == 2  # the new deadline is 11 days away
+    sweep(sweeps.deadline_sweep, local(case.deadline_on - timedelta(days=5)))
+    again = notices(db, "warning:")
+    assert len(again) == 4 and str(case.deadline_on) in again[-1].dedupe_key
+
+
+def test_automatic_transfer_the_day_after_the_deadline_across_the_year_end(db, make_case):
+    # Routed 1 December: the 30-day period ends on 31 December, the last day of mediation.
+    assigned = make_case("assigned", at=local(date(2026, 12, 1)))
+    mediating = make_case("mediating", at=local(date(2026, 12, 1)))
+    assert assigned.deadline_on == date(2026, 12, 31)
+    sweep(sweeps.deadline_sweep, local(date(2026, 12, 31), 23, 30))
+    assert {assigned.state, mediating.state} == {"assigned", "mediating"}
+    # 00:30 on 1 January in Shanghai is still 31 December in UTC: the centre's date counts.
+    touched = sweep(sweeps.deadline_sweep, local(date(2027, 1, 1), 0, 30))
+    assert touched == 2
+    for case in (assigned, mediating):
+        db.session.refresh(case)
+        assert (case.state, case.transfer_reason) == ("transferred", "deadline_expired")
+        assert case.concluded_on == date(2027, 1, 1)
+        [event] = events(db, case.id, "expire")
+        assert (event.actor_kind, event.from_state) == (
+            "scheduler",
+            "mediating" if case is mediating else "assigned",
+        )
+        parties = [m for m in notices(db, f"transfer:{case.id}:")]
+        assert len(parties) == 2 and "调解期限届满" in parties[0].body
+    assert sweep(sweeps.deadline_sweep, local(date(2027, 1, 1), 1, 30)) == 0
+    assert len(events(db, assigned.id, "expire")) == 1
+
+
+def test_triage_overdue_follows_the_working_day_calendar(db, make_case):
+    centre = centre_for()
+    for day in [date(2026, 10, d) for d in range(1, 9)]:
+        db.session.add(CalendarDay(centre_id=centre.id, day=day, is_workday=False, note="国庆"))
+    db.session.add(CalendarDay(centre_id=centre.id, day=date(2026, 10, 10), is_workday=True))
+    db.session.commit()
+    case = make_case(at=local(date(2026, 9, 30)))
+    routed = make_case("assigned", at=local(date(2026, 9, 30)))
+    assert case.triage_due_on == date(2026, 10, 12)  # three working days: 9, 10, 12 October
+    sweep(sweeps.deadline_sweep, local(date(2026, 10, 9)))
+    sweep(sweeps.deadline_sweep, local(date(2026, 10, 12), 23, 59))
+    assert notices(db, "triage:") == []
+    sweep(sweeps.deadline_sweep, local(date(2026, 10, 13), 0, 5))
+    sweep(sweeps.deadline_sweep, local(date(2026, 10, 13), 9))
+    [notice] = notices(db, "triage:")
+    assert notice.user_id == user_for(centre).id and case.number in notice.body
+    assert notice.case_id == case.id != routed.id
+    assert db.session.get(Case, case.id).triage_warned_at is not None
+
+
+def test_a_warning_does_not_make_a_users_save_fail_as_changed_meanwhile(db, make_case):
+    case = make_case("assigned", at=local(date(2026, 11, 2)))
+    version = case.version
+    sweep(sweeps.deadline_sweep, local(date(2026, 11, 28)))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).warned_at is not None
+    assert db.session.get(Case, case.id).version == version
+
+
+# --- obligation sweep ----------------------------------------------------------------------
+
+
+def test_obligation_reminder_default_and_negative_record_across_month_and_year(db, make_case):
+    case = make_case("agreed", at=local(date(2026, 12, 15)))
+    [obligation] = case.agreement.obligations
+    assert obligation.due_on == date(2027, 1, 14)
+    obligor = obligation.obligor_id
+
+    sweep(sweeps.obligation_sweep, local(date(2027, 1, 10)))
+    assert notices(db, "reminder:") == []
+    sweep(sweeps.obligation_sweep, local(date(2027, 1, 11), 0, 15))
+    sweep(sweeps.obligation_sweep, local(date(2027, 1, 12)))
+    [reminder] = notices(db, "reminder:")
+    assert reminder.party_id == obligor and "支付维修费用" in reminder.body
+
+    sweep(sweeps.obligation_sweep, local(date(2027, 1, 14), 23, 15))
+    db.session.refresh(case)
+    assert case.state == "agreed"  # due today: not late yet
+    sweep(sweeps.obligation_sweep, local(date(2027, 1, 15), 0, 15))
+    db.session.refresh(case)
+    assert case.state == "defaulted"
+    [event] = events(db, case.id, "default")
+    assert event.actor_kind == "scheduler"
+    assert db.session.get(Obligation, obligation.id).defaulted_at is not None
+
+    sweep(sweeps.obligation_sweep, local(date(2027, 2, 12), 23))
+    assert db.session.scalar(select(func.count()).select_from(IntegrityRecord)) == 0
+    for day in (13, 14):
+        sweep(sweeps.obligation_sweep, local(date(2027, 2, day)))
+    [record] = db.session.scalars(select(IntegrityRecord)).all()
+    assert (record.kind, record.points, record.party_id) == ("negative", -20, obligor)
+    assert record.created_on == date(2027, 2, 13)
+    assert len(events(db, case.id, "default")) == 1
+    assert len(notices(db, "reminder:")) == 1
+
+
+def test_a_performed_obligation_is_neither_reminded_nor_defaulted(db, make_case):
+    case = make_case("fulfilled", at=local(date(2027, 1, 30)))
+    for day in (date(2027, 2, 26), date(2027, 3, 2), date(2027, 4, 10)):
+        assert sweep(sweeps.obligation_sweep, local(day)) == 0
+    db.session.refresh(case)
+    assert case.state == "fulfilled"
+    assert notices(db, "reminder:") == []
+
+
+# --- certificate expiry --------------------------------------------------------------------
+
+
+def test_holders_hear_once_that_their_certificate_expired(db, make_case):
+    kept = make_case("fulfilled", at=local(date(2026, 2, 28)))
+    revoked_case = make_case("fulfilled", at=local(date(2026, 2, 28)))
+    certificates = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert [c.valid_until for c in certificates] == [date(2027, 2, 27)] * 2
+    certificates[1].revoked_at = clock.now()
+    db.session.commit()
+    assert sweep(sweeps.certificate_expiry, local(date(2027, 2, 27), 23)) == 0
+    assert sweep(sweeps.certificate_expiry, local(date(2027, 2, 28), 1, 30)) == 1
+    assert sweep(sweeps.certificate_expiry, local(date(2027, 3, 1), 1, 30)) == 0  # told already
+    [notice] = notices(db, "certificate_expired:")
+    assert notice.case_id == kept.id != revoked_case.id
+    assert certificates[0].number in notice.body and "已过期" in notice.body
+
+
+# --- running a job: once per period ---------------------------------------------------------
+
+
+def test_a_scheduled_run_covers_its_period_once(db, make_case):
+    case = make_case("assigned", at=local(date(2026, 12, 1)))
+    at = local(date(2027, 1, 1), 0, 5)
+    run = run_job("deadline_sweep", now=at)
+    assert (run.status, run.rows, run.period, run.trigger) == ("ok", 1, "2027-01-01T00", "schedule")
+    assert run.duration_ms is not None and run.finished_at is not None
+    assert run_job("deadline_sweep", now=at + timedelta(minutes=20)) is None  # same hour
+    assert run_job("deadline_sweep", now=at + timedelta(hours=1)).rows == 0
+    manual = [run_job("deadline_sweep", runner.MANUAL, now=at) for _ in range(2)]
+    assert all(r.status == "ok" and r.period.startswith("manual:") for r in manual)
+    assert len(events(db, case.id, "expire")) == 1
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 4
+
+
+def test_periods_of_daily_and_minute_jobs_are_local_slots(app):
+    at = datetime(2026, 12, 31, 16, 30, 45, tzinfo=UTC)  # 1 January 00:30 in Shanghai
+    assert JOBS["certificate_expiry"].period(at, "Asia/Shanghai") == "2027-01-01"
+    assert JOBS["outbox_dispatch"].period(at, "Asia/Shanghai") == "2027-01-01T00:30"
+    assert JOBS["obligation_sweep"].next_run(at, "Asia/Shanghai") == datetime(
+        2027, 1, 1, 1, 15, tzinfo=SHANGHAI
+    )
+
+
+def test_a_failing_job_is_recorded_with_its_error(db, monkeypatch):
+    def boom(now):
+        raise RuntimeError("gateway table missing")
+
+    monkeypatch.setitem(
+        JOBS, "obligation_sweep", dataclasses.replace(JOBS["obligation_sweep"], body=boom)
+    )
+    run = run_job("obligation_sweep", now=local(date(2026, 11, 2)))
+    assert run.status == "error" and "gateway table missing" in run.error
+
+
+def test_two_schedulers_at_once_run_a_period_once(app, another_app, db, make_case):
+    case = make_case("mediating", at=local(date(2026, 12, 1)))
+    case_id = case.id
+    db.session.commit()
+    at = local(date(2027, 1, 2), 8, 5)
+    apps = [app, another_app()]
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def scheduler_process(flask_app):
+        try:
+            with flask_app.app_context():
+                barrier.wait(timeout=10)
+                run = run_job("deadline_sweep", now=at)
+                results.append(run.status if run else "skipped")
+                _db.session.remove()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=scheduler_process, args=(a,)) for a in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(results) == ["ok", "skipped"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 1
+    assert len(events(db, case_id, "expire")) == 1
+    assert len(notices(db, f"transfer:{case_id}:")) == 2
+
+
+def test_a_run_while_another_run_of_the_job_holds_its_lock_does_nothing(app, db, make_case):
+    if _db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's; SQLite runs one writer at a time")
+    case = make_case("mediating", at=local(date(2026, 12, 1)))
+    key = __import__("zlib").crc32(b"mediation.job.deadline_sweep")
+    with _db.engine.connect() as holder:
+        holder.execute(text("select pg_advisory_lock(:key)"), {"key": key})
+        run = run_job("deadline_sweep", runner.MANUAL, now=local(date(2027, 1, 2)))
+        holder.execute(text("select pg_advisory_unlock(:key)"), {"key": key})
+        holder.commit()
+    assert run.status == "ok" and run.rows == 0 and "Skipped" in run.error
+    db.session.refresh(case)
+    assert case.state == "mediating"
+
+
+def test_the_statistics_snapshot_is_not_scheduled_yet():
+    assert set(JOBS) == {
+        "deadline_sweep",
+        "obligation_sweep",
+        "certificate_expiry",
+        "outbox_dispatch",
+    }
+
+
+# --- the shell, the admin page, the scheduler process ---------------------------------------
+
+
+def test_jobs_list_and_run_from_the_shell(app, make_centre):
+    make_centre()
+    cli = app.test_cli_runner()
+    listed = cli.invoke(args=["jobs", "list"])
+    assert listed.exit_code == 0
+    assert all(name in listed.output for name in JOBS)
+    ran = cli.invoke(args=["jobs", "run", "obligation_sweep"])
+    assert ran.exit_code == 0, ran.output
+    unknown = cli.invoke(args=["jobs", "run", "stats_snapshot"])
+    assert unknown.exit_code != 0 and "deadline_sweep" in unknown.output
+    with app.app_context():
+        [run] = _db.session.scalars(select(JobRun)).all()
+        assert (run.job, run.trigger, run.status) == ("obligation_sweep", "cli", "ok")
+
+
+def test_admin_page_shows_the_jobs_and_runs_one_now(app, client, login):
+    login("staff", username="staff-only")
+    assert client.get("/admin/jobs/").status_code == 403
+    assert client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"}).status_code == 403
+    client.post_form("/logout")
+    login("admin")
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert all(name in page for name in JOBS) and "从未运行" in page
+    response = client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"})
+    assert response.status_code == 302
+    assert client.post_form("/admin/jobs/run", {"job": "nope"}).status_code == 404
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "管理页面" in page and "完成" in page
+    with app.app_context():
+        [run] = _db.session.scalars(select(JobRun)).all()
+        assert (run.job, run.trigger) == ("outbox_dispatch", "manual")
+        assert _db.session.scalar(select(AuditEntry.target).filter_by(action="job.run")) == (
+            "outbox_dispatch"
+        )
+
+
+def test_admin_page_shows_the_last_error(app, client, login, monkeypatch):
+    def boom(now):
+        raise RuntimeError("deliberate failure")
+
+    monkeypatch.setitem(
+        JOBS, "outbox_dispatch", dataclasses.replace(JOBS["outbox_dispatch"], body=boom)
+    )
+    login("admin")
+    client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"})
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "deliberate failure" in page and "出错" in page
+
+
+def _scheduler(app, **env) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "MEDIATION_ENV": "development",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "scheduler-test",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "scheduler"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app):
+    process = _scheduler(app, SCHEDULER_ENABLED="true")
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout])
+    reader.start()
+    output = []
+    try:
+        while not any("outbox_dispatch" in line for line in output):
+            output.append(lines.get(timeout=30))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+        reader.join(timeout=5)
+        process.stdout.close()
+    while not lines.empty():
+        output.append(lines.get())
+    assert code == 0, "".join(output)
+    assert all(any(name in line for line in output) for name in JOBS)
+    assert "调度进程已停止" in "".join(output)
+
+
+def test_a_disabled_scheduler_exits_with_a_message(app):
+    process = _scheduler(app, SCHEDULER_ENABLED="false")
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "SCHEDULER_ENABLED" in output

@@ -1,0 +1,400 @@
+"""Notices through the outbox (SPEC 3.7): who is told what, SMS through the gateway with
+retries, held messages for staff, and the in-app notices of a user."""
+
+import json
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+
+import pytest
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from mediation import clock
+from mediation.audit.models import AuditEntry
+from mediation.auth.models import User
+from mediation.cases import workflow
+from mediation.cases.models import Case
+from mediation.cases.workflow import Actor
+from mediation.extensions import db as _db
+from mediation.notify import outbox
+from mediation.notify.models import OutboxMessage
+from tests.case_factory import COURT, build_case, centre_for, mediator_for, user_for
+
+T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+
+
+def messages(db, **filters) -> list[OutboxMessage]:
+    """The outbox rows as they are now, detached; the test's transaction is ended, so that
+    the web client's writes are not kept waiting on SQLite."""
+    db.session.commit()
+    rows = list(
+        db.session.scalars(select(OutboxMessage).filter_by(**filters).order_by(OutboxMessage.id))
+    )
+    for row in rows:
+        db.session.expunge(row)
+    db.session.commit()
+    return rows
+
+
+@pytest.fixture
+def gateway(app, monkeypatch):
+    """A local SMS gateway on 127.0.0.1: `mode` is ok (200), error (500) or slow (answers
+    after the client's timeout). The app is configured to use it."""
+    received, state = [], {"mode": "ok"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            if state["mode"] == "slow":
+                time.sleep(0.6)
+            status = 500 if state["mode"] == "error" else 200
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                pass  # the client gave up waiting
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", f"http://127.0.0.1:{server.server_port}/")
+    monkeypatch.setitem(app.config, "SMS_TIMEOUT_SECONDS", 0.2)
+    yield SimpleNamespace(received=received, state=state)
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def settled(db, case) -> SimpleNamespace:
+    """What a web test needs of a case, with the test's transaction ended (see messages)."""
+    facts = SimpleNamespace(id=case.id, number=case.number, centre_id=case.centre_id)
+    db.session.commit()
+    return facts
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- who is told what --------------------------------------------------------------------------
+
+
+def test_registration_texts_each_party_without_the_access_code(db, make_case):
+    case = make_case()
+    sms = messages(db, channel="sms")
+    assert sorted(m.address for m in sms) == ["13812345678", "13987654321"]
+    for message in sms:
+        assert case.number in message.body and "查询码" in message.body
+        assert message.locale == "zh_Hans_CN"
+        assert not any(code in message.body for code in case.access_codes.values())
+        # No gateway configured: kept in the outbox for staff.
+        assert message.state == "held"
+
+
+def test_sms_in_chinese_even_when_staff_work_in_english(db, make_case):
+    make_case()
+    centre = centre_for()
+    data = workflow.IntakeData(
+        "walk_in",
+        "neighbour",
+        [
+            workflow.PartyData("applicant", "person", "王五", phone="13811112222"),
+            workflow.PartyData("respondent", "person", "赵六"),
+        ],
+    )
+    with force_locale("en"):
+        assert str(_l("Outbox")) == "Outbox"  # the person registering reads English
+        workflow.register_case(centre, data, Actor.for_user(user_for(centre)))
+        db.session.commit()
+    [message] = messages(db, address="13811112222")
+    assert "您的纠纷已登记" in message.body
+
+
+def test_opted_out_or_phoneless_parties_get_no_sms(db, make_case):
+    case = make_case("mediating")
+    case.parties[0].sms_opt_out = True
+    case.parties[1].phone = None
+    db.session.commit()
+    before = len(messages(db, channel="sms"))
+    workflow.fail_case(case, COURT, "事实清楚", Actor.for_user(user_for(case.centre)))
+    db.session.commit()
+    assert len(messages(db, channel="sms")) == before
+    assert outbox.queue_message("sms", "direct:1", "x", party=case.parties[0]) is None
+
+
+def test_queueing_twice_queues_once_and_keeps_the_callers_transaction(db, make_case):
+    case = make_case()
+    party = case.parties[0]
+    first = outbox.queue_message("sms", "same-notice", "一", party=party, case=case)
+    case.summary = "改动"
+    again = outbox.queue_message("sms", "same-notice", "二", party=party, case=case)
+    db.session.commit()
+    assert first is not None and again is None
+    assert [m.body for m in messages(db, dedupe_key="same-notice")] == ["一"]
+    assert db.session.get(Case, case.id).summary == "改动"
+
+
+def test_routing_tells_the_mediator_in_the_app(db, make_case):
+    case = make_case("assigned")
+    [notice] = messages(db, channel="in_app")
+    mediator = mediator_for(case.centre)
+    assert notice.user_id == mediator.user_id and notice.state == "sent"
+    assert case.number in notice.subject and case.number in notice.body
+
+
+def test_a_mediator_without_a_login_is_not_told(db, make_case):
+    mediator = mediator_for(centre_for(), name="无账号", username=None)
+    make_case("assigned", mediator=mediator)
+    assert messages(db, channel="in_app") == []
+
+
+def test_a_future_session_is_texted_to_the_parties_a_past_one_is_not(db, make_case):
+    case = make_case("mediating", at=T0)  # its session was recorded at the time it happened
+    assert [m for m in messages(db, channel="sms") if "调解" in m.body and "定于" in m.body] == []
+    staff = Actor.for_user(user_for(case.centre))
+    with clock.frozen_at(T0 + timedelta(hours=1)):
+        workflow.record_session(case, T0 + timedelta(days=3, hours=4), staff, place="第二调解室")
+        db.session.commit()
+    scheduled = [m for m in messages(db, channel="sms") if "定于" in m.body]
+    assert len(scheduled) == 2
+    assert "2026年11月5日 14:00" in scheduled[0].body and "第二调解室" in scheduled[0].body
+
+
+def test_a_transfer_is_texted_to_the_parties(db, make_case):
+    case = make_case("transferred", transfer_reason="failed")
+    transfer = [m for m in messages(db, channel="sms") if "转诉讼" in m.body]
+    assert len(transfer) == 2 and "调解不成" in transfer[0].body and case.number in transfer[0].body
+
+
+def test_an_issued_certificate_is_texted_to_its_holder(db, make_case):
+    case = make_case("fulfilled")
+    [notice] = [m for m in messages(db, channel="sms") if "诚信履行证明" in m.body]
+    assert notice.party_id == case.respondents[0].id
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def test_the_gateway_receives_phone_and_text_and_the_message_is_sent(db, make_case, gateway):
+    with clock.frozen_at(T0):
+        case = make_case()
+    assert {m.state for m in messages(db, channel="sms")} == {"pending"}
+    assert outbox.dispatch(T0) == 2
+    assert {m.state for m in messages(db, channel="sms")} == {"sent"}
+    assert sorted(r["phone"] for r in gateway.received) == ["13812345678", "13987654321"]
+    assert case.number in gateway.received[0]["text"]
+    assert outbox.dispatch(T0 + timedelta(minutes=5)) == 0  # nothing twice
+    assert len(gateway.received) == 2
+
+
+@pytest.mark.parametrize("failure", ["error", "slow", "closed"])
+def test_a_failing_gateway_is_retried_with_backoff_then_failed_never_lost(
+    app, db, make_case, gateway, failure, monkeypatch
+):
+    gateway.state["mode"] = failure
+    if failure == "closed":
+        monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", f"http://127.0.0.1:{closed_port()}/")
+    with clock.frozen_at(T0):
+        make_case()
+    now, waits = T0, []
+    for _attempt in range(5):
+        outbox.dispatch(now)
+        message = messages(db, channel="sms")[0]
+        if message.state == "failed":
+            break
+        assert outbox.dispatch(now + timedelta(seconds=30)) == 0  # not due before its next try
+        waits.append(message.next_attempt_at - now)
+        now = message.next_attempt_at
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    failed = messages(db, channel="sms")
+    assert [(m.state, m.attempts) for m in failed] == [("failed", 5), ("failed", 5)]
+    expected = {"error": "HTTP 500", "slow": "in time", "closed": "unreachable"}[failure]
+    assert all(expected in m.last_error for m in failed)
+
+
+def test_a_pending_message_is_held_when_the_gateway_goes_away(
+    app, db, make_case, gateway, monkeypatch
+):
+    make_case()
+    assert {m.state for m in messages(db, channel="sms")} == {"pending"}
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", "")
+    outbox.dispatch(clock.now())
+    assert {(m.state, m.attempts) for m in messages(db, channel="sms")} == {("held", 0)}
+    assert gateway.received == []
+
+
+def test_email_is_held_without_smtp_and_retried_when_the_server_is_away(app, db, monkeypatch):
+    centre = centre_for()
+    db.session.commit()
+    outbox.queue_message(
+        "email", "mail:1", "正文", "主题", address="a@example.org", centre_id=centre.id
+    )
+    db.session.commit()
+    assert messages(db, channel="email")[0].state == "held"
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", closed_port())
+    outbox.queue_message(
+        "email", "mail:2", "正文", "主题", address="b@example.org", centre_id=centre.id
+    )
+    db.session.commit()
+    outbox.dispatch(clock.now())
+    retried = messages(db, dedupe_key="mail:2")[0]
+    assert (retried.state, retried.attempts) == ("pending", 1)
+    assert "mail server" in retried.last_error
+
+
+# --- pages: the web client runs its own app contexts, so data is set up and read in others ---
+
+
+@pytest.fixture
+def web_case(app):
+    def make(state="registered", **overrides) -> SimpleNamespace:
+        with app.app_context():
+            case = build_case(state, **overrides)
+            return SimpleNamespace(id=case.id, number=case.number, centre_id=case.centre_id)
+
+    return make
+
+
+def rows(app, **filters) -> list[OutboxMessage]:
+    with app.app_context():
+        return messages(_db, **filters)
+
+
+def dispatch(app, now: datetime) -> int:
+    with app.app_context():
+        return outbox.dispatch(now)
+
+
+def queue_for(app, user_id: int, count: int, prefix: str) -> None:
+    with app.app_context():
+        user = _db.session.get(User, user_id)
+        for n in range(count):
+            text = f"第{n:02d}条"
+            outbox.queue_message("in_app", f"{prefix}:{n}", text, text, user=user)
+        _db.session.commit()
+
+
+def test_staff_send_a_failed_message_again_once_the_gateway_is_back(
+    app, client, login, web_case, gateway
+):
+    gateway.state["mode"] = "error"
+    with clock.frozen_at(T0):
+        web_case()
+    dispatches, now = 0, T0
+    while rows(app, channel="sms")[0].state != "failed":
+        dispatch(app, now)
+        now += timedelta(hours=1)
+        dispatches += 1
+    assert dispatches == 5
+    login("staff")
+    page = client.get("/outbox?state=failed").get_data(as_text=True)
+    assert "HTTP 500" in page and "138****5678" in page and "13812345678" not in page
+    assert "重新发送" in page
+    gateway.state["mode"] = "ok"
+    failed = rows(app, channel="sms")[0]
+    assert client.post_form(f"/outbox/{failed.id}/requeue").status_code == 302
+    dispatch(app, clock.now() + timedelta(seconds=1))
+    assert rows(app, id=failed.id)[0].state == "sent"
+
+
+def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, login, web_case):
+    case = web_case()
+    assert dispatch(app, clock.now()) == 0
+    assert {m.state for m in rows(app, channel="sms")} == {"held"}
+    login("staff")
+    page = client.get("/outbox").get_data(as_text=True)
+    assert case.number in page and "138****5678" in page
+    assert "重新发送" not in page  # nothing to send it with
+    export = client.get("/outbox/export.csv?state=held")
+    text = export.get_data(as_text=True)
+    assert export.mimetype == "text/csv" and text.startswith("\ufeff")
+    assert "13812345678" in text and case.number in text
+    with app.app_context():
+        assert _db.session.scalar(select(AuditEntry.id).filter_by(action="outbox.export"))
+    held = rows(app, channel="sms")[0]
+    client.post_form(f"/outbox/{held.id}/requeue")
+    assert rows(app, id=held.id)[0].state == "held"  # still no gateway to send it
+
+
+def test_unread_count_in_the_header_and_marking_read(app, client, login, web_case):
+    case = web_case("assigned")
+    login("mediator")
+    page = client.get("/").get_data(as_text=True)
+    assert "unread-notices" in page and ">1</span>" in page
+    assert case.number in client.get("/notices").get_data(as_text=True)
+    [notice] = rows(app, channel="in_app")
+    response = client.post_form(f"/notices/{notice.id}/read", {"open": "1"})
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    assert rows(app, channel="in_app")[0].read_at is not None
+    assert "unread-notices" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_unread_count_stops_at_99_plus(app, client, login):
+    user = login("staff")
+    queue_for(app, user.id, 101, "many")
+    assert ">99+</span>" in client.get("/").get_data(as_text=True)
+    client.post_form("/notices/read")
+    assert all(m.read_at is not None for m in rows(app))
+    assert "unread-notices" not in client.get("/").get_data(as_text=True)
+
+
+def test_notices_are_paged_newest_first(app, client, login):
+    user = login("staff")
+    queue_for(app, user.id, 55, "page")
+    first = client.get("/notices").get_data(as_text=True)
+    assert "第54条" in first and "第05条" in first and "第04条" not in first
+    older = client.get(f"/notices?before={rows(app, dedupe_key='page:5')[0].id}")
+    assert "第04条" in older.get_data(as_text=True)
+
+
+def test_a_users_notice_is_theirs_alone(app, client, login, web_case):
+    web_case("assigned")
+    [notice] = rows(app, channel="in_app")
+    login("staff")
+    assert client.post_form(f"/notices/{notice.id}/read").status_code == 404
+    assert "unread-notices" not in client.get("/").get_data(as_text=True)
+
+
+def test_outbox_page_is_for_the_centres_staff(app, login, web_case):
+    case = web_case()
+    held = rows(app, channel="sms")[0]
+    mediator = app.test_client()
+    signed_in(mediator, login, "mediator")
+    assert mediator.get("/outbox").status_code == 403
+    other = app.test_client()
+    signed_in(other, login, "staff", centre="330108", username="other-staff")
+    assert case.number not in other.get("/outbox").get_data(as_text=True)
+    assert other.post_form(f"/outbox/{held.id}/requeue").status_code == 404
+    admin = app.test_client()
+    signed_in(admin, login, "admin", centre=None)
+    assert case.number in admin.get(f"/outbox?centre={case.centre_id}").get_data(as_text=True)
+
+
+def signed_in(client, login, role, **kwargs):
+    """`login` signs in the `client` fixture; this signs in another client the same way."""
+    from tests.conftest import PASSWORD
+
+    user = login(role, **kwargs)
+    response = client.post_form("/login", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_replaying_history_queues_no_notices(db, make_case):
+    with outbox.suppressed():
+        make_case("transferred")
+    assert messages(db) == []
+    make_case()
+    assert len(messages(db)) == 2

@@ -1,0 +1,442 @@
+"""The party portal (SPEC 3.5): look-up, throttling, the party's view and the party's actions."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import flask_babel
+import pytest
+from sqlalchemy import event, func, select
+
+from mediation import clock
+from mediation.cases import workflow
+from mediation.cases.models import Case, CaseEvent, Party
+from mediation.integrity.models import Obligation, ServiceRating
+from mediation.portal import lookup
+
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+NO_MATCH = "没有与该案号和查询码相符的案件"
+THROTTLED = "查询失败次数过多"
+# The respondent of tests/case_factory.py: what the applicant must never see.
+RESPONDENT_ID, RESPONDENT_PHONE = "440524188001010014", "13987654321"
+APPLICANT_ID = "11010519491231002X"
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with clock.frozen_at(NOW):
+        yield
+
+
+def code_of(case, role="applicant") -> str:
+    party = next(p for p in case.parties if p.role == role)
+    return case.access_codes[party.id]
+
+
+def party_of(case, role="applicant") -> Party:
+    return next(p for p in case.parties if p.role == role)
+
+
+def look_up(client, number, code, **kwargs):
+    return client.post_form("/status", {"case_number": number, "access_code": code}, **kwargs)
+
+
+def sign_in(client, case, role="applicant"):
+    response = look_up(client, case.number, code_of(case, role))
+    assert response.status_code == 302 and response.headers["Location"] == "/status/case"
+    return response
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def fresh(db, model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+# --- look-up ---------------------------------------------------------------------------------
+
+
+def test_the_look_up_form_posts_and_is_never_cached(client):
+    response = client.get("/status")
+    html = page(response)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert re.search(r'<form method="post" action="/status"', html)
+    assert "查询码" in html and "案号" in html
+
+
+def test_a_party_sees_their_case_in_plain_words(client, db, make_case):
+    case = make_case("mediating")
+    case.organization.phone = "0571-88880000"
+    db.session.commit()
+    sign_in(client, case)
+    response = client.get("/status/case")
+    html = page(response)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert case.number in html and "调解中" in html
+    assert "您的案件正在调解中" in html
+    assert "西湖人民调解委员会" in html and "王调解" in html and "0571-88880000" in html
+    assert "中心第一调解室" in html  # the session
+    assert case.deadline_on.strftime("%Y年%-m月%-d日") in html
+    # Their own identity masked, never in full.
+    assert "1101**********002X" in html and APPLICANT_ID not in html
+
+
+def test_an_unknown_number_and_a_wrong_code_get_the_same_answer(client, make_case):
+    case = make_case("mediating")
+    other_number = case.number.replace("〕", "〕9")
+    unknown = look_up(client, other_number, code_of(case))
+    wrong = look_up(client, case.number, "ABCDEFGH")
+    assert unknown.status_code == wrong.status_code == 200
+    assert NO_MATCH in page(unknown) and NO_MATCH in page(wrong)
+
+    def normalised(html, number):
+        html = html.replace(number, "NUMBER")
+        html = re.sub(r'value="ABCDEFGH"|value="' + code_of(case) + '"', 'value="CODE"', html)
+        return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", html)
+
+    assert normalised(page(unknown), other_number) == normalised(page(wrong), case.number)
+
+
+def test_every_failed_look_up_does_the_same_work(db, make_case, monkeypatch, app):
+    """Equal work, not equal wall-clock: one keyed hash and the same queries whether the
+    number is unknown (at a known or unknown centre) or the code is wrong."""
+    case = make_case("mediating")
+    hashes = []
+    real_hash = lookup.hash_access_code
+    monkeypatch.setattr(
+        lookup, "hash_access_code", lambda *args: hashes.append(args) or real_hash(*args)
+    )
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        work = {}
+        for label, number, code in (
+            ("unknown at a known centre", case.number.replace("〕", "〕9"), code_of(case)),
+            ("unknown centre", "某某调〔2026〕1号", code_of(case)),
+            ("wrong code", case.number, "ABCDEFGH"),
+        ):
+            hashes.clear()
+            statements.clear()
+            with app.test_request_context("/status", method="POST"):
+                assert lookup.look_up(number, code, "10.0.0.9") is None
+            work[label] = (len(hashes), len(statements))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert set(work.values()) == {work["wrong code"]}, work
+    assert work["wrong code"][0] == 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda n: n.replace("〔", "（").replace("〕", "）"),
+        lambda n: n.replace("〔", "(").replace("〕", ")"),
+        lambda n: n.replace("〔", "[").replace("〕", "]"),
+        lambda n: " ".join(n),
+        lambda n: n.replace("〔", "［").replace("〕", "］").replace("2", "２"),
+    ],
+    ids=["full-width round", "ascii round", "square", "spaces", "full-width square and digit"],
+)
+def test_the_number_is_found_however_it_is_typed(client, make_case, typed):
+    case = make_case("mediating")
+    response = look_up(client, typed(case.number), code_of(case))
+    assert response.status_code == 302
+
+
+def test_the_code_is_found_in_lower_case_with_spaces(client, make_case):
+    case = make_case("mediating")
+    code = code_of(case)
+    response = look_up(client, case.number, f" {code[:4].lower()} {code[4:].lower()} ")
+    assert response.status_code == 302
+
+
+def test_a_replaced_code_stops_working_and_ends_the_session(client, db, make_case):
+    case = make_case("mediating")
+    old_code = code_of(case)
+    sign_in(client, case)
+    staff = workflow.Actor.for_user(case.registered_by)
+    workflow.regenerate_access_code(case, party_of(case), staff)
+    db.session.commit()
+    assert client.get("/status/case").headers["Location"] == "/status"
+    assert NO_MATCH in page(look_up(client, case.number, old_code))
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+
+def fail(client, number, address, code="ABCDEFGH"):
+    return look_up(client, number, code, environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_look_ups_are_throttled_per_client(client, make_case):
+    case = make_case("mediating")
+    for n in range(10):
+        assert fail(client, f"西湖调〔2026〕{900 + n}号", "10.0.0.1").status_code == 200
+    blocked = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert blocked.status_code == 429
+    assert THROTTLED in page(blocked) and "15 分钟" in page(blocked)
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    # Another device is not blocked; the blocked one may try again once the window passed.
+    other = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert other.status_code == 302
+    with clock.frozen_at(NOW + timedelta(minutes=15, seconds=1)):
+        again = look_up(
+            client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.0.1"}
+        )
+        assert again.status_code == 302
+
+
+def test_failed_look_ups_are_throttled_per_case_number(client, make_case):
+    case = make_case("mediating")
+    typed = case.number.replace("〔", "(").replace("〕", ")")
+    for n in range(10):
+        # Typed differently each time, from a different address: still the same number.
+        assert fail(client, typed if n % 2 else case.number, f"10.0.1.{n}").status_code == 200
+    blocked = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.2.1"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    # Other cases are looked up as usual.
+    second = make_case("mediating")
+    assert look_up(client, second.number, code_of(second)).status_code == 302
+
+
+def test_the_throttle_holds_across_web_workers(client, db, another_app, make_case):
+    case = make_case("mediating")
+    number, code = case.number, code_of(case)
+    db.session.rollback()  # no transaction of the test's own holds the SQLite write lock
+    worker_b = another_app().test_client()
+    for n in range(10):
+        worker = client if n % 2 else worker_b
+        assert fail(worker, number, f"10.0.3.{n}").status_code == 200
+    for worker in (worker_b, client):
+        response = look_up(worker, number, code)
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0
+
+
+# --- the portal session ----------------------------------------------------------------------
+
+
+def test_the_case_view_closes_after_30_minutes_idle(client, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    with clock.frozen_at(NOW + timedelta(minutes=29)):
+        assert client.get("/status/case").status_code == 200
+    # Activity keeps it open: 29 minutes after the last request, not after sign-in.
+    with clock.frozen_at(NOW + timedelta(minutes=58)):
+        assert client.get("/status/case").status_code == 200
+    with clock.frozen_at(NOW + timedelta(minutes=88, seconds=1)):
+        response = client.get("/status/case")
+        assert response.headers["Location"] == "/status"
+        assert "30 分钟" in page(client.get("/status"))
+        assert client.get("/status/case").status_code == 302
+
+
+def test_without_a_look_up_there_is_no_case_view(client, make_case):
+    make_case("mediating")
+    for response in (
+        client.get("/status/case"),
+        client.get("/status/court"),
+        client.post_form("/status/court"),
+        client.post_form("/status/rating", {"stars": "5"}),
+        client.post_form("/status/obligations/1/confirm", {"performed_on": "2026-03-10"}),
+    ):
+        assert response.status_code == 302 and response.headers["Location"] == "/status"
+
+
+def test_a_tampered_session_cookie_opens_nothing(client, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    client.set_cookie("session", "eyJwb3J0YWwiOnsicGFydHkiOjJ9fQ.forged.signature")
+    assert client.get("/status/case").headers["Location"] == "/status"
+
+
+def test_leaving_ends_the_case_view(client, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    response = client.post_form("/status/leave")
+    assert response.headers["Location"] == "/status"
+    assert client.get("/status/case").headers["Location"] == "/status"
+
+
+def test_a_party_sees_and_acts_only_on_their_own_case(client, db, make_case):
+    mine, theirs = make_case("agreed"), make_case("agreed")
+    their_obligation = theirs.agreement.obligations[0].id
+    sign_in(client, mine)
+    html = page(client.get("/status/case"))
+    assert mine.number in html and theirs.number not in html
+    response = client.post_form(
+        f"/status/obligations/{their_obligation}/confirm", {"performed_on": "2026-03-10"}
+    )
+    assert response.status_code == 404
+    assert fresh(db, Obligation, their_obligation).fulfilled_on is None
+    assert client.post_form("/status/obligations/999999/confirm").status_code == 404
+
+
+@pytest.mark.parametrize("state", ["registered", "mediating", "agreed", "transferred"])
+def test_another_partys_id_number_and_phone_never_show(client, make_case, state):
+    case = make_case(state)
+    sign_in(client, case, "applicant")
+    html = page(client.get("/status/case"))
+    assert "李四" in html and "被申请人" in html
+    for secret in (RESPONDENT_ID, RESPONDENT_PHONE, "4405**********0014", "139****4321"):
+        assert secret not in html
+
+
+# --- going to court --------------------------------------------------------------------------
+
+
+def test_a_party_leaves_mediation_for_court_at_once(client, db, make_case):
+    case = make_case("mediating")
+    sign_in(client, case, "respondent")
+    assert "/status/court" in page(client.get("/status/case"))
+    confirmation = page(client.get("/status/court"))
+    assert "立即结束" in confirmation and "无需任何人批准" in confirmation
+    assert fresh(db, Case, case.id).state == "mediating"  # looking changes nothing
+
+    response = client.post_form("/status/court", {"note": "希望尽快起诉"})
+    assert response.headers["Location"] == "/status/case"
+    stored = fresh(db, Case, case.id)
+    assert stored.state == "transferred" and stored.transfer.reason == "party_request"
+    assert stored.concluded_at == NOW
+    last = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+    ).first()
+    assert (last.action, last.actor_kind, last.actor_name) == (
+        "request_litigation",
+        "party",
+        "李四",
+    )
+    html = page(client.get("/status/case"))
+    assert "已转诉讼" in html and "当事人申请诉讼" in html
+    assert "向人民法院提起诉讼" in html  # what happens next
+    assert "/status/court" not in html
+
+
+def test_after_an_agreement_going_to_court_is_not_offered_nor_possible(client, db, make_case):
+    case = make_case("agreed")
+    sign_in(client, case)
+    assert "/status/court" not in page(client.get("/status/case"))
+    assert client.get("/status/court").headers["Location"] == "/status/case"
+    client.post_form("/status/court")
+    assert fresh(db, Case, case.id).state == "agreed"
+
+
+# --- performance -----------------------------------------------------------------------------
+
+
+def test_the_obligee_confirms_performance(client, db, make_case):
+    case = make_case("agreed")
+    obligation = case.agreement.obligations[0].id
+    sign_in(client, case, "applicant")  # the applicant is owed the money
+    html = page(client.get("/status/case"))
+    assert f"/status/obligations/{obligation}/confirm" in html
+    assert 'value="2026-03-10"' in html  # today by default
+    response = client.post_form(
+        f"/status/obligations/{obligation}/confirm", {"performed_on": "2026-03-10"}
+    )
+    assert response.headers["Location"] == "/status/case"
+    assert str(fresh(db, Obligation, obligation).fulfilled_on) == "2026-03-10"
+    assert fresh(db, Case, case.id).state == "fulfilled"
+    assert "已履行" in page(client.get("/status/case"))
+
+
+def test_a_bad_performance_date_is_refused_beside_the_field(client, db, make_case):
+    case = make_case("agreed")
+    obligation = case.agreement.obligations[0].id
+    sign_in(client, case, "applicant")
+    response = client.post_form(
+        f"/status/obligations/{obligation}/confirm", {"performed_on": "2026-04-01"}
+    )
+    assert response.status_code == 200
+    assert "履行日期" in page(response) and 'value="2026-04-01"' in page(response)
+    assert fresh(db, Obligation, obligation).fulfilled_on is None
+
+
+def test_the_obligor_cannot_confirm_their_own_performance(client, db, make_case):
+    case = make_case("agreed")
+    obligation = case.agreement.obligations[0].id
+    sign_in(client, case, "respondent")
+    assert f"/status/obligations/{obligation}/confirm" not in page(client.get("/status/case"))
+    response = client.post_form(
+        f"/status/obligations/{obligation}/confirm",
+        {"performed_on": "2026-03-10"},
+        follow_redirects=True,
+    )
+    assert "只有权利人" in page(response)
+    assert fresh(db, Obligation, obligation).fulfilled_on is None
+
+
+# --- rating ----------------------------------------------------------------------------------
+
+
+def ratings(db, case) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ServiceRating).filter_by(case_id=case.id)
+    )
+
+
+def test_rating_waits_until_the_case_has_concluded(client, db, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    assert "/status/rating" not in page(client.get("/status/case"))
+    response = client.post_form("/status/rating", {"stars": "5"}, follow_redirects=True)
+    assert "案件办结后" in page(response)
+    assert ratings(db, case) == 0
+
+
+def test_each_party_rates_a_concluded_case_once(client, db, make_case):
+    case = make_case("fulfilled")
+    sign_in(client, case)
+    assert "/status/rating" in page(client.get("/status/case"))
+    response = client.post_form("/status/rating", {"stars": "4", "comment": "调解员很耐心"})
+    assert response.headers["Location"] == "/status/case"
+    html = page(client.get("/status/case"))
+    assert "/status/rating" not in html and "4 分" in html
+    again = client.post_form("/status/rating", {"stars": "1"}, follow_redirects=True)
+    assert "已经评价" in page(again)
+    rating = db.session.scalars(select(ServiceRating)).one()
+    assert (rating.stars, rating.comment, rating.rated_at) == (4, "调解员很耐心", NOW)
+    assert rating.party_id == party_of(case).id
+    # The other party has a rating of its own.
+    client.post_form("/status/leave")
+    sign_in(client, case, "respondent")
+    assert client.post_form("/status/rating", {"stars": "2"}).status_code == 302
+    assert ratings(db, case) == 2
+
+
+def test_a_rating_needs_a_choice(client, db, make_case):
+    case = make_case("withdrawn")
+    sign_in(client, case)
+    response = client.post_form("/status/rating", {"stars": "9"})
+    assert response.status_code == 200 and ratings(db, case) == 0
+
+
+def test_rate_service_refuses_a_party_of_another_case(db, make_case):
+    first, second = make_case("fulfilled"), make_case("fulfilled")
+    with pytest.raises(lookup.PortalError):
+        lookup.rate_service(first, party_of(second), 5)
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def test_the_portal_speaks_english_on_request(client, make_case):
+    case = make_case("assigned")
+    client.post_form("/language", {"lang": "en", "next": "/status"})
+    # The requests share the `db` fixture's app context, where Flask-Babel keeps the locale.
+    flask_babel.refresh()
+    assert "Check your case" in page(client.get("/status"))
+    sign_in(client, case)
+    assert "The mediator will contact you" in page(client.get("/status/case"))
+
+
+def test_the_start_page_leads_parties_to_their_case(client):
+    html = page(client.get("/"))
+    assert 'href="/status"' in html and "查询案件" in html

@@ -1,0 +1,264 @@
+"""The public pages of SPEC 3.4: verifying a certificate and the honour list (no login)."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mediation import clock
+from mediation.cases.models import Party
+from mediation.extensions import db as _db
+from mediation.integrity import records
+from mediation.integrity.models import Certificate, IntegrityRecord
+from mediation.portal.public import HONOUR_PAGE_SIZE
+from tests.case_factory import user_for
+from tests.test_integrity import (
+    CREDIT_CODE,
+    DUE,
+    ZHANG_ID,
+    agreed_case,
+    certificates_of,
+    cst,
+    organisation,
+    perform,
+    person,
+)
+
+SOON = datetime(2026, 4, 1, 2, tzinfo=UTC)  # 2026-04-01, while every certificate is valid
+
+
+def issue(app, parties=None, centre="330106", consent=False, performed_on=DUE) -> dict:
+    """A certificate for the respondent of a new case, with the respondent's honour consent."""
+    with app.app_context():
+        case = agreed_case([(1, 0, DUE)], parties=parties, centre=centre)
+        case.respondents[0].honour_consent = consent
+        perform(case, 0, performed_on)
+        certificate = certificates_of(case)[0]
+        return {
+            "id": certificate.id,
+            "number": certificate.number,
+            "code": certificate.verification_code,
+        }
+
+
+@pytest.fixture
+def certificate(app):
+    return issue(app)
+
+
+def check(client, number, code):
+    return client.post_form("/verify", {"number": number, "code": code})
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+def test_the_verify_form_is_public_and_takes_the_number_from_the_link(client):
+    page = client.get("/verify?number=330106-2026-000001").get_data(as_text=True)
+    assert 'value="330106-2026-000001"' in page and 'name="code"' in page
+
+
+def test_a_valid_certificate_shows_its_masked_holder_centre_and_dates(client, certificate):
+    with clock.frozen_at(SOON):
+        response = check(client, certificate["number"], certificate["code"])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "有效" in page and "李*" in page and "李四" not in page
+    assert "西湖区社会矛盾纠纷调处化解中心" in page
+    assert "2026年3月20日" in page and "2027年3月19日" in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_number_and_code_typed_loosely_on_a_phone_still_match(client, certificate):
+    loose = " " + certificate["number"].replace("-", "－") + " "
+    code = " ".join(certificate["code"].lower())
+    with clock.frozen_at(SOON):
+        page = check(client, loose, code).get_data(as_text=True)
+    assert "此证明真实有效" in page
+
+
+def test_an_organisation_is_shown_by_its_full_name(app, client):
+    issued = issue(app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")])
+    with clock.frozen_at(SOON):
+        page = check(client, issued["number"], issued["code"]).get_data(as_text=True)
+    assert "杭州某某科技有限公司" in page
+
+
+def test_a_year_later_the_certificate_is_expired(client, certificate):
+    with clock.frozen_at(datetime(2027, 3, 20, 2, tzinfo=UTC)):
+        page = check(client, certificate["number"], certificate["code"]).get_data(as_text=True)
+    assert "已过期" in page and "此证明真实，但已过有效期" in page
+
+
+def test_a_revoked_certificate_says_so(app, client, certificate):
+    with app.app_context():
+        row = _db.session.get(Certificate, certificate["id"])
+        records.revoke_certificate(row, "虚假履行", user_for(None, "admin"), cst(DUE))
+        _db.session.commit()
+    with clock.frozen_at(SOON):
+        page = check(client, certificate["number"], certificate["code"]).get_data(as_text=True)
+    assert "已撤销" in page and "虚假履行" not in page
+
+
+def test_unknown_number_and_wrong_code_get_the_same_answer(client, certificate):
+    wrong_code = "2" * 8 if certificate["code"] != "2" * 8 else "3" * 8
+    unknown = check(client, "330106-2026-999999", wrong_code)
+    wrong = check(client, certificate["number"], wrong_code)
+    assert unknown.status_code == wrong.status_code == 200
+    assert "没有与该编号和验证码相符的证书" in wrong.get_data(as_text=True)
+    assert "李*" not in wrong.get_data(as_text=True)
+
+    def answer(response) -> str:
+        """The page without what differs anyway: the number typed and the form's token."""
+        return re.sub(r'value="[^"]*"', "", response.get_data(as_text=True))
+
+    assert answer(unknown) == answer(wrong)
+
+
+def test_empty_fields_get_messages_beside_them(client):
+    page = check(client, "", "").get_data(as_text=True)
+    assert "请输入证书编号" in page and "请输入验证码" in page
+
+
+def test_failed_checks_are_throttled_per_client(app, client, certificate):
+    with clock.frozen_at(SOON):
+        for _ in range(20):
+            assert check(client, "330106-2026-999999", "ABCDEFGH").status_code == 200
+        response = check(client, certificate["number"], certificate["code"])
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0
+        assert "分钟后再试" in response.get_data(as_text=True)
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+        assert "此证明真实有效" in check(
+            other, certificate["number"], certificate["code"]
+        ).get_data(as_text=True)
+    with clock.frozen_at(SOON + timedelta(minutes=16)):
+        assert check(client, certificate["number"], certificate["code"]).status_code == 200
+
+
+def test_successful_checks_are_not_counted(client, certificate):
+    with clock.frozen_at(SOON):
+        for _ in range(25):
+            response = check(client, certificate["number"], certificate["code"])
+        assert response.status_code == 200
+
+
+# --- honour list -----------------------------------------------------------------------------
+
+
+def honour(client, **args) -> str:
+    with clock.frozen_at(SOON):
+        return client.get("/honour", query_string=args).get_data(as_text=True)
+
+
+def test_the_honour_list_shows_organisations_and_consenting_persons_masked(app, client):
+    issue(app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")])
+    issue(app, parties=[person("applicant", "张三", ZHANG_ID), person("respondent", "王五", None)])
+    issue(
+        app,
+        parties=[person("applicant", "张三", ZHANG_ID), person("respondent", "赵六一", None)],
+        consent=True,
+    )
+    page = honour(client)
+    assert "杭州某某科技有限公司" in page
+    assert "赵*一" in page and "赵六一" not in page
+    assert "王" not in page  # no consent: not even masked
+
+
+def test_revoked_and_expired_certificates_leave_the_honour_list(app, client):
+    parties = [person("applicant", "张三", ZHANG_ID), organisation("respondent", "甲公司")]
+    revoked = issue(app, parties=parties)
+    issue(app, parties=[parties[0], organisation("respondent", "乙公司")])
+    with app.app_context():
+        row = _db.session.get(Certificate, revoked["id"])
+        records.revoke_certificate(row, "理由", user_for(None, "admin"), cst(DUE))
+        _db.session.commit()
+    page = honour(client)
+    assert "甲公司" not in page and "乙公司" in page
+    with clock.frozen_at(datetime(2027, 3, 20, 2, tzinfo=UTC)):
+        page = client.get("/honour").get_data(as_text=True)
+    assert "乙公司" not in page
+
+
+def test_the_honour_list_filters_by_centre(app, client):
+    issue(
+        app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent", "甲公司")]
+    )
+    issue(
+        app,
+        parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent", "乙公司")],
+        centre="330105",
+    )
+    assert "甲公司" in honour(client) and "乙公司" in honour(client)
+    page = honour(client, centre="330105")
+    assert "乙公司" in page and "甲公司" not in page
+
+
+def test_the_honour_list_pages_newest_first(app, client):
+    with app.app_context():
+        case = agreed_case(
+            [(1, 0, DUE)],
+            parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent", "公司000")],
+        )
+        perform(case, 0, DUE)
+        record = certificates_of(case)[0].record
+        # Cheaper than a case each: more certificates for parties of the same case.
+        for n in range(1, HONOUR_PAGE_SIZE + 5):
+            extra = Party(
+                case_id=case.id,
+                position=10 + n,
+                role="respondent",
+                kind="organization",
+                name=f"公司{n:03d}",
+                credit_code=CREDIT_CODE,
+            )
+            _db.session.add(extra)
+            _db.session.flush()
+            fake = IntegrityRecord(
+                centre_id=case.centre_id,
+                case_id=case.id,
+                party_id=extra.id,
+                kind="positive",
+                points=10,
+                identity_key=CREDIT_CODE,
+                dedupe_key=f"positive:{case.id}:{extra.id}",
+                created_at=record.created_at,
+                created_on=record.created_on,
+            )
+            _db.session.add(fake)
+            _db.session.flush()
+            _db.session.add(
+                Certificate(
+                    record_id=fake.id,
+                    centre_id=case.centre_id,
+                    number=f"330106-2026-9{n:05d}",
+                    verification_code="ABCDEFGH",
+                    holder_name=extra.name,
+                    issued_on=DUE,
+                    valid_until=records.valid_until(DUE),
+                    points=10,
+                    measures=[],
+                )
+            )
+        _db.session.commit()
+    first = honour(client)
+    assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
+        f"公司{HONOUR_PAGE_SIZE + 3:03d}"
+    )
+    assert "公司000" not in first and "before=" in first
+    before = re.search(r'href="/honour\?before=(\d+)"', first).group(1)
+    second = honour(client, before=before)
+    assert "公司000" in second and f"公司{HONOUR_PAGE_SIZE + 4:03d}" not in second
+    assert "更早</a>" not in second and "更早</a>" in first
+
+
+def test_the_landing_page_links_to_verify_and_honour(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/verify"' in page and 'href="/honour"' in page
+
+
+def test_public_pages_need_no_login(client):
+    assert client.get("/verify").status_code == 200
+    assert client.get("/honour").status_code == 200
+    assert client.get("/honour?before=99999999999999").status_code == 200
