@@ -13,6 +13,8 @@ class NavItem:
     endpoint: str
     label: object
     roles: tuple[Role, ...]
+    # Administration pages sit in one menu so the bar stays one line on a laptop.
+    in_admin_menu: bool = False
 
 
 NAV_ITEMS = (
@@ -20,13 +22,14 @@ NAV_ITEMS = (
     NavItem("cases.register", _l("Register a case"), (Role.ADMIN, Role.STAFF)),
     NavItem("cases.index", _l("Cases"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
     NavItem("integrity.profile", _l("Integrity"), (Role.ADMIN, Role.STAFF)),
-    NavItem("directory.organizations", _l("Organisations"), (Role.ADMIN,)),
-    NavItem("directory.mediators", _l("Mediators"), (Role.ADMIN,)),
-    NavItem("directory.settings", _l("Settings"), (Role.ADMIN,)),
-    NavItem("auth.users", _l("Users"), (Role.ADMIN,)),
-    NavItem("directory.centres", _l("Centres"), (Role.ADMIN,)),
-    NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,)),
-    NavItem("jobs.index", _l("Scheduled jobs"), (Role.ADMIN,)),
+    NavItem("directory.organizations", _l("Organisations"), (Role.ADMIN,), True),
+    NavItem("directory.mediators", _l("Mediators"), (Role.ADMIN,), True),
+    NavItem("directory.settings", _l("Settings"), (Role.ADMIN,), True),
+    NavItem("auth.users", _l("Users"), (Role.ADMIN,), True),
+    NavItem("directory.centres", _l("Centres"), (Role.ADMIN,), True),
+    NavItem("notify.outbox_page", _l("Outbox"), (Role.ADMIN, Role.STAFF), True),
+    NavItem("jobs.index", _l("Scheduled jobs"), (Role.ADMIN,), True),
+    NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,), True),
 )
 
 

@@ -24,6 +24,7 @@ def sign_in(page, username):
 
 
 def sign_out(page):
+    page.locator("#user-menu").click()
     page.get_by_role("button", name="退出").click()
 
 
