@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["id"] = IdConverter
     import mediation.cases.lists  # noqa: F401 - attaches the list and dashboard views
+    import mediation.cases.parties  # noqa: F401 - attaches a party's preferences page
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
     import mediation.portal.public  # noqa: F401 - attaches the certificate check, honour list
     import mediation.portal.status  # noqa: F401 - attaches the party's case status pages

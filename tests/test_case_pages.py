@@ -374,3 +374,92 @@ def test_a_global_admin_registers_into_the_centre_they_pick(app, client, login, 
     client.post_form(f"/cases/new?centre={other.id}", INTAKE)
     with app.app_context():
         assert session(app).scalar(select(Case.number)).startswith("滨江调〔")
+
+
+def test_staff_record_whether_a_performance_was_voluntary(app, client, login):
+    from mediation.integrity.models import Obligation
+    from tests.case_factory import build_case
+
+    with app.app_context():
+        case_id = build_case("agreed").id
+        session(app).commit()
+        obligation_id = session(app).scalar(select(Obligation.id))
+    login("staff")
+    response = client.post_form(
+        f"/cases/{case_id}/act/fulfil",
+        {
+            "obligation": str(obligation_id),
+            "performed_on": str(shanghai_today()),
+            "is_voluntary": "no",
+            "version": version(app, case_id),
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "自愿履行: 否" in page
+    with app.app_context():
+        assert session(app).get(Obligation, obligation_id).is_voluntary is False
+
+
+# --- a party's preferences -------------------------------------------------------------------
+
+
+def preferences_case(app) -> tuple[int, int]:
+    from tests.case_factory import build_case
+
+    with app.app_context():
+        case = build_case("mediating")
+        session(app).commit()
+        return case.id, case.respondents[0].id
+
+
+def test_staff_record_a_partys_honour_consent_and_sms_opt_out(app, client, login):
+    from mediation.audit.models import AuditEntry
+
+    case_id, party_id = preferences_case(app)
+    login("staff")
+    url = f"/cases/{case_id}/parties/{party_id}/preferences"
+    assert url in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'name="honour_consent"' in client.get(url).get_data(as_text=True)
+    response = client.post_form(
+        url, {"honour_consent": "y", "sms_opt_out": "y", "note": "调解现场签署同意书"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == f"/cases/{case_id}"
+    with app.app_context():
+        party = session(app).get(Party, party_id)
+        assert (party.honour_consent, party.sms_opt_out) == (True, True)
+        entry = session(app).scalar(select(AuditEntry).filter_by(action="party.preferences"))
+        assert entry.actor_name == "staff-330106"
+        assert entry.details["note"] == "调解现场签署同意书"
+        assert entry.details["honour_consent"] == [False, True]
+    # Opting back in to text messages needs no note; nothing else changes.
+    assert client.post_form(url, {"honour_consent": "y", "note": ""}).status_code == 302
+    with app.app_context():
+        party = session(app).get(Party, party_id)
+        assert (party.honour_consent, party.sms_opt_out) == (True, False)
+
+
+def test_a_consent_change_needs_a_note_on_how_it_was_given(app, client, login):
+    case_id, party_id = preferences_case(app)
+    login("staff")
+    url = f"/cases/{case_id}/parties/{party_id}/preferences"
+    page = client.post_form(url, {"honour_consent": "y", "note": " "}).get_data(as_text=True)
+    assert "is-invalid" in page and "说明" in page
+    with app.app_context():
+        assert session(app).get(Party, party_id).honour_consent is False
+
+
+def test_only_staff_of_the_centre_set_a_partys_preferences(app, client, login):
+    case_id, party_id = preferences_case(app)
+    url = f"/cases/{case_id}/parties/{party_id}/preferences"
+    login("mediator")
+    assert client.get(url).status_code == 403
+    assert url not in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    client.post_form("/logout")
+    login("staff", centre="330105")
+    assert client.get(url).status_code == 404
+    client.post_form("/logout")
+    login("admin")
+    assert client.get(url).status_code == 200
+    other_case, other_party = preferences_case(app)
+    assert client.get(f"/cases/{case_id}/parties/{other_party}/preferences").status_code == 404

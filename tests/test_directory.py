@@ -635,3 +635,35 @@ def test_pages_are_reachable_for_a_global_admin_without_centres(client, login, i
     assert count(in_db, Centre) == 0
     response = client.get("/admin/settings/")
     assert response.status_code == 302 and "/admin/centres/" in response.headers["Location"]
+
+
+def test_admin_edits_the_incentive_measures_one_per_line(client, login, make_centre, in_db):
+    centre_id = make_centre().id
+    login("admin")
+    page = client.get("/admin/settings/").get_data(as_text=True)
+    assert 'name="incentive_measures"' in page and "优先调解服务" in page
+    measures = "诉讼费用减免\n\n  信用贷款利率优惠 \n"
+    response = client.post_form("/admin/settings/", settings_form(incentive_measures=measures))
+    assert response.status_code == 302
+    saved = in_db(lambda: _db.session.get(CentreSettings, centre_id))
+    assert saved.incentive_measures == "诉讼费用减免\n信用贷款利率优惠"
+    [entry] = audit_entries(in_db, "settings.update")
+    assert entry.details["incentive_measures"][1] == "诉讼费用减免\n信用贷款利率优惠"
+
+
+@pytest.mark.parametrize(
+    ("measures", "message"),
+    [
+        ("\n".join(f"措施{n}" for n in range(11)), "最多列出 10 项"),
+        ("诉" * 51, "最多 50 个字符"),
+    ],
+)
+def test_too_many_or_too_long_measures_are_refused(client, login, in_db, measures, message):
+    login("admin")
+    page = client.post_form(
+        "/admin/settings/", settings_form(incentive_measures=measures)
+    ).get_data(as_text=True)
+    assert "is-invalid" in page and message in page
+    assert measures.splitlines()[-1] in page  # the input is kept
+    assert count(in_db, CentreSettings) == 0
+    assert audit_entries(in_db, "settings.update") == []

@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -512,3 +512,59 @@ def test_the_navigation_offers_integrity_profiles_to_staff_not_mediators(client,
     client.post_form("/logout")
     login("mediator")
     assert 'href="/integrity/"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_new_certificate_carries_the_measures_edited_on_the_settings_page(app, client, login):
+    login("admin")
+    response = client.post_form(
+        "/admin/settings/",
+        {
+            "triage_days": "3",
+            "triage_days_high_risk": "1",
+            "warning_days": "5",
+            "extensions_allowed": "y",
+            "extension_max_days": "30",
+            "incentive_measures": "优先调解服务\n公共资源交易加分",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = agreed_case([(1, 0, DUE)])
+        perform(case, 0, DUE)
+        [certificate] = certificates_of(case)
+        assert certificate.measures == ["优先调解服务", "公共资源交易加分"]
+
+
+def statements_of(app, fetch) -> int:
+    """How many SQL statements fetch() sends."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = _db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fetch()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_profile_page_costs_the_same_for_one_record_or_five(app, client, login):
+    """No query per row: one record, then five in five centres, the same statements."""
+    login("admin", centre=None)
+
+    def search():
+        return client.post_form("/integrity/", {"q": LI_ID}).get_data(as_text=True)
+
+    counts = {}
+    for centres in (("330106",), ("330105", "330108", "330109", "330110")):
+        with app.app_context():
+            for code in centres:
+                perform(agreed_case([(1, 0, DUE)], centre=code), 0, DUE)
+        search()  # warm up
+        counts[len(centres)] = statements_of(app, search)
+        assert search().count("/integrity/certificates/") == {1: 1, 4: 5}[len(centres)]
+    assert counts[1] == counts[4], counts

@@ -2,6 +2,7 @@
 the working-day calendar; run twice or by two schedulers at once, a job does its work once;
 the scheduler process, the shell commands and the admin page."""
 
+import contextlib
 import dataclasses
 import os
 import queue
@@ -282,7 +283,7 @@ def test_a_run_while_another_run_of_the_job_holds_its_lock_does_nothing(app, db,
         run = run_job("deadline_sweep", runner.MANUAL, now=local(date(2027, 1, 2)))
         holder.execute(text("select pg_advisory_unlock(:key)"), {"key": key})
         holder.commit()
-    assert run.status == "ok" and run.rows == 0 and "Skipped" in run.error
+    assert (run.status, run.rows, run.error, run.skipped) == ("ok", 0, None, True)
     db.session.refresh(case)
     assert case.state == "mediating"
 
@@ -296,6 +297,128 @@ def test_the_statistics_snapshot_is_not_scheduled_yet():
     }
 
 
+def test_a_failing_job_records_a_short_message_and_logs_the_traceback(db, monkeypatch, caplog):
+    def boom(now):
+        raise RuntimeError("first line\nsecond line " + "x" * 1000)
+
+    monkeypatch.setitem(
+        JOBS, "obligation_sweep", dataclasses.replace(JOBS["obligation_sweep"], body=boom)
+    )
+    run = run_job("obligation_sweep", now=local(date(2026, 11, 2)))
+    assert (run.status, run.error) == ("error", "RuntimeError: first line")
+    assert "Traceback" in caplog.text and "second line" in caplog.text
+
+
+def test_a_run_that_died_is_marked_interrupted_after_an_hour(app, db, client, login):
+    started = clock.now()
+    for job, hours in (("deadline_sweep", 2), ("obligation_sweep", 0.5)):
+        db.session.add(
+            JobRun(
+                job=job,
+                period=f"p-{job}",
+                status="running",
+                started_at=started - timedelta(hours=hours),
+                trigger="manual",
+            )
+        )
+    db.session.commit()
+    login("admin", centre=None)
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "运行未完成" in page
+    db.session.expire_all()
+    runs = {r.job: (r.status, r.error) for r in db.session.scalars(select(JobRun))}
+    assert runs == {
+        "deadline_sweep": ("error", "interrupted"),
+        "obligation_sweep": ("running", None),  # may still be running
+    }
+    with clock.frozen_at(started + timedelta(hours=1)):
+        run_job("certificate_expiry", runner.SHELL)
+    db.session.expire_all()
+    status = db.session.scalar(select(JobRun.error).filter_by(job="obligation_sweep"))
+    assert status == "interrupted"
+
+
+def test_one_broken_case_does_not_stop_the_automatic_transfers(db, make_case, monkeypatch):
+    broken = make_case("mediating", at=local(date(2026, 12, 1)))
+    others = [
+        make_case("assigned", at=local(date(2026, 12, 1))),
+        make_case("mediating", centre="330108", at=local(date(2026, 12, 1))),
+    ]
+    expire = workflow.expire_case
+
+    def expire_or_break(case, actor, at):
+        if case.id == broken.id:
+            raise KeyError("a broken case")
+        return expire(case, actor, at=at)
+
+    monkeypatch.setattr(workflow, "expire_case", expire_or_break)
+    run = run_job("deadline_sweep", now=local(date(2027, 1, 2), 0, 5))
+    assert (run.status, run.rows, run.error) == ("error", 2, "1 rows failed, see log")
+    for case in others:
+        db.session.refresh(case)
+        assert (case.state, case.transfer_reason) == ("transferred", "deadline_expired")
+    db.session.refresh(broken)
+    assert broken.state == "mediating"
+
+
+def test_a_skipped_run_has_no_error_and_the_shell_says_so(app, make_centre, monkeypatch):
+    make_centre()
+
+    @contextlib.contextmanager
+    def taken(name):
+        yield False
+
+    monkeypatch.setattr(runner, "_exclusive", taken)
+    ran = app.test_cli_runner().invoke(args=["jobs", "run", "obligation_sweep"])
+    assert ran.exit_code == 0, ran.output
+    assert "已在本时段运行过" in ran.output
+    with app.app_context():
+        [run] = _db.session.scalars(select(JobRun)).all()
+        assert (run.status, run.rows, run.error) == ("ok", 0, None)
+
+
+def test_records_and_certificate_notices_catch_up_after_a_long_outage(db, make_case):
+    case = make_case("agreed", at=local(date(2026, 12, 15)))
+    [obligation] = case.agreement.obligations
+    certified = make_case("fulfilled", at=local(date(2026, 2, 28)))
+    # The scheduler was down from before the due date until months later.
+    assert obligation.due_on == date(2027, 1, 14)
+    negative = select(IntegrityRecord).filter_by(kind="negative")
+    sweep(sweeps.obligation_sweep, local(date(2027, 6, 1)))
+    [record] = db.session.scalars(negative).all()
+    assert record.obligation_id == obligation.id
+    sweep(sweeps.obligation_sweep, local(date(2027, 6, 1), 11))
+    assert len(db.session.scalars(negative).all()) == 1
+    # Expired 28 February 2027: told in June all the same, and once.
+    assert sweep(sweeps.certificate_expiry, local(date(2027, 6, 2), 1, 30)) == 1
+    assert sweep(sweeps.certificate_expiry, local(date(2027, 6, 3), 1, 30)) == 0
+    [notice] = notices(db, "certificate_expired:")
+    assert notice.case_id == certified.id
+
+
+def test_old_runs_are_forgotten_after_each_dispatch(db, make_centre):
+    make_centre()
+    now = clock.now()
+    ages = {"ok-new": ("ok", 29), "ok-old": ("ok", 31), "error-old": ("error", 200)}
+    ages["error-ancient"] = ("error", 366)
+    for period, (status, days) in ages.items():
+        db.session.add(
+            JobRun(
+                job="outbox_dispatch",
+                period=period,
+                status=status,
+                started_at=now - timedelta(days=days),
+                trigger="schedule",
+            )
+        )
+    db.session.commit()
+    run_job("outbox_dispatch", runner.SHELL)
+    db.session.expire_all()
+    kept = set(db.session.scalars(select(JobRun.period)))
+    assert {"ok-new", "error-old"} <= kept
+    assert not {"ok-old", "error-ancient"} & kept
+
+
 # --- the shell, the admin page, the scheduler process ---------------------------------------
 
 
@@ -307,6 +430,9 @@ def test_jobs_list_and_run_from_the_shell(app, make_centre):
     assert all(name in listed.output for name in JOBS)
     ran = cli.invoke(args=["jobs", "run", "obligation_sweep"])
     assert ran.exit_code == 0, ran.output
+    listed = cli.invoke(args=["jobs", "list"])
+    [line] = [line for line in listed.output.splitlines() if "obligation_sweep" in line]
+    assert line.count("CST") == 2 and "UTC" not in line  # next and last run in one zone
     unknown = cli.invoke(args=["jobs", "run", "stats_snapshot"])
     assert unknown.exit_code != 0 and "deadline_sweep" in unknown.output
     with app.app_context():
@@ -319,7 +445,7 @@ def test_admin_page_shows_the_jobs_and_runs_one_now(app, client, login):
     assert client.get("/admin/jobs/").status_code == 403
     assert client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"}).status_code == 403
     client.post_form("/logout")
-    login("admin")
+    login("admin", centre=None)
     page = client.get("/admin/jobs/").get_data(as_text=True)
     assert all(name in page for name in JOBS) and "从未运行" in page
     response = client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"})
@@ -342,10 +468,11 @@ def test_admin_page_shows_the_last_error(app, client, login, monkeypatch):
     monkeypatch.setitem(
         JOBS, "outbox_dispatch", dataclasses.replace(JOBS["outbox_dispatch"], body=boom)
     )
-    login("admin")
+    login("admin", centre=None)
     client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"})
     page = client.get("/admin/jobs/").get_data(as_text=True)
     assert "deliberate failure" in page and "出错" in page
+    assert "Traceback" not in page and "routes.py" not in page
 
 
 def _scheduler(app, **env) -> subprocess.Popen:

@@ -67,12 +67,19 @@ def gateway(app, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", f"http://127.0.0.1:{server.server_port}/")
+    url = f"http://127.0.0.1:{server.server_port}/"
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", url)
     monkeypatch.setitem(app.config, "SMS_TIMEOUT_SECONDS", 0.2)
-    yield SimpleNamespace(received=received, state=state)
+    yield SimpleNamespace(received=received, state=state, url=url)
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+def send_due(at: datetime, batch: int = 100) -> int:
+    """One run of the dispatcher at `at` (it reads the clock for every lease and retry)."""
+    with clock.frozen_at(at):
+        return outbox.dispatch(batch=batch)
 
 
 def settled(db, case) -> SimpleNamespace:
@@ -191,11 +198,11 @@ def test_the_gateway_receives_phone_and_text_and_the_message_is_sent(db, make_ca
     with clock.frozen_at(T0):
         case = make_case()
     assert {m.state for m in messages(db, channel="sms")} == {"pending"}
-    assert outbox.dispatch(T0) == 2
+    assert send_due(T0) == 2
     assert {m.state for m in messages(db, channel="sms")} == {"sent"}
     assert sorted(r["phone"] for r in gateway.received) == ["13812345678", "13987654321"]
     assert case.number in gateway.received[0]["text"]
-    assert outbox.dispatch(T0 + timedelta(minutes=5)) == 0  # nothing twice
+    assert send_due(T0 + timedelta(minutes=5)) == 0  # nothing twice
     assert len(gateway.received) == 2
 
 
@@ -210,17 +217,18 @@ def test_a_failing_gateway_is_retried_with_backoff_then_failed_never_lost(
         make_case()
     now, waits = T0, []
     for _attempt in range(5):
-        outbox.dispatch(now)
+        while send_due(now):  # a gateway that is away ends a run after one message
+            pass
         message = messages(db, channel="sms")[0]
         if message.state == "failed":
             break
-        assert outbox.dispatch(now + timedelta(seconds=30)) == 0  # not due before its next try
+        assert send_due(now + timedelta(seconds=30)) == 0  # not due before its next try
         waits.append(message.next_attempt_at - now)
         now = message.next_attempt_at
     assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     failed = messages(db, channel="sms")
     assert [(m.state, m.attempts) for m in failed] == [("failed", 5), ("failed", 5)]
-    expected = {"error": "HTTP 500", "slow": "in time", "closed": "unreachable"}[failure]
+    expected = {"error": "HTTP 500", "slow": "未在规定时间内应答", "closed": "无法连接"}[failure]
     assert all(expected in m.last_error for m in failed)
 
 
@@ -230,7 +238,7 @@ def test_a_pending_message_is_held_when_the_gateway_goes_away(
     make_case()
     assert {m.state for m in messages(db, channel="sms")} == {"pending"}
     monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", "")
-    outbox.dispatch(clock.now())
+    send_due(clock.now())
     assert {(m.state, m.attempts) for m in messages(db, channel="sms")} == {("held", 0)}
     assert gateway.received == []
 
@@ -249,10 +257,84 @@ def test_email_is_held_without_smtp_and_retried_when_the_server_is_away(app, db,
         "email", "mail:2", "正文", "主题", address="b@example.org", centre_id=centre.id
     )
     db.session.commit()
-    outbox.dispatch(clock.now())
+    send_due(clock.now())
     retried = messages(db, dedupe_key="mail:2")[0]
     assert (retried.state, retried.attempts) == ("pending", 1)
-    assert "mail server" in retried.last_error
+    assert "邮件服务器无法连接" in retried.last_error
+
+
+def test_messages_held_without_a_gateway_are_sent_once_one_is_configured(
+    app, db, make_case, gateway, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", "")
+    with clock.frozen_at(T0):
+        make_case()
+    assert send_due(T0) == 0
+    assert {m.state for m in messages(db, channel="sms")} == {"held"}
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", gateway.url)
+    assert send_due(T0 + timedelta(days=3)) == 2
+    assert {m.state for m in messages(db, channel="sms")} == {"sent"}
+    assert len(gateway.received) == 2
+
+
+def test_a_bad_gateway_setting_is_a_failed_attempt_not_a_jammed_outbox(
+    app, db, make_case, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", "gateway.local")  # no http://
+    with clock.frozen_at(T0):
+        make_case()
+    assert send_due(T0) == 2
+    first = messages(db, channel="sms")
+    assert {(m.state, m.attempts) for m in first} == {("pending", 1)}
+    assert {m.next_attempt_at for m in first} == {T0 + timedelta(minutes=1)}
+    assert all(m.last_error.startswith("ValueError: unknown url type") for m in first)
+    now = T0
+    for _attempt in range(4):
+        now += timedelta(hours=1)
+        send_due(now)
+    assert {(m.state, m.attempts) for m in messages(db, channel="sms")} == {("failed", 5)}
+
+
+def test_leases_and_retries_are_timed_when_they_are_set(app, db, make_case, monkeypatch):
+    with clock.frozen_at(T0):
+        make_case()
+    seen = []
+
+    class SlowGateway:
+        SendError = type("SendError", (Exception,), {})
+        Unreachable = type("Unreachable", (SendError,), {})
+
+        @staticmethod
+        def configured():
+            return True
+
+        @staticmethod
+        def send(address, text, subject=""):
+            lease = db.session.scalar(
+                select(OutboxMessage.next_attempt_at).filter_by(channel="sms", address=address)
+            )
+            seen.append(lease - clock.now())
+            monkeypatch.setattr(clock, "_frozen", clock.now() + timedelta(minutes=20))
+            raise SlowGateway.SendError("busy")
+
+    monkeypatch.setitem(outbox.CHANNEL_SENDERS, "sms", SlowGateway)
+    send_due(T0, batch=1)
+    assert seen == [outbox.CLAIM_LEASE, outbox.CLAIM_LEASE]  # each leased when claimed
+    retries = sorted(m.next_attempt_at for m in messages(db, channel="sms"))
+    # each retry a minute after its own failure, not after the run's start
+    assert retries == [T0 + timedelta(minutes=21), T0 + timedelta(minutes=41)]
+
+
+def test_a_run_stops_when_the_gateway_cannot_be_reached(app, db, make_case, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", f"http://127.0.0.1:{closed_port()}/")
+    with clock.frozen_at(T0):
+        make_case()
+    assert send_due(T0) == 1
+    tried, untouched = messages(db, channel="sms")
+    assert (tried.attempts, tried.next_attempt_at) == (1, T0 + timedelta(minutes=1))
+    assert "无法连接" in tried.last_error
+    assert (untouched.state, untouched.attempts, untouched.next_attempt_at) == ("pending", 0, T0)
+    assert untouched.last_error is None
 
 
 # --- pages: the web client runs its own app contexts, so data is set up and read in others ---
@@ -275,7 +357,7 @@ def rows(app, **filters) -> list[OutboxMessage]:
 
 def dispatch(app, now: datetime) -> int:
     with app.app_context():
-        return outbox.dispatch(now)
+        return send_due(now)
 
 
 def queue_for(app, user_id: int, count: int, prefix: str) -> None:
@@ -311,7 +393,8 @@ def test_staff_send_a_failed_message_again_once_the_gateway_is_back(
 
 
 def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, login, web_case):
-    case = web_case()
+    with clock.frozen_at(T0):
+        case = web_case()
     assert dispatch(app, clock.now()) == 0
     assert {m.state for m in rows(app, channel="sms")} == {"held"}
     login("staff")
@@ -322,6 +405,7 @@ def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, logi
     text = export.get_data(as_text=True)
     assert export.mimetype == "text/csv" and text.startswith("\ufeff")
     assert "13812345678" in text and case.number in text
+    assert "创建时间（Asia/Shanghai）" in text and ",2026-11-02 10:00," in text  # local time
     with app.app_context():
         assert _db.session.scalar(select(AuditEntry.id).filter_by(action="outbox.export"))
     held = rows(app, channel="sms")[0]

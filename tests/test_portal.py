@@ -193,12 +193,23 @@ def test_failed_look_ups_are_throttled_per_client(client, make_case):
         assert again.status_code == 302
 
 
-def test_failed_look_ups_are_throttled_per_case_number(client, make_case):
+def test_failed_look_ups_of_a_number_are_throttled_per_client(client, make_case):
     case = make_case("mediating")
     typed = case.number.replace("〔", "(").replace("〕", ")")
     for n in range(10):
-        # Typed differently each time, from a different address: still the same number.
-        assert fail(client, typed if n % 2 else case.number, f"10.0.1.{n}").status_code == 200
+        # Typed differently each time: still the same number.
+        assert fail(client, typed if n % 2 else case.number, "10.0.1.1").status_code == 200
+    blocked = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    # Whoever failed with the number cannot lock the parties out: they look up as usual.
+    party = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.2.1"})
+    assert party.status_code == 302
+
+
+def test_a_number_failing_from_many_addresses_is_throttled_at_a_higher_limit(client, make_case):
+    case = make_case("mediating")
+    for n in range(100):
+        assert fail(client, case.number, f"10.1.{n // 9}.{n % 9}").status_code == 200
     blocked = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.2.1"})
     assert blocked.status_code == 429 and "Retry-After" in blocked.headers
     # Other cases are looked up as usual.
@@ -213,9 +224,9 @@ def test_the_throttle_holds_across_web_workers(client, db, another_app, make_cas
     worker_b = another_app().test_client()
     for n in range(10):
         worker = client if n % 2 else worker_b
-        assert fail(worker, number, f"10.0.3.{n}").status_code == 200
+        assert fail(worker, number, "10.0.3.1").status_code == 200
     for worker in (worker_b, client):
-        response = look_up(worker, number, code)
+        response = look_up(worker, number, code, environ_base={"REMOTE_ADDR": "10.0.3.1"})
         assert response.status_code == 429
         assert int(response.headers["Retry-After"]) > 0
 
@@ -236,6 +247,43 @@ def test_the_case_view_closes_after_30_minutes_idle(client, make_case):
         assert response.headers["Location"] == "/status"
         assert "30 分钟" in page(client.get("/status"))
         assert client.get("/status/case").status_code == 302
+
+
+def test_the_case_view_closes_two_hours_after_the_look_up_however_active(client, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    for minutes in (25, 50, 75, 100, 119):
+        with clock.frozen_at(NOW + timedelta(minutes=minutes)):
+            assert client.get("/status/case").status_code == 200
+    with clock.frozen_at(NOW + timedelta(hours=2, seconds=1)):
+        assert client.get("/status/case").headers["Location"] == "/status"
+
+
+def test_a_copied_cookie_stops_working_at_the_latest_two_hours_after_the_look_up(
+    client, app, make_case
+):
+    case = make_case("mediating")
+    sign_in(client, case)
+    copied = client.get_cookie("session").value
+    client.post_form("/status/leave", {})
+    assert client.get("/status/case").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    for minutes in (20, 45, 70, 95, 119):  # kept active
+        with clock.frozen_at(NOW + timedelta(minutes=minutes)):
+            assert thief.get("/status/case").status_code == 200
+    with clock.frozen_at(NOW + timedelta(minutes=121)):
+        assert thief.get("/status/case").status_code == 302
+
+
+def test_a_session_opened_before_a_new_code_was_issued_ends(client, db, make_case):
+    case = make_case("mediating")
+    sign_in(client, case)
+    party = party_of(case)
+    party.access_code_issued_at = NOW + timedelta(minutes=5)  # same code, issued anew
+    db.session.commit()
+    with clock.frozen_at(NOW + timedelta(minutes=6)):
+        assert client.get("/status/case").headers["Location"] == "/status"
 
 
 def test_without_a_look_up_there_is_no_case_view(client, make_case):
@@ -440,3 +488,73 @@ def test_the_portal_speaks_english_on_request(client, make_case):
 def test_the_start_page_leads_parties_to_their_case(client):
     html = page(client.get("/"))
     assert 'href="/status"' in html and "查询案件" in html
+
+
+# --- no query per row ------------------------------------------------------------------------
+
+
+def test_the_case_page_costs_the_same_for_one_obligation_or_five(client, db, make_case):
+    case = make_case("agreed")
+    sign_in(client, case)
+    applicant, respondent = party_of(case), party_of(case, "respondent")
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    counts = {}
+    for obligations in (1, 5):
+        while len(case.agreement.obligations) < obligations:
+            n = len(case.agreement.obligations)
+            # Each way round, so both the obligor and the obligee vary.
+            obligor, obligee = (respondent, applicant) if n % 2 else (applicant, respondent)
+            case.agreement.obligations.append(
+                Obligation(
+                    case_id=case.id,
+                    obligor_id=obligor.id,
+                    obligee_id=obligee.id,
+                    description=f"第{n + 1}项义务",
+                    due_on=case.agreement.obligations[0].due_on,
+                )
+            )
+        db.session.commit()
+        client.get("/status/case")  # warm up
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            html = page(client.get("/status/case"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert html.count('class="obligation ') == obligations
+        counts[obligations] = len(statements)
+    assert counts[1] == counts[5], counts
+
+
+# --- the printable certificate and the centre's time zone ------------------------------------
+
+
+def test_a_party_prints_their_own_certificate(client, db, make_case):
+    case = make_case("fulfilled")
+    sign_in(client, case)  # the applicant: owed, not owing, so no certificate
+    assert client.get("/status/certificate").headers["Location"] == "/status/case"
+    client.post_form("/status/leave", {})
+    sign_in(client, case, "respondent")
+    assert "/status/certificate" in page(client.get("/status/case"))
+    html = page(client.get("/status/certificate"))
+    for text in ("诚信履行证明", "css/certificate.css", "data-print", "/verify"):
+        assert text in html, text
+    assert "李四" in html or party_of(case, "respondent").name in html
+    # Without a portal session: back to the look-up.
+    client.post_form("/status/leave", {})
+    assert client.get("/status/certificate").headers["Location"] == "/status"
+
+
+def test_the_portal_shows_times_in_the_case_centres_zone(client, db, make_case):
+    case = make_case("mediating")
+    case.centre.timezone = "Asia/Urumqi"  # UTC+6, two hours behind the configured zone
+    for s in case.sessions:
+        s.held_at = datetime(2026, 3, 12, 1, 30, tzinfo=UTC)
+    db.session.commit()
+    sign_in(client, case)
+    html = page(client.get("/status/case"))
+    assert "07:30" in html and "09:30" not in html

@@ -137,6 +137,14 @@ def test_failed_checks_are_throttled_per_client(app, client, certificate):
         assert check(client, certificate["number"], certificate["code"]).status_code == 200
 
 
+def test_the_check_limit_is_configurable(app, client, certificate):
+    app.config["VERIFY_MAX_FAILURES_PER_CLIENT"] = 3
+    with clock.frozen_at(SOON):
+        for _ in range(3):
+            assert check(client, "330106-2026-999999", "ABCDEFGH").status_code == 200
+        assert check(client, certificate["number"], certificate["code"]).status_code == 429
+
+
 def test_successful_checks_are_not_counted(client, certificate):
     with clock.frozen_at(SOON):
         for _ in range(25):
@@ -253,6 +261,21 @@ def test_the_honour_list_pages_newest_first(app, client):
     assert "更早</a>" not in second and "更早</a>" in first
 
 
+def test_the_honour_list_orders_by_validity_not_by_row(app, client):
+    parties = [person("applicant", "张三", ZHANG_ID)]
+    issue(app, parties=[*parties, organisation("respondent", "甲公司")])
+    # Issued later as a row, but performed (so issued and valid until) a week earlier.
+    issue(
+        app,
+        parties=[*parties, organisation("respondent", "乙公司")],
+        performed_on=DUE - timedelta(days=7),
+    )
+    page = honour(client)
+    assert page.index("甲公司") < page.index("乙公司")
+    page = honour(client, centre="330106")
+    assert page.index("甲公司") < page.index("乙公司")
+
+
 def test_the_landing_page_links_to_verify_and_honour(client):
     page = client.get("/").get_data(as_text=True)
     assert 'href="/verify"' in page and 'href="/honour"' in page
@@ -262,3 +285,17 @@ def test_public_pages_need_no_login(client):
     assert client.get("/verify").status_code == 200
     assert client.get("/honour").status_code == 200
     assert client.get("/honour?before=99999999999999").status_code == 200
+
+
+def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certificate):
+    from tests.case_factory import centre_for
+
+    with app.app_context():
+        centre_for("330106").timezone = "Asia/Urumqi"  # UTC+6
+        row = _db.session.get(Certificate, certificate["id"])
+        at = datetime(2026, 3, 24, 17, 30, tzinfo=UTC)  # 3-25 in Shanghai, 3-24 in Urumqi
+        records.revoke_certificate(row, "理由", user_for(None, "admin"), at)
+        _db.session.commit()
+    with clock.frozen_at(SOON):
+        html = check(client, certificate["number"], certificate["code"]).get_data(as_text=True)
+    assert "2026年3月24日" in html and "2026年3月25日" not in html

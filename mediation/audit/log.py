@@ -40,6 +40,7 @@ ACTIONS = {
     "transfer.documents": _l("Files handed to the court listed"),
     "certificate.revoke": _l("Integrity certificate revoked"),
     "integrity.lookup": _l("Integrity profile looked up"),
+    "party.preferences": _l("Party preferences changed"),
 }
 
 

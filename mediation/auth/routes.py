@@ -16,6 +16,7 @@ from mediation.auth.forms import (
     UserEditForm,
 )
 from mediation.auth.models import Role, User
+from mediation.auth.throttle import minutes_to_wait
 from mediation.directory.models import Centre
 from mediation.extensions import db, login_manager
 from mediation.web.navigation import safe_next_url
@@ -33,10 +34,6 @@ def ask_to_sign_in():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _minutes(seconds: int) -> int:
-    return max(1, -(-seconds // 60))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -49,7 +46,7 @@ def login():
             raise TooManyRequests(
                 _(
                     "Too many failed sign-ins from this computer. Try again in %(n)d minutes.",
-                    n=_minutes(wait),
+                    n=minutes_to_wait(wait),
                 ),
                 retry_after=wait,
             )
@@ -84,7 +81,7 @@ def login():
 def _locked_message(wait_seconds: int) -> str:
     return _(
         "This account is locked after too many failed sign-ins. Try again in %(n)d minutes.",
-        n=_minutes(wait_seconds),
+        n=minutes_to_wait(wait_seconds),
     )
 
 

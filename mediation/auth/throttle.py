@@ -11,6 +11,11 @@ from mediation.auth.models import ThrottleHit
 from mediation.extensions import db
 
 
+def minutes_to_wait(seconds: int) -> int:
+    """Whole minutes, rounded up and at least one, for a "try again in n minutes" message."""
+    return max(1, math.ceil(seconds / 60))
+
+
 @dataclass(frozen=True)
 class Throttle:
     """At most `limit` failures per key within a sliding `window`."""

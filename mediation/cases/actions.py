@@ -240,7 +240,12 @@ def _perform_fulfil(case, form, actor):
     if obligation is None:
         raise wf.WorkflowError(_("Choose one of the listed options."), "obligation")
     return wf.fulfil_obligation(
-        case, obligation, form.performed_on.data, actor, expected_version=_version(form)
+        case,
+        obligation,
+        form.performed_on.data,
+        actor,
+        expected_version=_version(form),
+        is_voluntary=form.is_voluntary.data == "yes",
     )
 
 

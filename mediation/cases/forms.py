@@ -251,6 +251,15 @@ class ConfirmForm(VersionedForm):
 class FulfilForm(VersionedForm):
     obligation = SelectField(_l("Obligation"), choices=[], coerce=str)
     performed_on = DateField(_l("Performed on"), validators=[DataRequired()])
+    is_voluntary = RadioField(
+        _l("How was it performed?"),
+        choices=[
+            SelectChoice("yes", _l("Voluntarily, of the obligor's own accord")),
+            SelectChoice("no", _l("Only after reminders or pressure")),
+        ],
+        default="yes",
+        validators=[DataRequired()],
+    )
 
 
 class EnforceForm(VersionedForm):

@@ -1,7 +1,5 @@
 """Case list, queues and dashboards (staff and mediators), and bulk actions from a list."""
 
-import csv
-import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -27,6 +25,7 @@ from mediation.directory.models import Mediator, Organization
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
+from mediation.web.csv_export import csv_response
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
@@ -257,15 +256,4 @@ def _chosen(model, field: str):
 
 
 def _csv_response(rows: list[list[str]]) -> Response:
-    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow([f"'{cell}" if cell[:1] in "=+-@\t\r" and cell else cell for cell in row])
-    filename = f"cases-{clock.now():%Y%m%d-%H%M%S}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(rows, f"cases-{clock.now():%Y%m%d-%H%M%S}.csv")

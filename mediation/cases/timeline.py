@@ -37,10 +37,13 @@ DETAIL_LABELS = {
     "confirmed_on": _l("Confirmed on"),
     "obligation": _l("Obligation"),
     "performed_on": _l("Performed on"),
+    "voluntary": _l("Voluntary"),
     "party": _l("Party"),
     "filing_number": _l("Filing number"),
     "note": _l("Note"),
 }
+
+YES, NO = _l("Yes"), _l("No")
 
 RISK_BADGES = {"low": "secondary", "medium": "info", "high": "warning", "critical": "danger"}
 STATE_BADGES = {
@@ -62,6 +65,8 @@ def event_details(event) -> list[tuple[str, str]]:
         if key not in details:
             continue
         value = details[key]
+        if isinstance(value, bool):
+            value = YES if value else NO
         if key == "reason" and value in TRANSFER_REASONS:
             value = TRANSFER_REASONS[value]
         if key == "held_at":

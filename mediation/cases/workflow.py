@@ -824,7 +824,10 @@ def fulfil_obligation(
     actor: Actor,
     at: datetime | None = None,
     expected_version: int | None = None,
+    is_voluntary: bool | None = None,
 ) -> CaseEvent:
+    """Record a performance: staff say whether the obligor performed of its own accord
+    (`is_voluntary`); an obligee confirming on the portal does not know, so it stays None."""
     _check(case, "fulfil", actor, expected_version)
     if obligation.case_id != case.id:
         raise WorkflowError(_("That obligation does not belong to this case."), "obligation")
@@ -838,6 +841,7 @@ def fulfil_obligation(
             _("The date performed must be between signing and today."), "performed_on"
         )
     obligation.fulfilled_on = performed_on
+    obligation.is_voluntary = is_voluntary
     remaining = [o for o in case.agreement.obligations if o.fulfilled_on is None]
     target = State.FULFILLED if not remaining else State.AGREED
     event = _apply(
@@ -850,6 +854,7 @@ def fulfil_obligation(
         obligation=obligation.description,
         performed_on=performed_on,
         on_time=performed_on <= obligation.due_on,
+        voluntary=is_voluntary,
     )
     # The obligor's certificate, if this was the last of its obligations, all on time.
     for certificate in issue_for_performance(case, obligation, event.at):

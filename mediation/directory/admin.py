@@ -38,6 +38,8 @@ SETTING_BOUNDS = {
     "warning_days": (0, 60),
     "extension_max_days": (0, 365),
 }
+# The incentive measures a certificate lists (SPEC 3.4): at most this many, each this long.
+MAX_MEASURES, MAX_MEASURE_LENGTH = 10, 50
 HOLIDAY, WORKDAY = "holiday", "workday"
 CALENDAR_YEARS = (2000, 2100)
 
@@ -441,12 +443,32 @@ def update_settings(centre_id: int, **values) -> dict:
             "triage_days_high_risk",
             _("High-risk cases cannot have longer to be routed than other cases."),
         )
+    fields = [*SETTING_BOUNDS, "extensions_allowed"]
+    if "incentive_measures" in values:
+        values = {**values, "incentive_measures": _measures_text(values["incentive_measures"])}
+        fields.append("incentive_measures")
     settings = settings_for(centre_id)
     if settings not in db.session:
         db.session.add(settings)
-    fields = [*SETTING_BOUNDS, "extensions_allowed"]
     before = {name: getattr(settings, name) for name in fields}
     for name in fields:
         setattr(settings, name, values[name])
     db.session.flush()
     return _changes(before, {name: getattr(settings, name) for name in fields})
+
+
+def _measures_text(text: str | None) -> str:
+    """The incentive measures, one per line, blank lines dropped; refused when too many or
+    one is too long."""
+    measures = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if len(measures) > MAX_MEASURES:
+        raise DirectoryError(
+            "incentive_measures",
+            _("List at most %(n)d incentive measures.", n=MAX_MEASURES),
+        )
+    if any(len(measure) > MAX_MEASURE_LENGTH for measure in measures):
+        raise DirectoryError(
+            "incentive_measures",
+            _("Each incentive measure can be at most %(n)d characters.", n=MAX_MEASURE_LENGTH),
+        )
+    return "\n".join(measures)

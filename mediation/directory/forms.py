@@ -7,6 +7,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
@@ -123,3 +124,4 @@ class SettingsForm(FlaskForm):
     extension_max_days = IntegerField(
         _l("Days all extensions of a case may add at most"), validators=[InputRequired()]
     )
+    incentive_measures = TextAreaField(_l("Incentive measures"), render_kw={"rows": 4})

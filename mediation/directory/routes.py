@@ -330,7 +330,7 @@ def settings():
     centre = _centre_in_scope()
     form = SettingsForm(obj=settings_for(centre.id))
     if form.validate_on_submit():
-        fields = [*admin.SETTING_BOUNDS, "extensions_allowed"]
+        fields = [*admin.SETTING_BOUNDS, "extensions_allowed", "incentive_measures"]
         try:
             changes = admin.update_settings(centre.id, **{name: form[name].data for name in fields})
         except DirectoryError as error:

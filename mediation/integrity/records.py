@@ -256,7 +256,7 @@ def profile(identity_key: str, viewer: User) -> Profile:
         select(IntegrityRecord)
         .where(IntegrityRecord.identity_key == key)
         .options(
-            selectinload(IntegrityRecord.party).selectinload(Party.case),
+            selectinload(IntegrityRecord.party).selectinload(Party.case).selectinload(Case.centre),
             selectinload(IntegrityRecord.certificate),
         )
         .order_by(IntegrityRecord.created_at.desc(), IntegrityRecord.id.desc())

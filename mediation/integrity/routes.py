@@ -66,17 +66,20 @@ def profile():
     """A party's records across cases, found by its full ID number or credit code. The search
     is posted, so that ID numbers stay out of addresses, browser history and server logs."""
     form = ProfileSearchForm()
-    found = None
-    if form.validate_on_submit():
-        found = records.profile(form.q.data, current_user)
-        audit(
-            "integrity.lookup",
-            target=mask_id(found.identity_key),
-            centre_id=current_user.centre_id,
-            found=len(found.records),
-        )
-        db.session.commit()
-    return render_template("integrity/profile.html", form=form, found=found)
+    if not form.validate_on_submit():
+        return render_template("integrity/profile.html", form=form, found=None)
+    found = records.profile(form.q.data, current_user)
+    audit(
+        "integrity.lookup",
+        target=mask_id(found.identity_key),
+        centre_id=current_user.centre_id,
+        found=len(found.records),
+    )
+    # Rendered before the commit, which would expire the eagerly loaded rows and reload
+    # each one as the page reads it.
+    page = render_template("integrity/profile.html", form=form, found=found)
+    db.session.commit()
+    return page
 
 
 def _certificate_or_404(certificate_id: int) -> Certificate:

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -18,11 +19,11 @@ jobs_cli = AppGroup("jobs", help="List the scheduled jobs or run one now.")
 def list_command() -> None:
     """Every job with its schedule, next run and last run."""
     timezone = current_app.config["TIMEZONE"]
-    now = clock.now()
+    zone, now = ZoneInfo(timezone), clock.now()
     for job in JOBS.values():
         runs = last_runs(job.name, 1)
         last = (
-            f"{runs[0].started_at:%Y-%m-%d %H:%M} UTC {runs[0].status} "
+            f"{runs[0].started_at.astimezone(zone):%Y-%m-%d %H:%M %Z} {runs[0].status} "
             f"({runs[0].rows}, {runs[0].duration_ms or 0} ms)"
             if runs
             else "-"
@@ -46,6 +47,15 @@ def run_command(name: str) -> None:
             _("Unknown job %(name)s; the jobs are: %(names)s", name=name, names=", ".join(JOBS))
         )
     run = run_job(name, SHELL)
+    if run is None or run.skipped:
+        click.echo(
+            _(
+                "Job %(name)s did not run: it has already run for this period or another run "
+                "of it is in progress.",
+                name=name,
+            )
+        )
+        return
     if run.status == "error":
         click.echo(run.error, err=True)
         raise click.ClickException(_("Job %(name)s failed.", name=name))

@@ -9,9 +9,24 @@ from mediation.audit.log import record
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.extensions import db
-from mediation.jobs.runner import JOBS, MANUAL, TRIGGERS, last_error, last_runs, run_job
+from mediation.jobs.runner import (
+    INTERRUPTED,
+    JOBS,
+    MANUAL,
+    TRIGGERS,
+    close_interrupted,
+    last_error,
+    last_runs,
+    run_job,
+)
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+
+
+def _global_admin_only() -> None:
+    """Jobs sweep every centre: a centre's admin neither sees nor runs them."""
+    if not current_user.is_global_admin:
+        abort(403)
 
 
 @bp.get("/")
@@ -19,6 +34,8 @@ bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 def index():
     """Each job with its next run (from its schedule: the web process runs no scheduler),
     its recent runs and its last error."""
+    _global_admin_only()
+    close_interrupted()
     now, timezone = clock.now(), current_app.config["TIMEZONE"]
     rows = []
     for job in JOBS.values():
@@ -36,6 +53,7 @@ def index():
         "jobs/index.html",
         rows=rows,
         triggers=TRIGGERS,
+        interrupted=INTERRUPTED,
         enabled=current_app.config["SCHEDULER_ENABLED"],
     )
 
@@ -45,13 +63,16 @@ def index():
 def run():
     """Run one job now, in this request. Jobs only do what is due, so running one early
     does nothing that the schedule would not do within the hour."""
+    _global_admin_only()
     name = request.form.get("job", "")
     if name not in JOBS:
         abort(404)
     result = run_job(name, MANUAL)
     record("job.run", target=name, centre_id=current_user.centre_id, status=result.status)
     db.session.commit()
-    if result.status == "error":
+    if result.skipped:
+        flash(_("The job did not run: another run of it is in progress."), "warning")
+    elif result.status == "error":
         flash(_("The job failed; its error is shown below."), "error")
     else:
         flash(

@@ -9,13 +9,12 @@ scheduled one and one started by hand) from overlapping.
 
 import logging
 import time
-import traceback
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -32,6 +31,11 @@ from mediation.jobs.models import JobRun
 log = logging.getLogger(__name__)
 
 SCHEDULE, MANUAL, SHELL = "schedule", "manual", "cli"
+# A run still "running" after this long died with its process (e.g. a request that ran it
+# was killed): it is marked failed with the error INTERRUPTED.
+RUN_TIMEOUT = timedelta(hours=1)
+INTERRUPTED = "interrupted"
+ERROR_LENGTH = 500
 TRIGGERS = {SCHEDULE: _l("Schedule"), MANUAL: _l("Admin page"), SHELL: _l("Command line")}
 
 
@@ -101,10 +105,14 @@ def run_job(name: str, trigger: str = SCHEDULE, now: datetime | None = None) -> 
 
     A scheduled run covers its period (the hour, day or minute it is for); a run started by
     hand or from the shell is a period of its own. The body's own errors are recorded on the
-    run (status error) and logged, not raised.
+    run (status error, a short message; the traceback goes to the log), not raised. Rows a
+    sweep could not handle make the run an error too, the rest applied. A run skipped because
+    another run of the job holds its lock is recorded as done with 0 rows and no error; the
+    returned run's `skipped` is True then.
     """
     job = JOBS[name]
     started_at = now or clock.now()
+    close_interrupted()
     timezone = current_app.config["TIMEZONE"]
     period = (
         job.period(started_at, timezone) if trigger == SCHEDULE else f"{trigger}:{uuid.uuid4().hex}"
@@ -119,20 +127,55 @@ def run_job(name: str, trigger: str = SCHEDULE, now: datetime | None = None) -> 
         db.session.rollback()
         log.info("job %s: period %s has run already", name, period)
         return None
-    run_id, ticks = run.id, time.monotonic()
+    run_id, ticks, skipped = run.id, time.monotonic(), False
     with _exclusive(name) as acquired:
         if not acquired:
-            _finish(run_id, ticks, "ok", 0, "Skipped: another run of this job was in progress.")
+            log.info("job %s: skipped, another run of it holds its lock", name)
+            skipped = True
+            _finish(run_id, ticks, "ok", 0, None)
         else:
             try:
-                rows = job.body(started_at)
-            except Exception:
+                with sweeps.counting_failures() as failed:
+                    rows = job.body(started_at)
+            except Exception as error:
                 db.session.rollback()
-                log.exception("job %s failed", name)
-                _finish(run_id, ticks, "error", 0, traceback.format_exc()[-4000:])
+                current_app.logger.exception("job %s failed", name)
+                _finish(run_id, ticks, "error", 0, short_error(error))
             else:
-                _finish(run_id, ticks, "ok", rows, None)
-    return db.session.get(JobRun, run_id)
+                if failed[0]:
+                    message = f"{failed[0]} rows failed, see log"
+                    _finish(run_id, ticks, "error", rows, message)
+                else:
+                    _finish(run_id, ticks, "ok", rows, None)
+    result = db.session.get(JobRun, run_id)
+    result.skipped = skipped  # not a column: for the caller's message
+    return result
+
+
+def short_error(error: BaseException) -> str:
+    """What a run records of an error: its class and the first line of its message, never a
+    traceback (that goes to the log)."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text[:ERROR_LENGTH]
+
+
+def close_interrupted() -> int:
+    """Mark runs still "running" after RUN_TIMEOUT failed (per job, on
+    ix_job_run_job_started); the number marked."""
+    now = clock.now()
+    marked = db.session.execute(
+        update(JobRun)
+        .where(
+            JobRun.job.in_(list(JOBS)),
+            JobRun.started_at < now - RUN_TIMEOUT,
+            JobRun.status == "running",
+        )
+        .values(status="error", error=INTERRUPTED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return marked
 
 
 def _finish(run_id: int, ticks: float, status: str, rows: int, error: str | None) -> None:

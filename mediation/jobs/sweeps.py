@@ -8,12 +8,16 @@ its warned/reminded time is set), and every notice has a dedupe key.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, cast, exists, literal, select, update
+from flask import current_app
+from sqlalchemy import Select, String, cast, delete, exists, literal, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from mediation import clock
 from mediation.cases import workflow
 from mediation.cases.models import Case
 from mediation.cases.states import IN_MEDIATION, State
@@ -24,16 +28,31 @@ from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import DEFAULT_AFTER_DAYS, record_default
+from mediation.jobs.models import JobRun
 from mediation.notify import notices, outbox
+from mediation.notify.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
 REMINDER_DAYS = 3  # the obligor is reminded this many days before a due date
-# How far back the sweeps that look for something that became due on a day look: a
-# scheduler that was down this long still catches up, and the index range stays short.
-LOOKBACK_DAYS = 31
 IN_MEDIATION_VALUES = [state.value for state in IN_MEDIATION]
+# Runs kept in job_run: the every-minute outbox job alone adds ~525,000 a year.
+KEEP_OK_RUNS = timedelta(days=30)
+KEEP_FAILED_RUNS = timedelta(days=365)
+_failures: ContextVar[list[int] | None] = ContextVar("sweep_failures", default=None)
+
+
+@contextmanager
+def counting_failures() -> Iterator[list[int]]:
+    """Inside, rows that failed are counted in the yielded list's one item (the runner
+    records the count on the run)."""
+    counter = [0]
+    token = _failures.set(counter)
+    try:
+        yield counter
+    finally:
+        _failures.reset(token)
 
 
 def _centres() -> list[Centre]:
@@ -43,18 +62,26 @@ def _centres() -> list[Centre]:
 def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
     """Run `query` (due rows) page by page on `key`, `handle` each row, commit each page.
 
-    A row the workflow refuses (it changed meanwhile) is logged and skipped; its savepoint
-    keeps the rest of the batch.
+    A row the workflow refuses (it changed meanwhile) is logged and skipped; a row that fails
+    in any other way is logged with its traceback and counted (see counting_failures). Either
+    way its savepoint keeps the rest of the batch, and the sweep goes on with the next row and
+    the next centre: one broken case never stops the automatic transfers of the others.
     """
     touched, after = 0, 0
     while True:
         rows = list(db.session.scalars(query.where(key > after).order_by(key).limit(BATCH)))
         for row in rows:
+            row_id = row.id
             try:
                 with db.session.begin_nested():
                     touched += handle(row)
             except (WorkflowError, StaleDataError) as error:
-                log.warning("%s %s skipped: %s", type(row).__name__, row.id, error)
+                log.warning("%s %s skipped: %s", type(row).__name__, row_id, error)
+            except Exception:
+                current_app.logger.exception("%s %s failed", type(row).__name__, row_id)
+                counter = _failures.get()
+                if counter is not None:
+                    counter[0] += 1
         db.session.commit()
         if len(rows) < BATCH:
             return touched
@@ -190,9 +217,10 @@ def _negative_records(centre: Centre, today, now: datetime) -> int:
     recorded = exists().where(
         IntegrityRecord.dedupe_key == literal("negative:") + cast(Obligation.id, String)
     )
+    # Open-ended (all unmet obligations due by last_due without a record), so a scheduler
+    # that was down for months still writes every record; _in_batches pages it.
     query = _open_obligations(centre, [State.AGREED, State.DEFAULTED, State.TRANSFERRED]).where(
         Obligation.due_on <= last_due,
-        Obligation.due_on > last_due - timedelta(days=LOOKBACK_DAYS),
         ~recorded,
     )
 
@@ -222,19 +250,53 @@ def _remind(centre: Centre, today, now: datetime) -> int:
 
 def certificate_expiry(now: datetime) -> int:
     """Holders hear once that their certificate has expired (its status is computed from
-    valid_until, so no row changes; the notice's dedupe key makes it once)."""
+    valid_until, so no row changes; the notice's dedupe key makes it once). Every expired
+    certificate whose holder has no notice yet, however long ago it expired (a scheduler that
+    was down catches up); the notice is found on the dedupe key's unique index."""
+    told = exists().where(
+        IntegrityRecord.id == Certificate.record_id,
+        OutboxMessage.dedupe_key
+        == literal("certificate_expired:")
+        + cast(Certificate.id, String)
+        + literal(":party:")
+        + cast(IntegrityRecord.party_id, String),
+    )
     touched = 0
     for centre in _centres():
         today = local_date(now, centre)
         query = select(Certificate).where(
             Certificate.centre_id == centre.id,
             Certificate.valid_until < today,
-            Certificate.valid_until >= today - timedelta(days=LOOKBACK_DAYS),
             Certificate.revoked_at.is_(None),
+            ~told,
         )
         touched += _in_batches(query, Certificate.id, notices.certificate_expired)
     return touched
 
 
 def outbox_dispatch(now: datetime) -> int:
-    return outbox.dispatch(now)
+    handled = outbox.dispatch(now)
+    prune_runs()
+    return handled
+
+
+def prune_runs() -> int:
+    """Forget successful runs after 30 days and failed ones after a year (per job, on
+    ix_job_run_job_started); the number of runs deleted."""
+    from mediation.jobs.runner import JOBS  # the runner imports this module
+
+    now = clock.now()
+    deleted = 0
+    for name in JOBS:
+        for status, keep in (("ok", KEEP_OK_RUNS), ("error", KEEP_FAILED_RUNS)):
+            deleted += db.session.execute(
+                delete(JobRun)
+                .where(
+                    JobRun.job == name,
+                    JobRun.started_at < now - keep,
+                    JobRun.status == status,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+    db.session.commit()
+    return deleted

@@ -4,10 +4,15 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import gettext as _
 
 
 class SendError(Exception):
-    """The mail server did not take the message."""
+    """The mail server did not take the message; str() is shown to staff."""
+
+
+class Unreachable(SendError):
+    """No connection to the mail server: the dispatcher stops its run."""
 
 
 def configured() -> bool:
@@ -30,5 +35,7 @@ def send(address: str, text: str, subject: str = "") -> None:
             if config["SMTP_USER"]:
                 server.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
             server.send_message(message)
-    except (smtplib.SMTPException, OSError) as error:
-        raise SendError(f"mail server: {error}") from None
+    except smtplib.SMTPException as error:
+        raise SendError(_("Mail server refused: %(error)s", error=error)) from None
+    except OSError as error:
+        raise Unreachable(_("Mail server unreachable: %(error)s", error=error)) from None

@@ -131,24 +131,49 @@ class Outgoing:
     attempts: int
 
 
-def dispatch(now: datetime, batch: int = 100) -> int:
-    """Send every due message, `batch` at a time; the number of messages handled."""
-    handled = 0
+def dispatch(now: datetime | None = None, batch: int = 100) -> int:
+    """Send every due message, `batch` at a time; the number of messages handled.
+
+    Held messages of a channel whose sender is configured now are due too (SPEC 3.7: nothing
+    is lost). Every lease and retry time is taken from the clock when it is set, so a slow
+    run never hands out a lease that has run out already. A run stops early when the gateway
+    cannot be reached: the rest stays due for the next run. `now` is unused (the job's start).
+    """
+    handled, started = 0, clock.now()
+    _release_held(started)
     while True:
-        claimed = _claim(now, batch)
-        for message in claimed:
-            _deliver(message, now)
+        claimed = _claim(started, batch)
+        for position, message in enumerate(claimed):
+            if not _deliver(message):
+                _release(claimed[position + 1 :])
+                return handled + position + 1
         handled += len(claimed)
         if len(claimed) < batch:
             return handled
 
 
-def _claim(now: datetime, batch: int) -> list[Outgoing]:
-    """Take up to `batch` due messages: the UPDATE moves their next try past the lease, so a
-    second dispatcher running at the same time does not pick them too."""
+def _release_held(now: datetime) -> None:
+    """Held messages of a channel that can be sent now become due (on ix_outbox_message_due)."""
+    channels = [name for name, sender in CHANNEL_SENDERS.items() if sender.configured()]
+    if channels:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == "held", OutboxMessage.channel.in_(channels))
+            .values(state="pending", next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
+def _claim(due_by: datetime, batch: int) -> list[Outgoing]:
+    """Take up to `batch` messages due by `due_by` (the run's start: a retry that falls due
+    during the run waits for the next one): the UPDATE moves their next try past the lease,
+    taken from the clock now, so a second dispatcher running at the same time does not pick
+    them too."""
+    now = clock.now()
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= due_by)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(batch)
     )
@@ -161,7 +186,7 @@ def _claim(now: datetime, batch: int) -> list[Outgoing]:
         .where(
             OutboxMessage.id.in_(ids),
             OutboxMessage.state == "pending",
-            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.next_attempt_at <= due_by,
         )
         .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
         .returning(
@@ -175,24 +200,48 @@ def _claim(now: datetime, batch: int) -> list[Outgoing]:
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return [Outgoing(*row) for row in rows]
+    return sorted((Outgoing(*row) for row in rows), key=lambda message: ids.index(message.id))
 
 
-def _deliver(message: Outgoing, now: datetime) -> None:
+def _release(messages: list[Outgoing]) -> None:
+    """Give claimed but unsent messages back: due now, the attempt not counted."""
+    for message in messages:
+        _set(message.id, next_attempt_at=clock.now(), attempts=message.attempts - 1)
+
+
+def _deliver(message: Outgoing) -> bool:
+    """Send one message and record the result; False when the gateway could not be reached
+    (the run stops there)."""
     sender = CHANNEL_SENDERS.get(message.channel)
     if sender is None or not sender.configured():
         _set(message.id, state="held", next_attempt_at=None, attempts=message.attempts - 1)
-        return
+        return True
     try:
         sender.send(message.address, message.body, message.subject)
+    except sender.Unreachable as error:
+        _failed_attempt(message, str(error))
+        return False
     except sender.SendError as error:
-        _failed_attempt(message, str(error), now)
-        return
-    _set(message.id, state="sent", sent_at=now, next_attempt_at=None, last_error=None)
+        _failed_attempt(message, str(error))
+        return True
+    except Exception as error:
+        # A bad setting (e.g. a gateway address without http://) is this message's failed
+        # attempt, never a run that stops with messages leased.
+        current_app.logger.exception("outbox message %s could not be sent", message.id)
+        _failed_attempt(message, _error_text(error))
+        return True
+    _set(message.id, state="sent", sent_at=clock.now(), next_attempt_at=None, last_error=None)
+    return True
 
 
-def _failed_attempt(message: Outgoing, error: str, now: datetime) -> None:
-    config = current_app.config
+def _error_text(error: Exception) -> str:
+    """A short text of an unexpected error: its class and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _failed_attempt(message: Outgoing, error: str) -> None:
+    config, now = current_app.config, clock.now()
     log.warning("outbox message %s, attempt %s: %s", message.id, message.attempts, error)
     if message.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
         _set(message.id, state="failed", next_attempt_at=None, last_error=error[:2000])

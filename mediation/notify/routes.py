@@ -1,12 +1,10 @@
 """In-app notices of the signed-in user, and the outbox as staff see it."""
 
-import csv
-import io
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     redirect,
@@ -29,6 +27,7 @@ from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.notify import outbox
 from mediation.notify.models import OutboxMessage
+from mediation.web.csv_export import csv_response
 from mediation.web.params import record_id
 
 bp = Blueprint("notify", __name__)
@@ -186,47 +185,39 @@ def export_outbox():
     here, so the export is audited."""
     centre, state = _outbox_centre(), _state_arg()
     rows = db.session.execute(_outbox_query(centre, state).limit(EXPORT_LIMIT)).tuples().all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("Number"),
-            _("Created"),
-            _("Delivery channel"),
-            _("Case number"),
-            _("Recipient"),
-            _("Phone or address"),
-            _("Text"),
-            _("State"),
-            _("Attempts"),
-            _("Last error"),
-        ]
-    )
+    zone = ZoneInfo(centre.timezone)
+    header = [
+        _("Number"),
+        _("Created (%(zone)s)", zone=centre.timezone),
+        _("Delivery channel"),
+        _("Case number"),
+        _("Recipient"),
+        _("Phone or address"),
+        _("Text"),
+        _("State"),
+        _("Attempts"),
+        _("Last error"),
+    ]
+    lines = [header]
     for message, number, party_name, user_name in rows:
-        cells = [
-            str(message.id),
-            message.created_at.strftime("%Y-%m-%d %H:%M"),
-            str(CHANNELS.get(message.channel, message.channel)),
-            number or "",
-            party_name or user_name or "",
-            message.address,
-            message.body,
-            str(OUTBOX_STATES.get(message.state, message.state)),
-            str(message.attempts),
-            message.last_error or "",
-        ]
-        # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow(
-            [f"'{c}" if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cells]
+        lines.append(
+            [
+                str(message.id),
+                message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                str(CHANNELS.get(message.channel, message.channel)),
+                number or "",
+                party_name or user_name or "",
+                message.address,
+                message.body,
+                str(OUTBOX_STATES.get(message.state, message.state)),
+                str(message.attempts),
+                message.last_error or "",
+            ]
         )
     record("outbox.export", target=state, centre_id=centre.id, rows=len(rows))
     db.session.commit()
     filename = f"outbox-{centre.code}-{state}-{clock.now():%Y%m%d-%H%M%S}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response(lines, filename)
 
 
 @bp.post("/outbox/<id:message_id>/requeue")

@@ -9,10 +9,16 @@ import urllib.error
 import urllib.request
 
 from flask import current_app
+from flask_babel import gettext as _
 
 
 class SendError(Exception):
-    """The gateway did not take the message; str() says why, for the outbox's last error."""
+    """The gateway did not take the message; str() says why, for the outbox's last error
+    (shown to staff: in the deployment's language, the remote server's own text as it is)."""
+
+
+class Unreachable(SendError):
+    """No answer from the gateway: the dispatcher stops its run and tries again next time."""
 
 
 def configured() -> bool:
@@ -35,13 +41,13 @@ def send(phone: str, text: str, subject: str = "") -> None:
         with urllib.request.urlopen(request, timeout=config["SMS_TIMEOUT_SECONDS"]) as response:
             response.read(1024)
     except urllib.error.HTTPError as error:
-        raise SendError(f"gateway answered HTTP {error.code}") from None
+        raise SendError(_("SMS gateway answered HTTP %(code)d", code=error.code)) from None
     except TimeoutError:
-        raise SendError("gateway did not answer in time") from None
+        raise Unreachable(_("SMS gateway did not answer in time")) from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, TimeoutError):
-            raise SendError("gateway did not answer in time") from None
-        raise SendError(f"gateway unreachable: {reason}") from None
+            raise Unreachable(_("SMS gateway did not answer in time")) from None
+        raise Unreachable(_("SMS gateway unreachable: %(reason)s", reason=reason)) from None
     except OSError as error:
-        raise SendError(f"gateway connection failed: {error}") from None
+        raise Unreachable(_("SMS gateway connection failed: %(error)s", error=error)) from None

@@ -28,6 +28,8 @@ from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRati
 
 # A party's portal view closes after this long without a request.
 IDLE_LIMIT = timedelta(minutes=30)
+# ... and, however active, this long after the look-up.
+MAX_LIFETIME = timedelta(hours=2)
 # ThrottleHit.key is 128 characters; anything longer cannot be a case number anyway.
 KEY_LENGTH = 128
 
@@ -48,7 +50,13 @@ class LookupThrottled(Exception):
 
 @dataclass(frozen=True)
 class LookupThrottles:
+    """Failed look-ups counted per client, per case number and client, and per case number.
+    The case number is printed and sent by SMS, so the limit on the number alone is much
+    higher: a stranger who knows it cannot lock the parties out with a few wrong codes, while
+    guessing from many addresses stays bounded."""
+
     client: Throttle
+    case_client: Throttle
     case: Throttle
 
     @classmethod
@@ -59,24 +67,35 @@ class LookupThrottles:
             client=Throttle(
                 "portal-client", config.get("PORTAL_MAX_FAILURES_PER_CLIENT", 10), window
             ),
-            case=Throttle("portal-case", config.get("PORTAL_MAX_FAILURES_PER_CASE", 10), window),
+            case_client=Throttle(
+                "portal-case-client",
+                config.get("PORTAL_MAX_FAILURES_PER_CASE_AND_CLIENT", 10),
+                window,
+            ),
+            case=Throttle("portal-case", config.get("PORTAL_MAX_FAILURES_PER_CASE", 100), window),
         )
+
+    def keyed(self, number: str, client: str) -> list[tuple[Throttle, str]]:
+        return [
+            (self.client, client[:KEY_LENGTH]),
+            (self.case_client, f"{number}|{client}"[:KEY_LENGTH]),
+            (self.case, number[:KEY_LENGTH]),
+        ]
 
 
 def look_up(number: str, code: str, client: str) -> Party | None:
     """The party whose access code this is, for the case with this number; None when the
     number is unknown or the code wrong (both counted as failures). Raises LookupThrottled
-    when the client or the number has failed too often lately."""
-    throttles = LookupThrottles.from_config()
+    when the client, the number from this client, or the number has failed too often."""
     number = normalise_case_number(number)
-    client_key, case_key = client[:KEY_LENGTH], number[:KEY_LENGTH]
-    wait = max(throttles.client.retry_after(client_key), throttles.case.retry_after(case_key))
+    keyed = LookupThrottles.from_config().keyed(number, client)
+    wait = max(throttle.retry_after(key) for throttle, key in keyed)
     if wait:
         raise LookupThrottled(wait)
     party = _party_with_code(number, code)
     if party is None:
-        throttles.client.hit(client_key)
-        throttles.case.hit(case_key)
+        for throttle, key in keyed:
+            throttle.hit(key)
         db.session.flush()
     return party
 
@@ -114,30 +133,41 @@ def _parties_of_cases_numbered(number: str) -> list[Party]:
 
 def session_data(party: Party) -> dict:
     """What the signed session cookie holds for a party: bound to one party of one case, and
-    to the code it was opened with (a replaced code ends it)."""
+    to the code it was opened with (a replaced code ends it); opened and last seen when."""
+    now = clock.now().timestamp()
     return {
         "party": party.id,
         "case": party.case_id,
         "code": _stamp(party),
-        "seen": clock.now().timestamp(),
+        "opened": now,
+        "seen": now,
     }
 
 
 def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
     """The party a portal session belongs to, and whether it had expired; (None, False) when
-    there is no valid session."""
+    there is no valid session. A session ends after IDLE_LIMIT without a request and, however
+    active, MAX_LIFETIME after the look-up: a copied cookie (the party left, but someone kept
+    it) stops working then at the latest."""
     if not isinstance(data, dict):
         return None, False
+    now = clock.now().timestamp()
     try:
-        idle = clock.now().timestamp() - float(data["seen"])
+        idle = now - float(data["seen"])
+        age = now - float(data["opened"])
         party = db.session.get(Party, int(data["party"]))
         case_id = int(data["case"])
     except (KeyError, TypeError, ValueError):
         return None, False
-    if idle > IDLE_LIMIT.total_seconds() or idle < -60:
+    if idle > IDLE_LIMIT.total_seconds() or age > MAX_LIFETIME.total_seconds():
         return None, True
+    if idle < -60 or age < -60:
+        return None, False
     if party is None or party.case_id != case_id or _stamp(party) != data.get("code"):
         return None, False
+    issued = party.access_code_issued_at
+    if issued is not None and issued.timestamp() > float(data["opened"]):
+        return None, False  # a new code was issued after the look-up
     return party, False
 
 

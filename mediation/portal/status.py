@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from mediation import clock
 from mediation.audit.log import client_address
+from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.models import Agreement, Case, Party
 from mediation.directory.calendar import local_today
@@ -23,12 +24,9 @@ from mediation.integrity.models import Obligation
 from mediation.portal import lookup
 from mediation.portal.blueprint import bp
 from mediation.portal.forms import CourtForm, LookupForm, PerformanceForm, RatingForm
+from mediation.web.language import show_times_in
 
 SESSION_KEY = "portal"
-
-
-def _minutes(seconds: int) -> int:
-    return max(1, -(-seconds // 60))
 
 
 def party_required(view):
@@ -52,6 +50,7 @@ def party_required(view):
                 flash(_("Enter your case number and access code to see your case."), "info")
             return redirect(url_for("portal.status"))
         session[SESSION_KEY] = {**session[SESSION_KEY], "seen": clock.now().timestamp()}
+        show_times_in(party.case.centre.timezone)  # the case's centre, not the server's zone
         return view(party, *args, **kwargs)
 
     return wrapped
@@ -67,7 +66,7 @@ def _load_case(party: Party) -> Case:
             selectinload(Case.transfer),
             selectinload(Case.agreement)
             .selectinload(Agreement.obligations)
-            .selectinload(Obligation.obligor),
+            .options(selectinload(Obligation.obligor), selectinload(Obligation.obligee)),
         ],
     )
 
@@ -83,7 +82,7 @@ def status():
                 _(
                     "Too many failed look-ups. For your security, please try again in "
                     "%(n)d minutes.",
-                    n=_minutes(refusal.wait_seconds),
+                    n=minutes_to_wait(refusal.wait_seconds),
                 ),
                 retry_after=refusal.wait_seconds,
             ) from None
@@ -132,6 +131,21 @@ def _case_page(party: Party, case: Case, forms: dict | None = None):
 @party_required
 def case(party: Party):
     return _case_page(party, _load_case(party))
+
+
+@bp.get("/status/certificate")
+@party_required
+def certificate(party: Party):
+    """The party's own integrity certificate, to print (found through the portal session
+    only: no certificate id in the address)."""
+    case = _load_case(party)
+    certificates = lookup.certificates_of(party, local_today(case.centre))
+    if not certificates:
+        flash(_("You hold no integrity certificate for this case."), "info")
+        return redirect(url_for("portal.case"))
+    return render_template(
+        "portal/certificate.html", party=party, centre=case.centre, certificates=certificates
+    )
 
 
 @bp.route("/status/court", methods=["GET", "POST"])

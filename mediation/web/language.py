@@ -1,6 +1,7 @@
 """The user's language: a remembered choice, else Chinese."""
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
+from flask_babel import refresh
 
 LANGUAGE_COOKIE = "lang"
 
@@ -19,10 +20,20 @@ def html_lang(locale) -> str:
     return str(locale).replace("_", "-")
 
 
+def show_times_in(zone: str) -> None:
+    """Show this request's times in `zone`: a page about one centre's case or certificate
+    (the party portal, the certificate check) uses that centre's zone."""
+    g.page_timezone = zone
+    refresh()  # forget a zone already chosen for this request
+
+
 def select_timezone() -> str:
-    """Times are shown in the signed-in user's centre's zone, else the configured one."""
+    """Times are shown in the zone the page chose (show_times_in), else the signed-in user's
+    centre's zone, else the configured one."""
     from flask_login import current_user
 
+    if has_request_context() and g.get("page_timezone"):
+        return g.page_timezone
     if has_request_context() and current_user.is_authenticated and current_user.centre:
         return current_user.centre.timezone
     return current_app.config["TIMEZONE"]
