@@ -64,6 +64,7 @@ def _import_models() -> None:
     import mediation.integrity.models  # noqa: F401
     import mediation.jobs.models  # noqa: F401
     import mediation.notify.models  # noqa: F401
+    import mediation.stats.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -74,6 +74,8 @@ class Case(db.Model):
         Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on"),
         Index("ix_case_centre_triage_due", "centre_id", "state", "triage_due_on"),
         Index("ix_case_centre_concluded", "centre_id", "concluded_at"),
+        # Statistics: cases routed in a month.
+        Index("ix_case_centre_routed", "centre_id", "routed_at"),
         Index("ix_case_centre_category", "centre_id", "category_code", "registered_at", "id"),
         Index("ix_case_organization_registered", "organization_id", "registered_at", "id"),
     )

@@ -1,0 +1,1 @@
+"""Monthly statistics (SPEC 4): the queries, snapshots and exports."""
