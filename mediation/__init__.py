@@ -83,8 +83,10 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.documents.routes import bp as documents_bp
     from mediation.integrity.routes import bp as integrity_bp
     from mediation.jobs.routes import bp as jobs_bp
+    from mediation.ledger.routes import bp as ledger_bp
     from mediation.notify.routes import bp as notify_bp
     from mediation.portal.blueprint import bp as portal_bp
+    from mediation.stats.routes import bp as stats_bp
     from mediation.web.errors import register_error_pages
     from mediation.web.routes import bp as web_bp
     from mediation.web.security import add_security_headers
@@ -100,6 +102,8 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
         directory_bp,
         audit_bp,
+        ledger_bp,
+        stats_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_pages(app)
@@ -111,8 +115,18 @@ def _register_commands(app: Flask) -> None:
     from mediation.demo.cli import demo_cli
     from mediation.directory.cli import centre_cli
     from mediation.jobs.cli import jobs_cli, scheduler_command
+    from mediation.ledger.cli import ledger_cli
+    from mediation.stats.cli import stats_cli
 
-    for group in (centre_cli, user_cli, demo_cli, jobs_cli, scheduler_command):
+    for group in (
+        centre_cli,
+        user_cli,
+        demo_cli,
+        jobs_cli,
+        scheduler_command,
+        stats_cli,
+        ledger_cli,
+    ):
         app.cli.add_command(group)
 
 

@@ -288,13 +288,10 @@ def test_a_run_while_another_run_of_the_job_holds_its_lock_does_nothing(app, db,
     assert case.state == "mediating"
 
 
-def test_the_statistics_snapshot_is_not_scheduled_yet():
-    assert set(JOBS) == {
-        "deadline_sweep",
-        "obligation_sweep",
-        "certificate_expiry",
-        "outbox_dispatch",
-    }
+def test_the_statistics_snapshot_is_scheduled_monthly():
+    job = JOBS["stats_snapshot"]
+    assert job.cron == {"day": 1, "hour": 2, "minute": 0}
+    assert job.period(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "Asia/Shanghai") == "2026-12"
 
 
 def test_a_failing_job_records_a_short_message_and_logs_the_traceback(db, monkeypatch, caplog):
@@ -433,7 +430,7 @@ def test_jobs_list_and_run_from_the_shell(app, make_centre):
     listed = cli.invoke(args=["jobs", "list"])
     [line] = [line for line in listed.output.splitlines() if "obligation_sweep" in line]
     assert line.count("CST") == 2 and "UTC" not in line  # next and last run in one zone
-    unknown = cli.invoke(args=["jobs", "run", "stats_snapshot"])
+    unknown = cli.invoke(args=["jobs", "run", "no_such_job"])
     assert unknown.exit_code != 0 and "deadline_sweep" in unknown.output
     with app.app_context():
         [run] = _db.session.scalars(select(JobRun)).all()

@@ -41,6 +41,8 @@ ACTIONS = {
     "certificate.revoke": _l("Integrity certificate revoked"),
     "integrity.lookup": _l("Integrity profile looked up"),
     "party.preferences": _l("Party preferences changed"),
+    "ledger.import": _l("Ledger imported"),
+    "stats.snapshot": _l("Monthly statistics snapshot made"),
 }
 
 

@@ -524,6 +524,7 @@ def record_session(
     attendance: str = "",
     minutes: str = "",
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> MediationSession:
     _check(case, "record_session", actor, expected_version)
     if not is_online and not place.strip():
@@ -538,13 +539,14 @@ def record_session(
         attendance=attendance.strip(),
         minutes=minutes.strip(),
         recorded_by_id=actor.user.id if actor.user else None,
+        recorded_at=at or clock.now(),
     )
     db.session.add(session)
     event = _apply(
         case,
         "record_session",
         actor,
-        None,
+        at,
         None,
         held_at=held_at,
         place=place.strip() or None,

@@ -27,6 +27,7 @@ from mediation import clock
 from mediation.extensions import db
 from mediation.jobs import sweeps
 from mediation.jobs.models import JobRun
+from mediation.stats.snapshots import snapshot_previous_month
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class Job:
 
 HOURLY, DAILY, EVERY_MINUTE = "%Y-%m-%dT%H", "%Y-%m-%d", "%Y-%m-%dT%H:%M"
 
-# The monthly statistics snapshot joins this table when the statistics feature provides it.
+MONTHLY = "%Y-%m"
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -95,6 +97,14 @@ JOBS: dict[str, Job] = {
             _l("Every minute"),
             {"minute": "*"},
             EVERY_MINUTE,
+        ),
+        Job(
+            "stats_snapshot",
+            snapshot_previous_month,
+            _l("Monthly statistics: publish last month's figures"),
+            _l("On the 1st of each month at 02:00"),
+            {"day": 1, "hour": 2, "minute": 0},
+            MONTHLY,
         ),
     )
 }

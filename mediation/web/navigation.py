@@ -29,6 +29,8 @@ NAV_ITEMS = (
     NavItem("directory.centres", _l("Centres"), (Role.ADMIN,), True),
     NavItem("notify.outbox_page", _l("Outbox"), (Role.ADMIN, Role.STAFF), True),
     NavItem("jobs.index", _l("Scheduled jobs"), (Role.ADMIN,), True),
+    NavItem("ledger.upload", _l("Ledger import"), (Role.ADMIN,), True),
+    NavItem("stats.index", _l("Statistics"), (Role.ADMIN,), True),
     NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,), True),
 )
 

@@ -1,0 +1,139 @@
+"""Reading a ledger file (SPEC 5): CSV in UTF-8 (with or without BOM) or GB18030, or XLSX;
+one header row, each column named in English or Chinese. Values stay raw here (text, or what
+an XLSX cell holds); the importer parses and checks them."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+# column → its Chinese name (SPEC 5), in the SPEC's order.
+COLUMNS = {
+    "ref": "台账编号",
+    "registered_on": "登记日期",
+    "channel": "来源渠道",
+    "category": "纠纷类型",
+    "applicant": "申请人",
+    "respondent": "被申请人",
+    "amount": "标的额",
+    "summary": "纠纷简要情况",
+    "organization": "调解组织",
+    "mediator": "调解员",
+    "assigned_on": "委派日期",
+    "outcome": "办理结果",
+    "transfer_reason": "转诉讼原因",
+    "concluded_on": "办结日期",
+    "agreement_amount": "协议金额",
+    "due_on": "履行期限",
+    "fulfilled_on": "履行日期",
+    "confirmed_on": "司法确认日期",
+}
+REQUIRED = ("ref", "registered_on", "channel", "category", "applicant", "respondent")
+_BY_HEADER = {**{name: name for name in COLUMNS}, **{zh: name for name, zh in COLUMNS.items()}}
+
+
+class LedgerFileError(Exception):
+    """The file cannot be read at all (not CSV or XLSX, no header row)."""
+
+
+@dataclass
+class Problem:
+    row: int  # as the spreadsheet shows it: the header is row 1
+    column: str  # as the file names it ("" when about the whole row)
+    message: str
+
+
+@dataclass
+class Sheet:
+    headers: dict[str, str]  # column → the header as written in the file
+    rows: list[tuple[int, dict[str, object]]]  # (row number, column → raw value)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_ledger(data: bytes) -> Sheet:
+    """The rows of a CSV or XLSX ledger; completely empty rows are left out."""
+    if data.startswith(b"PK\x03\x04"):
+        table = _xlsx_rows(data)
+    else:
+        table = list(csv.reader(io.StringIO(_decode(data), newline="")))
+    table = iter(table)
+    header = next(table, None)
+    if not header or not any(_text(cell) for cell in header):
+        raise LedgerFileError(_("The file has no header row."))
+    sheet = _map_header([_text(cell) for cell in header])
+    positions = {name: header_index for header_index, name in sheet.rows_index.items()}
+    rows = []
+    for number, cells in enumerate(table, start=2):
+        if not any(_text(cell) for cell in cells):
+            continue
+        values = {
+            name: (cells[index] if index < len(cells) else None)
+            for name, index in positions.items()
+        }
+        rows.append((number, values))
+    return Sheet(sheet.headers, rows, sheet.problems)
+
+
+@dataclass
+class _Header:
+    headers: dict[str, str]
+    rows_index: dict[int, str]
+    problems: list[Problem]
+
+
+def _map_header(cells: list[str]) -> _Header:
+    headers: dict[str, str] = {}
+    index: dict[int, str] = {}
+    problems = []
+    for position, cell in enumerate(cells):
+        name = _BY_HEADER.get(cell) or _BY_HEADER.get(cell.lower())
+        if name is None:
+            continue  # other columns (序号, 备注 ...) are left alone
+        if name in headers:
+            problems.append(Problem(1, cell, _("This column appears twice.")))
+            continue
+        headers[name] = cell
+        index[position] = name
+    for name in REQUIRED:
+        if name not in headers:
+            problems.append(
+                Problem(
+                    1,
+                    f"{name} / {COLUMNS[name]}",
+                    _("This required column is missing."),
+                )
+            )
+    return _Header(headers, index, problems)
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise LedgerFileError(
+            _("The file is neither UTF-8 nor GB18030 text, nor an XLSX workbook.")
+        ) from None
+
+
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
+        raise LedgerFileError(_("The XLSX workbook cannot be read.")) from None
+    try:
+        return list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()

@@ -1,0 +1,58 @@
+"""`flask stats export`: a month's statistics to a file or stdout (SPEC 4, 6)."""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from mediation.directory.centres import centre_by_code
+from mediation.stats.exports import TABLES, to_csv, to_json, to_xlsx
+from mediation.stats.queries import parse_month
+from mediation.stats.snapshots import published_stats
+
+stats_cli = AppGroup("stats", help="Monthly statistics.")
+
+
+@stats_cli.command("export")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--centre", "centre_code", default=None, help="A centre's code (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True)
+@click.option("--table", default="summary", show_default=True, help="The table, for CSV.")
+@click.option("--out", required=True, help="The file to write, or - for stdout (json, csv).")
+def export_command(month: str, centre_code: str | None, fmt: str, table: str, out: str) -> None:
+    """Export a month's statistics (its snapshot when it has one)."""
+    try:
+        parse_month(month)
+    except ValueError:
+        raise click.ClickException(
+            _("Bad month %(month)s: give it as YYYY-MM.", month=month)
+        ) from None
+    centre = None
+    if centre_code is not None:
+        centre = centre_by_code(centre_code)
+        if centre is None:
+            raise click.ClickException(_("No centre with the code %(code)s.", code=centre_code))
+    if table not in TABLES:
+        raise click.ClickException(
+            _("Unknown table %(table)s; one of: %(tables)s.", table=table, tables=", ".join(TABLES))
+        )
+    if fmt == "xlsx" and out == "-":
+        raise click.ClickException(_("XLSX cannot go to stdout: give a file with --out."))
+    data = published_stats(month, centre)
+    if fmt == "xlsx":
+        content = to_xlsx(data, current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"))
+    else:
+        text = to_json(data) + "\n" if fmt == "json" else to_csv(data, table)
+        if out == "-":
+            sys.stdout.write(text)
+            return
+        content = text.encode("utf-8")
+    try:
+        with open(out, "wb") as handle:
+            handle.write(content)
+    except OSError as error:
+        raise click.ClickException(
+            _("Cannot write %(path)s: %(error)s.", path=out, error=error.strerror)
+        ) from None

@@ -1,0 +1,415 @@
+"""The monthly statistics of SPEC 4, computed in SQL.
+
+Each figure is counted per centre (a month's boundaries are local to each centre's time zone)
+with one GROUP BY query per table, and the counts are added up for "all centres"; rates are
+then taken from the summed numerators and denominators, never averaged.
+"""
+
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+
+from mediation.cases.models import Agreement, Case, FollowUp
+from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
+from mediation.directory.models import Centre, Mediator, Organization
+from mediation.extensions import db
+from mediation.integrity.models import IntegrityRecord, Obligation
+
+SUMMARY_KEYS = (
+    "received",
+    "concluded",
+    "agreed",
+    "transferred",
+    "withdrawn",
+    "success_rate",
+    "avg_days",
+    "on_time_rate",
+    "judicial_confirmations",
+    "obligations_due",
+    "fulfilled_on_time",
+    "performance_rate",
+    "certificates_issued",
+    "amount_in_dispute",
+    "amount_agreed",
+    "pending_end",
+    "high_risk_received",
+    "routed",
+    "satisfaction_rate",
+)
+COMPARED_KEYS = ("received", "concluded", "agreed", "success_rate")
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Local dates lie within a day of their UTC instant: this margin lets a range on the indexed
+# UTC column narrow the rows before the exact test on the stored local date.
+MARGIN = timedelta(days=2)
+
+
+def parse_month(month: str) -> tuple[date, date]:
+    """The first and last day of "YYYY-MM"; ValueError for anything else."""
+    match = MONTH_PATTERN.match(month or "")
+    if not match:
+        raise ValueError(month)
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    return first, shift_month(first, 1) - timedelta(days=1)
+
+
+def shift_month(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_key(first: date) -> str:
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    if not denominator:
+        return None
+    value = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return float(value)
+
+
+def mean_days(total_days: int, count: int) -> float | None:
+    if not count:
+        return None
+    return float((Decimal(total_days) / Decimal(count)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def money(value) -> str:
+    return str(Decimal(str(value or 0)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+class _Period:
+    """One centre's month: local dates and the UTC instants of its local midnights."""
+
+    def __init__(self, centre: Centre, first: date, last: date):
+        zone = ZoneInfo(centre.timezone or "Asia/Shanghai")
+        self.centre_id, self.first, self.last = centre.id, first, last
+        self.start = datetime.combine(first, time(), zone).astimezone(UTC)
+        self.end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
+
+    def registered_in(self):
+        return and_(
+            Case.centre_id == self.centre_id,
+            Case.registered_at >= self.start - MARGIN,
+            Case.registered_at < self.end + MARGIN,
+            Case.registered_on.between(self.first, self.last),
+        )
+
+    def concluded_in(self):
+        return and_(
+            Case.centre_id == self.centre_id,
+            Case.concluded_at >= self.start - MARGIN,
+            Case.concluded_at < self.end + MARGIN,
+            Case.concluded_on.between(self.first, self.last),
+        )
+
+    def routed_in(self):
+        return and_(
+            Case.centre_id == self.centre_id,
+            Case.routed_at >= self.start,
+            Case.routed_at < self.end,
+        )
+
+
+def _days():
+    """Whole days from registration to conclusion, in the engine's own date arithmetic."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.julianday(Case.concluded_on) - func.julianday(Case.registered_on)
+    return Case.concluded_on - Case.registered_on
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _mediated():
+    return or_(
+        Case.outcome == "agreed",
+        and_(
+            Case.outcome == "transferred",
+            Case.transfer_reason.in_(MEDIATED_TRANSFER_REASONS),
+        ),
+    )
+
+
+def _conclusion_columns():
+    return (
+        func.count(),
+        _count_if(Case.outcome == "agreed"),
+        _count_if(_mediated()),
+        func.coalesce(func.sum(_days()), 0),
+    )
+
+
+def _received(period: _Period, counts: Counter) -> None:
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.sum(Case.amount),
+            _count_if(Case.risk_level.in_(("high", "critical"))),
+        ).where(period.registered_in())
+    ).one()
+    counts["received"] += row[0]
+    counts["amount_in_dispute"] += Decimal(str(row[1] or 0))
+    counts["high_risk_received"] += row[2]
+
+
+def _concluded(period: _Period, counts: Counter) -> None:
+    rows = db.session.execute(
+        select(
+            Case.outcome,
+            Case.transfer_reason,
+            func.count(),
+            _count_if(and_(_mediated(), Case.concluded_on <= Case.deadline_on)),
+            _count_if(_mediated()),
+            func.coalesce(func.sum(_days()), 0),
+        )
+        .where(period.concluded_in())
+        .group_by(Case.outcome, Case.transfer_reason)
+    ).all()
+    for outcome, reason, count, on_time, mediated, days in rows:
+        counts["concluded"] += count
+        counts[outcome] += count
+        counts["mediated"] += mediated
+        counts["on_time"] += on_time
+        counts["days"] += round(days)
+        if outcome == "transferred":
+            counts[f"reason:{reason}"] += count
+
+
+def _other_figures(period: _Period, counts: Counter) -> None:
+    first, last, centre_id = period.first, period.last, period.centre_id
+    counts["judicial_confirmations"] += db.session.scalar(
+        select(func.count())
+        .select_from(Agreement)
+        .join(Case, Case.id == Agreement.case_id)
+        .where(Case.centre_id == centre_id, Agreement.confirmed_on.between(first, last))
+    )
+    due, on_time = db.session.execute(
+        select(
+            func.count(),
+            _count_if(
+                and_(
+                    Obligation.fulfilled_on.is_not(None),
+                    Obligation.fulfilled_on <= Obligation.due_on,
+                )
+            ),
+        )
+        .select_from(Obligation)
+        .join(Case, Case.id == Obligation.case_id)
+        .where(Case.centre_id == centre_id, Obligation.due_on.between(first, last))
+    ).one()
+    counts["obligations_due"] += due
+    counts["fulfilled_on_time"] += on_time
+    counts["certificates_issued"] += db.session.scalar(
+        select(func.count())
+        .select_from(IntegrityRecord)
+        .where(
+            IntegrityRecord.centre_id == centre_id,
+            IntegrityRecord.kind == "positive",
+            IntegrityRecord.created_on.between(first, last),
+        )
+    )
+    agreed_amount = db.session.scalar(
+        select(func.sum(Obligation.amount))
+        .join(Case, Case.id == Obligation.case_id)
+        .where(period.concluded_in(), Case.outcome == "agreed")
+    )
+    counts["amount_agreed"] += Decimal(str(agreed_amount or 0))
+    counts["pending_end"] += db.session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.centre_id == centre_id,
+            Case.registered_at < period.end + MARGIN,
+            Case.registered_on <= last,
+            or_(Case.concluded_on.is_(None), Case.concluded_on > last),
+        )
+    )
+    counts["routed"] += db.session.scalar(
+        select(func.count()).select_from(Case).where(period.routed_in())
+    )
+    visits, satisfied = db.session.execute(
+        select(func.count(), _count_if(FollowUp.is_satisfied.is_(True)))
+        .select_from(FollowUp)
+        .join(Case, Case.id == FollowUp.case_id)
+        .where(Case.centre_id == centre_id, FollowUp.visited_on.between(first, last))
+    ).one()
+    counts["follow_ups"] += visits
+    counts["satisfied"] += satisfied
+
+
+def _summary(counts: Counter) -> dict:
+    return {
+        "received": counts["received"],
+        "concluded": counts["concluded"],
+        "agreed": counts["agreed"],
+        "transferred": counts["transferred"],
+        "withdrawn": counts["withdrawn"],
+        "success_rate": rate(counts["agreed"], counts["mediated"]),
+        "avg_days": mean_days(counts["days"], counts["concluded"]),
+        "on_time_rate": rate(counts["on_time"], counts["mediated"]),
+        "judicial_confirmations": counts["judicial_confirmations"],
+        "obligations_due": counts["obligations_due"],
+        "fulfilled_on_time": counts["fulfilled_on_time"],
+        "performance_rate": rate(counts["fulfilled_on_time"], counts["obligations_due"]),
+        "certificates_issued": counts["certificates_issued"],
+        "amount_in_dispute": money(counts["amount_in_dispute"]),
+        "amount_agreed": money(counts["amount_agreed"]),
+        "pending_end": counts["pending_end"],
+        "high_risk_received": counts["high_risk_received"],
+        "routed": counts["routed"],
+        "satisfaction_rate": rate(counts["satisfied"], counts["follow_ups"]),
+    }
+
+
+def _grouped(periods, column, where, columns) -> dict:
+    """{group value: [summed columns]} over every centre's period."""
+    totals: dict = {}
+    for period in periods:
+        rows = db.session.execute(
+            select(column, *columns).where(where(period)).group_by(column)
+        ).all()
+        for key, *values in rows:
+            if key is None:
+                continue
+            sums = totals.setdefault(key, [0] * len(values))
+            for index, value in enumerate(values):
+                sums[index] += round(value or 0)
+    return totals
+
+
+def _by_code(periods, column, name: str) -> list[dict]:
+    received = _grouped(periods, column, _Period.registered_in, (func.count(),))
+    concluded = _grouped(periods, column, _Period.concluded_in, _conclusion_columns())
+    rows = []
+    for code in sorted(set(received) | set(concluded)):
+        count, agreed, mediated, _days_total = concluded.get(code, (0, 0, 0, 0))
+        rows.append(
+            {
+                name: code,
+                "received": received.get(code, (0,))[0],
+                "concluded": count,
+                "agreed": agreed,
+                "success_rate": rate(agreed, mediated),
+            }
+        )
+    return rows
+
+
+def _handler_rows(assigned: dict, concluded: dict, names: dict) -> list[tuple]:
+    rows = []
+    for key in set(assigned) | set(concluded):
+        count, agreed, mediated, days = concluded.get(key, (0, 0, 0, 0))
+        figures = {
+            "assigned": assigned.get(key, (0,))[0],
+            "concluded": count,
+            "agreed": agreed,
+            "success_rate": rate(agreed, mediated),
+            "avg_days": mean_days(days, count),
+        }
+        rows.append((names.get(key, ("", ""))[0], key, figures))
+    return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def _by_organization(periods) -> list[dict]:
+    assigned = _grouped(periods, Case.organization_id, _Period.routed_in, (func.count(),))
+    concluded = _grouped(
+        periods, Case.concluded_organization_id, _Period.concluded_in, _conclusion_columns()
+    )
+    ids = set(assigned) | set(concluded)
+    names = {
+        row.id: (row.name,)
+        for row in db.session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+        )
+    }
+    return [
+        {"organization": name, **figures}
+        for name, _key, figures in _handler_rows(assigned, concluded, names)
+    ]
+
+
+def _by_mediator(periods) -> list[dict]:
+    assigned = _grouped(periods, Case.mediator_id, _Period.routed_in, (func.count(),))
+    concluded = _grouped(
+        periods, Case.concluded_mediator_id, _Period.concluded_in, _conclusion_columns()
+    )
+    ids = set(assigned) | set(concluded)
+    names = {
+        row.id: (row.name, row.organization)
+        for row in db.session.execute(
+            select(Mediator.id, Mediator.name, Organization.name.label("organization"))
+            .join(Organization, Organization.id == Mediator.organization_id)
+            .where(Mediator.id.in_(ids))
+        )
+    }
+    return [
+        {"mediator": name, "organization": names.get(key, ("", ""))[1], **figures}
+        for name, key, figures in _handler_rows(assigned, concluded, names)
+    ]
+
+
+def _centres(centre: Centre | None) -> list[Centre]:
+    if centre is not None:
+        return [centre]
+    return list(db.session.scalars(select(Centre).order_by(Centre.id)))
+
+
+def _periods(centres, first: date) -> list[_Period]:
+    last = shift_month(first, 1) - timedelta(days=1)
+    return [_Period(centre, first, last) for centre in centres]
+
+
+def _compared(centres, first: date) -> dict:
+    counts: Counter = Counter()
+    for period in _periods(centres, first):
+        _received(period, counts)
+        _concluded(period, counts)
+    summary = _summary(counts)
+    return {key: summary[key] for key in COMPARED_KEYS}
+
+
+def month_stats(month: str, centre: Centre | None) -> dict:
+    """SPEC 4's figures for `month` ("YYYY-MM") of one centre, or of all when None."""
+    first, _last = parse_month(month)
+    centres = _centres(centre)
+    periods = _periods(centres, first)
+    counts: Counter = Counter()
+    for period in periods:
+        _received(period, counts)
+        _concluded(period, counts)
+        _other_figures(period, counts)
+    return {
+        "month": month,
+        "centre": centre.code if centre is not None else None,
+        "summary": _summary(counts),
+        "transferred_by_reason": {code: counts[f"reason:{code}"] for code in TRANSFER_REASONS},
+        "by_category": _by_code(periods, Case.category_code, "category"),
+        "by_channel": _by_code(periods, Case.channel_code, "channel"),
+        "by_organization": _by_organization(periods),
+        "by_mediator": _by_mediator(periods),
+        "previous_month": _compared(centres, shift_month(first, -1)),
+        "same_month_last_year": _compared(centres, shift_month(first, -12)),
+    }
+
+
+def monthly_series(month: str, centre: Centre | None, months: int = 12) -> list[dict]:
+    """Received and concluded per month for the `months` months ending with `month`, for the
+    page's chart: two indexed counts per month and centre."""
+    first, _ = parse_month(month)
+    centres = _centres(centre)
+    series = []
+    for offset in range(months - 1, -1, -1):
+        start = shift_month(first, -offset)
+        end = shift_month(start, 1) - timedelta(days=1)
+        received = concluded = 0
+        for period in (_Period(c, start, end) for c in centres):
+            received += db.session.scalar(select(func.count()).where(period.registered_in()))
+            concluded += db.session.scalar(select(func.count()).where(period.concluded_in()))
+        series.append({"month": month_key(start), "received": received, "concluded": concluded})
+    return series
