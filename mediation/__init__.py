@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from mediation.auth.cli import user_cli
+    from mediation.backup_cli import backup_command
     from mediation.demo.cli import demo_cli
     from mediation.directory.cli import centre_cli
     from mediation.jobs.cli import jobs_cli, scheduler_command
@@ -126,6 +127,7 @@ def _register_commands(app: Flask) -> None:
         scheduler_command,
         stats_cli,
         ledger_cli,
+        backup_command,
     ):
         app.cli.add_command(group)
 

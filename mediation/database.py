@@ -61,3 +61,19 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+def backup_sqlite(engine: Engine, target: str) -> None:
+    """A consistent copy of a live SQLite database (SQLite's online backup: writers may go on
+    while it copies)."""
+    import sqlite3
+
+    raw = engine.raw_connection()
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            raw.driver_connection.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        raw.close()
