@@ -154,7 +154,7 @@ def act(case_id: int, action: str):
     actor = current_actor()
     if action not in wf.allowed_actions(case, actor):
         flash(
-            _("“%(action)s” is not possible for this case now.", action=wf.MOVES[action].label),
+            _("“%(action)s” is not possible for this case now.", action=wf.MOVES[action].verb),
             "warning",
         )
         return redirect(url_for("cases.detail", case_id=case.id))
@@ -191,7 +191,7 @@ def act(case_id: int, action: str):
                 return render_template(
                     "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
                 )
-            flash(_("Saved: %(action)s.", action=wf.MOVES[action].label), "success")
+            flash(_("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/act.html", case=case, form=form, action=action, moves=wf.MOVES)
 

@@ -45,15 +45,15 @@ DETAIL_LABELS = {
 
 YES, NO = _l("Yes"), _l("No")
 
-RISK_BADGES = {"low": "secondary", "medium": "info", "high": "warning", "critical": "danger"}
+RISK_BADGES = {"low": "secondary", "medium": "warning", "high": "danger", "critical": "danger"}
 STATE_BADGES = {
-    State.REGISTERED: "secondary",
-    State.ASSIGNED: "primary",
+    State.REGISTERED: "warning",
+    State.ASSIGNED: "info",
     State.MEDIATING: "primary",
-    State.AGREED: "info",
+    State.AGREED: "success",
     State.FULFILLED: "success",
     State.DEFAULTED: "danger",
-    State.TRANSFERRED: "dark",
+    State.TRANSFERRED: "secondary",
     State.WITHDRAWN: "light",
 }
 
@@ -67,6 +67,8 @@ def event_details(event) -> list[tuple[str, str]]:
         value = details[key]
         if isinstance(value, bool):
             value = YES if value else NO
+        if isinstance(value, list):
+            value = "、".join(str(item) for item in value)
         if key == "reason" and value in TRANSFER_REASONS:
             value = TRANSFER_REASONS[value]
         if key == "held_at":

@@ -55,42 +55,54 @@ class Move:
     sources: tuple[State, ...]
     target: State | None  # None: the case stays in its state
     roles: frozenset[str]
-    label: object
+    label: object  # what happened, on the timeline
+    verb: object  # what to do, on buttons, form titles and refusals
 
 
-def _move(sources, target, roles, label) -> Move:
-    return Move(tuple(sources), target, frozenset(roles), label)
+def _move(sources, target, roles, label, verb) -> Move:
+    return Move(tuple(sources), target, frozenset(roles), label, verb)
 
 
+S, M, P, J = {STAFF}, {MEDIATOR, STAFF}, {PARTY, STAFF}, {SCHEDULER}
+AFTER_AGREEMENT = (State.AGREED, State.FULFILLED, State.DEFAULTED)
 # action: from-states → to-state, by whom. (agree may end in FULFILLED, fulfil in FULFILLED.)
+# fmt: off
 MOVES: dict[str, Move] = {
-    "register": _move((), State.REGISTERED, {STAFF}, _l("Registered")),
-    "route": _move([State.REGISTERED], State.ASSIGNED, {STAFF}, _l("Routed")),
-    "divert": _move([State.REGISTERED], State.TRANSFERRED, {STAFF}, _l("Diverted to litigation")),
-    "reassign": _move(IN_MEDIATION, None, {STAFF}, _l("Mediator changed")),
-    "record_session": _move(IN_MEDIATION, State.MEDIATING, {MEDIATOR, STAFF}, _l("Session")),
-    "extend": _move(IN_MEDIATION, None, {MEDIATOR, STAFF}, _l("Mediation period extended")),
-    "agree": _move([State.MEDIATING], State.AGREED, {MEDIATOR, STAFF}, _l("Agreement reached")),
-    "fail": _move(IN_MEDIATION, State.TRANSFERRED, {MEDIATOR, STAFF}, _l("Mediation failed")),
-    "request_litigation": _move(
-        OPEN_STATES, State.TRANSFERRED, {PARTY, STAFF}, _l("Party went to court")
-    ),
-    "expire": _move(IN_MEDIATION, State.TRANSFERRED, {SCHEDULER}, _l("Mediation period expired")),
-    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, {STAFF}, _l("Withdraw")),
-    "confirm": _move(
-        [State.AGREED, State.FULFILLED, State.DEFAULTED], None, {STAFF}, _l("Judicial confirmation")
-    ),
-    "fulfil": _move(
-        [State.AGREED, State.DEFAULTED], State.AGREED, {STAFF, PARTY}, _l("Record performance")
-    ),
-    "default": _move([State.AGREED], State.DEFAULTED, {SCHEDULER}, _l("Performance overdue")),
-    "enforce": _move(
-        [State.DEFAULTED], State.TRANSFERRED, {STAFF}, _l("Transferred for enforcement")
-    ),
-    "follow_up": _move(AFTER_CONCLUSION, None, {STAFF}, _l("Follow-up visit")),
-    "record_filing": _move([State.TRANSFERRED], None, {STAFF}, _l("Court filing recorded")),
-    "new_access_code": _move(tuple(State), None, {STAFF}, _l("Access code regenerated")),
+    "register": _move((), State.REGISTERED, S, _l("Registered"), _l("Register")),
+    "route": _move([State.REGISTERED], State.ASSIGNED, S, _l("Routed"),
+                   _l("Route to a mediator")),
+    "divert": _move([State.REGISTERED], State.TRANSFERRED, S, _l("Diverted to litigation"),
+                    _l("Send to court without mediation")),
+    "reassign": _move(IN_MEDIATION, None, S, _l("Mediator changed"), _l("Change the mediator")),
+    "record_session": _move(IN_MEDIATION, State.MEDIATING, M, _l("Session"),
+                            _l("Record a session")),
+    "extend": _move(IN_MEDIATION, None, M, _l("Mediation period extended"),
+                    _l("Extend the mediation period")),
+    "agree": _move([State.MEDIATING], State.AGREED, M, _l("Agreement reached"),
+                   _l("Record the agreement")),
+    "fail": _move(IN_MEDIATION, State.TRANSFERRED, M, _l("Mediation failed"),
+                  _l("Close as failed")),
+    "request_litigation": _move(OPEN_STATES, State.TRANSFERRED, P, _l("Party went to court"),
+                                _l("Go to court for a party")),
+    "expire": _move(IN_MEDIATION, State.TRANSFERRED, J, _l("Mediation period expired"),
+                    _l("Expire the mediation period")),
+    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, S, _l("Withdrawn"), _l("Withdraw")),
+    "confirm": _move(AFTER_AGREEMENT, None, S, _l("Judicial confirmation"),
+                     _l("Record judicial confirmation")),
+    "fulfil": _move([State.AGREED, State.DEFAULTED], State.AGREED, P, _l("Obligation performed"),
+                    _l("Record performance")),
+    "default": _move([State.AGREED], State.DEFAULTED, J, _l("Performance overdue"),
+                     _l("Mark performance overdue")),
+    "enforce": _move([State.DEFAULTED], State.TRANSFERRED, S, _l("Transferred for enforcement"),
+                     _l("Transfer for enforcement")),
+    "follow_up": _move(AFTER_CONCLUSION, None, S, _l("Follow-up visit"),
+                       _l("Record a follow-up visit")),
+    "record_filing": _move([State.TRANSFERRED], None, S, _l("Court filing recorded"),
+                           _l("Record the court's filing number")),
+    "new_access_code": _move(tuple(State), None, S, _l("Access code regenerated"),
+                             _l("Issue a new access code")),
 }
+# fmt: on
 
 
 class WorkflowError(Exception):
@@ -198,12 +210,12 @@ def _check(case: Case, action: str, actor: Actor, expected_version: int | None) 
     if not may_access(case, actor):
         raise WorkflowError(_("You may not act on this case."))
     if not move.roles & actor.roles:
-        raise WorkflowError(_("Your role may not do this: %(action)s.", action=move.label))
+        raise WorkflowError(_("Your role may not do this: %(action)s.", action=move.verb))
     if case.state not in move.sources:
         raise WorkflowError(
             _(
                 "“%(action)s” is not possible while the case is “%(state)s”.",
-                action=move.label,
+                action=move.verb,
                 state=case.state_enum.label,
             )
         )
@@ -351,7 +363,7 @@ def register_case(
 ) -> Registration:
     if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
         raise WorkflowError(
-            _("Your role may not do this: %(action)s.", action=MOVES["register"].label)
+            _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
         )
     roles = {party.role for party in data.parties}
     if roles != {"applicant", "respondent"}:
@@ -431,6 +443,12 @@ def _check_mediator(case: Case, organization: Organization, mediator: Mediator) 
         raise WorkflowError(_("That mediator is not active."), "mediator")
 
 
+def _hand_to(case: Case, mediator: Mediator) -> None:
+    """The mediator and their organisation now handle the case."""
+    case.organization_id, case.mediator_id = mediator.organization_id, mediator.id
+    case.organization, case.mediator = mediator.organization, mediator
+
+
 def route_case(
     case: Case,
     organization: Organization,
@@ -442,8 +460,7 @@ def route_case(
     _check(case, "route", actor, expected_version)
     _check_mediator(case, organization, mediator)
     at = at or clock.now()
-    case.organization_id, case.mediator_id = organization.id, mediator.id
-    case.organization, case.mediator = organization, mediator
+    _hand_to(case, mediator)
     case.routed_at = at
     case.routed_on = local_date(at, case.centre)
     case.deadline_on = case.routed_on + timedelta(
@@ -479,8 +496,7 @@ def reassign_case(
     if not reason.strip():
         raise WorkflowError(_("Give the reason for the change."), "reason")
     previous = case.mediator.name if case.mediator else ""
-    case.organization_id, case.mediator_id = organization.id, mediator.id
-    case.organization, case.mediator = organization, mediator
+    _hand_to(case, mediator)
     event = _apply(
         case,
         "reassign",

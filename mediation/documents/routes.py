@@ -197,7 +197,7 @@ def notice(case_id: int):
         "documents/notice.html",
         case,
         parties=parties,
-        regenerate_label=MOVES["new_access_code"].label,
+        regenerate_label=MOVES["new_access_code"].verb,
     )
 
 

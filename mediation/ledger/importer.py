@@ -162,6 +162,19 @@ def import_ledger(
 # --- checking --------------------------------------------------------------------------------
 
 
+def _directory(centre: Centre) -> tuple[dict, dict]:
+    """The centre's organisations by name and mediators by (organisation, name)."""
+    organizations = {
+        o.name: o
+        for o in db.session.scalars(select(Organization).where(Organization.centre_id == centre.id))
+    }
+    mediators = {
+        (m.organization_id, m.name): m
+        for m in db.session.scalars(select(Mediator).where(Mediator.centre_id == centre.id))
+    }
+    return organizations, mediators
+
+
 class _Checker:
     def __init__(self, centre: Centre, headers: dict[str, str], create_missing: bool):
         self.centre = centre
@@ -170,16 +183,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.refs: dict[str, int] = {}
         self.today = local_date(clock.now(), centre)
-        self.organizations = {
-            o.name: o
-            for o in db.session.scalars(
-                select(Organization).where(Organization.centre_id == centre.id)
-            )
-        }
-        self.mediators = {
-            (m.organization_id, m.name): m
-            for m in db.session.scalars(select(Mediator).where(Mediator.centre_id == centre.id))
-        }
+        self.organizations, self.mediators = _directory(centre)
         self.channels = _vocabulary(CHANNEL_NAMES_ZH)
         self.categories = _vocabulary(CATEGORY_NAMES_ZH)
         self.outcomes = _vocabulary(OUTCOMES_ZH)
@@ -459,16 +463,7 @@ class _Replay:
         self.problems: list[Problem] = []
         self.created_organizations: list[str] = []
         self.created_mediators: list[str] = []
-        self.organizations = {
-            o.name: o
-            for o in db.session.scalars(
-                select(Organization).where(Organization.centre_id == centre.id)
-            )
-        }
-        self.mediators = {
-            (m.organization_id, m.name): m
-            for m in db.session.scalars(select(Mediator).where(Mediator.centre_id == centre.id))
-        }
+        self.organizations, self.mediators = _directory(centre)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone).astimezone(UTC)
