@@ -21,6 +21,7 @@ ACTIONS = {
     "centre.create": _l("Centre created"),
     "centre.update": _l("Centre changed"),
     "demo.load": _l("Demo data loaded"),
+    "demo.generate": _l("Demo cases generated in bulk"),
     "cases.export": _l("Cases exported"),
     "organization.create": _l("Organisation created"),
     "organization.update": _l("Organisation details changed"),

@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,12 +28,7 @@ def normalise_case_number(text: str) -> str:
     return text.translate(_BRACKETS)
 
 
-def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
-    """Take the next number for the centre and year inside the caller's transaction.
-
-    The counter row is locked by the UPDATE until the transaction ends, so concurrent
-    registrations queue; a rolled-back registration gives its number back.
-    """
+def _ensure_counter(centre: Centre, year: int) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.session.execute(
@@ -41,6 +36,15 @@ def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
         .values(centre_id=centre.id, year=year, last_seq=0)
         .on_conflict_do_nothing(index_elements=["centre_id", "year"])
     )
+
+
+def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
+    """Take the next number for the centre and year inside the caller's transaction.
+
+    The counter row is locked by the UPDATE until the transaction ends, so concurrent
+    registrations queue; a rolled-back registration gives its number back.
+    """
+    _ensure_counter(centre, year)
     seq = db.session.execute(
         update(CaseCounter)
         .where(CaseCounter.centre_id == centre.id, CaseCounter.year == year)
@@ -48,3 +52,32 @@ def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
         .returning(CaseCounter.last_seq)
     ).scalar_one()
     return seq, format_case_number(centre.abbreviation, year, seq)
+
+
+class NumberBlock:
+    """Numbers for many registrations in one transaction (an import): each year's counter row
+    is locked when first used and written back by `save()`, so the numbers stay gapless and
+    concurrent registrations wait for the import's commit, as they would for one case."""
+
+    def __init__(self, centre: Centre):
+        self.centre = centre
+        self.last: dict[int, int] = {}
+
+    def issue(self, year: int) -> tuple[int, str]:
+        if year not in self.last:
+            _ensure_counter(self.centre, year)
+            self.last[year] = db.session.execute(
+                select(CaseCounter.last_seq)
+                .where(CaseCounter.centre_id == self.centre.id, CaseCounter.year == year)
+                .with_for_update()
+            ).scalar_one()
+        self.last[year] += 1
+        return self.last[year], format_case_number(self.centre.abbreviation, year, self.last[year])
+
+    def save(self) -> None:
+        for year, last in self.last.items():
+            db.session.execute(
+                update(CaseCounter)
+                .where(CaseCounter.centre_id == self.centre.id, CaseCounter.year == year)
+                .values(last_seq=last)
+            )

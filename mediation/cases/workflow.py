@@ -46,6 +46,13 @@ from mediation.notify import notices
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
 # Entering one of these for the first time concludes a case (SPEC 3.2).
 CONCLUSION_STATES = (State.AGREED, State.FULFILLED, State.TRANSFERRED, State.WITHDRAWN)
+# The outcome a case concludes with, by the state it concludes in.
+OUTCOMES = {
+    State.AGREED: "agreed",
+    State.FULFILLED: "agreed",
+    State.TRANSFERRED: "transferred",
+    State.WITHDRAWN: "withdrawn",
+}
 # Every state a case can be in once concluded: a follow-up visit is possible in each.
 AFTER_CONCLUSION = (*CONCLUSION_STATES, State.DEFAULTED)
 
@@ -236,14 +243,16 @@ def _record(
         actor_id=actor.user.id if actor.user else None,
         actor_kind=actor.kind,
         actor_name=actor.name,
-        details=_jsonable(details),
+        details=event_details(details),
     )
     db.session.add(event)
     db.session.flush()
     return event
 
 
-def _jsonable(details: dict) -> dict:
+def event_details(details: dict) -> dict:
+    """An event's details as stored: JSON values, empty ones left out."""
+
     def convert(value):
         if isinstance(value, date | datetime):
             return value.isoformat()
@@ -286,12 +295,7 @@ def _conclude(case: Case, at: datetime) -> None:
     # Everything is computed before anything is set: a lazy load in between would autoflush
     # a half-concluded row into the database's conclusion constraint.
     concluded_on = local_date(at, case.centre)
-    outcome = {
-        State.AGREED: "agreed",
-        State.FULFILLED: "agreed",
-        State.TRANSFERRED: "transferred",
-        State.WITHDRAWN: "withdrawn",
-    }[case.state_enum]
+    outcome = OUTCOMES[case.state_enum]
     reason = case.transfer.reason if outcome == "transferred" else None
     case.concluded_at, case.concluded_on, case.outcome = at, concluded_on, outcome
     case.transfer_reason = reason

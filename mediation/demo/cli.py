@@ -1,3 +1,5 @@
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -8,6 +10,7 @@ from mediation.audit.log import record
 from mediation.cases.models import Case
 from mediation.demo.cases import add_demo_cases
 from mediation.demo.data import DEMO_LOGINS, DEMO_PASSWORD, load_demo, staff_user
+from mediation.demo.scale import generate_cases
 from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db
 
@@ -32,6 +35,45 @@ def load_command(if_empty: bool, case_count: int) -> None:
         click.echo(_("The database holds data already; demo data not loaded."))
     else:
         _load(case_count)
+    click.echo(_("Demo logins (the password of each: %(password)s):", password=DEMO_PASSWORD))
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.username:<16} {login.role.label}")
+
+
+@demo_cli.command("generate")
+@click.option(
+    "--cases",
+    "case_count",
+    type=click.IntRange(1, 10_000_000),
+    required=True,
+    help="How many cases to add to the demo centre.",
+)
+def generate_command(case_count: int) -> None:
+    """Add many demo cases at once (for measuring at scale), written in bulk."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(_("Demo data is never loaded in production."))
+    centre = load_demo()
+    db.session.commit()
+    started = time.perf_counter()
+    with click.progressbar(length=case_count, label=_("Cases")) as bar:
+        created = generate_cases(
+            centre,
+            staff_user(),
+            case_count,
+            progress=lambda done, total: bar.update(done - bar.pos),
+        )
+    seconds = time.perf_counter() - started
+    record("demo.generate", target=centre.code, centre_id=centre.id, cases=created)
+    db.session.commit()
+    click.echo(
+        _(
+            "%(count)d cases added to %(centre)s in %(seconds).0f s (%(rate).0f cases/s).",
+            count=created,
+            centre=centre,
+            seconds=seconds,
+            rate=created / max(seconds, 0.001),
+        )
+    )
     click.echo(_("Demo logins (the password of each: %(password)s):", password=DEMO_PASSWORD))
     for login in DEMO_LOGINS:
         click.echo(f"  {login.username:<16} {login.role.label}")

@@ -33,6 +33,26 @@ def is_workday(day: date, exceptions: dict[date, bool]) -> bool:
     return day.weekday() < 5
 
 
+class WorkingCalendar:
+    """A centre's whole calendar in memory, for work over many dates at once (an import)."""
+
+    def __init__(self, centre_id: int):
+        rows = db.session.execute(
+            select(CalendarDay.day, CalendarDay.is_workday).where(
+                CalendarDay.centre_id == centre_id
+            )
+        )
+        self.exceptions: dict[date, bool] = dict(rows.tuples().all())
+
+    def add_working_days(self, start: date, days: int) -> date:
+        current, counted = start, 0
+        while counted < days:
+            current += timedelta(days=1)
+            if is_workday(current, self.exceptions):
+                counted += 1
+        return current
+
+
 def add_working_days(centre_id: int, start: date, days: int) -> date:
     """The date `days` working days after `start` (start itself does not count)."""
     # Chinese holidays are at most about a week long; a generous window is one query.

@@ -25,6 +25,20 @@ def incentive_measures(centre_id: int) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def mediation_periods(centre_id: int) -> dict[str, int]:
+    """Every category's mediation period at this centre, in days (its override or the
+    category's own)."""
+    periods = dict(
+        db.session.execute(select(Category.code, Category.mediation_days)).tuples().all()
+    )
+    overrides = db.session.execute(
+        select(CentreCategory.category_code, CentreCategory.mediation_days).where(
+            CentreCategory.centre_id == centre_id
+        )
+    )
+    return periods | dict(overrides.tuples().all())
+
+
 def mediation_days(centre_id: int, category_code: str) -> int:
     override = db.session.scalar(
         select(CentreCategory.mediation_days).where(

@@ -50,11 +50,14 @@ def identity_key(party: Party) -> str | None:
 
 
 def obligation_points(obligation: Obligation) -> int:
+    return points_for(obligation.fulfilled_on, obligation.due_on)
+
+
+def points_for(fulfilled_on: date | None, due_on: date) -> int:
     """+15 when performed ≥ 7 days before the due date, +10 on time, 0 when late or open."""
-    if obligation.fulfilled_on is None or obligation.fulfilled_on > obligation.due_on:
+    if fulfilled_on is None or fulfilled_on > due_on:
         return 0
-    early = (obligation.due_on - obligation.fulfilled_on).days >= EARLY_DAYS
-    return POINTS_EARLY if early else POINTS_ON_TIME
+    return POINTS_EARLY if (due_on - fulfilled_on).days >= EARLY_DAYS else POINTS_ON_TIME
 
 
 def valid_until(issued_on: date) -> date:
@@ -77,6 +80,14 @@ def certificate_status(certificate: Certificate, today: date) -> str:
     return "valid"
 
 
+def positive_key(case_id: int, party_id: int) -> str:
+    return f"positive:{case_id}:{party_id}"
+
+
+def negative_key(obligation_id: int) -> str:
+    return f"negative:{obligation_id}"
+
+
 def _exists(dedupe_key: str) -> bool:
     return (
         db.session.scalar(select(IntegrityRecord.id).filter_by(dedupe_key=dedupe_key)) is not None
@@ -94,7 +105,7 @@ def issue_for_performance(case: Case, obligation: Obligation, at: datetime) -> l
     owed = [o for o in case.agreement.obligations if o.obligor_id == party.id]
     if not owed or any(o.fulfilled_on is None or o.fulfilled_on > o.due_on for o in owed):
         return []
-    dedupe_key = f"positive:{case.id}:{party.id}"
+    dedupe_key = positive_key(case.id, party.id)
     if _exists(dedupe_key):
         return []
     issued_on = local_date(at, case.centre)
@@ -116,7 +127,7 @@ def issue_for_performance(case: Case, obligation: Obligation, at: datetime) -> l
     certificate = Certificate(
         record_id=record.id,
         centre_id=case.centre_id,
-        number=_certificate_number(case.centre, issued_on, record.id),
+        number=certificate_number(case.centre, issued_on, record.id),
         verification_code=new_verification_code(),
         holder_name=party.name,
         issued_on=issued_on,
@@ -129,7 +140,7 @@ def issue_for_performance(case: Case, obligation: Obligation, at: datetime) -> l
     return [certificate]
 
 
-def _certificate_number(centre: Centre, issued_on: date, record_id: int) -> str:
+def certificate_number(centre: Centre, issued_on: date, record_id: int) -> str:
     """`330106-2026-000042`: centre, year, and the record's id. The id is unique without a
     counter to lock, so two certificates issued at once can never collide (the sequence has
     gaps across centres, which a certificate number may have)."""
@@ -176,7 +187,7 @@ def record_default(obligation: Obligation, at: datetime) -> IntegrityRecord | No
     today = local_date(at, case.centre)
     if (today - obligation.due_on).days < DEFAULT_AFTER_DAYS:
         return None
-    dedupe_key = f"negative:{obligation.id}"
+    dedupe_key = negative_key(obligation.id)
     if _exists(dedupe_key):
         return None
     record = IntegrityRecord(

@@ -30,18 +30,16 @@ from sqlalchemy import select
 
 from mediation import clock
 from mediation.auth.models import User
-from mediation.cases import workflow
+from mediation.cases.bulk import BulkCase, BulkWriter, PlannedObligation
 from mediation.cases.models import Case
 from mediation.cases.states import TRANSFER_REASONS
-from mediation.cases.workflow import Actor, IntakeData, ObligationData, PartyData, WorkflowError
+from mediation.cases.workflow import Actor, IntakeData, PartyData, WorkflowError
 from mediation.directory.calendar import local_date
 from mediation.directory.models import Centre, Mediator, Organization
-from mediation.directory.settings import mediation_days
+from mediation.directory.settings import mediation_periods
 from mediation.directory.terms import CATEGORY_NAMES_ZH, CHANNEL_NAMES_ZH
 from mediation.extensions import db
-from mediation.integrity.records import record_default
 from mediation.ledger.reader import COLUMNS, Problem, read_ledger
-from mediation.notify import outbox
 
 NOT_RECORDED = "（台账未载明）"
 SESSION_PLACE = "台账导入"
@@ -143,10 +141,11 @@ def import_ledger(
     if result.problems:
         return result
     replay = _Replay(centre, Actor.ledger_import(user), checker.headers, create_missing)
-    with outbox.suppressed():
-        for done, row in enumerate(todo, start=1):
-            replay.run(row)
-            if progress and (done % PROGRESS_EVERY == 0 or done == len(todo)):
+    for done, row in enumerate(todo, start=1):
+        replay.run(row)
+        if done % PROGRESS_EVERY == 0 or done == len(todo):
+            replay.flush()
+            if progress:
                 progress(done, len(todo))
     result.problems = replay.problems
     result.created = len(todo) - len({p.row for p in replay.problems})
@@ -184,6 +183,7 @@ class _Checker:
         self.refs: dict[str, int] = {}
         self.today = local_date(clock.now(), centre)
         self.organizations, self.mediators = _directory(centre)
+        self.periods = mediation_periods(centre.id)
         self.channels = _vocabulary(CHANNEL_NAMES_ZH)
         self.categories = _vocabulary(CATEGORY_NAMES_ZH)
         self.outcomes = _vocabulary(OUTCOMES_ZH)
@@ -296,9 +296,7 @@ class _Checker:
                 _("An enforcement transfer cannot be imported; import the case as agreed."),
             )
         if reason == "deadline_expired" and assigned and row.concluded_on and row.assigned_on:
-            deadline = row.assigned_on + timedelta(
-                days=mediation_days(self.centre.id, row.category)
-            )
+            deadline = row.assigned_on + timedelta(days=self.periods[row.category])
             if row.concluded_on <= deadline:
                 self.problem(
                     row.line,
@@ -377,7 +375,8 @@ class _Checker:
                         _("Write the date as YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日."),
                     )
                 return None
-        if day > self.today:
+        # Everything else has happened; a performance may still be due.
+        if day > self.today and name != "due_on":
             self.problem(line, name, _("This date is in the future."))
             return None
         return day
@@ -456,14 +455,15 @@ def _text(value) -> str:
 class _Replay:
     def __init__(self, centre: Centre, actor: Actor, headers: dict[str, str], create_missing: bool):
         self.centre = centre
-        self.actor = actor
         self.headers = headers
         self.create_missing = create_missing
         self.zone = ZoneInfo(centre.timezone)
+        self.today = local_date(clock.now(), centre)
         self.problems: list[Problem] = []
         self.created_organizations: list[str] = []
         self.created_mediators: list[str] = []
         self.organizations, self.mediators = _directory(centre)
+        self.writer = BulkWriter(centre, actor)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone).astimezone(UTC)
@@ -483,6 +483,9 @@ class _Replay:
                 )
             )
 
+    def flush(self) -> None:
+        self.writer.flush()
+
     def _replay(self, row: LedgerRow) -> None:
         parties = [PartyData("applicant", _kind(n), n) for n in row.applicants] + [
             PartyData("respondent", _kind(n), n) for n in row.respondents
@@ -494,106 +497,91 @@ class _Replay:
             amount=row.amount,
             summary=row.summary,
         )
-        case = workflow.register_case(
-            self.centre, intake, self.actor, at=self.at(row.registered_on, HOURS["register"])
-        ).case
-        case.ledger_ref = row.ref
+        case = self.writer.register(
+            intake, self.at(row.registered_on, HOURS["register"]), ledger_ref=row.ref
+        )
         if row.organization:
             organization = self._organization(row.organization)
             mediator = self._mediator(organization, row.mediator)
-            workflow.route_case(
-                case,
-                organization,
-                mediator,
-                self.actor,
-                at=self.at(row.assigned_on, HOURS["route"]),
-            )
+            self.writer.route(case, mediator, self.at(row.assigned_on, HOURS["route"]))
         if row.outcome:
             self._conclude(case, row)
 
-    def _conclude(self, case: Case, row: LedgerRow) -> None:
+    def _conclude(self, case: BulkCase, row: LedgerRow) -> None:
         at = self.at(row.concluded_on, HOURS["conclude"])
+        writer = self.writer
         if row.outcome == "withdrawn":
-            workflow.withdraw_case(case, NOT_RECORDED, self.actor, at=at)
+            writer.withdraw(case, NOT_RECORDED, at)
         elif row.outcome == "agreed":
             self._agree(case, row, at)
         elif row.transfer_reason in DIVERTED:
-            workflow.divert_case(
-                case, row.transfer_reason, NOT_RECORDED, self.actor, note=NOT_RECORDED, at=at
+            writer.transfer(
+                case,
+                "divert",
+                row.transfer_reason,
+                at,
+                court=NOT_RECORDED,
+                undisputed_facts=NOT_RECORDED,
             )
         elif row.transfer_reason == "failed":
-            workflow.fail_case(case, NOT_RECORDED, NOT_RECORDED, self.actor, at=at)
+            writer.transfer(
+                case, "fail", "failed", at, court=NOT_RECORDED, undisputed_facts=NOT_RECORDED
+            )
         elif row.transfer_reason == "party_request":
-            applicant = next(p for p in case.parties if p.role == "applicant")
-            workflow.request_litigation(case, self.actor, on_behalf_of=applicant, at=at)
+            applicant = case.party("applicant")
+            writer.transfer(
+                case, "request_litigation", "party_request", at, party=applicant["name"]
+            )
         elif row.transfer_reason == "deadline_expired":
-            workflow.expire_case(case, self.actor, at=at)
+            writer.transfer(case, "expire", "deadline_expired", at)
 
-    def _agree(self, case: Case, row: LedgerRow, at: datetime) -> None:
+    def _agree(self, case: BulkCase, row: LedgerRow, at: datetime) -> None:
+        writer = self.writer
         held_at = self.at(row.concluded_on, HOURS["session"])
-        workflow.record_session(
-            case, held_at, self.actor, place=SESSION_PLACE, minutes=NOT_RECORDED, at=held_at
-        )
+        writer.record_session(case, held_at, at=held_at, place=SESSION_PLACE, minutes=NOT_RECORDED)
         amount = row.agreement_amount
         terms = f"协议金额{amount}元。" if amount is not None else NOT_RECORDED
         obligations = []
         if row.due_on is not None:
-            applicant = next(p for p in case.parties if p.role == "applicant")
-            respondent = next(p for p in case.parties if p.role == "respondent")
             description = f"支付{amount}元" if amount is not None else "履行调解协议"
-            obligations.append(
-                ObligationData(respondent.id, applicant.id, description, row.due_on, amount)
-            )
-        agreement = workflow.agree_case(
-            case, row.concluded_on, terms, obligations, self.actor, at=at
-        )
+            respondent = len(row.applicants)  # the first respondent's position
+            obligations.append(PlannedObligation(respondent, 0, description, row.due_on, amount))
+        writer.agree(case, row.concluded_on, terms, obligations, at)
         steps: list[tuple[datetime, Callable[[], object]]] = []
         if row.confirmed_on:
             confirm_at = self.at(row.confirmed_on, HOURS["confirm"])
             steps.append(
                 (
                     confirm_at,
-                    lambda: workflow.confirm_agreement(
-                        case,
-                        NOT_RECORDED,
-                        NOT_RECORDED,
-                        row.confirmed_on,
-                        self.actor,
-                        at=confirm_at,
+                    lambda: writer.confirm(
+                        case, NOT_RECORDED, NOT_RECORDED, row.confirmed_on, confirm_at
                     ),
                 )
             )
-        if agreement.obligations:
-            steps += self._performance(case, agreement.obligations[0], row)
+        if case.obligations:
+            steps += self._performance(case, case.obligations[0], row)
         for _at, step in sorted(steps, key=lambda item: item[0]):
             step()
 
-    def _performance(self, case: Case, obligation, row: LedgerRow) -> list:
+    def _performance(self, case: BulkCase, obligation: dict, row: LedgerRow) -> list:
         """Performance, and what the obligation sweep would have done before it: a default
         the day after the due date, a negative record 30 days after it."""
+        writer = self.writer
         steps = []
-        today = local_date(clock.now(), self.centre)
         performed = row.fulfilled_on
-        late_until = performed or today
+        late_until = performed or self.today
         if late_until > row.due_on:
             default_at = self.at(row.due_on + timedelta(days=1), 1)
-            steps.append(
-                (default_at, lambda: workflow.default_case(case, self.actor, at=default_at))
-            )
+            steps.append((default_at, lambda: writer.default(case, default_at)))
         negative_on = row.due_on + timedelta(days=30)
         if late_until >= negative_on:
             negative_at = self.at(negative_on, 1)
-            steps.append((negative_at, lambda: record_default(obligation, negative_at)))
+            steps.append(
+                (negative_at, lambda: writer.record_negative(case, obligation, negative_at))
+            )
         if performed:
             fulfil_at = self.at(performed, HOURS["fulfil"])
-            steps.append(
-                (
-                    fulfil_at,
-                    lambda: workflow.fulfil_obligation(
-                        case, obligation, performed, self.actor, at=fulfil_at
-                    ),
-                )
-            )
+            steps.append((fulfil_at, lambda: writer.fulfil(case, obligation, performed, fulfil_at)))
         return steps
 
     def _organization(self, name: str) -> Organization:
@@ -613,7 +601,7 @@ class _Replay:
         if mediator is None:
             mediator = Mediator(
                 centre_id=self.centre.id,
-                organization_id=organization.id,
+                organization=organization,
                 name=name,
                 max_caseload=0 if placeholder else 20,
             )
