@@ -75,6 +75,9 @@ class Config:
 
     # Dossier files, stored under their SHA-256 outside the web root (relative: to this folder).
     DOSSIER_FOLDER = os.environ.get("DOSSIER_FOLDER", "instance/dossier")
+    # Progress of ledger imports running in the background, readable by every worker of the
+    # host (relative: to this folder).
+    LEDGER_PROGRESS_FOLDER = os.environ.get("LEDGER_PROGRESS_FOLDER", "instance/ledger-progress")
     # Files may be 20 MB; a little more for the rest of the form, so that a slightly larger
     # file still reaches the upload view and gets its message beside the field.
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
@@ -97,6 +100,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
     SCHEDULER_ENABLED = False
+    # The upload page waits for its background import, so a test sees the outcome at once.
+    LEDGER_IMPORT_WAIT = True
     # Cheap hashes keep the suite fast; production uses the werkzeug default (scrypt).
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

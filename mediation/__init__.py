@@ -63,6 +63,7 @@ def _import_models() -> None:
     import mediation.documents.models  # noqa: F401
     import mediation.integrity.models  # noqa: F401
     import mediation.jobs.models  # noqa: F401
+    import mediation.ledger.models  # noqa: F401
     import mediation.notify.models  # noqa: F401
     import mediation.stats.models  # noqa: F401
 

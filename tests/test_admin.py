@@ -3,10 +3,12 @@
 import pytest
 from sqlalchemy import select
 
+from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
 from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db as _db
+from mediation.ledger.models import LedgerImport
 from tests.conftest import PASSWORD
 
 
@@ -31,7 +33,10 @@ def ids(app, make_user):
         rule = RoutingRule(
             centre_id=user.centre_id, category_code="family", organization=organization
         )
-        _db.session.add_all([organization, mediator, rule])
+        ledger_import = LedgerImport(
+            centre_id=user.centre_id, state="done", filename="台账.csv", started_at=clock.now()
+        )
+        _db.session.add_all([organization, mediator, rule, ledger_import])
         _db.session.commit()
         return {
             "user_id": user.id,
@@ -39,6 +44,7 @@ def ids(app, make_user):
             "organization_id": organization.id,
             "mediator_id": mediator.id,
             "rule_id": rule.id,
+            "import_id": ledger_import.id,
             "day": "2026-10-01",
             # Refused before anything is loaded for those who may not; absent for admins.
             "certificate_id": 1,

@@ -52,8 +52,14 @@ def client_address() -> str:
 
 
 def record(
-    action: str, target: str = "", centre_id: int | None = None, actor=None, **details
+    action: str,
+    target: str = "",
+    centre_id: int | None = None,
+    actor=None,
+    client: str | None = None,
+    **details,
 ) -> None:
+    """An audit entry; `actor` and `client` default to the request's user and address."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if actor is None and has_request_context() and current_user.is_authenticated:
@@ -66,7 +72,7 @@ def record(
             action=action,
             target=target[:128],
             centre_id=centre_id,
-            client=client_address()[:64],
+            client=(client or client_address())[:64],
             details=details,
         )
     )

@@ -4,6 +4,7 @@ an XLSX cell holds); the importer parses and checks them."""
 
 import csv
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -53,15 +54,8 @@ class Sheet:
 
 def read_ledger(data: bytes) -> Sheet:
     """The rows of a CSV or XLSX ledger; completely empty rows are left out."""
-    if data.startswith(b"PK\x03\x04"):
-        table = _xlsx_rows(data)
-    else:
-        table = list(csv.reader(io.StringIO(_decode(data), newline="")))
-    table = iter(table)
-    header = next(table, None)
-    if not header or not any(_text(cell) for cell in header):
-        raise LedgerFileError(_("The file has no header row."))
-    sheet = _map_header([_text(cell) for cell in header])
+    table = _table(data)
+    sheet = _header(table)
     positions = {name: header_index for header_index, name in sheet.rows_index.items()}
     rows = []
     for number, cells in enumerate(table, start=2):
@@ -73,6 +67,25 @@ def read_ledger(data: bytes) -> Sheet:
         }
         rows.append((number, values))
     return Sheet(sheet.headers, rows, sheet.problems)
+
+
+def header_problems(data: bytes) -> list[Problem]:
+    """What is wrong with the file's header row (quick: only that row is read). Raises
+    LedgerFileError when the file cannot be read at all."""
+    return _header(_table(data)).problems
+
+
+def _table(data: bytes) -> Iterator[Sequence]:
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(data)
+    return csv.reader(io.StringIO(_decode(data), newline=""))
+
+
+def _header(table: Iterator[Sequence]) -> "_Header":
+    header = next(table, None)
+    if not header or not any(_text(cell) for cell in header):
+        raise LedgerFileError(_("The file has no header row."))
+    return _map_header([_text(cell) for cell in header])
 
 
 @dataclass
@@ -122,15 +135,19 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> list[tuple]:
+def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
         raise LedgerFileError(_("The XLSX workbook cannot be read.")) from None
+    return _closing_rows(workbook)
+
+
+def _closing_rows(workbook) -> Iterator[tuple]:
     try:
-        return list(workbook.worksheets[0].iter_rows(values_only=True))
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
     finally:
         workbook.close()
 

@@ -1,22 +1,25 @@
-"""The admin's ledger upload page: check or import a CSV/XLSX ledger into one centre."""
+"""The admin's ledger pages: upload a CSV/XLSX ledger for one centre, then follow its import
+(checked, then replayed in the background) on its own page."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from mediation.audit.log import record
+from mediation import clock
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.models import Role
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.ledger.importer import import_ledger
-from mediation.ledger.reader import LedgerFileError
+from mediation.ledger.background import is_interrupted, read_progress, start_import
+from mediation.ledger.models import LedgerImport
+from mediation.ledger.reader import LedgerFileError, Problem, header_problems
 
 bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
 
@@ -45,44 +48,72 @@ def _form() -> LedgerForm:
     return form
 
 
+RECENT = 20
+
+
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def upload():
     form = _form()
-    result = None
     if form.validate_on_submit():
         centre = db.get_or_404(Centre, int(form.centre.data))
         require_centre(centre.id)
-        upload = form.file.data
+        data = form.file.data.read()
         try:
-            result = import_ledger(
-                centre,
-                upload.read(),
-                user=current_user,
-                dry_run=form.dry_run.data,
-                create_missing=form.create_missing.data,
-            )
+            problems = header_problems(data)
         except LedgerFileError as error:
-            db.session.rollback()
-            form.file.errors = [str(error)]
+            problems = [Problem(1, "", str(error))]
+        if problems:
+            form.file.errors = [
+                _("%(column)s: %(message)s", column=p.column, message=p.message)
+                if p.column
+                else p.message
+                for p in problems
+            ]
         else:
-            if result.ok and not result.dry_run:
-                record(
-                    "ledger.import",
-                    target=upload.filename or "",
-                    centre_id=centre.id,
-                    created=result.created,
-                    skipped=result.skipped,
-                )
-                db.session.commit()
-                flash(
-                    _(
-                        "Ledger imported: %(created)d cases created, %(skipped)d skipped "
-                        "(already imported).",
-                        created=result.created,
-                        skipped=result.skipped,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("ledger.upload"))
-    return render_template("ledger/upload.html", form=form, result=result)
+            import_id = _start(centre, form, data)
+            return redirect(url_for("ledger.show", import_id=import_id))
+    return render_template("ledger/upload.html", form=form, imports=_recent())
+
+
+def _start(centre: Centre, form: LedgerForm, data: bytes) -> int:
+    ledger_import = LedgerImport(
+        centre_id=centre.id,
+        user_id=current_user.id,
+        filename=(form.file.data.filename or "")[:200],
+        dry_run=form.dry_run.data,
+        create_missing=form.create_missing.data,
+        state="running",
+        started_at=clock.now(),
+    )
+    db.session.add(ledger_import)
+    db.session.flush()
+    # Taken before the commit: reading it after would begin a new transaction, which on
+    # SQLite would hold the write lock the import thread is about to ask for.
+    import_id = ledger_import.id
+    db.session.commit()
+    thread = start_import(import_id, data)
+    if current_app.config.get("LEDGER_IMPORT_WAIT"):
+        thread.join()
+    return import_id
+
+
+def _recent() -> list[LedgerImport]:
+    query = select(LedgerImport).order_by(LedgerImport.started_at.desc(), LedgerImport.id.desc())
+    if not current_user.is_global_admin:
+        query = query.where(LedgerImport.centre_id == current_user.centre_id)
+    return list(db.session.scalars(query.options(selectinload(LedgerImport.centre)).limit(RECENT)))
+
+
+@bp.get("/<id:import_id>")
+@role_required(Role.ADMIN)
+def show(import_id: int):
+    ledger_import = db.get_or_404(LedgerImport, import_id)
+    require_centre(ledger_import.centre_id)
+    progress = read_progress(import_id) if ledger_import.state == "running" else None
+    return render_template(
+        "ledger/import.html",
+        ledger_import=ledger_import,
+        progress=progress,
+        interrupted=is_interrupted(ledger_import, progress),
+    )

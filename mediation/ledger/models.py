@@ -1,0 +1,47 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.auth.models import User
+from mediation.database import UTCDateTime
+from mediation.directory.models import Centre
+from mediation.extensions import db
+
+# What an import page keeps of a refused file's problems; the count says how many there were.
+PROBLEM_LIMIT = 1000
+
+
+class LedgerImport(db.Model):
+    """One upload on the ledger page: running in the background, then its outcome.
+
+    `running` until the import ends; then `done` (imported, or checked in a dry run),
+    `refused` (problems: nothing was written) or `failed` (the file could not be read, or the
+    import broke off: nothing was written either)."""
+
+    __tablename__ = "ledger_import"
+    __table_args__ = (
+        CheckConstraint("state in ('running', 'done', 'refused', 'failed')", name="known_state"),
+        Index("ix_ledger_import_centre_started", "centre_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    create_missing: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    problem_count: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # [row, column, message]
+    created_organizations: Mapped[list] = mapped_column(JSON, default=list)
+    created_mediators: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    centre: Mapped[Centre] = relationship()
+    user: Mapped[User | None] = relationship()
