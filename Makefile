@@ -6,7 +6,7 @@ TRANSLATIONS := mediation/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser install translations messages lint clean
+.PHONY: run test test-browser install translations messages lint clean bench
 
 run: $(VENV)/.run-deps translations
 	$(BIN)/flask db upgrade
@@ -16,6 +16,12 @@ run: $(VENV)/.run-deps translations
 
 test: $(VENV)/.test-deps translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark of issue #8 (bench/run.py; installs Debian's wrk if it is missing):
+#   make bench [CASES=N] [DATABASE_URL=postgresql+psycopg://…] [BENCH_ARGS="--quick --no-fail …"]
+CASES ?= 1000000
+bench: $(VENV)/.test-deps translations
+	$(BIN)/python -m bench.run --cases $(CASES) $(BENCH_ARGS)
 
 install: $(VENV)/.run-deps
 
@@ -39,7 +45,7 @@ translations: $(VENV)/.run-deps
 messages: $(VENV)/.run-deps
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -N --no-location -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(BIN)/pybabel update -N -w 100 -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .

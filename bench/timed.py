@@ -1,0 +1,59 @@
+"""The operations timed end to end: the month statistics and the deadline sweep in this process
+(inside the app, as the page and the scheduler call them), the XLSX export and the ledger import
+as the `flask` commands an operator runs, with their peak memory."""
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.database import FLASK, ROOT
+from bench.fixtures import demo_centre
+from mediation.jobs.runner import SHELL, run_job
+from mediation.stats.queries import month_stats
+
+
+@dataclass
+class Timing:
+    seconds: float
+    rows: int | None = None
+    peak_rss_mb: float | None = None
+
+    @property
+    def rows_per_second(self) -> float | None:
+        return self.rows / self.seconds if self.rows else None
+
+
+def time_month_stats(month: str) -> Timing:
+    centre = demo_centre()
+    started = time.perf_counter()
+    month_stats(month, centre)
+    return Timing(time.perf_counter() - started)
+
+
+def time_deadline_sweep() -> Timing:
+    """One run of the deadline sweep as `flask jobs run` starts it; rows = cases it handled."""
+    started = time.perf_counter()
+    run = run_job("deadline_sweep", SHELL)
+    seconds = time.perf_counter() - started
+    if run is None or run.skipped or run.status != "ok":
+        raise RuntimeError(f"deadline sweep did not run cleanly: {run and run.error}")
+    return Timing(seconds, run.rows)
+
+
+def time_command(env: dict, log: Path, *args: str) -> Timing:
+    """A `flask` command in a process of its own: wall time and peak resident memory (output
+    to `log`)."""
+    with log.open("w") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [FLASK, *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(f"flask {' '.join(args)} failed ({process.returncode}):\n{tail}")
+    return Timing(seconds, peak_rss_mb=usage.ru_maxrss / 1024)
