@@ -41,7 +41,7 @@ def _configure_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_sqlite
     from mediation.extensions import babel, csrf, db, login_manager, migrate
-    from mediation.web.language import select_locale, select_timezone
+    from mediation.web.language import RequestDomain, dateformat, select_locale, select_timezone
 
     _import_models()
     db.init_app(app)
@@ -52,6 +52,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.domain_instance = RequestDomain()
+    app.jinja_env.filters["dateformat"] = dateformat
 
 
 def _import_models() -> None:

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
@@ -124,10 +124,11 @@ def detail(case_id: int):
         selectinload(Case.sessions),
         selectinload(Case.extensions),
         selectinload(Case.follow_ups),
-        selectinload(Case.agreement)
+        # One-to-one: joined into the case's own query rather than two more queries.
+        joinedload(Case.agreement)
         .selectinload(Agreement.obligations)
         .selectinload(Obligation.obligor),
-        selectinload(Case.transfer),
+        joinedload(Case.transfer),
     )
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from mediation import clock
 from mediation.audit.log import record
@@ -45,19 +45,22 @@ OUTBOX_STATES = {
 CHANNELS = {"in_app": _l("In-app"), "sms": _l("SMS"), "email": _l("E-mail")}
 
 
+# Built once: it runs on every page.
+_UNREAD = select(func.count()).select_from(
+    select(OutboxMessage.id)
+    .where(
+        OutboxMessage.user_id == bindparam("user_id"),
+        OutboxMessage.read_at.is_(None),
+        OutboxMessage.channel == "in_app",
+    )
+    .limit(UNREAD_CAP)
+    .subquery()
+)
+
+
 def unread_count(user) -> int:
     """The user's unread notices, counted on ix_outbox_message_user_unread up to UNREAD_CAP."""
-    unread = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.user_id == user.id,
-            OutboxMessage.read_at.is_(None),
-            OutboxMessage.channel == "in_app",
-        )
-        .limit(UNREAD_CAP)
-        .subquery()
-    )
-    return db.session.scalar(select(func.count()).select_from(unread))
+    return db.session.scalar(_UNREAD, {"user_id": user.id})
 
 
 def register_unread_count(app: Flask) -> None:
