@@ -588,3 +588,57 @@ def test_capped_count(app, db, world, new_case):
         new_case(at=T0 + timedelta(minutes=i))
     assert capped_count([Case.centre_id == world.centre_a], cap=2) == 3
     assert capped_count([Case.centre_id == world.centre_a]) == 4
+
+
+def test_capped_count_reads_ranges_in_turn(app, db, world, new_case):
+    from mediation.cases.queries import capped_count
+
+    for i in range(3):
+        new_case(at=T0 + timedelta(minutes=i), route_to=world.wang if i else None)
+    centre = [Case.centre_id == world.centre_a]
+    seeks = [[Case.state == "registered"], [Case.state == "assigned"], [Case.state == "agreed"]]
+    assert capped_count(centre, seeks=seeks) == 3
+    assert capped_count(centre, cap=2, seeks=seeks) == 3
+    assert capped_count(centre, cap=1, seeks=seeks) == 2
+
+
+def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_case):
+    """Each queue, read one index range per state (and risk level) and merged, has the cases,
+    order and count of the plain `IN` query; so have a mediator's deadlines."""
+    from mediation.cases import queries
+    from mediation.cases.states import IN_MEDIATION
+
+    ids = [
+        new_case(at=T0 + timedelta(hours=i), route_to=world.wang if i % 3 else None)
+        for i in range(12)
+    ]
+    with app.app_context():
+        for i, case in enumerate(_db.session.scalars(select(Case).where(Case.id.in_(ids)))):
+            case.risk_level = ("high", "critical", "low", "high")[i % 4]
+            if case.mediator_id is not None:
+                case.state = "mediating" if i % 2 else "assigned"
+                # Out of id order, with ties, some outside the warning window.
+                case.deadline_on = T0.date() + timedelta(days=23 + (7 * i) % 13)
+        _db.session.commit()
+    with app.app_context(), clock.frozen_at(T0 + timedelta(days=28)):
+        centre = world.centre_a
+        for name in queries.QUEUES:
+            conditions = [Case.centre_id == centre, queries.queue_condition(name, centre)]
+            plain = select(Case.id).where(*conditions).order_by(*queries._QUEUE_ORDER[name])
+            expected = list(_db.session.scalars(plain))
+            assert len(expected) >= 2 or name == "concluded", name
+            for size in (1, 3, 20):
+                got = queries.queue(centre, name, size=size)
+                assert [case.id for case in got.cases] == expected[:size], (name, size)
+                assert got.count == len(expected), name
+        mediator = _db.session.get(Mediator, world.wang)
+        in_mediation = [s.value for s in IN_MEDIATION]
+        plain = (
+            select(Case.id)
+            .where(Case.mediator_id == world.wang, Case.state.in_(in_mediation))
+            .order_by(Case.deadline_on, Case.id)
+        )
+        expected = list(_db.session.scalars(plain))
+        for limit in (1, 5, 100):
+            got = queries.mediator_deadlines(mediator, limit=limit)
+            assert [case.id for case in got] == expected[:limit]

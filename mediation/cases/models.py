@@ -69,6 +69,9 @@ class Case(db.Model):
         Index("ix_case_registered", "registered_at", "id"),
         Index("ix_case_mediator_state", "mediator_id", "state", "id"),
         Index("ix_case_mediator_registered", "mediator_id", "registered_at", "id"),
+        # Dashboards: one index seek per state (and risk level), merged by the queue's order.
+        Index("ix_case_centre_state_risk", "centre_id", "state", "risk_level", "id"),
+        Index("ix_case_mediator_state_deadline", "mediator_id", "state", "deadline_on", "id"),
         # Past outcomes per mediator, for ranking mediators at triage.
         Index("ix_case_concluded_mediator", "concluded_mediator_id", "outcome"),
         Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on"),

@@ -5,6 +5,7 @@ a page fetches one row more than it shows to know whether there is a next one. C
 pages show are capped (`capped_count`), so they stay cheap with a million cases.
 """
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from mediation import clock
@@ -216,23 +217,32 @@ def _start_of(day: date, centre_id: int | None) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def queue_condition(queue: str, centre_id: int | None):
-    """The cases of one dashboard queue (SPEC 3.3), as a condition the list can use too."""
+def _queue_parts(queue: str, centre_id: int | None) -> tuple[list, list]:
+    """One dashboard queue (SPEC 3.3): the values its cases' state (and risk level) may take,
+    as (column, values) pairs, and the other conditions they meet."""
     if queue == "triage":
-        return Case.state == State.REGISTERED.value
+        return [(Case.state, [State.REGISTERED.value])], []
     if queue == "deadline":
         warning_days = settings_for(centre_id).warning_days if centre_id is not None else 5
         until = _local_today(centre_id) + timedelta(days=warning_days)
-        return and_(
-            Case.state.in_([s.value for s in IN_MEDIATION]),
-            Case.deadline_on.is_not(None),
-            Case.deadline_on <= until,
-        )
+        states = [s.value for s in IN_MEDIATION]
+        return [(Case.state, states)], [Case.deadline_on.is_not(None), Case.deadline_on <= until]
     if queue == "high_risk":
-        return and_(Case.state.in_([s.value for s in OPEN_STATES]), Case.risk_level.in_(HIGH_RISKS))
+        states = [s.value for s in OPEN_STATES]
+        return [(Case.state, states), (Case.risk_level, list(HIGH_RISKS))], []
     if queue == "concluded":
-        return Case.concluded_at >= clock.now() - timedelta(days=RECENT_DAYS)
+        return [], [Case.concluded_at >= clock.now() - timedelta(days=RECENT_DAYS)]
     raise ValueError(f"unknown queue {queue!r}")
+
+
+def _one_of(column, values: list):
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+def queue_condition(queue: str, centre_id: int | None):
+    """The cases of one dashboard queue, as a condition the list can use too."""
+    choices, conditions = _queue_parts(queue, centre_id)
+    return and_(*(_one_of(column, values) for column, values in choices), *conditions)
 
 
 def filter_conditions(user: User, filters: CaseFilter) -> list:
@@ -390,16 +400,57 @@ def cases_by_ids(user: User, ids: Iterable[int]) -> list[Case]:
 # --- queues and dashboards ------------------------------------------------------------------
 
 
-def capped_count(conditions: list, cap: int = COUNT_CAP) -> int:
-    """How many cases match, counting at most cap + 1 of them (show "1000+")."""
-    limited = select(Case.id).where(*conditions).limit(cap + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(limited))
+def _seeks(choices: list) -> list[list]:
+    """(column, values) pairs as one equality per column for every combination of the values:
+    each combination is one range of an index that starts with those columns."""
+    columns = [column for column, _values in choices]
+    combinations = itertools.product(*(values for _column, values in choices))
+    return [
+        [column == value for column, value in zip(columns, values, strict=True)]
+        for values in combinations
+    ]
 
 
+def _union_all(queries: list[Select]):
+    """The rows of every query, each keeping its own ORDER BY and LIMIT (SQLite takes those
+    on a compound's members only inside a subquery)."""
+    if len(queries) == 1:
+        return queries[0]
+    return union_all(*(select(query.subquery()) for query in queries))
+
+
+def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([],)) -> int:
+    """How many cases match, counting at most cap + 1 of them (show "1000+").
+
+    First a probe for the row after the cap, as stepping over index entries costs less than
+    counting them; only below the cap are the (at most cap) rows counted. With `seeks` (see
+    `_seeks`), their ranges are read one after another until the limit, instead of testing
+    `IN` lists against every row under the leading columns.
+    """
+    ranges = [select(Case.id).where(*conditions, *seek) for seek in seeks]
+    matching = ranges[0] if len(ranges) == 1 else union_all(*ranges)
+    if db.session.scalar(matching.offset(cap).limit(1)) is not None:
+        return cap + 1
+    return db.session.scalar(select(func.count()).select_from(matching.limit(cap + 1).subquery()))
+
+
+def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[Case]:
+    """The first `size` cases in `order`: the first `size` of each seek (an index range
+    already in that order), merged and cut again."""
+    firsts = [
+        select(Case.id).where(*conditions, *seek).order_by(*order).limit(size) for seek in seeks
+    ]
+    query = select(Case).where(Case.id.in_(_union_all(firsts))).order_by(*order).limit(size)
+    return list(db.session.scalars(with_row_data(query)).unique())
+
+
+# Each queue's order is the tail of an index whose head is centre, state (and risk level):
+# ix_case_centre_triage_due, ix_case_centre_deadline, ix_case_centre_state_risk,
+# ix_case_centre_concluded.
 _QUEUE_ORDER = {
     "triage": (Case.triage_due_on, Case.id),
     "deadline": (Case.deadline_on, Case.id),
-    # Newest first by id: the state index serves it without touching closed cases.
+    # Newest first by id.
     "high_risk": (Case.id.desc(),),
     "concluded": (Case.concluded_at.desc(), Case.id.desc()),
 }
@@ -414,12 +465,15 @@ class Queue:
 
 
 def queue(centre_id: int, name: str, size: int = QUEUE_SIZE) -> Queue:
-    conditions = [Case.centre_id == centre_id, queue_condition(name, centre_id)]
-    query = select(Case).where(*conditions).order_by(*_QUEUE_ORDER[name]).limit(size)
+    """A queue's first cases and capped count, each state (and risk level) read as its own
+    index range: `state IN (...)` would sort or filter every open case of the centre."""
+    choices, conditions = _queue_parts(name, centre_id)
+    conditions = [Case.centre_id == centre_id, *conditions]
+    seeks = _seeks(choices)
     return Queue(
         name=name,
-        count=capped_count(conditions),
-        cases=list(db.session.scalars(with_row_data(query)).unique()),
+        count=capped_count(conditions, seeks=seeks),
+        cases=_first_cases(conditions, seeks, _QUEUE_ORDER[name], size),
     )
 
 
@@ -435,11 +489,16 @@ def mediator_state_counts(mediator: Mediator) -> dict[str, int]:
 
 
 def upcoming_sessions(mediator: Mediator, limit: int = 20) -> list[MediationSession]:
-    """Sessions from now on for the mediator's cases, soonest first, each with its case."""
+    """Sessions from now on for the mediator's cases, soonest first, each with its case.
+
+    Walks the coming sessions in time order (ix_mediation_session_held_at) and keeps the
+    mediator's: `mediator_id + 0` keeps the planner from starting at the mediator's whole
+    caseload, which grows with every year of cases while the coming sessions do not.
+    """
     rows = db.session.execute(
         select(MediationSession, Case)
         .join(Case, Case.id == MediationSession.case_id)
-        .where(Case.mediator_id == mediator.id, MediationSession.held_at >= clock.now())
+        .where(Case.mediator_id + 0 == mediator.id, MediationSession.held_at >= clock.now())
         .order_by(MediationSession.held_at, MediationSession.id)
         .limit(limit)
     )
@@ -447,16 +506,11 @@ def upcoming_sessions(mediator: Mediator, limit: int = 20) -> list[MediationSess
 
 
 def mediator_deadlines(mediator: Mediator, limit: int = 100) -> list[Case]:
-    query = (
-        select(Case)
-        .where(
-            Case.mediator_id == mediator.id,
-            Case.state.in_([s.value for s in IN_MEDIATION]),
-        )
-        .order_by(Case.deadline_on, Case.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(with_row_data(query)).unique())
+    """The mediator's cases in mediation, soonest deadline first (ix_case_mediator_state_deadline,
+    one range per state)."""
+    seeks = _seeks([(Case.state, [s.value for s in IN_MEDIATION])])
+    order = (Case.deadline_on, Case.id)
+    return _first_cases([Case.mediator_id == mediator.id], seeks, order, limit)
 
 
 # --- export ---------------------------------------------------------------------------------
