@@ -434,14 +434,29 @@ def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([]
     return db.session.scalar(select(func.count()).select_from(matching.limit(cap + 1).subquery()))
 
 
-def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[Case]:
-    """The first `size` cases in `order`: the first `size` of each seek (an index range
-    already in that order), merged and cut again."""
+def _first_ids(conditions: list, seeks: list[list], order, size: int) -> list[int]:
+    """The ids of the first `size` cases in `order`: the first `size` of each seek (an index
+    range already in that order), merged and cut again."""
     firsts = [
         select(Case.id).where(*conditions, *seek).order_by(*order).limit(size) for seek in seeks
     ]
-    query = select(Case).where(Case.id.in_(_union_all(firsts))).order_by(*order).limit(size)
-    return list(db.session.scalars(with_row_data(query)).unique())
+    query = select(Case.id).where(Case.id.in_(_union_all(firsts))).order_by(*order).limit(size)
+    return list(db.session.scalars(query))
+
+
+def _cases_by_id(ids: Iterable[int]) -> dict[int, Case]:
+    """Cases with what their rows show, in one load however many lists they fill."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    query = with_row_data(select(Case).where(Case.id.in_(ids)))
+    return {case.id: case for case in db.session.scalars(query).unique()}
+
+
+def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[Case]:
+    ids = _first_ids(conditions, seeks, order, size)
+    cases = _cases_by_id(ids)
+    return [cases[case_id] for case_id in ids]
 
 
 # Each queue's order is the tail of an index whose head is centre, state (and risk level):
@@ -464,21 +479,19 @@ class Queue:
     cases: list[Case]
 
 
-def queue(centre_id: int, name: str, size: int = QUEUE_SIZE) -> Queue:
-    """A queue's first cases and capped count, each state (and risk level) read as its own
-    index range: `state IN (...)` would sort or filter every open case of the centre."""
-    choices, conditions = _queue_parts(name, centre_id)
-    conditions = [Case.centre_id == centre_id, *conditions]
-    seeks = _seeks(choices)
-    return Queue(
-        name=name,
-        count=capped_count(conditions, seeks=seeks),
-        cases=_first_cases(conditions, seeks, _QUEUE_ORDER[name], size),
-    )
-
-
-def staff_queues(centre_id: int) -> list[Queue]:
-    return [queue(centre_id, name) for name in QUEUES]
+def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
+    """Each queue's first cases and capped count, each state (and risk level) read as its
+    own index range (`state IN (...)` would sort or filter every open case of the centre);
+    the cases of all queues are loaded together."""
+    found = []
+    for name in QUEUES:
+        choices, conditions = _queue_parts(name, centre_id)
+        conditions = [Case.centre_id == centre_id, *conditions]
+        seeks = _seeks(choices)
+        count = capped_count(conditions, seeks=seeks)
+        found.append((name, count, _first_ids(conditions, seeks, _QUEUE_ORDER[name], size)))
+    cases = _cases_by_id(case_id for _name, _count, ids in found for case_id in ids)
+    return [Queue(name, count, [cases[i] for i in ids]) for name, count, ids in found]
 
 
 def mediator_state_counts(mediator: Mediator) -> dict[str, int]:
