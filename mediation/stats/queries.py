@@ -145,40 +145,127 @@ def _conclusion_columns():
     )
 
 
-def _received(period: _Period, counts: Counter) -> None:
-    row = db.session.execute(
-        select(
-            func.count(),
-            func.sum(Case.amount),
-            _count_if(Case.risk_level.in_(("high", "critical"))),
-        ).where(period.registered_in())
-    ).one()
-    counts["received"] += row[0]
-    counts["amount_in_dispute"] += Decimal(str(row[1] or 0))
-    counts["high_risk_received"] += row[2]
+class _Month:
+    """A month's cases grouped finely, one query per kind of date (registered, concluded,
+    routed) per centre: every figure and breakdown is then summed from these groups, so each
+    of the month's rows is read once, not once per breakdown."""
+
+    CONCLUDED_KEYS = (
+        Case.outcome,
+        Case.transfer_reason,
+        Case.category_code,
+        Case.channel_code,
+        Case.concluded_organization_id,
+        Case.concluded_mediator_id,
+    )
+
+    def __init__(self, periods: list[_Period], routed: bool = True):
+        self.registered, self.concluded, self.routed = [], [], []
+        for period in periods:
+            self.registered += db.session.execute(
+                select(
+                    Case.category_code,
+                    Case.channel_code,
+                    func.count(),
+                    func.sum(Case.amount),
+                    _count_if(Case.risk_level.in_(("high", "critical"))),
+                )
+                .where(period.registered_in())
+                .group_by(Case.category_code, Case.channel_code)
+            ).all()
+            self.concluded += db.session.execute(
+                select(
+                    *self.CONCLUDED_KEYS,
+                    func.count(),
+                    _count_if(_mediated()),
+                    _count_if(and_(_mediated(), Case.concluded_on <= Case.deadline_on)),
+                    func.coalesce(func.sum(_days()), 0),
+                )
+                .where(period.concluded_in())
+                .group_by(*self.CONCLUDED_KEYS)
+            ).all()
+            if routed:
+                self.routed += db.session.execute(
+                    select(Case.organization_id, Case.mediator_id, func.count())
+                    .where(period.routed_in())
+                    .group_by(Case.organization_id, Case.mediator_id)
+                ).all()
+
+    def count(self, counts: Counter) -> None:
+        for _category, _channel, count, amount, high_risk in self.registered:
+            counts["received"] += count
+            counts["amount_in_dispute"] += Decimal(str(amount or 0))
+            counts["high_risk_received"] += high_risk
+        for outcome, reason, *_keys, count, mediated, on_time, days in self.concluded:
+            counts["concluded"] += count
+            counts[outcome] += count
+            counts["mediated"] += mediated
+            counts["on_time"] += on_time
+            counts["days"] += round(days)
+            if outcome == "transferred":
+                counts[f"reason:{reason}"] += count
+        counts["routed"] += sum(count for *_keys, count in self.routed)
+
+    def received_by(self, position: int) -> dict:
+        """{category or channel (0 or 1): [received]}"""
+        totals: dict = {}
+        for row in self.registered:
+            totals.setdefault(row[position], [0])[0] += row[2]
+        return totals
+
+    def concluded_by(self, position: int) -> dict:
+        """{key at `position` of CONCLUDED_KEYS: [count, agreed, mediated, days]}"""
+        totals: dict = {}
+        for row in self.concluded:
+            key = row[position]
+            if key is None:
+                continue
+            count, mediated, _on_time, days = row[6:]
+            sums = totals.setdefault(key, [0, 0, 0, 0])
+            sums[0] += count
+            sums[1] += count if row[0] == "agreed" else 0
+            sums[2] += mediated
+            sums[3] += round(days)
+        return totals
+
+    def routed_by(self, position: int) -> dict:
+        """{organisation or mediator (0 or 1): [assigned]}"""
+        totals: dict = {}
+        for row in self.routed:
+            if row[position] is not None:
+                totals.setdefault(row[position], [0])[0] += row[2]
+        return totals
 
 
-def _concluded(period: _Period, counts: Counter) -> None:
-    rows = db.session.execute(
-        select(
-            Case.outcome,
-            Case.transfer_reason,
-            func.count(),
-            _count_if(and_(_mediated(), Case.concluded_on <= Case.deadline_on)),
-            _count_if(_mediated()),
-            func.coalesce(func.sum(_days()), 0),
+def _of_centre(centre_id: int):
+    """The joined case is the centre's. Written `centre_id + 0` so that the planner starts
+    from the month's rows of the other table (confirmed_on, due_on, visited_on are indexed)
+    and looks up their cases, instead of walking every case of the centre."""
+    return Case.centre_id + 0 == centre_id
+
+
+def _pending_at_end(period: _Period) -> int:
+    """Cases registered by the end of the month and not concluded by then: those registered
+    by then less those concluded by then (a case concludes after its registration). Each is
+    counted on its index, and only the rows near the end are read for their local dates."""
+    centre_id, last = period.centre_id, period.last
+    surely_before = period.end - MARGIN
+
+    def by_end(at, on) -> int:
+        return db.session.scalar(
+            select(func.count()).where(Case.centre_id == centre_id, at < surely_before)
+        ) + db.session.scalar(
+            select(func.count()).where(
+                Case.centre_id == centre_id,
+                at >= surely_before,
+                at < period.end + MARGIN,
+                on <= last,
+            )
         )
-        .where(period.concluded_in())
-        .group_by(Case.outcome, Case.transfer_reason)
-    ).all()
-    for outcome, reason, count, on_time, mediated, days in rows:
-        counts["concluded"] += count
-        counts[outcome] += count
-        counts["mediated"] += mediated
-        counts["on_time"] += on_time
-        counts["days"] += round(days)
-        if outcome == "transferred":
-            counts[f"reason:{reason}"] += count
+
+    return by_end(Case.registered_at, Case.registered_on) - by_end(
+        Case.concluded_at, Case.concluded_on
+    )
 
 
 def _other_figures(period: _Period, counts: Counter) -> None:
@@ -187,7 +274,7 @@ def _other_figures(period: _Period, counts: Counter) -> None:
         select(func.count())
         .select_from(Agreement)
         .join(Case, Case.id == Agreement.case_id)
-        .where(Case.centre_id == centre_id, Agreement.confirmed_on.between(first, last))
+        .where(_of_centre(centre_id), Agreement.confirmed_on.between(first, last))
     )
     due, on_time = db.session.execute(
         select(
@@ -201,7 +288,7 @@ def _other_figures(period: _Period, counts: Counter) -> None:
         )
         .select_from(Obligation)
         .join(Case, Case.id == Obligation.case_id)
-        .where(Case.centre_id == centre_id, Obligation.due_on.between(first, last))
+        .where(_of_centre(centre_id), Obligation.due_on.between(first, last))
     ).one()
     counts["obligations_due"] += due
     counts["fulfilled_on_time"] += on_time
@@ -220,24 +307,12 @@ def _other_figures(period: _Period, counts: Counter) -> None:
         .where(period.concluded_in(), Case.outcome == "agreed")
     )
     counts["amount_agreed"] += Decimal(str(agreed_amount or 0))
-    counts["pending_end"] += db.session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.centre_id == centre_id,
-            Case.registered_at < period.end + MARGIN,
-            Case.registered_on <= last,
-            or_(Case.concluded_on.is_(None), Case.concluded_on > last),
-        )
-    )
-    counts["routed"] += db.session.scalar(
-        select(func.count()).select_from(Case).where(period.routed_in())
-    )
+    counts["pending_end"] += _pending_at_end(period)
     visits, satisfied = db.session.execute(
         select(func.count(), _count_if(FollowUp.is_satisfied.is_(True)))
         .select_from(FollowUp)
         .join(Case, Case.id == FollowUp.case_id)
-        .where(Case.centre_id == centre_id, FollowUp.visited_on.between(first, last))
+        .where(_of_centre(centre_id), FollowUp.visited_on.between(first, last))
     ).one()
     counts["follow_ups"] += visits
     counts["satisfied"] += satisfied
@@ -267,25 +342,8 @@ def _summary(counts: Counter) -> dict:
     }
 
 
-def _grouped(periods, column, where, columns) -> dict:
-    """{group value: [summed columns]} over every centre's period."""
-    totals: dict = {}
-    for period in periods:
-        rows = db.session.execute(
-            select(column, *columns).where(where(period)).group_by(column)
-        ).all()
-        for key, *values in rows:
-            if key is None:
-                continue
-            sums = totals.setdefault(key, [0] * len(values))
-            for index, value in enumerate(values):
-                sums[index] += round(value or 0)
-    return totals
-
-
-def _by_code(periods, column, name: str) -> list[dict]:
-    received = _grouped(periods, column, _Period.registered_in, (func.count(),))
-    concluded = _grouped(periods, column, _Period.concluded_in, _conclusion_columns())
+def _by_code(month: _Month, position: int, name: str) -> list[dict]:
+    received, concluded = month.received_by(position), month.concluded_by(position + 2)
     rows = []
     for code in sorted(set(received) | set(concluded)):
         count, agreed, mediated, _days_total = concluded.get(code, (0, 0, 0, 0))
@@ -316,11 +374,8 @@ def _handler_rows(assigned: dict, concluded: dict, names: dict) -> list[tuple]:
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
-def _by_organization(periods) -> list[dict]:
-    assigned = _grouped(periods, Case.organization_id, _Period.routed_in, (func.count(),))
-    concluded = _grouped(
-        periods, Case.concluded_organization_id, _Period.concluded_in, _conclusion_columns()
-    )
+def _by_organization(month: _Month) -> list[dict]:
+    assigned, concluded = month.routed_by(0), month.concluded_by(4)
     ids = set(assigned) | set(concluded)
     names = {
         row.id: (row.name,)
@@ -334,11 +389,8 @@ def _by_organization(periods) -> list[dict]:
     ]
 
 
-def _by_mediator(periods) -> list[dict]:
-    assigned = _grouped(periods, Case.mediator_id, _Period.routed_in, (func.count(),))
-    concluded = _grouped(
-        periods, Case.concluded_mediator_id, _Period.concluded_in, _conclusion_columns()
-    )
+def _by_mediator(month: _Month) -> list[dict]:
+    assigned, concluded = month.routed_by(1), month.concluded_by(5)
     ids = set(assigned) | set(concluded)
     names = {
         row.id: (row.name, row.organization)
@@ -367,9 +419,7 @@ def _periods(centres, first: date) -> list[_Period]:
 
 def _compared(centres, first: date) -> dict:
     counts: Counter = Counter()
-    for period in _periods(centres, first):
-        _received(period, counts)
-        _concluded(period, counts)
+    _Month(_periods(centres, first), routed=False).count(counts)
     summary = _summary(counts)
     return {key: summary[key] for key in COMPARED_KEYS}
 
@@ -379,20 +429,20 @@ def month_stats(month: str, centre: Centre | None) -> dict:
     first, _last = parse_month(month)
     centres = _centres(centre)
     periods = _periods(centres, first)
+    month_cases = _Month(periods)
     counts: Counter = Counter()
+    month_cases.count(counts)
     for period in periods:
-        _received(period, counts)
-        _concluded(period, counts)
         _other_figures(period, counts)
     return {
         "month": month,
         "centre": centre.code if centre is not None else None,
         "summary": _summary(counts),
         "transferred_by_reason": {code: counts[f"reason:{code}"] for code in TRANSFER_REASONS},
-        "by_category": _by_code(periods, Case.category_code, "category"),
-        "by_channel": _by_code(periods, Case.channel_code, "channel"),
-        "by_organization": _by_organization(periods),
-        "by_mediator": _by_mediator(periods),
+        "by_category": _by_code(month_cases, 0, "category"),
+        "by_channel": _by_code(month_cases, 1, "channel"),
+        "by_organization": _by_organization(month_cases),
+        "by_mediator": _by_mediator(month_cases),
         "previous_month": _compared(centres, shift_month(first, -1)),
         "same_month_last_year": _compared(centres, shift_month(first, -12)),
     }
