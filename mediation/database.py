@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -34,8 +34,24 @@ def _begins_writing() -> bool:
     # the write lock at BEGIN, so it waits on busy_timeout instead of failing with
     # SQLITE_BUSY when a read transaction later upgrades to a write.
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        return request.method not in SAFE_METHODS and not g.get("reads_first")
     return True
+
+
+def reads_first() -> None:
+    """This request's transaction only reads unless it calls `begin_writing` (a form that
+    usually just looks something up): many of them can then run at once on SQLite."""
+    g.reads_first = True
+
+
+def begin_writing() -> None:
+    """End a `reads_first` request's reading transaction; the next one takes the write lock
+    at its BEGIN. What was read is reloaded as needed; nothing was written."""
+    from mediation.extensions import db
+
+    if g.get("reads_first"):
+        g.reads_first = False
+        db.session.rollback()
 
 
 def configure_sqlite(engine: Engine) -> None:

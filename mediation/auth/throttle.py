@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, tuple_
 
 from mediation import clock
 from mediation.auth.models import ThrottleHit
@@ -53,3 +53,30 @@ class Throttle:
         db.session.execute(
             delete(ThrottleHit).where(ThrottleHit.scope == self.scope, ThrottleHit.key == key)
         )
+
+
+# Built once: it runs on every look-up.
+_RECENT_HITS = select(ThrottleHit.scope, ThrottleHit.key, ThrottleHit.at).where(
+    tuple_(ThrottleHit.scope, ThrottleHit.key).in_(bindparam("pairs", expanding=True)),
+    ThrottleHit.at > bindparam("since"),
+)
+
+
+def longest_wait(keyed: list[tuple[Throttle, str]]) -> int:
+    """Seconds until every (throttle, key) may try again, 0 when none is blocked: one query
+    for all of them (a look-up checks three on every request)."""
+    since = clock.now() - max(throttle.window for throttle, _key in keyed)
+    pairs = [(throttle.scope, key) for throttle, key in keyed]
+    rows = db.session.execute(_RECENT_HITS, {"since": since, "pairs": pairs}).all()
+    wait = 0
+    for throttle, key in keyed:
+        start = clock.now() - throttle.window
+        times = sorted(
+            (at for scope, hit_key, at in rows if (scope, hit_key) == (throttle.scope, key)),
+            reverse=True,
+        )
+        recent = [at for at in times if at > start][: throttle.limit]
+        if len(recent) == throttle.limit:
+            free_at = recent[-1] + throttle.window
+            wait = max(wait, max(1, math.ceil((free_at - clock.now()).total_seconds())))
+    return wait

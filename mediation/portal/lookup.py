@@ -13,14 +13,15 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
-from mediation.auth.throttle import Throttle
+from mediation.auth.throttle import Throttle, longest_wait
 from mediation.cases.access_codes import hash_access_code
 from mediation.cases.models import Case, Party
 from mediation.cases.numbering import normalise_case_number
+from mediation.database import begin_writing
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity import records
@@ -89,11 +90,13 @@ def look_up(number: str, code: str, client: str) -> Party | None:
     when the client, the number from this client, or the number has failed too often."""
     number = normalise_case_number(number)
     keyed = LookupThrottles.from_config().keyed(number, client)
-    wait = max(throttle.retry_after(key) for throttle, key in keyed)
+    wait = longest_wait(keyed)
     if wait:
         raise LookupThrottled(wait)
     party = _party_with_code(number, code)
     if party is None:
+        # Only a failure writes; the look-up read without holding the write lock.
+        begin_writing()
         for throttle, key in keyed:
             throttle.hit(key)
         db.session.flush()
@@ -115,17 +118,23 @@ def _parties_of_cases_numbered(number: str) -> list[Party]:
     starts with its centre's abbreviation followed by 调."""
     centre_ids = [
         centre_id
-        for centre_id, abbreviation in db.session.execute(select(Centre.id, Centre.abbreviation))
+        for centre_id, abbreviation in db.session.execute(_CENTRES)
         if number.startswith(f"{abbreviation}调")
     ]
-    return list(
-        db.session.scalars(
-            select(Party)
-            .join(Case, Party.case_id == Case.id)
-            .where(Case.centre_id.in_(centre_ids), Case.number == number)
-            .order_by(Party.id)
-        )
+    return list(db.session.scalars(_PARTIES_OF_NUMBER, {"centres": centre_ids, "number": number}))
+
+
+# Built once: they run on every look-up.
+_CENTRES = select(Centre.id, Centre.abbreviation)
+_PARTIES_OF_NUMBER = (
+    select(Party)
+    .join(Case, Party.case_id == Case.id)
+    .where(
+        Case.centre_id.in_(bindparam("centres", expanding=True)),
+        Case.number == bindparam("number"),
     )
+    .order_by(Party.id)
+)
 
 
 # --- the portal session -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mediation.audit.log import client_address
 from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.models import Agreement, Case, Party
+from mediation.database import reads_first
 from mediation.directory.calendar import local_today
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
@@ -75,6 +76,7 @@ def _load_case(party: Party) -> Case:
 def status():
     form = LookupForm()
     if form.validate_on_submit():
+        reads_first()
         try:
             party = lookup.look_up(form.case_number.data, form.access_code.data, client_address())
         except lookup.LookupThrottled as refusal:
@@ -86,17 +88,16 @@ def status():
                 ),
                 retry_after=refusal.wait_seconds,
             ) from None
-        db.session.commit()
-        if party is None:
-            form.form_errors.append(
-                _(
-                    "No case matches this case number and access code. Check both against "
-                    "your acceptance notice and try again."
-                )
+        if party is not None:
+            session[SESSION_KEY] = lookup.session_data(party)
+            return redirect(url_for("portal.case"))
+        db.session.commit()  # the failure, counted
+        form.form_errors.append(
+            _(
+                "No case matches this case number and access code. Check both against "
+                "your acceptance notice and try again."
             )
-            return render_template("portal/status.html", form=form)
-        session[SESSION_KEY] = lookup.session_data(party)
-        return redirect(url_for("portal.case"))
+        )
     return render_template("portal/status.html", form=form)
 
 
