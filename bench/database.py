@@ -172,7 +172,7 @@ def _build_postgresql(connection, server_url: str, base: str, head: str, cases: 
     populate({**env, "DATABASE_URL": url}, cases)
     # A bulk load leaves no planner statistics; a server in service has them from autovacuum.
     with psycopg.connect(_libpq_url(url), autocommit=True) as database:
-        database.execute("ANALYZE")
+        database.execute("VACUUM ANALYZE")
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(base), sql.Literal(head))
     )

@@ -139,22 +139,25 @@ def start_session(user: User, remember: bool, client: str) -> LoginSession:
     return login_session
 
 
-# Built once: it runs on every request, and building a statement costs more than running it.
-_SESSION_USER = (
-    select(User)
-    .join(LoginSession, LoginSession.user_id == User.id)
-    .where(
-        LoginSession.token == bindparam("token"),
-        LoginSession.expires_at > bindparam("now"),
-        User.is_active.is_(True),
+@cache
+def _session_user_query():
+    """Built once (on first use, when every model is mapped): it runs on every request, and
+    building a statement costs more than running it."""
+    return (
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token == bindparam("token"),
+            LoginSession.expires_at > bindparam("now"),
+            User.is_active.is_(True),
+        )
+        .options(joinedload(User.centre))
     )
-    .options(joinedload(User.centre))
-)
 
 
 def load_session_user(token: str) -> User | None:
     """The active user of a live session, with their centre: one query on every request."""
-    user = db.session.scalar(_SESSION_USER, {"token": token, "now": clock.now()})
+    user = db.session.scalar(_session_user_query(), {"token": token, "now": clock.now()})
     if user is not None:
         user.session_token = token
     return user
