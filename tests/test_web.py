@@ -112,6 +112,13 @@ def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
+def test_health_check_fails_without_its_database(another_app):
+    broken = another_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/folder/db.sqlite3")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "database unavailable"}
+
+
 def test_navigation_matches_the_role(client, login):
     login("staff")
     page = client.get("/").get_data(as_text=True)

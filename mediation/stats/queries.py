@@ -159,8 +159,14 @@ class _Month:
         Case.concluded_mediator_id,
     )
 
-    def __init__(self, periods: list[_Period], routed: bool = True):
+    def __init__(self, periods: list[_Period], detailed: bool = True):
+        """`detailed=False`: only what a comparison shows (received, concluded, agreed,
+        success rate), grouped no finer than that needs."""
         self.registered, self.concluded, self.routed = [], [], []
+        if not detailed:
+            for period in periods:
+                self._totals(period)
+            return
         for period in periods:
             self.registered += db.session.execute(
                 select(
@@ -184,12 +190,23 @@ class _Month:
                 .where(period.concluded_in())
                 .group_by(*self.CONCLUDED_KEYS)
             ).all()
-            if routed:
-                self.routed += db.session.execute(
-                    select(Case.organization_id, Case.mediator_id, func.count())
-                    .where(period.routed_in())
-                    .group_by(Case.organization_id, Case.mediator_id)
-                ).all()
+            self.routed += db.session.execute(
+                select(Case.organization_id, Case.mediator_id, func.count())
+                .where(period.routed_in())
+                .group_by(Case.organization_id, Case.mediator_id)
+            ).all()
+
+    def _totals(self, period: _Period) -> None:
+        """The same rows as the detailed groups, with the keys a comparison needs no more
+        than None: one group per outcome and reason."""
+        received = db.session.scalar(select(func.count()).where(period.registered_in()))
+        self.registered.append((None, None, received, 0, 0))
+        for outcome, reason, count, mediated in db.session.execute(
+            select(Case.outcome, Case.transfer_reason, func.count(), _count_if(_mediated()))
+            .where(period.concluded_in())
+            .group_by(Case.outcome, Case.transfer_reason)
+        ):
+            self.concluded.append((outcome, reason, None, None, None, None, count, mediated, 0, 0))
 
     def count(self, counts: Counter) -> None:
         for _category, _channel, count, amount, high_risk in self.registered:
@@ -419,7 +436,7 @@ def _periods(centres, first: date) -> list[_Period]:
 
 def _compared(centres, first: date) -> dict:
     counts: Counter = Counter()
-    _Month(_periods(centres, first), routed=False).count(counts)
+    _Month(_periods(centres, first), detailed=False).count(counts)
     summary = _summary(counts)
     return {key: summary[key] for key in COMPARED_KEYS}
 

@@ -1,8 +1,11 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from mediation.auth.models import Role
 from mediation.cases.lists import render_dashboard, render_mine
+from mediation.extensions import db
 from mediation.web.language import LANGUAGE_COOKIE
 from mediation.web.navigation import safe_next_url
 
@@ -40,4 +43,10 @@ def set_language():
 
 @bp.get("/healthz")
 def health():
+    """For load balancers and monitoring: 200 while the app and its database answer."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: the database does not answer")
+        return {"status": "database unavailable"}, 503
     return {"status": "ok"}
