@@ -62,14 +62,21 @@ def _centres() -> list[Centre]:
 def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
     """Run `query` (due rows) page by page on `key`, `handle` each row, commit each page.
 
+    The due rows' keys are found first, on the index of the query's own conditions: paging
+    with ORDER BY key LIMIT n tempts PostgreSQL to walk the primary key through every case of
+    the centre, which with nothing due reads them all.
+
     A row the workflow refuses (it changed meanwhile) is logged and skipped; a row that fails
     in any other way is logged with its traceback and counted (see counting_failures). Either
     way its savepoint keeps the rest of the batch, and the sweep goes on with the next row and
     the next centre: one broken case never stops the automatic transfers of the others.
     """
-    touched, after = 0, 0
-    while True:
-        rows = list(db.session.scalars(query.where(key > after).order_by(key).limit(BATCH)))
+    keys = sorted(db.session.scalars(query.with_only_columns(key)))
+    touched = 0
+    for start in range(0, len(keys), BATCH):
+        page = keys[start : start + BATCH]
+        # Asked again: a row may have stopped being due since (a user acted on it).
+        rows = list(db.session.scalars(query.where(key.in_(page)).order_by(key)))
         for row in rows:
             row_id = row.id
             try:
@@ -83,12 +90,7 @@ def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
                 if counter is not None:
                     counter[0] += 1
         db.session.commit()
-        if len(rows) < BATCH:
-            return touched
-        after = rows[-1].id
-
-
-# --- deadline sweep ------------------------------------------------------------------------
+    return touched
 
 
 def deadline_sweep(now: datetime) -> int:
