@@ -255,10 +255,14 @@ class _Month:
 
 
 def _of_centre(centre_id: int):
-    """The joined case is the centre's. Written `centre_id + 0` so that the planner starts
-    from the month's rows of the other table (confirmed_on, due_on, visited_on are indexed)
-    and looks up their cases, instead of walking every case of the centre."""
-    return Case.centre_id + 0 == centre_id
+    """The joined case is the centre's, written so that the planner starts from the month's
+    rows of the other table (confirmed_on, due_on, visited_on are indexed) and looks up their
+    cases instead of walking every case of the centre. SQLite keeps no statistics and takes
+    that road only when the case's index is out of reach (`centre_id + 0`); PostgreSQL
+    estimates well from its statistics, and the expression would mislead it."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return Case.centre_id + 0 == centre_id
+    return Case.centre_id == centre_id
 
 
 def _pending_at_end(period: _Period) -> int:
