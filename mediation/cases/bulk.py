@@ -74,7 +74,7 @@ TABLES = (
     FollowUp,
 )
 RECORD_TABLES = (IntegrityRecord, Certificate)
-ID_BLOCK = 1000
+ID_BLOCK = 10_000  # PostgreSQL: one round trip per ten thousand ids
 
 
 class IdBlocks:
