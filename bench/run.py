@@ -333,7 +333,7 @@ def timed_operations(app, env, month: str, ledger_rows: int, prefix: str, report
         Check("ledger rows imported", f"{created} of {ledger_rows}", created == ledger_rows)
     )
     return [
-        _timed("month_stats", f"month statistics {month}", stats, max_seconds=1),
+        _timed("month_stats", f"month statistics {month} (median of 3)", stats, max_seconds=1),
         _timed(
             "xlsx_export",
             "XLSX export of the month (flask)",
