@@ -22,7 +22,8 @@
    export`), the deadline sweep with nothing due and with 1% of the cases in mediation due, and
    the import of a generated ledger of 100,000 rows (`flask ledger import`);
 5. prints every figure with its ratio to the baseline and its target, writes the same as JSON
-   to bench/results/<engine>-<time>.json, and exits 1 when a target is missed (--no-fail: 0).
+   to bench/results/<engine>-<time>.json, and exits 1 when a target is missed (--no-fail: only
+   when a check fails).
 
 SQLite by default; PostgreSQL when DATABASE_URL names a server (the bench creates its own
 databases there: bench_base_<N> and bench_run).
@@ -94,7 +95,7 @@ def parse_args() -> argparse.Namespace:
         "--quick", action="store_true", help="a smoke run: 3 s per page, a 500-row ledger"
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
-    parser.add_argument("--no-fail", action="store_true", help="exit 0 even if targets fail")
+    parser.add_argument("--no-fail", action="store_true", help="exit 0 even if targets are missed")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.ledger_rows = 3, min(args.ledger_rows, 500)
@@ -132,7 +133,9 @@ def main() -> None:
     path = RESULTS / f"{engine.name}-{started:%Y%m%dT%H%M%SZ}.json"
     report.save(path)
     print(f"results: {path.relative_to(ROOT)}")
-    sys.exit(0 if report.passed or args.no_fail else 1)
+    # --no-fail excuses missed targets, never a failed check (a duplicate number, a lost case).
+    checks_hold = all(check.passed for check in report.checks)
+    sys.exit(0 if checks_hold and (report.passed or args.no_fail) else 1)
 
 
 def settings(args, engine: Engine, started: datetime) -> dict:
