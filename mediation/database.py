@@ -1,9 +1,10 @@
 """Engine set-up shared by both engines: SQLite pragmas and transactions, UTC datetimes."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -36,6 +37,28 @@ def _begins_writing() -> bool:
     if has_request_context():
         return request.method not in SAFE_METHODS and not g.get("reads_first")
     return True
+
+
+BULK_CACHE_KIB = 256 * 1024
+DEFAULT_CACHE_KIB = 2000  # SQLite's own default
+
+
+@contextmanager
+def bulk_page_cache():
+    """SQLite: a large page cache on this connection while a bulk write runs (an import
+    touches every index of the case table at random places), then the default again, its
+    memory given back. Nothing on PostgreSQL, whose cache is the server's."""
+    from mediation.extensions import db
+
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    db.session.execute(text(f"PRAGMA cache_size = -{BULK_CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        db.session.execute(text(f"PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))
+        db.session.execute(text("PRAGMA shrink_memory"))
 
 
 def reads_first() -> None:

@@ -315,3 +315,29 @@ def test_the_monthly_snapshot_body_does_last_month_once(april, db):
     keys = {(s.scope_key, s.month) for s in db.session.scalars(select(StatsSnapshot))}
     assert keys == {("330106", "2026-04"), ("all", "2026-04")}
     assert snapshot_previous_month(utc("2026-05-01 03:00")) == 0
+
+
+def test_obligations_confirmations_and_visits_count_only_the_centres_own(db):
+    """With one centre in the database the case join is left out; with a second it keeps each
+    centre's figures its own."""
+
+    def performed_in_march(centre: str):
+        # Agreed and performed March 20th, its obligation due April 19th; confirmed and
+        # visited in April.
+        case = build_case("fulfilled", centre=centre, at=utc("2026-03-20 02:00"))
+        with clock.frozen_at(utc("2026-04-20 02:00")):
+            workflow.confirm_agreement(
+                case, COURT, "(2026)浙0106民特9号", date(2026, 4, 2), staff(case)
+            )
+            workflow.record_follow_up(case, True, "满意", staff(case))
+        db.session.commit()
+
+    performed_in_march("330106")
+    alone = month_stats("2026-04", centre_by_code("330106"))["summary"]
+    performed_in_march("330105")
+    beside = month_stats("2026-04", centre_by_code("330106"))["summary"]
+    for summary in (alone, beside):
+        assert summary["obligations_due"] == summary["fulfilled_on_time"] == 1
+        assert summary["judicial_confirmations"] == 1
+        assert summary["satisfaction_rate"] == 1.0
+    assert month_stats("2026-04", None)["summary"]["obligations_due"] == 2

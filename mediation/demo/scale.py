@@ -16,6 +16,7 @@ from mediation import clock
 from mediation.auth.models import User
 from mediation.cases.bulk import BulkCase, BulkWriter, PlannedObligation
 from mediation.cases.workflow import PARTY, Actor
+from mediation.database import bulk_page_cache
 from mediation.demo import data
 from mediation.demo.cases import SEED, CaseGenerator, Draft
 from mediation.directory.models import Centre
@@ -33,6 +34,11 @@ def generate_cases(
 ) -> int:
     """Plan and write `count` cases for the demo centre; commits each chunk."""
     generator = CaseGenerator(centre, staff, clock.now(), random.Random(SEED))
+    with bulk_page_cache():
+        return _generate(generator, count, progress)
+
+
+def _generate(generator: CaseGenerator, count: int, progress) -> int:
     done = 0
     while done < count:
         drafts = generator.plan(min(CHUNK, count - done))

@@ -34,6 +34,7 @@ from mediation.cases.bulk import BulkCase, BulkWriter, PlannedObligation
 from mediation.cases.models import Case
 from mediation.cases.states import TRANSFER_REASONS
 from mediation.cases.workflow import Actor, IntakeData, PartyData, WorkflowError
+from mediation.database import bulk_page_cache
 from mediation.directory.calendar import local_date
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import mediation_periods
@@ -141,12 +142,13 @@ def import_ledger(
     if result.problems:
         return result
     replay = _Replay(centre, Actor.ledger_import(user), checker.headers, create_missing)
-    for done, row in enumerate(todo, start=1):
-        replay.run(row)
-        if done % PROGRESS_EVERY == 0 or done == len(todo):
-            replay.flush()
-            if progress:
-                progress(done, len(todo))
+    with bulk_page_cache():
+        for done, row in enumerate(todo, start=1):
+            replay.run(row)
+            if done % PROGRESS_EVERY == 0 or done == len(todo):
+                replay.flush()
+                if progress:
+                    progress(done, len(todo))
     result.problems = replay.problems
     result.created = len(todo) - len({p.row for p in replay.problems})
     result.created_organizations = replay.created_organizations

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from mediation.cases.models import Agreement, Case, FollowUp
 from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
@@ -85,9 +85,10 @@ def money(value) -> str:
 class _Period:
     """One centre's month: local dates and the UTC instants of its local midnights."""
 
-    def __init__(self, centre: Centre, first: date, last: date):
+    def __init__(self, centre: Centre, first: date, last: date, sole_centre: bool = False):
         zone = ZoneInfo(centre.timezone or "Asia/Shanghai")
         self.centre_id, self.first, self.last = centre.id, first, last
+        self.sole_centre = sole_centre  # the database holds no other centre
         self.start = datetime.combine(first, time(), zone).astimezone(UTC)
         self.end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
 
@@ -289,27 +290,36 @@ def _pending_at_end(period: _Period) -> int:
     )
 
 
+def _of_the_centre(query: Select, model, period: _Period) -> Select:
+    """`query` over `model` (a table with case_id) kept to the period's centre. In a database
+    of one centre every row is that centre's, and the join to the case is left out."""
+    if period.sole_centre:
+        return query
+    return query.join(Case, Case.id == model.case_id).where(_of_centre(period.centre_id))
+
+
 def _other_figures(period: _Period, counts: Counter) -> None:
     first, last, centre_id = period.first, period.last, period.centre_id
     counts["judicial_confirmations"] += db.session.scalar(
-        select(func.count())
-        .select_from(Agreement)
-        .join(Case, Case.id == Agreement.case_id)
-        .where(_of_centre(centre_id), Agreement.confirmed_on.between(first, last))
+        _of_the_centre(
+            select(func.count())
+            .select_from(Agreement)
+            .where(Agreement.confirmed_on.between(first, last)),
+            Agreement,
+            period,
+        )
+    )
+    performed_on_time = and_(
+        Obligation.fulfilled_on.is_not(None), Obligation.fulfilled_on <= Obligation.due_on
     )
     due, on_time = db.session.execute(
-        select(
-            func.count(),
-            _count_if(
-                and_(
-                    Obligation.fulfilled_on.is_not(None),
-                    Obligation.fulfilled_on <= Obligation.due_on,
-                )
-            ),
+        _of_the_centre(
+            select(func.count(), _count_if(performed_on_time))
+            .select_from(Obligation)
+            .where(Obligation.due_on.between(first, last)),
+            Obligation,
+            period,
         )
-        .select_from(Obligation)
-        .join(Case, Case.id == Obligation.case_id)
-        .where(_of_centre(centre_id), Obligation.due_on.between(first, last))
     ).one()
     counts["obligations_due"] += due
     counts["fulfilled_on_time"] += on_time
@@ -330,10 +340,13 @@ def _other_figures(period: _Period, counts: Counter) -> None:
     counts["amount_agreed"] += Decimal(str(agreed_amount or 0))
     counts["pending_end"] += _pending_at_end(period)
     visits, satisfied = db.session.execute(
-        select(func.count(), _count_if(FollowUp.is_satisfied.is_(True)))
-        .select_from(FollowUp)
-        .join(Case, Case.id == FollowUp.case_id)
-        .where(_of_centre(centre_id), FollowUp.visited_on.between(first, last))
+        _of_the_centre(
+            select(func.count(), _count_if(FollowUp.is_satisfied.is_(True)))
+            .select_from(FollowUp)
+            .where(FollowUp.visited_on.between(first, last)),
+            FollowUp,
+            period,
+        )
     ).one()
     counts["follow_ups"] += visits
     counts["satisfied"] += satisfied
@@ -435,7 +448,8 @@ def _centres(centre: Centre | None) -> list[Centre]:
 
 def _periods(centres, first: date) -> list[_Period]:
     last = shift_month(first, 1) - timedelta(days=1)
-    return [_Period(centre, first, last) for centre in centres]
+    sole = db.session.scalar(select(func.count()).select_from(Centre)) == 1
+    return [_Period(centre, first, last, sole_centre=sole) for centre in centres]
 
 
 def _compared(centres, first: date) -> dict:
