@@ -1,6 +1,7 @@
 """Ledger import (SPEC 5): formats, rules, all-or-nothing, replay through the workflow."""
 
 import io
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -513,3 +514,54 @@ def test_imported_cases_count_in_the_month_statistics(centre):
     summary = month_stats("2025-03", centre)["summary"]
     assert (summary["received"], summary["concluded"]) == (2, 2)
     assert (summary["agreed"], summary["withdrawn"], summary["routed"]) == (1, 1, 1)
+
+
+def test_an_imported_ledger_exports_the_figures_it_holds(app, centre, tmp_path):
+    """`flask ledger import` then `flask stats export`: the month's JSON counts the imported
+    cases as SPEC 4 defines them."""
+    ledger = tmp_path / "台账.csv"
+    ledger.write_bytes(
+        to_csv(
+            [
+                row(
+                    "A",
+                    registered_on="2025-03-03",
+                    organization=ORG,
+                    mediator="王调解",
+                    assigned_on="2025-03-04",
+                    outcome="agreed",
+                    concluded_on="2025-03-20",
+                    agreement_amount="8000",
+                    due_on="2025-03-31",
+                    fulfilled_on="2025-03-25",
+                ),
+                row(
+                    "B",
+                    registered_on="2025-03-05",
+                    organization=ORG,
+                    assigned_on="2025-03-06",
+                    outcome="transferred",
+                    transfer_reason="failed",
+                    concluded_on="2025-03-28",
+                ),
+                row("C", registered_on="2025-03-07", amount="1500000"),
+            ]
+        )
+    )
+    runner = app.test_cli_runner()
+    imported = runner.invoke(args=["ledger", "import", str(ledger), "--centre", "330106"])
+    assert imported.exit_code == 0, imported.output
+    exported = runner.invoke(
+        args=["stats", "export", "--month", "2025-03", "--centre", "330106"]
+        + ["--format", "json", "--out", "-"]
+    )
+    assert exported.exit_code == 0, exported.output
+    summary = json.loads(exported.output)["summary"]
+    assert (summary["received"], summary["concluded"], summary["agreed"]) == (3, 2, 1)
+    assert summary["transferred"] == 1 and summary["success_rate"] == 0.5
+    assert (summary["obligations_due"], summary["fulfilled_on_time"]) == (1, 1)
+    assert summary["certificates_issued"] == 1
+    assert summary["amount_agreed"] == "8000.00"
+    assert summary["amount_in_dispute"] == "1500000.00"
+    assert summary["high_risk_received"] == 0  # 1.5 million is medium risk
+    assert summary["pending_end"] == 1  # C
