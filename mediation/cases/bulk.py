@@ -72,9 +72,12 @@ TABLES = (
     Agreement,
     Obligation,
     FollowUp,
+    IntegrityRecord,
+    Certificate,
 )
-RECORD_TABLES = (IntegrityRecord, Certificate)
-ID_BLOCK = 10_000  # PostgreSQL: one round trip per ten thousand ids
+# Ids are taken 100 at a time at first, then ten times as many each time up to 10,000: a
+# small import leaves no wide gap in a sequence, a big one makes few round trips.
+FIRST_BLOCK, LARGEST_BLOCK = 100, 10_000
 
 
 class IdBlocks:
@@ -87,6 +90,7 @@ class IdBlocks:
     def __init__(self):
         self.engine = db.session.get_bind().dialect.name
         self.free: dict[str, list[int]] = {}
+        self.size: dict[str, int] = {}  # the next block's size, per table
         self.last: dict[str, int] = {}  # SQLite: the last id handed out, per table
 
     def take(self, table: str) -> int:
@@ -96,20 +100,22 @@ class IdBlocks:
         return free.pop()
 
     def _block(self, table: str) -> list[int]:
+        size = self.size.get(table, FIRST_BLOCK)
+        self.size[table] = min(size * 10, LARGEST_BLOCK)
         if self.engine == "postgresql":
             ids = db.session.scalars(
                 text(
                     "select nextval(pg_get_serial_sequence(:table, 'id')) "
                     "from generate_series(1, :n)"
                 ),
-                {"table": table, "n": ID_BLOCK},
+                {"table": table, "n": size},
             ).all()
         else:
             if table not in self.last:
                 self.last[table] = db.session.scalar(
                     text(f'select coalesce(max(id), 0) from "{table}"')
                 )
-            ids = list(range(self.last[table] + 1, self.last[table] + ID_BLOCK + 1))
+            ids = list(range(self.last[table] + 1, self.last[table] + size + 1))
             self.last[table] = ids[-1]
         return sorted(ids, reverse=True)
 
@@ -161,14 +167,13 @@ class BulkWriter:
         self.calendar = WorkingCalendar(centre.id)
         self.numbers = NumberBlock(centre)
         self.ids = IdBlocks()
-        self.rows: dict[type, list[dict]] = {model: [] for model in (*TABLES, *RECORD_TABLES)}
-        self.written = 0
+        self.rows: dict[type, list[dict]] = {model: [] for model in TABLES}
 
     # --- writing ---------------------------------------------------------------------------
 
     def flush(self) -> None:
         """Write every row built so far (whole cases only: a case is not touched again)."""
-        for model in (*TABLES, *RECORD_TABLES):
+        for model in TABLES:
             rows = self.rows[model]
             if rows:
                 if self.ids.engine == "postgresql":
