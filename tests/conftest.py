@@ -59,7 +59,11 @@ def _drop_everything() -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory))
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory),
+        LEDGER_PROGRESS_FOLDER=str(tmp_path_factory.mktemp("ledger-progress")),
+    )
     app.test_client_class = Client
     with app.app_context():
         _drop_everything()

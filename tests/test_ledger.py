@@ -5,6 +5,7 @@ import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,12 @@ from mediation.cases.models import Case, CaseEvent
 from mediation.directory.models import Mediator, Organization
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate, IntegrityRecord
-from mediation.ledger.background import write_progress
+from mediation.ledger.background import (
+    is_interrupted,
+    read_progress,
+    start_import,
+    write_progress,
+)
 from mediation.ledger.importer import NOT_RECORDED, import_ledger
 from mediation.ledger.models import LedgerImport
 from mediation.ledger.reader import COLUMNS
@@ -565,3 +571,19 @@ def test_an_imported_ledger_exports_the_figures_it_holds(app, centre, tmp_path):
     assert summary["amount_in_dispute"] == "1500000.00"
     assert summary["high_risk_received"] == 0  # 1.5 million is medium risk
     assert summary["pending_end"] == 1  # C
+
+
+def test_a_new_import_never_reads_a_progress_file_left_by_another(centre):
+    """Ids start again in a new database: an old file with this id must not make the new
+    import look stalled from its first page."""
+    item = LedgerImport(centre_id=centre.id, filename="新台账.csv", started_at=clock.now())
+    _db.session.add(item)
+    _db.session.flush()
+    item_id, started_at = item.id, item.started_at
+    _db.session.commit()
+    with clock.frozen_at(NOW - timedelta(days=30)):
+        write_progress(item_id, 5, 10)
+    thread = start_import(item_id, to_csv([row("A")]))
+    running = SimpleNamespace(state="running", started_at=started_at)
+    assert not is_interrupted(running, read_progress(item_id))
+    thread.join()

@@ -78,6 +78,9 @@ def is_interrupted(ledger_import: LedgerImport, progress: Progress | None) -> bo
 
 def start_import(import_id: int, data: bytes) -> threading.Thread:
     """Run the recorded import in a thread; the caller has committed its LedgerImport."""
+    # Written before the thread starts: the import's page, asked for at once, must not find a
+    # file left by an import of another database that had the same id.
+    write_progress(import_id, 0, 0)
     app = current_app._get_current_object()
     thread = threading.Thread(
         target=_run, args=(app, import_id, data, client_address()), name=f"ledger-{import_id}"
@@ -102,7 +105,6 @@ def _import(import_id: int, data: bytes, client: str) -> None:
     ledger_import = db.session.get(LedgerImport, import_id)
     centre, user = ledger_import.centre, ledger_import.user
     filename, dry_run = ledger_import.filename, ledger_import.dry_run
-    write_progress(import_id, 0, 0)
     try:
         result = import_ledger(
             centre,
