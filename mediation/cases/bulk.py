@@ -33,16 +33,16 @@ from mediation.cases.models import (
     Transfer,
 )
 from mediation.cases.numbering import NumberBlock
-from mediation.cases.states import HIGH_RISKS, State
+from mediation.cases.states import State
 from mediation.cases.workflow import (
     MOVES,
     OUTCOMES,
     Actor,
     IntakeData,
     WorkflowError,
-    _higher_risk,
+    check_registration,
     event_details,
-    suggest_risk,
+    intake_columns,
 )
 from mediation.database import UTCDateTime
 from mediation.directory.calendar import WorkingCalendar, local_date
@@ -258,17 +258,10 @@ class BulkWriter:
         actor: Actor | None = None,
     ) -> BulkCase:
         actor = actor or self.actor
-        if not MOVES["register"].roles & actor.roles:
-            raise WorkflowError(
-                _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
-            )
+        check_registration(self.centre, data, actor)
         registered_on = self._local(at)
         seq, number = self.numbers.issue(registered_on.year)
-        risk = _higher_risk(
-            suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
-        )
-        settings = self.settings
-        triage_days = settings.triage_days_high_risk if risk in HIGH_RISKS else settings.triage_days
+        columns, triage_days = intake_columns(data, self.settings)
         row = self._new(
             Case,
             centre_id=self.centre.id,
@@ -279,16 +272,7 @@ class BulkWriter:
             intake_token=None,
             state=State.REGISTERED.value,
             version=1,
-            channel_code=data.channel_code,
-            category_code=data.category_code,
-            amount=data.amount,
-            summary=data.summary,
-            claims=data.claims,
-            street=data.street,
-            address=data.address,
-            people_involved=data.people_involved,
-            risk_level=risk,
-            is_extreme=data.is_extreme,
+            **columns,
             registered_at=at,
             registered_on=registered_on,
             registered_by_id=_user_id(actor),
@@ -324,7 +308,9 @@ class BulkWriter:
             for position, item in enumerate(data.parties)
         ]
         case = BulkCase(row, parties)
-        self._event(case, "register", None, at, actor, {"number": number, "risk": risk})
+        self._event(
+            case, "register", None, at, actor, {"number": number, "risk": row["risk_level"]}
+        )
         return case
 
     def route(

@@ -358,13 +358,8 @@ class Registration:
     access_codes: dict[int, str]  # party id → the code, shown once
 
 
-def register_case(
-    centre: Centre,
-    data: IntakeData,
-    actor: Actor,
-    at: datetime | None = None,
-    intake_token: str | None = None,
-) -> Registration:
+def check_registration(centre: Centre, data: IntakeData, actor: Actor) -> None:
+    """Who may register a case in the centre, and the parties a case needs."""
     if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
         raise WorkflowError(
             _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
@@ -372,30 +367,49 @@ def register_case(
     roles = {party.role for party in data.parties}
     if roles != {"applicant", "respondent"}:
         raise WorkflowError(_("A case needs at least one applicant and one respondent."), "parties")
-    at = at or clock.now()
-    registered_on = local_date(at, centre)
-    seq, number = issue_case_number(centre, registered_on.year)
+
+
+def intake_columns(data: IntakeData, settings) -> tuple[dict, int]:
+    """The case's columns from its intake, with the risk raised from the facts and never
+    lowered, and the working days it has until triage (SPEC 3.1, 3.3)."""
     risk = _higher_risk(
         suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
     )
-    settings = settings_for(centre.id)
     triage_days = settings.triage_days_high_risk if risk in HIGH_RISKS else settings.triage_days
+    columns = {
+        "channel_code": data.channel_code,
+        "category_code": data.category_code,
+        "amount": data.amount,
+        "summary": data.summary,
+        "claims": data.claims,
+        "street": data.street,
+        "address": data.address,
+        "people_involved": data.people_involved,
+        "risk_level": risk,
+        "is_extreme": data.is_extreme,
+    }
+    return columns, triage_days
+
+
+def register_case(
+    centre: Centre,
+    data: IntakeData,
+    actor: Actor,
+    at: datetime | None = None,
+    intake_token: str | None = None,
+) -> Registration:
+    check_registration(centre, data, actor)
+    at = at or clock.now()
+    registered_on = local_date(at, centre)
+    seq, number = issue_case_number(centre, registered_on.year)
+    columns, triage_days = intake_columns(data, settings_for(centre.id))
     case = Case(
         centre=centre,
         number=number,
         year=registered_on.year,
         seq=seq,
         state=State.REGISTERED.value,
-        channel_code=data.channel_code,
-        category_code=data.category_code,
-        amount=data.amount,
-        summary=data.summary,
-        claims=data.claims,
-        street=data.street,
-        address=data.address,
-        people_involved=data.people_involved,
-        risk_level=risk,
-        is_extreme=data.is_extreme,
+        **columns,
         registered_at=at,
         registered_on=registered_on,
         registered_by_id=actor.user.id if actor.user else None,
@@ -412,7 +426,7 @@ def register_case(
     db.session.flush()
     for party in parties:
         codes[party.id] = _issue_access_code(case, party, at)
-    _record(case, "register", actor, None, at, number=number, risk=risk)
+    _record(case, "register", actor, None, at, number=number, risk=case.risk_level)
     notices.case_registered(case)
     return Registration(case, codes)
 
