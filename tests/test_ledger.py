@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from mediation import clock
@@ -424,6 +425,19 @@ def test_upload_page_imports_in_the_background_and_shows_the_outcome(client, log
     entry = _db.session.scalar(select(AuditEntry).filter_by(action="ledger.import"))
     assert entry.actor_id == admin.id and entry.client == "127.0.0.1"
     assert "台账.csv" in client.get("/admin/ledger/").get_data(as_text=True)
+
+
+def test_the_problems_are_in_the_uploaders_language(centre):
+    item = LedgerImport(centre_id=centre.id, started_at=clock.now())
+    _db.session.add(item)
+    _db.session.flush()
+    item_id = item.id
+    _db.session.commit()
+    with force_locale("en"):
+        start_import(item_id, to_csv([row("A", channel="传真")])).join()
+    _db.session.expire_all()
+    problem = _db.session.get(LedgerImport, item_id).problems[0]
+    assert problem[2].startswith("Unknown value 传真")
 
 
 def test_a_dry_run_from_the_page_writes_nothing(client, login, centre):

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from mediation import clock
@@ -82,15 +83,19 @@ def start_import(import_id: int, data: bytes) -> threading.Thread:
     # file left by an import of another database that had the same id.
     write_progress(import_id, 0, 0)
     app = current_app._get_current_object()
+    # The problems are stored as messages: in the language of whoever uploaded the file.
+    locale = str(get_locale())
     thread = threading.Thread(
-        target=_run, args=(app, import_id, data, client_address()), name=f"ledger-{import_id}"
+        target=_run,
+        args=(app, import_id, data, client_address(), locale),
+        name=f"ledger-{import_id}",
     )
     thread.start()
     return thread
 
 
-def _run(app: Flask, import_id: int, data: bytes, client: str) -> None:
-    with app.app_context():
+def _run(app: Flask, import_id: int, data: bytes, client: str, locale: str) -> None:
+    with app.app_context(), force_locale(locale):
         try:
             _import(import_id, data, client)
         except Exception:
