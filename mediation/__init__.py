@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,7 +40,13 @@ def _configure_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_sqlite
     from mediation.extensions import babel, csrf, db, login_manager, migrate
-    from mediation.web.language import RequestDomain, dateformat, select_locale, select_timezone
+    from mediation.web.language import (
+        RequestDomain,
+        dateformat,
+        install_template_gettext,
+        select_locale,
+        select_timezone,
+    )
 
     _import_models()
     db.init_app(app)
@@ -53,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     babel.domain_instance = RequestDomain()
+    install_template_gettext(app, babel.domain_instance)
     app.jinja_env.filters["dateformat"] = dateformat
 
 
@@ -138,7 +144,7 @@ def _register_commands(app: Flask) -> None:
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import timeline
     from mediation.notify.routes import register_unread_count
-    from mediation.web.language import html_lang
+    from mediation.web.language import current_locale, html_lang
     from mediation.web.navigation import nav_items_for
 
     timeline.register_filters(app)
@@ -147,8 +153,8 @@ def _register_template_context(app: Flask) -> None:
     @app.context_processor
     def _context():
         return {
-            "html_lang": html_lang(get_locale()),
-            "current_locale": str(get_locale()),
+            "html_lang": html_lang(current_locale()),
+            "current_locale": str(current_locale()),
             "languages": app.config["LANGUAGES"],
             "nav_items": nav_items_for(current_user),
         }

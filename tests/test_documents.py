@@ -514,6 +514,9 @@ def test_the_case_page_links_the_dossier_and_the_documents(
         f"/cases/{case.id}/print/transfer",
         f"/cases/{case.id}/transfer/documents",
         f"/cases/{case.id}/print/sessions/{case.session_ids[0]}",
+        f"/cases/{case.id}/dossier#add-file",
     ):
         assert f'href="{url}"' in page
-    assert 'enctype="multipart/form-data"' in page
+    # "Add a file" opens the dossier page's upload form.
+    dossier = client.get(f"/cases/{case.id}/dossier").get_data(as_text=True)
+    assert 'id="add-file"' in dossier and 'enctype="multipart/form-data"' in dossier

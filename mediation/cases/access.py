@@ -2,11 +2,11 @@
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from mediation.auth.models import Role
-from mediation.cases.models import Case
+from mediation.cases.models import Agreement, Case
 from mediation.cases.workflow import Actor, may_access
+from mediation.database import preload
 from mediation.extensions import db
 
 
@@ -14,12 +14,22 @@ def current_actor() -> Actor:
     return Actor.for_user(current_user)
 
 
-def case_or_404(case_id: int, *options) -> Case:
-    """The case if the current user may see it: other centres' cases do not exist for them
-    (404); a mediator opening a case not assigned to them is refused (403)."""
-    case = db.session.get(Case, case_id, options=[selectinload(Case.parties), *options])
+def case_or_404(case_id: int, *relationships) -> Case:
+    """The case if the current user may see it, with its parties and the `relationships`
+    asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
+    mediator opening a case not assigned to them is refused (403)."""
+    case = db.session.get(Case, case_id)
     if case is None or not current_user.may_see_centre(case.centre_id):
         abort(404)
     if current_user.role == Role.MEDIATOR and not may_access(case, current_actor()):
         abort(403)
+    preload(case, Case.parties, *relationships)
     return case
+
+
+def preload_agreement(case: Case) -> None:
+    """The case's agreement with its obligations (their obligors and obligees are among the
+    case's parties, loaded already)."""
+    preload(case, Case.agreement)
+    if case.agreement is not None:
+        preload(case.agreement, Agreement.obligations)

@@ -26,6 +26,7 @@ from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
+from mediation.web.language import translated
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
@@ -48,18 +49,19 @@ SORT_LABELS = {
 def _labels() -> dict:
     """The vocabularies every list template shows."""
     return {
-        "states": STATE_LABELS,
-        "categories": CATEGORIES,
-        "channels": CHANNELS,
-        "risks": RISK_LEVELS,
-        "queue_labels": QUEUE_LABELS,
-        "sorts": SORT_LABELS,
+        "states": translated(STATE_LABELS),
+        "categories": translated(CATEGORIES),
+        "channels": translated(CHANNELS),
+        "risks": translated(RISK_LEVELS),
+        "queue_labels": translated(QUEUE_LABELS),
+        "sorts": translated(SORT_LABELS),
     }
 
 
-def _today_by_centre(cases) -> dict[int, date]:
-    """Each centre's local date, for deadlines and overdue marks (centres are loaded)."""
-    return {case.centre_id: local_today(case.centre) for case in cases}
+def _today_by_centre(rows: list[queries.CaseRow]) -> dict[int, date]:
+    """Each centre's local date, for deadlines and overdue marks."""
+    now = clock.now()
+    return {row.centre_id: now.astimezone(ZoneInfo(row.timezone)).date() for row in rows}
 
 
 @bp.get("/")

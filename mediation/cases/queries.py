@@ -9,13 +9,14 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_, union_all
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from mediation import clock
@@ -217,22 +218,32 @@ def _start_of(day: date, centre_id: int | None) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _queue_parts(queue: str, centre_id: int | None) -> tuple[list, list]:
+def _queue_parts(queue: str) -> tuple[list, list]:
     """One dashboard queue (SPEC 3.3): the values its cases' state (and risk level) may take,
-    as (column, values) pairs, and the other conditions they meet."""
+    as (column, values) pairs, and the other conditions they meet, with the dates they
+    depend on as parameters (`_queue_dates`)."""
     if queue == "triage":
         return [(Case.state, [State.REGISTERED.value])], []
     if queue == "deadline":
-        warning_days = settings_for(centre_id).warning_days if centre_id is not None else 5
-        until = _local_today(centre_id) + timedelta(days=warning_days)
         states = [s.value for s in IN_MEDIATION]
+        until = bindparam("until", type_=Case.deadline_on.type)
         return [(Case.state, states)], [Case.deadline_on.is_not(None), Case.deadline_on <= until]
     if queue == "high_risk":
         states = [s.value for s in OPEN_STATES]
         return [(Case.state, states), (Case.risk_level, list(HIGH_RISKS))], []
     if queue == "concluded":
-        return [], [Case.concluded_at >= clock.now() - timedelta(days=RECENT_DAYS)]
+        return [], [Case.concluded_at >= bindparam("since", type_=Case.concluded_at.type)]
     raise ValueError(f"unknown queue {queue!r}")
+
+
+def _queue_dates(centre_id: int | None) -> dict:
+    """The parameters of the queues' conditions: the deadline queue looks `warning_days`
+    ahead of the centre's today, the concluded queue RECENT_DAYS back."""
+    warning_days = settings_for(centre_id).warning_days if centre_id is not None else 5
+    return {
+        "until": _local_today(centre_id) + timedelta(days=warning_days),
+        "since": clock.now() - timedelta(days=RECENT_DAYS),
+    }
 
 
 def _one_of(column, values: list):
@@ -241,8 +252,9 @@ def _one_of(column, values: list):
 
 def queue_condition(queue: str, centre_id: int | None):
     """The cases of one dashboard queue, as a condition the list can use too."""
-    choices, conditions = _queue_parts(queue, centre_id)
-    return and_(*(_one_of(column, values) for column, values in choices), *conditions)
+    choices, conditions = _queue_parts(queue)
+    condition = and_(*(_one_of(column, values) for column, values in choices), *conditions)
+    return condition.params(_queue_dates(centre_id))
 
 
 def filter_conditions(user: User, filters: CaseFilter) -> list:
@@ -280,9 +292,87 @@ def filter_conditions(user: User, filters: CaseFilter) -> list:
 # --- keyset pages ---------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class CaseRow:
+    """What a row of a list or a queue shows of a case, read as plain columns: loading a page
+    of ORM cases with their relations cost more than rendering it."""
+
+    id: int
+    number: str
+    centre_id: int
+    centre_name: str
+    timezone: str
+    state: str
+    risk_level: str
+    category_code: str
+    registered_at: datetime
+    registered_on: date
+    deadline_on: date | None
+    triage_due_on: date | None
+    concluded_at: datetime | None
+    concluded_on: date | None
+    organization_name: str | None
+    mediator_name: str | None
+    applicants: list[str] = field(default_factory=list)  # names, in the parties' order
+    respondents: list[str] = field(default_factory=list)
+
+
+_ROW_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.centre_id,
+    Centre.name,
+    Centre.timezone,
+    Case.state,
+    Case.risk_level,
+    Case.category_code,
+    Case.registered_at,
+    Case.registered_on,
+    Case.deadline_on,
+    Case.triage_due_on,
+    Case.concluded_at,
+    Case.concluded_on,
+    Organization.name,
+    Mediator.name,
+)
+
+
+def _row_select() -> Select:
+    # Outer joins only: the case stays the outer loop, read in its index's order.
+    return (
+        select(*_ROW_COLUMNS)
+        .select_from(Case)
+        .outerjoin(Centre, Centre.id == Case.centre_id)
+        .outerjoin(Organization, Organization.id == Case.organization_id)
+        .outerjoin(Mediator, Mediator.id == Case.mediator_id)
+    )
+
+
+@cache
+def _party_names_statement() -> Select:
+    return (
+        select(Party.case_id, Party.role, Party.name)
+        .where(Party.case_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Party.case_id, Party.position)
+    )
+
+
+def _case_rows(query: Select, params: dict | None = None) -> list[CaseRow]:
+    """The rows of `query` (built on `_row_select`), with their parties' names from one more
+    query."""
+    rows = [CaseRow(*row) for row in db.session.execute(query, params)]
+    if rows:
+        by_id = {row.id: row for row in rows}
+        parties = db.session.execute(_party_names_statement(), {"ids": list(by_id)})
+        for case_id, role, name in parties:
+            row = by_id[case_id]
+            (row.applicants if role == "applicant" else row.respondents).append(name)
+    return rows
+
+
 @dataclass
 class Page:
-    cases: list[Case]
+    cases: list[CaseRow]
     next_cursor: str | None
     previous_cursor: str | None
 
@@ -371,8 +461,8 @@ def case_page(
         forward = cursor is None
     if cursor is not None:
         conditions.append(_seek(sort, cursor, forward))
-    query = select(Case).where(*conditions).order_by(*_order(sort, forward)).limit(size + 1)
-    cases = list(db.session.scalars(with_row_data(query)).unique())
+    query = _row_select().where(*conditions).order_by(*_order(sort, forward)).limit(size + 1)
+    cases = _case_rows(query)
     more = len(cases) > size
     cases = cases[:size]
     if not forward:
@@ -419,6 +509,20 @@ def _union_all(queries: list[Select]):
     return union_all(*(select(query.subquery()) for query in queries))
 
 
+def _capped_count_statements(conditions: list, cap: int, seeks: list[list]) -> tuple:
+    ranges = [select(Case.id).where(*conditions, *seek) for seek in seeks]
+    matching = ranges[0] if len(ranges) == 1 else union_all(*ranges)
+    probe = matching.offset(cap).limit(1)
+    return probe, select(func.count()).select_from(matching.limit(cap + 1).subquery())
+
+
+def _run_capped_count(statements: tuple, cap: int, params: dict | None = None) -> int:
+    probe, count = statements
+    if db.session.scalar(probe, params) is not None:
+        return cap + 1
+    return db.session.scalar(count, params)
+
+
 def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([],)) -> int:
     """How many cases match, counting at most cap + 1 of them (show "1000+").
 
@@ -427,35 +531,34 @@ def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([]
     `_seeks`), their ranges are read one after another until the limit, instead of testing
     `IN` lists against every row under the leading columns.
     """
-    ranges = [select(Case.id).where(*conditions, *seek) for seek in seeks]
-    matching = ranges[0] if len(ranges) == 1 else union_all(*ranges)
-    if db.session.scalar(matching.offset(cap).limit(1)) is not None:
-        return cap + 1
-    return db.session.scalar(select(func.count()).select_from(matching.limit(cap + 1).subquery()))
+    return _run_capped_count(_capped_count_statements(conditions, cap, seeks), cap)
 
 
-def _first_ids(conditions: list, seeks: list[list], order, size: int) -> list[int]:
+def _first_ids_statement(conditions: list, seeks: list[list], order, size: int) -> Select:
     """The ids of the first `size` cases in `order`: the first `size` of each seek (an index
     range already in that order), merged and cut again."""
     firsts = [
         select(Case.id).where(*conditions, *seek).order_by(*order).limit(size) for seek in seeks
     ]
-    query = select(Case.id).where(Case.id.in_(_union_all(firsts))).order_by(*order).limit(size)
-    return list(db.session.scalars(query))
+    return select(Case.id).where(Case.id.in_(_union_all(firsts))).order_by(*order).limit(size)
 
 
-def _cases_by_id(ids: Iterable[int]) -> dict[int, Case]:
-    """Cases with what their rows show, in one load however many lists they fill."""
-    ids = set(ids)
+@cache
+def _rows_by_id_statement() -> Select:
+    return _row_select().where(Case.id.in_(bindparam("ids", expanding=True)))
+
+
+def _rows_by_id(ids: Iterable[int]) -> dict[int, CaseRow]:
+    """The rows of cases, in one load however many lists they fill."""
+    ids = sorted(set(ids))
     if not ids:
         return {}
-    query = with_row_data(select(Case).where(Case.id.in_(ids)))
-    return {case.id: case for case in db.session.scalars(query).unique()}
+    return {row.id: row for row in _case_rows(_rows_by_id_statement(), {"ids": ids})}
 
 
-def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[Case]:
-    ids = _first_ids(conditions, seeks, order, size)
-    cases = _cases_by_id(ids)
+def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[CaseRow]:
+    ids = list(db.session.scalars(_first_ids_statement(conditions, seeks, order, size)))
+    cases = _rows_by_id(ids)
     return [cases[case_id] for case_id in ids]
 
 
@@ -476,21 +579,34 @@ QUEUE_SORT = {"triage": "oldest", "deadline": "deadline", "high_risk": "newest"}
 class Queue:
     name: str
     count: int
-    cases: list[Case]
+    cases: list[CaseRow]
+
+
+@cache
+def _queue_statements(name: str, size: int) -> tuple[tuple, Select]:
+    """Queue `name`'s capped count and first ids, built once with the centre and the dates
+    as parameters: the dashboard is every clerk's first page, and building these unions
+    cost more than running them."""
+    choices, conditions = _queue_parts(name)
+    conditions = [Case.centre_id == bindparam("centre"), *conditions]
+    seeks = _seeks(choices)
+    return (
+        _capped_count_statements(conditions, COUNT_CAP, seeks),
+        _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size),
+    )
 
 
 def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     """Each queue's first cases and capped count, each state (and risk level) read as its
     own index range (`state IN (...)` would sort or filter every open case of the centre);
     the cases of all queues are loaded together."""
+    params = {"centre": centre_id, **_queue_dates(centre_id)}
     found = []
     for name in QUEUES:
-        choices, conditions = _queue_parts(name, centre_id)
-        conditions = [Case.centre_id == centre_id, *conditions]
-        seeks = _seeks(choices)
-        count = capped_count(conditions, seeks=seeks)
-        found.append((name, count, _first_ids(conditions, seeks, _QUEUE_ORDER[name], size)))
-    cases = _cases_by_id(case_id for _name, _count, ids in found for case_id in ids)
+        count_statements, first_ids = _queue_statements(name, size)
+        count = _run_capped_count(count_statements, COUNT_CAP, params)
+        found.append((name, count, list(db.session.scalars(first_ids, params))))
+    cases = _rows_by_id(case_id for _name, _count, ids in found for case_id in ids)
     return [Queue(name, count, [cases[i] for i in ids]) for name, count, ids in found]
 
 
@@ -518,7 +634,7 @@ def upcoming_sessions(mediator: Mediator, limit: int = 20) -> list[MediationSess
     return list(rows.tuples().all())
 
 
-def mediator_deadlines(mediator: Mediator, limit: int = 100) -> list[Case]:
+def mediator_deadlines(mediator: Mediator, limit: int = 100) -> list[CaseRow]:
     """The mediator's cases in mediation, soonest deadline first (ix_case_mediator_state_deadline,
     one range per state)."""
     seeks = _seeks([(Case.state, [s.value for s in IN_MEDIATION])])

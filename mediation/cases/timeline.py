@@ -18,6 +18,7 @@ from mediation.cases.states import (
     State,
 )
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
+from mediation.web.language import translated
 
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {
@@ -88,21 +89,25 @@ def days_left(deadline: date | None, today: date) -> int | None:
     return (deadline - today).days if deadline else None
 
 
+def _label(vocabulary: dict):
+    return lambda code: translated(vocabulary).get(code, code)
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         mask_id=mask_id,
         mask_phone=mask_phone,
         money=money,
-        state_label=lambda code: STATE_LABELS[State(code)],
-        state_badge=lambda code: STATE_BADGES[State(code)],
-        risk_label=lambda code: RISK_LEVELS.get(code, code),
+        state_label=_label(STATE_LABELS),
+        state_badge=lambda code: STATE_BADGES[code],
+        risk_label=_label(RISK_LEVELS),
         risk_badge=lambda code: RISK_BADGES.get(code, "secondary"),
-        category_label=lambda code: CATEGORIES.get(code, code),
-        channel_label=lambda code: CHANNELS.get(code, code),
-        reason_label=lambda code: TRANSFER_REASONS.get(code, code),
-        outcome_label=lambda code: OUTCOMES.get(code, code),
-        party_role_label=lambda code: PARTY_ROLES.get(code, code),
-        party_kind_label=lambda code: PARTY_KINDS.get(code, code),
-        organization_kind_label=lambda code: ORGANIZATION_KINDS.get(code, code),
+        category_label=_label(CATEGORIES),
+        channel_label=_label(CHANNELS),
+        reason_label=_label(TRANSFER_REASONS),
+        outcome_label=_label(OUTCOMES),
+        party_role_label=_label(PARTY_ROLES),
+        party_kind_label=_label(PARTY_KINDS),
+        organization_kind_label=_label(ORGANIZATION_KINDS),
     )
     app.jinja_env.globals.update(event_details=event_details, days_left=days_left)

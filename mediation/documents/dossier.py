@@ -4,11 +4,12 @@ written to the audit log. The caller commits."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import BinaryIO
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -64,14 +65,20 @@ def may_use_dossier(case: Case, user) -> bool:
 
 def dossier_of(case: Case) -> list[DossierEntry]:
     """Every file of the case, newest first, with its uploader's name (one query)."""
-    rows = db.session.execute(
+    rows = db.session.execute(_dossier_statement(), {"case_id": case.id}).all()
+    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+
+
+@cache
+def _dossier_statement():
+    # Built once: every case page shows the dossier.
+    return (
         select(Attachment, User.display_name)
         .outerjoin(User, User.id == Attachment.uploaded_by_id)
-        .where(Attachment.case_id == case.id)
+        .where(Attachment.case_id == bindparam("case_id"))
         .options(joinedload(Attachment.stored_file))
         .order_by(Attachment.id.desc())
-    ).all()
-    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+    )
 
 
 def attachment_of(case: Case, attachment_id: int) -> Attachment | None:

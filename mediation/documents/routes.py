@@ -15,19 +15,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
-from mediation.cases.access import case_or_404
-from mediation.cases.models import Agreement, Case, MediationSession
+from mediation.cases.access import case_or_404, preload_agreement
+from mediation.cases.models import Case, MediationSession
 from mediation.cases.workflow import MOVES
 from mediation.directory.calendar import local_today
 from mediation.documents import dossier, storage
 from mediation.documents.forms import HandedOverForm, SupersedeForm, UploadForm
 from mediation.extensions import db
-from mediation.integrity.models import Obligation
 from mediation.web.errors import ERROR_TEXTS
 from mediation.web.params import record_id
 
@@ -36,9 +34,9 @@ bp = Blueprint("documents", __name__, url_prefix="/cases")
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
 
 
-def _dossier_case(case_id: int, *options) -> Case:
+def _dossier_case(case_id: int, *relationships) -> Case:
     """The case if the current user may use its dossier (404 other centre, 403 not theirs)."""
-    case = case_or_404(case_id, *options)
+    case = case_or_404(case_id, *relationships)
     if not dossier.may_use_dossier(case, current_user):
         abort(403)
     return case
@@ -50,13 +48,10 @@ def dossier_panel(case: Case) -> SimpleNamespace | None:
     if not dossier.may_use_dossier(case, current_user):
         return None
     entries = dossier.dossier_of(case)
-    form = UploadForm(formdata=None)
-    form.offer_replacements(entries)
     return SimpleNamespace(
         entries=entries,
         current=[e for e in entries if e.attachment.superseded_at is None],
         superseded=sum(1 for e in entries if e.attachment.superseded_at is not None),
-        form=form,
         kinds=dossier.KIND_LABELS,
     )
 
@@ -151,7 +146,7 @@ def supersede(case_id: int, attachment_id: int):
 @bp.route("/<id:case_id>/transfer/documents", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
 def handed_over(case_id: int):
-    case = case_or_404(case_id, selectinload(Case.transfer))
+    case = case_or_404(case_id, Case.transfer)
     if case.transfer is None:
         abort(404)
     chosen = dossier.handed_over_ids(case.transfer)
@@ -204,13 +199,8 @@ def notice(case_id: int):
 @bp.get("/<id:case_id>/print/agreement")
 @role_required(*ALL_ROLES)
 def agreement(case_id: int):
-    case = case_or_404(
-        case_id,
-        selectinload(Case.agreement)
-        .selectinload(Agreement.obligations)
-        .selectinload(Obligation.obligor),
-        selectinload(Case.sessions),
-    )
+    case = case_or_404(case_id, Case.sessions)
+    preload_agreement(case)
     if case.agreement is None:
         abort(404)
     return _printable("documents/agreement.html", case, agreement=case.agreement)
@@ -219,7 +209,7 @@ def agreement(case_id: int):
 @bp.get("/<id:case_id>/print/transfer")
 @role_required(*ALL_ROLES)
 def transfer_letter(case_id: int):
-    case = case_or_404(case_id, selectinload(Case.transfer))
+    case = case_or_404(case_id, Case.transfer)
     if case.transfer is None:
         abort(404)
     return _printable(
@@ -233,7 +223,7 @@ def transfer_letter(case_id: int):
 @bp.get("/<id:case_id>/print/sessions/<id:session_id>")
 @role_required(*ALL_ROLES)
 def session_record(case_id: int, session_id: int):
-    case = case_or_404(case_id, selectinload(Case.sessions))
+    case = case_or_404(case_id, Case.sessions)
     session = db.session.get(MediationSession, session_id)
     if session is None or session.case_id != case.id:
         abort(404)

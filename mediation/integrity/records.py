@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.audit.log import record as audit
 from mediation.auth.models import Role, User
@@ -282,11 +283,23 @@ def case_records(case: Case) -> list[IntegrityRecord]:
     """A case's records with their parties and certificates, for the case page (found
     through the parties: party_id is indexed)."""
     party_ids = [party.id for party in case.parties]
-    return list(
-        db.session.scalars(
-            select(IntegrityRecord)
-            .where(IntegrityRecord.party_id.in_(party_ids))
-            .options(selectinload(IntegrityRecord.party), selectinload(IntegrityRecord.certificate))
-            .order_by(IntegrityRecord.id)
+    records = db.session.scalars(_CASE_RECORDS, {"parties": party_ids}).all()
+    if records:
+        # Their parties are the case's, loaded already; certificates in one more query.
+        certificates = db.session.scalars(
+            _RECORD_CERTIFICATES, {"records": [r.id for r in records]}
         )
-    )
+        by_record = {certificate.record_id: certificate for certificate in certificates}
+        for record in records:
+            set_committed_value(record, "certificate", by_record.get(record.id))
+    return records
+
+
+_CASE_RECORDS = (
+    select(IntegrityRecord)
+    .where(IntegrityRecord.party_id.in_(bindparam("parties", expanding=True)))
+    .order_by(IntegrityRecord.id)
+)
+_RECORD_CERTIFICATES = select(Certificate).where(
+    Certificate.record_id.in_(bindparam("records", expanding=True))
+)

@@ -4,7 +4,8 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import get_date_format, parse_pattern
-from flask import current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
+from flask.globals import _cv_app
 from flask_babel import Domain, format_date, get_locale, refresh
 
 LANGUAGE_COOKIE = "lang"
@@ -43,18 +44,63 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
+def _babel_state():
+    """Flask-Babel's per-request state (the chosen locale), read from the app context
+    directly: `get_locale()` goes through `g` three times, and a page asks a hundred times."""
+    context = _cv_app.get(None)
+    return None if context is None else context.g.__dict__.get("_flask_babel")
+
+
+def current_locale():
+    """The request's locale (flask_babel.get_locale, with a shortcut once it is chosen)."""
+    locale = getattr(_babel_state(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
 class RequestDomain(Domain):
     """Flask-Babel's message domain, holding on to the request's translations: a page asks
     for them a hundred times, and finding them cost more than the translating."""
 
     def get_translations(self):
-        if not g:
+        state = _babel_state()
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:
+            # No request, or its locale not chosen yet (force_locale and refresh reset it).
             return super().get_translations()
-        locale = get_locale()
-        held = g.get("_translations")
+        held = state.__dict__.get("translations")
         if held is None or held[0] is not locale:
-            held = g._translations = (locale, super().get_translations())
+            held = state.translations = (locale, super().get_translations())
         return held[1]
+
+
+def install_template_gettext(app: Flask, domain: RequestDomain) -> None:
+    """The templates' _(), ngettext and pgettext ask the domain directly (Flask-Babel's own
+    find the domain and the locale again on every call)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+    )
+
+
+_TRANSLATED: dict[tuple[int, str], tuple[dict, dict]] = {}
+
+
+def translated(vocabulary: dict) -> dict:
+    """A fixed vocabulary's lazy labels as text in the request's language, translated once
+    per language and process: a list shows a label or two per row, and each lazy label
+    looked its translation up again."""
+    locale = str(current_locale())
+    key = (id(vocabulary), locale)
+    held = _TRANSLATED.get(key)
+    if held is None or held[0] is not vocabulary:
+        held = _TRANSLATED[key] = (
+            vocabulary,
+            {code: str(label) for code, label in vocabulary.items()},
+        )
+    return held[1]
 
 
 WIDTHS = ("short", "medium", "long", "full")
@@ -71,5 +117,5 @@ def dateformat(value, format="medium"):
     (a list shows two dates a row). Datetimes still go through Flask-Babel (time zones)."""
     if value is None or format not in WIDTHS or hasattr(value, "hour"):
         return format_date(value, format)
-    locale, pattern = _date_pattern(str(get_locale()), format)
+    locale, pattern = _date_pattern(str(current_locale()), format)
     return pattern.apply(value, locale)
