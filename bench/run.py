@@ -94,6 +94,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 3 s per page, a 500-row ledger"
     )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="measure the pages, skip the timed operations"
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even if targets are missed")
     args = parser.parse_args()
@@ -185,7 +188,8 @@ def benchmark(app, env: dict, args, report: Report) -> None:
             worker_rss < WORKER_RSS_MB,
         )
     )
-    report.timed = timed_operations(app, env, month, args.ledger_rows, token_prefix, report)
+    if not args.pages_only:
+        report.timed = timed_operations(app, env, month, args.ledger_rows, token_prefix, report)
 
 
 def prepare_targets(app, server: Server, pairs, case_ids, token_prefix: str) -> dict:

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -35,9 +35,15 @@ def _begins_writing() -> bool:
     # Reads take no lock; anything that may write (a form post, a CLI command, a job) takes
     # the write lock at BEGIN, so it waits on busy_timeout instead of failing with
     # SQLITE_BUSY when a read transaction later upgrades to a write.
-    if has_request_context():
-        return request.method not in SAFE_METHODS and not g.get("reads_first")
-    return True
+    if not has_request_context():
+        return True
+    if request.method in SAFE_METHODS:
+        return False
+    reading = g.get("reads_first")
+    if reading is None:
+        view = current_app.view_functions.get(request.endpoint)
+        reading = g.reads_first = getattr(view, "reads_first", False)
+    return not reading
 
 
 BULK_CACHE_KIB = 256 * 1024
@@ -66,6 +72,14 @@ def reads_first() -> None:
     """This request's transaction only reads unless it calls `begin_writing` (a form that
     usually just looks something up): many of them can then run at once on SQLite."""
     g.reads_first = True
+
+
+def reads_first_view(view):
+    """Marks a form view whose requests read before they write (the signed-in user, the
+    checks of the form): they hold no write lock until the view calls `begin_writing`, so
+    on SQLite a second worker's requests are not queued behind all of that."""
+    view.reads_first = True
+    return view
 
 
 def begin_writing() -> None:

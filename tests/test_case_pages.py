@@ -1,6 +1,8 @@
 """Intake, the case page and the action forms, through the web client."""
 
 import re
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -115,6 +117,35 @@ def test_bad_id_number_is_refused_beside_the_field_and_nothing_is_written(app, c
     assert 'value="王小明"' in page and "拖欠工资三个月。" in page
     with app.app_context():
         assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_refused_registration_does_not_wait_for_another_clerks_save(app, client, login):
+    """SQLite has one writer at a time: a registration takes the write lock only once its
+    form is valid, so a clerk whose form is refused is answered while another clerk's save
+    holds the lock (and the lock is held for the saving only)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer; PostgreSQL locks rows")
+    login("staff")
+    saving = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    saving.execute("BEGIN IMMEDIATE")  # another worker, in the middle of its save
+    answers = []
+    worker = threading.Thread(
+        target=lambda: answers.append(register(client, **{"parties-1-role": "applicant"}))
+    )
+    try:
+        worker.start()
+        worker.join(timeout=5)
+        answered_while_locked = not worker.is_alive()
+    finally:
+        saving.execute("ROLLBACK")
+        saving.close()
+        worker.join()
+    assert answered_while_locked
+    assert "至少需要一名申请人和一名被申请人" in answers[0].get_data(as_text=True)
+    assert register(client).status_code == 200  # and a valid form registers as before
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_a_case_needs_an_applicant_and_a_respondent(app, client, login):

@@ -18,6 +18,7 @@ from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
+from mediation.database import begin_writing, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -51,6 +52,7 @@ def _intake_page(form: IntakeForm, centre: Centre):
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
+@reads_first_view
 def register():
     centre = _intake_centre()
     form = IntakeForm()
@@ -69,6 +71,7 @@ def register():
             )
         return _intake_page(form, centre)
     if form.validate_on_submit():
+        begin_writing()
         token = (form.submission.data or "")[:32] or None
         already = token and db.session.scalar(select(Case).filter_by(intake_token=token))
         if already and current_user.may_see_centre(already.centre_id):

@@ -18,6 +18,8 @@ class Obligation(db.Model):
         # table): those due in the month, and the amounts of the month's agreements.
         Index("ix_obligation_due_on", "due_on", "case_id", "fulfilled_on"),
         Index("ix_obligation_case_id", "case_id", "amount"),
+        # An agreement's obligations (Agreement.obligations) are read on every case page.
+        Index("ix_obligation_agreement_id", "agreement_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -89,31 +90,38 @@ def queue_message(
         state = "held"
     if case is not None:
         centre_id = centre_id or case.centre_id
-    dialect = db.session.get_bind().dialect.name
+    values = {
+        "centre_id": centre_id,
+        "case_id": case.id if case is not None else None,
+        "channel": channel,
+        "user_id": user.id if user is not None else None,
+        "party_id": party.id if party is not None else None,
+        "address": address,
+        "locale": locale,
+        "subject": _render(subject, locale)[:200],
+        "body": _render(body, locale),
+        "state": state,
+        "attempts": 0,
+        "next_attempt_at": now if state == "pending" else None,
+        "created_at": now,
+        "sent_at": sent_at,
+        "dedupe_key": dedupe_key[:120],
+    }
+    statement = _insert_statement(db.session.get_bind().dialect.name, tuple(values))
+    return db.session.execute(statement, values).scalar_one_or_none()
+
+
+@cache
+def _insert_statement(dialect: str, columns: tuple[str, ...]):
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once per dialect with
+    the columns as parameters (registration queues a notice per party)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
+    return (
         insert(OutboxMessage)
-        .values(
-            centre_id=centre_id,
-            case_id=case.id if case is not None else None,
-            channel=channel,
-            user_id=user.id if user is not None else None,
-            party_id=party.id if party is not None else None,
-            address=address,
-            locale=locale,
-            subject=_render(subject, locale)[:200],
-            body=_render(body, locale),
-            state=state,
-            attempts=0,
-            next_attempt_at=now if state == "pending" else None,
-            created_at=now,
-            sent_at=sent_at,
-            dedupe_key=dedupe_key[:120],
-        )
+        .values({name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
     )
-    return db.session.execute(statement).scalar_one_or_none()
 
 
 def _user_locale() -> str:

@@ -9,7 +9,6 @@ from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound, TooManyRequests
 
@@ -17,8 +16,9 @@ from mediation import clock
 from mediation.audit.log import client_address
 from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
-from mediation.cases.models import Agreement, Case, Party
-from mediation.database import reads_first
+from mediation.cases.access import preload_agreement
+from mediation.cases.models import Case, Party
+from mediation.database import preload, reads_first
 from mediation.directory.calendar import local_today
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
@@ -58,18 +58,10 @@ def party_required(view):
 
 
 def _load_case(party: Party) -> Case:
-    return db.session.get(
-        Case,
-        party.case_id,
-        options=[
-            selectinload(Case.parties),
-            selectinload(Case.sessions),
-            selectinload(Case.transfer),
-            selectinload(Case.agreement)
-            .selectinload(Agreement.obligations)
-            .options(selectinload(Obligation.obligor), selectinload(Obligation.obligee)),
-        ],
-    )
+    case = db.session.get(Case, party.case_id)
+    preload(case, Case.parties, Case.sessions, Case.transfer)
+    preload_agreement(case)
+    return case
 
 
 @bp.route("/status", methods=["GET", "POST"])
