@@ -1,5 +1,7 @@
 """Engine set-up shared by both engines: SQLite pragmas and transactions, UTC datetimes."""
 
+import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -100,14 +102,44 @@ def configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begins_writing() else "BEGIN")
+        if _begins_writing():
+            _begin_immediate(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+# How long a writer waits for SQLite's write lock before giving up, and how often it looks.
+WRITE_LOCK_TIMEOUT = 30.0
+WRITE_LOCK_STEP = 0.0005
+
+
+def _begin_immediate(connection) -> None:
+    """BEGIN IMMEDIATE, looking for the write lock every half millisecond. SQLite's own busy
+    handler sleeps longer the longer it waits (15, 20, 25, … 100 ms), so a worker waiting
+    behind another's 5 ms save slept on after it ended: registrations under load ran at
+    half the speed the two workers could go."""
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA busy_timeout = 0")
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    raise
+            time.sleep(WRITE_LOCK_STEP)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the last try fails as SQLAlchemy's error
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(WRITE_LOCK_TIMEOUT * 1000)}")
 
 
 def render_item(type_, obj, autogen_context):
@@ -120,7 +152,6 @@ def render_item(type_, obj, autogen_context):
 def backup_sqlite(engine: Engine, target: str) -> None:
     """A consistent copy of a live SQLite database (SQLite's online backup: writers may go on
     while it copies)."""
-    import sqlite3
 
     raw = engine.raw_connection()
     try:

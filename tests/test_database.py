@@ -1,6 +1,8 @@
 """The embedded SQLite set-up and the schema's migrations, on whichever engine runs the suite."""
 
+import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import flask_migrate
@@ -8,8 +10,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from mediation import database
 from mediation.audit.models import AuditEntry
 from mediation.directory.models import Centre
 
@@ -63,6 +66,32 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_only):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_a_writer_waits_for_the_write_lock_then_gives_up_with_an_error(
+    app, sqlite_only, monkeypatch
+):
+    """A write waits while another connection saves, starts once it ends, and gives up with
+    "database is locked" when the lock is held past the timeout (not a hang)."""
+    monkeypatch.setattr(database, "WRITE_LOCK_TIMEOUT", 0.3)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    saving = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    saving.execute("BEGIN IMMEDIATE")
+    try:
+        with app.app_context():
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="database is locked"):
+                sqlite_only.session.execute(text("select 1"))
+            assert 0.3 <= time.monotonic() - started < 5
+            sqlite_only.session.rollback()
+        threading.Timer(0.2, saving.execute, ("ROLLBACK",)).start()
+        with app.app_context():
+            started = time.monotonic()
+            sqlite_only.session.add(Centre(code="330199", name="等待", abbreviation="等"))
+            sqlite_only.session.commit()
+            assert 0.15 <= time.monotonic() - started < 5
+    finally:
+        saving.close()
 
 
 def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_only):

@@ -18,7 +18,7 @@ from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
-from mediation.database import begin_writing, reads_first_view
+from mediation.database import begin_writing, reads_first, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -108,6 +108,7 @@ def register():
             form.form_errors.append(str(error))
         else:
             db.session.commit()
+            reads_first()  # the page below reloads the case: no write lock for that
             # The codes exist only in this response: they are stored hashed.
             return render_template(
                 "cases/registered.html",
