@@ -86,12 +86,25 @@ def reads_first_view(view):
 
 def begin_writing() -> None:
     """End a `reads_first` request's reading transaction; the next one takes the write lock
-    at its BEGIN. What was read is reloaded as needed; nothing was written."""
-    from mediation.extensions import db
+    at its BEGIN. What was read (the signed-in user, their centre) is kept as read, not
+    loaded again inside the lock; nothing was written."""
 
     if g.get("reads_first"):
         g.reads_first = False
-        db.session.rollback()
+        commit_keeping_loaded()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: for a page that shows what it has
+    just read or written, which would otherwise be loaded again, row by row."""
+    from mediation.extensions import db
+
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def configure_sqlite(engine: Engine) -> None:

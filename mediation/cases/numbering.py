@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,19 +38,29 @@ def _ensure_counter(centre: Centre, year: int) -> None:
     )
 
 
+_NEXT_NUMBER = (
+    update(CaseCounter)
+    .where(
+        CaseCounter.centre_id == bindparam("the_centre"), CaseCounter.year == bindparam("the_year")
+    )
+    .values(last_seq=CaseCounter.last_seq + 1)
+    .returning(CaseCounter.last_seq)
+)
+
+
 def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
     """Take the next number for the centre and year inside the caller's transaction.
 
     The counter row is locked by the UPDATE until the transaction ends, so concurrent
-    registrations queue; a rolled-back registration gives its number back.
+    registrations queue; a rolled-back registration gives its number back. The year's
+    first registration makes the row (INSERT … ON CONFLICT DO NOTHING, so two first
+    registrations at once both go on) and takes its number again.
     """
-    _ensure_counter(centre, year)
-    seq = db.session.execute(
-        update(CaseCounter)
-        .where(CaseCounter.centre_id == centre.id, CaseCounter.year == year)
-        .values(last_seq=CaseCounter.last_seq + 1)
-        .returning(CaseCounter.last_seq)
-    ).scalar_one()
+    params = {"the_centre": centre.id, "the_year": year}
+    seq = db.session.execute(_NEXT_NUMBER, params).scalar_one_or_none()
+    if seq is None:
+        _ensure_counter(centre, year)
+        seq = db.session.execute(_NEXT_NUMBER, params).scalar_one()
     return seq, format_case_number(centre.abbreviation, year, seq)
 
 

@@ -18,7 +18,12 @@ from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
-from mediation.database import begin_writing, reads_first, reads_first_view
+from mediation.database import (
+    begin_writing,
+    commit_keeping_loaded,
+    reads_first,
+    reads_first_view,
+)
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -50,6 +55,26 @@ def _intake_page(form: IntakeForm, centre: Centre):
     return render_template("cases/register.html", form=form, centre=centre, all_centres=all_centres)
 
 
+def _intake_data(form: IntakeForm) -> wf.IntakeData:
+    return wf.IntakeData(
+        channel_code=form.channel.data,
+        category_code=form.category.data,
+        parties=[
+            wf.PartyData(**entry.form.cleaned())
+            for entry in form.parties.entries
+            if not entry.form.is_blank()
+        ],
+        amount=form.amount.data,
+        summary=form.summary.data.strip(),
+        claims=(form.claims.data or "").strip(),
+        street=(form.street.data or "").strip(),
+        address=(form.address.data or "").strip(),
+        people_involved=form.people_involved.data,
+        risk_level=form.risk_level.data,
+        is_extreme=form.is_extreme.data,
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
 @reads_first_view
@@ -71,44 +96,32 @@ def register():
             )
         return _intake_page(form, centre)
     if form.validate_on_submit():
-        begin_writing()
         token = (form.submission.data or "")[:32] or None
-        already = token and db.session.scalar(select(Case).filter_by(intake_token=token))
-        if already and current_user.may_see_centre(already.centre_id):
-            flash(
-                _(
-                    "This form was submitted already: the case is %(number)s. The access codes "
-                    "were shown then; replace a party's code if it was not printed.",
-                    number=already.number,
-                ),
-                "warning",
-            )
-            return redirect(url_for("cases.detail", case_id=already.id))
-        data = wf.IntakeData(
-            channel_code=form.channel.data,
-            category_code=form.category.data,
-            parties=[
-                wf.PartyData(**entry.form.cleaned())
-                for entry in form.parties.entries
-                if not entry.form.is_blank()
-            ],
-            amount=form.amount.data,
-            summary=form.summary.data.strip(),
-            claims=(form.claims.data or "").strip(),
-            street=(form.street.data or "").strip(),
-            address=(form.address.data or "").strip(),
-            people_involved=form.people_involved.data,
-            risk_level=form.risk_level.data,
-            is_extreme=form.is_extreme.data,
-        )
         try:
-            registration = wf.register_case(centre, data, current_actor(), intake_token=token)
+            # Everything that only reads comes before the write lock (see reads_first_view).
+            plan = wf.plan_registration(centre, _intake_data(form), current_actor())
+            begin_writing()
+            already = token and db.session.scalar(select(Case).filter_by(intake_token=token))
+            if already and current_user.may_see_centre(already.centre_id):
+                db.session.rollback()
+                flash(
+                    _(
+                        "This form was submitted already: the case is %(number)s. The access "
+                        "codes were shown then; replace a party's code if it was not printed.",
+                        number=already.number,
+                    ),
+                    "warning",
+                )
+                return redirect(url_for("cases.detail", case_id=already.id))
+            registration = wf.register_case(
+                centre, plan.data, plan.actor, intake_token=token, plan=plan
+            )
         except wf.WorkflowError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
-            db.session.commit()
-            reads_first()  # the page below reloads the case: no write lock for that
+            commit_keeping_loaded()  # the page shows the case as just written
+            reads_first()  # and whatever it still reads takes no write lock
             # The codes exist only in this response: they are stored hashed.
             return render_template(
                 "cases/registered.html",

@@ -391,41 +391,62 @@ def intake_columns(data: IntakeData, settings) -> tuple[dict, int]:
     return columns, triage_days
 
 
+@dataclass
+class RegistrationPlan:
+    """What a registration writes that reading alone decides: the checks passed, the case's
+    columns, and its dates. A view plans before it takes the write lock."""
+
+    centre: Centre
+    data: IntakeData
+    actor: Actor
+    at: datetime
+    columns: dict
+
+
+def plan_registration(
+    centre: Centre, data: IntakeData, actor: Actor, at: datetime | None = None
+) -> RegistrationPlan:
+    check_registration(centre, data, actor)
+    at = at or clock.now()
+    registered_on = local_date(at, centre)
+    columns, triage_days = intake_columns(data, settings_for(centre.id))
+    columns |= {
+        "registered_at": at,
+        "registered_on": registered_on,
+        "triage_due_on": add_working_days(centre.id, registered_on, triage_days),
+    }
+    return RegistrationPlan(centre, data, actor, at, columns)
+
+
 def register_case(
     centre: Centre,
     data: IntakeData,
     actor: Actor,
     at: datetime | None = None,
     intake_token: str | None = None,
+    plan: RegistrationPlan | None = None,
 ) -> Registration:
-    check_registration(centre, data, actor)
-    at = at or clock.now()
-    registered_on = local_date(at, centre)
-    seq, number = issue_case_number(centre, registered_on.year)
-    columns, triage_days = intake_columns(data, settings_for(centre.id))
+    plan = plan or plan_registration(centre, data, actor, at)
+    at, year = plan.at, plan.columns["registered_on"].year
+    seq, number = issue_case_number(centre, year)
     case = Case(
         centre=centre,
         number=number,
-        year=registered_on.year,
+        year=year,
         seq=seq,
         state=State.REGISTERED.value,
-        **columns,
-        registered_at=at,
-        registered_on=registered_on,
+        **plan.columns,
         registered_by_id=actor.user.id if actor.user else None,
-        triage_due_on=add_working_days(centre.id, registered_on, triage_days),
         intake_token=intake_token,
     )
     db.session.add(case)
-    codes: dict[int, str] = {}
-    parties = []
+    issued = []
     for position, item in enumerate(data.parties):
         party = Party(position=position, **item.__dict__)
         case.parties.append(party)
-        parties.append(party)
+        issued.append((party, _issue_access_code(case, party, at)))
     db.session.flush()
-    for party in parties:
-        codes[party.id] = _issue_access_code(case, party, at)
+    codes = {party.id: code for party, code in issued}
     _record(case, "register", actor, None, at, number=number, risk=case.risk_level)
     notices.case_registered(case)
     return Registration(case, codes)

@@ -116,11 +116,12 @@ def _insert_statement(dialect: str, columns: tuple[str, ...]):
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once per dialect with
     the columns as parameters (registration queues a notice per party)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__  # Core: the ORM's bulk-insert handling costs more here
     return (
-        insert(OutboxMessage)
+        insert(table)
         .values({name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
+        .returning(table.c.id)
     )
 
 
