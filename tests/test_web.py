@@ -65,6 +65,15 @@ def test_language_switch_is_remembered(client):
     assert "工作人员登录" in client.get("/login").get_data(as_text=True)
 
 
+def test_the_forms_own_messages_follow_the_language(client):
+    """WTForms' built-in messages come from its catalogue in the reader's language."""
+    page = client.post_form("/login", {"username": "", "password": ""}).get_data(as_text=True)
+    assert "该字段是必填字段。" in page
+    client.post_form("/language", {"lang": "en", "next": "/login"})
+    page = client.post_form("/login", {"username": "", "password": ""}).get_data(as_text=True)
+    assert "This field is required." in page and "该字段是必填字段" not in page
+
+
 def test_unknown_language_is_ignored(client):
     client.post_form("/language", {"lang": "fr", "next": "/"})
     assert '<html lang="zh-Hans-CN">' in client.get("/").get_data(as_text=True)

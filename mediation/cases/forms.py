@@ -4,7 +4,6 @@ rules live in workflow.py."""
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -39,6 +38,7 @@ from mediation.cases.identity import (
 )
 from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSFER_REASONS
 from mediation.directory.terms import CATEGORIES, CHANNELS
+from mediation.web.forms import Form
 
 # What Numeric(14, 2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -106,7 +106,7 @@ class PartyForm(PlainForm):
         }
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(Form):
     # One-time token of this form: resubmitting it finds the case already registered.
     submission = HiddenField()
     channel = SelectField(_l("Channel"), choices=choices(CHANNELS))
@@ -139,7 +139,7 @@ class IntakeForm(FlaskForm):
             raise ValidationError(_l("A case needs at least one applicant and one respondent."))
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """Every action form carries the version of the case the user saw."""
 
     version = HiddenField()

@@ -3,7 +3,6 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
@@ -14,11 +13,12 @@ from mediation.cases.access import case_or_404
 from mediation.cases.blueprint import bp
 from mediation.cases.models import Party
 from mediation.extensions import db
+from mediation.web.forms import Form
 
 NOTE_LENGTH = 200
 
 
-class PartyPreferencesForm(FlaskForm):
+class PartyPreferencesForm(Form):
     honour_consent = BooleanField(
         _l("Agrees to appear on the public honour list (name masked)"),
         description=_l(

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,9 +14,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mediation.directory.admin import HOLIDAY, WORKDAY
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
+from mediation.web.forms import Form
 
 
-class CentreForm(FlaskForm):
+class CentreForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     abbreviation = StringField(
         _l("Abbreviation (used in case numbers)"), validators=[DataRequired(), Length(max=20)]
@@ -43,7 +43,7 @@ CATEGORY_CHOICES = [SelectChoice(code, label) for code, label in CATEGORIES.item
 PHONE = r"^(1\d{10}|0\d{2,3}-?\d{7,8})$"
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
     phone = StringField(
@@ -58,7 +58,7 @@ class OrganizationForm(FlaskForm):
     is_active = BooleanField(_l("Active (cases may be routed to it)"), default=True)
 
 
-class MediatorForm(FlaskForm):
+class MediatorForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=50)])
     # The choices are the centre's organisations and free logins; filled in by the view.
     organization = SelectField(_l("Mediation organisation"), coerce=int, choices=[])
@@ -85,7 +85,7 @@ class MediatorForm(FlaskForm):
     is_active = BooleanField(_l("Active (may be assigned cases)"), default=True)
 
 
-class MediationPeriodsForm(FlaskForm):
+class MediationPeriodsForm(Form):
     """One period in days per dispute category; the fields are named by the category codes."""
 
 
@@ -93,14 +93,14 @@ for _code, _label in CATEGORIES.items():
     setattr(MediationPeriodsForm, _code, IntegerField(_label, validators=[InputRequired()]))
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(Form):
     category = SelectField(_l("Dispute category"), choices=CATEGORY_CHOICES)
     street = StringField(_l("Street or town"), validators=[Length(max=50)])
     organization = SelectField(_l("Mediation organisation"), coerce=int, choices=[])
     rank = IntegerField(_l("Order of preference"), default=1, validators=[InputRequired()])
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(Form):
     day = DateField(_l("Date"), validators=[InputRequired()])
     kind = SelectField(
         _l("Kind"),
@@ -112,7 +112,7 @@ class CalendarDayForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Length(max=50)])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     triage_days = IntegerField(_l("Working days to route a case"), validators=[InputRequired()])
     triage_days_high_risk = IntegerField(
         _l("Working days to route a high or critical risk case"), validators=[InputRequired()]

@@ -2,13 +2,13 @@
 storage.py from its content."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from mediation.documents.dossier import KIND_LABELS, DossierEntry
+from mediation.web.forms import Form
 
 
 def _file_label(entry: DossierEntry) -> str:
@@ -16,7 +16,7 @@ def _file_label(entry: DossierEntry) -> str:
     return f"{attachment.filename} · {KIND_LABELS[attachment.kind]} · {entry.type_label}"
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(
         _l("File"),
         validators=[FileRequired(_l("Choose a file to upload."))],
@@ -43,11 +43,11 @@ class UploadForm(FlaskForm):
         return int(self.replaces.data) if self.replaces.data else None
 
 
-class SupersedeForm(FlaskForm):
+class SupersedeForm(Form):
     """A button: the CSRF token is all it carries."""
 
 
-class HandedOverForm(FlaskForm):
+class HandedOverForm(Form):
     attachments = SelectMultipleField(_l("Files handed to the court"), coerce=int)
     # The list as the user first saw it: a save over someone else's change is refused.
     seen = HiddenField()

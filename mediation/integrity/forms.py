@@ -2,14 +2,14 @@
 They check the shape of the input; the rules live in records.py."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from mediation.cases.identity import is_valid_credit_code, is_valid_resident_id, normalise_id
+from mediation.web.forms import Form
 
 
-class ProfileSearchForm(FlaskForm):
+class ProfileSearchForm(Form):
     q = StringField(
         _l("Resident ID number or unified social credit code"),
         validators=[DataRequired(_l("Enter an ID number or a credit code.")), Length(max=30)],
@@ -25,7 +25,7 @@ class ProfileSearchForm(FlaskForm):
             )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(
         _l("Reason for the revocation"),
         validators=[DataRequired(_l("Give the reason for the revocation.")), Length(max=500)],
@@ -33,7 +33,7 @@ class RevokeForm(FlaskForm):
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     number = StringField(
         _l("Certificate number"),
         validators=[DataRequired(_l("Enter the certificate number.")), Length(max=60)],

@@ -5,7 +5,6 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,11 +19,12 @@ from mediation.extensions import db
 from mediation.ledger.background import is_interrupted, read_progress, start_import
 from mediation.ledger.models import LedgerImport
 from mediation.ledger.reader import LedgerFileError, Problem, header_problems
+from mediation.web.forms import Form
 
 bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
 
 
-class LedgerForm(FlaskForm):
+class LedgerForm(Form):
     centre = SelectField(_l("Centre"))
     file = FileField(
         _l("Ledger file"),

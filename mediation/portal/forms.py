@@ -2,10 +2,11 @@
 and the workflow."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from mediation.web.forms import Form
 
 STARS = {
     "5": _l("Very satisfied"),
@@ -16,7 +17,7 @@ STARS = {
 }
 
 
-class LookupForm(FlaskForm):
+class LookupForm(Form):
     case_number = StringField(
         _l("Case number"),
         validators=[DataRequired(_l("Enter the case number.")), Length(max=60)],
@@ -39,7 +40,7 @@ class LookupForm(FlaskForm):
     )
 
 
-class CourtForm(FlaskForm):
+class CourtForm(Form):
     note = TextAreaField(
         _l("Anything the centre should know (optional)"),
         validators=[Optional(), Length(max=500)],
@@ -47,14 +48,14 @@ class CourtForm(FlaskForm):
     )
 
 
-class PerformanceForm(FlaskForm):
+class PerformanceForm(Form):
     performed_on = DateField(
         _l("Date performed"),
         validators=[InputRequired(_l("Enter the date the obligation was performed."))],
     )
 
 
-class RatingForm(FlaskForm):
+class RatingForm(Form):
     stars = RadioField(
         _l("How satisfied are you with the mediation service?"),
         choices=[SelectChoice(value, label) for value, label in STARS.items()],
