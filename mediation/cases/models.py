@@ -97,11 +97,17 @@ class Case(db.Model):
         Index("ix_case_mediator_state_deadline", "mediator_id", "state", "deadline_on", "id"),
         # Past outcomes per mediator, for ranking mediators at triage.
         Index("ix_case_concluded_mediator", "concluded_mediator_id", "outcome"),
-        # With the warning times, the hourly sweep sees from the index alone that the cases
+        # The dashboard's deadline and triage queues read these in (date, id) order; with
+        # the warning times last, the hourly sweep sees from the index alone that the cases
         # near a deadline were warned already.
-        Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on", "warned_at"),
+        Index("ix_case_centre_deadline", "centre_id", "state", "deadline_on", "id", "warned_at"),
         Index(
-            "ix_case_centre_triage_due", "centre_id", "state", "triage_due_on", "triage_warned_at"
+            "ix_case_centre_triage_due",
+            "centre_id",
+            "state",
+            "triage_due_on",
+            "id",
+            "triage_warned_at",
         ),
         Index("ix_case_centre_concluded", "centre_id", "concluded_at", *STATS_CONCLUDED),
         # Statistics: cases routed in a month.

@@ -16,7 +16,18 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from mediation import clock
@@ -509,18 +520,13 @@ def _union_all(queries: list[Select]):
     return union_all(*(select(query.subquery()) for query in queries))
 
 
-def _capped_count_statements(conditions: list, cap: int, seeks: list[list]) -> tuple:
+def _matching(conditions: list, seeks: list[list]):
     ranges = [select(Case.id).where(*conditions, *seek) for seek in seeks]
-    matching = ranges[0] if len(ranges) == 1 else union_all(*ranges)
-    probe = matching.offset(cap).limit(1)
-    return probe, select(func.count()).select_from(matching.limit(cap + 1).subquery())
+    return ranges[0] if len(ranges) == 1 else union_all(*ranges)
 
 
-def _run_capped_count(statements: tuple, cap: int, params: dict | None = None) -> int:
-    probe, count = statements
-    if db.session.scalar(probe, params) is not None:
-        return cap + 1
-    return db.session.scalar(count, params)
+def _count_up_to(matching, cap: int) -> Select:
+    return select(func.count()).select_from(matching.limit(cap + 1).subquery())
 
 
 def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([],)) -> int:
@@ -531,7 +537,10 @@ def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([]
     `_seeks`), their ranges are read one after another until the limit, instead of testing
     `IN` lists against every row under the leading columns.
     """
-    return _run_capped_count(_capped_count_statements(conditions, cap, seeks), cap)
+    matching = _matching(conditions, seeks)
+    if db.session.scalar(matching.offset(cap).limit(1)) is not None:
+        return cap + 1
+    return db.session.scalar(_count_up_to(matching, cap))
 
 
 def _first_ids_statement(conditions: list, seeks: list[list], order, size: int) -> Select:
@@ -583,17 +592,21 @@ class Queue:
 
 
 @cache
-def _queue_statements(name: str, size: int) -> tuple[tuple, Select]:
-    """Queue `name`'s capped count and first ids, built once with the centre and the dates
-    as parameters: the dashboard is every clerk's first page, and building these unions
-    cost more than running them."""
-    choices, conditions = _queue_parts(name)
-    conditions = [Case.centre_id == bindparam("centre"), *conditions]
-    seeks = _seeks(choices)
-    return (
-        _capped_count_statements(conditions, COUNT_CAP, seeks),
-        _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size),
-    )
+def _queue_statements(size: int) -> tuple[Select, Select]:
+    """Every queue's capped count (one row, a column per queue) and every queue's first ids
+    (queue, id, position), built once with the centre and the dates as parameters. Two
+    statements for the whole dashboard: each statement is a round trip to PostgreSQL, and
+    building these unions cost more than running them."""
+    counts, firsts = [], []
+    for name in QUEUES:
+        choices, conditions = _queue_parts(name)
+        conditions = [Case.centre_id == bindparam("centre"), *conditions]
+        seeks = _seeks(choices)
+        counts.append(_count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery())
+        ids = _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size)
+        ids = ids.add_columns(func.row_number().over(order_by=_QUEUE_ORDER[name])).subquery()
+        firsts.append(select(literal(name), *ids.c))
+    return select(*counts), union_all(*firsts)
 
 
 def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
@@ -601,13 +614,16 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     own index range (`state IN (...)` would sort or filter every open case of the centre);
     the cases of all queues are loaded together."""
     params = {"centre": centre_id, **_queue_dates(centre_id)}
-    found = []
-    for name in QUEUES:
-        count_statements, first_ids = _queue_statements(name, size)
-        count = _run_capped_count(count_statements, COUNT_CAP, params)
-        found.append((name, count, list(db.session.scalars(first_ids, params))))
-    cases = _rows_by_id(case_id for _name, _count, ids in found for case_id in ids)
-    return [Queue(name, count, [cases[i] for i in ids]) for name, count, ids in found]
+    count_all, first_ids = _queue_statements(size)
+    counts = db.session.execute(count_all, params).one()
+    ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
+    for name, case_id, position in db.session.execute(first_ids, params):
+        ids[name].append((position, case_id))
+    cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)
+    return [
+        Queue(name, count, [cases[case_id] for _position, case_id in sorted(ids[name])])
+        for name, count in zip(QUEUES, counts, strict=True)
+    ]
 
 
 def mediator_state_counts(mediator: Mediator) -> dict[str, int]:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
@@ -116,23 +116,19 @@ def _parties_of_cases_numbered(number: str) -> list[Party]:
     """The parties of the cases with this number (unique per centre; two centres sharing an
     abbreviation could share one), found through the (centre, number) unique index: a number
     starts with its centre's abbreviation followed by 调."""
-    centre_ids = [
-        centre_id
-        for centre_id, abbreviation in db.session.execute(_CENTRES)
-        if number.startswith(f"{abbreviation}调")
-    ]
-    return list(db.session.scalars(_PARTIES_OF_NUMBER, {"centres": centre_ids, "number": number}))
+    return list(db.session.scalars(_PARTIES_OF_NUMBER, {"number": number}))
 
 
-# Built once: they run on every look-up.
-_CENTRES = select(Centre.id, Centre.abbreviation)
+# Built once: it runs on every look-up. The centres come from the number in the same
+# statement (one round trip less on PostgreSQL).
+_NUMBERED_CENTRES = select(Centre.id).where(
+    func.substr(bindparam("number"), 1, func.length(Centre.abbreviation) + 1)
+    == Centre.abbreviation + "调"
+)
 _PARTIES_OF_NUMBER = (
     select(Party)
     .join(Case, Party.case_id == Case.id)
-    .where(
-        Case.centre_id.in_(bindparam("centres", expanding=True)),
-        Case.number == bindparam("number"),
-    )
+    .where(Case.centre_id.in_(_NUMBERED_CENTRES), Case.number == bindparam("number"))
     .order_by(Party.id)
 )
 
