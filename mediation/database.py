@@ -165,7 +165,6 @@ def render_item(type_, obj, autogen_context):
 def backup_sqlite(engine: Engine, target: str) -> None:
     """A consistent copy of a live SQLite database (SQLite's online backup: writers may go on
     while it copies)."""
-
     raw = engine.raw_connection()
     try:
         destination = sqlite3.connect(target)

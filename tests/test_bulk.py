@@ -32,6 +32,7 @@ from mediation.demo.scale import BulkReplay
 from mediation.directory.models import CalendarDay, CentreCategory, Mediator, Organization
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+from mediation.ledger import importer
 from mediation.ledger.importer import _Checker, import_ledger
 from mediation.ledger.reader import read_ledger
 from mediation.notify import outbox
@@ -199,7 +200,8 @@ def _rows(model, case_id, *ignored) -> list[dict]:
     return [_columns(o, "case_id", *ignored) for o in objects]
 
 
-def test_the_import_writes_what_the_workflow_would_have_written(db):
+def test_the_import_writes_what_the_workflow_would_have_written(db, monkeypatch):
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 4)  # written in chunks, as big ledgers are
     data = to_csv(LEDGER)
     reference = prepare("330108")
     sheet = read_ledger(data)
