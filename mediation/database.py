@@ -87,11 +87,14 @@ def reads_first_view(view):
 def begin_writing() -> None:
     """End a `reads_first` request's reading transaction; the next one takes the write lock
     at its BEGIN. What was read (the signed-in user, their centre) is kept as read, not
-    loaded again inside the lock; nothing was written."""
+    loaded again inside the lock; nothing was written. (PostgreSQL locks rows, not the
+    database: there the transaction simply goes on.)"""
+    from mediation.extensions import db
 
     if g.get("reads_first"):
         g.reads_first = False
-        commit_keeping_loaded()
+        if db.session.get_bind().dialect.name == "sqlite":
+            commit_keeping_loaded()
 
 
 def commit_keeping_loaded() -> None:

@@ -85,28 +85,34 @@ def centres_for(user: User) -> list[Centre]:
     return list(db.session.scalars(query))
 
 
-def organizations_for(user: User, centre_id: int | None) -> list[Organization]:
-    """Organisations for the filter and bulk forms: the user's centre, or a global admin's
-    chosen centre (all centres when none is chosen)."""
-    query = select(Organization).order_by(Organization.centre_id, Organization.name)
+def organizations_for(user: User, centre_id: int | None) -> list:
+    """Organisations for the filter and bulk forms (id, name, is_active): the user's centre,
+    or a global admin's chosen centre (all centres when none is chosen)."""
+    query = select(Organization.id, Organization.name, Organization.is_active).order_by(
+        Organization.centre_id, Organization.name
+    )
     centre_id = user.centre_id if not user.is_global_admin else centre_id
     if centre_id is not None:
         query = query.where(Organization.centre_id == centre_id)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
-def mediators_for(user: User, centre_id: int | None, active_only: bool = False) -> list[Mediator]:
+def mediators_for(user: User, centre_id: int | None) -> list:
+    """Mediators for the same forms (id, name, is_active, organization: its name)."""
     query = (
-        select(Mediator)
-        .options(joinedload(Mediator.organization))
+        select(
+            Mediator.id,
+            Mediator.name,
+            Mediator.is_active,
+            Organization.name.label("organization"),
+        )
+        .join(Organization, Organization.id == Mediator.organization_id)
         .order_by(Mediator.centre_id, Mediator.name)
     )
     centre_id = user.centre_id if not user.is_global_admin else centre_id
     if centre_id is not None:
         query = query.where(Mediator.centre_id == centre_id)
-    if active_only:
-        query = query.where(Mediator.is_active)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 # --- filters --------------------------------------------------------------------------------
