@@ -35,8 +35,8 @@ class UTCDateTime(TypeDecorator):
 
 def _begins_writing() -> bool:
     # Reads take no lock; anything that may write (a form post, a CLI command, a job) takes
-    # the write lock at BEGIN, so it waits on busy_timeout instead of failing with
-    # SQLITE_BUSY when a read transaction later upgrades to a write.
+    # the write lock at BEGIN, so it waits its turn (_begin_immediate) instead of failing
+    # with SQLITE_BUSY when a read transaction later upgrades to a write.
     if not has_request_context():
         return True
     if request.method in SAFE_METHODS:
@@ -86,15 +86,15 @@ def reads_first_view(view):
 
 def begin_writing() -> None:
     """End a `reads_first` request's reading transaction; the next one takes the write lock
-    at its BEGIN. What was read (the signed-in user, their centre) is kept as read, not
-    loaded again inside the lock; nothing was written. (PostgreSQL locks rows, not the
-    database: there the transaction simply goes on.)"""
+    at its BEGIN. Nothing was written. What was read (the signed-in user, their centre) is
+    kept as read, not loaded again inside the lock: read again, inside, anything the write
+    depends on. (PostgreSQL locks rows, not the database: there the transaction goes on.)"""
     from mediation.extensions import db
 
-    if g.get("reads_first"):
-        g.reads_first = False
-        if db.session.get_bind().dialect.name == "sqlite":
-            commit_keeping_loaded()
+    g.reads_first = False
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+        commit_keeping_loaded()
 
 
 def commit_keeping_loaded() -> None:
@@ -150,7 +150,8 @@ def _begin_immediate(connection) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                # SQLITE_BUSY and its extended codes (another connection recovering the WAL)
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                     raise
             time.sleep(WRITE_LOCK_STEP)
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # the last try fails as SQLAlchemy's error

@@ -581,25 +581,24 @@ def test_roles_per_route(client, login, world, new_case, role, expected):
         assert "/login" in client.get("/cases/").headers["Location"]
 
 
-def test_capped_count(app, db, world, new_case):
-    from mediation.cases.queries import capped_count
+def test_queue_counts_stop_past_the_cap(app, db, world, new_case, monkeypatch):
+    """A queue counts at most cap + 1 cases (the page shows "1000+"), reading each state's
+    and risk level's range in turn."""
+    from mediation.cases import queries
 
     for i in range(4):
-        new_case(at=T0 + timedelta(minutes=i))
-    assert capped_count([Case.centre_id == world.centre_a], cap=2) == 3
-    assert capped_count([Case.centre_id == world.centre_a]) == 4
-
-
-def test_capped_count_reads_ranges_in_turn(app, db, world, new_case):
-    from mediation.cases.queries import capped_count
-
-    for i in range(3):
-        new_case(at=T0 + timedelta(minutes=i), route_to=world.wang if i else None)
-    centre = [Case.centre_id == world.centre_a]
-    seeks = [[Case.state == "registered"], [Case.state == "assigned"], [Case.state == "agreed"]]
-    assert capped_count(centre, seeks=seeks) == 3
-    assert capped_count(centre, cap=2, seeks=seeks) == 3
-    assert capped_count(centre, cap=1, seeks=seeks) == 2
+        new_case(at=T0 + timedelta(minutes=i), risk_level=("high", "critical")[i % 2])
+    with app.app_context():
+        centre = world.centre_a
+        counts = {q.name: q.count for q in queries.staff_queues(centre)}
+        assert counts["triage"] == counts["high_risk"] == 4
+        monkeypatch.setattr(queries, "COUNT_CAP", 2)
+        queries._queue_statements.cache_clear()  # built with the cap
+        try:
+            counts = {q.name: q.count for q in queries.staff_queues(centre)}
+        finally:
+            queries._queue_statements.cache_clear()
+        assert counts["triage"] == counts["high_risk"] == 3
 
 
 def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_case):

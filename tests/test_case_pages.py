@@ -122,7 +122,7 @@ def test_bad_id_number_is_refused_beside_the_field_and_nothing_is_written(app, c
 def test_a_refused_registration_does_not_wait_for_another_clerks_save(app, client, login):
     """SQLite has one writer at a time: a registration takes the write lock only once its
     form is valid, so a clerk whose form is refused is answered while another clerk's save
-    holds the lock (and the lock is held for the saving only)."""
+    holds the lock."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("sqlite"):
         pytest.skip("SQLite's single writer; PostgreSQL locks rows")

@@ -45,6 +45,8 @@ _NEXT_NUMBER = (
     )
     .values(last_seq=CaseCounter.last_seq + 1)
     .returning(CaseCounter.last_seq)
+    # The values come with each execution: nothing in the session to match them against.
+    .execution_options(synchronize_session=False)
 )
 
 

@@ -2,7 +2,7 @@
 
 Lists are keyset (seek) pages on an index — no OFFSET, and no COUNT over the whole table:
 a page fetches one row more than it shows to know whether there is a next one. Counts that
-pages show are capped (`capped_count`), so they stay cheap with a million cases.
+pages show are capped (`_count_up_to`), so they stay cheap with a million cases.
 """
 
 import itertools
@@ -383,7 +383,10 @@ def _case_rows(query: Select, params: dict | None = None) -> list[CaseRow]:
         parties = db.session.execute(_party_names_statement(), {"ids": list(by_id)})
         for case_id, role, name in parties:
             row = by_id[case_id]
-            (row.applicants if role == "applicant" else row.respondents).append(name)
+            if role == "applicant":
+                row.applicants.append(name)
+            elif role == "respondent":
+                row.respondents.append(name)
     return rows
 
 
@@ -394,7 +397,7 @@ class Page:
     previous_cursor: str | None
 
 
-def _cursor_of(case: Case, sort: str) -> str:
+def _cursor_of(case: CaseRow, sort: str) -> str:
     if sort == "deadline":
         key = case.deadline_on.isoformat() if case.deadline_on else "-"
     else:
@@ -532,21 +535,8 @@ def _matching(conditions: list, seeks: list[list]):
 
 
 def _count_up_to(matching, cap: int) -> Select:
+    """How many rows match, counting at most cap + 1 of them (a page shows "1000+")."""
     return select(func.count()).select_from(matching.limit(cap + 1).subquery())
-
-
-def capped_count(conditions: list, cap: int = COUNT_CAP, seeks: list[list] = ([],)) -> int:
-    """How many cases match, counting at most cap + 1 of them (show "1000+").
-
-    First a probe for the row after the cap, as stepping over index entries costs less than
-    counting them; only below the cap are the (at most cap) rows counted. With `seeks` (see
-    `_seeks`), their ranges are read one after another until the limit, instead of testing
-    `IN` lists against every row under the leading columns.
-    """
-    matching = _matching(conditions, seeks)
-    if db.session.scalar(matching.offset(cap).limit(1)) is not None:
-        return cap + 1
-    return db.session.scalar(_count_up_to(matching, cap))
 
 
 def _first_ids_statement(conditions: list, seeks: list[list], order, size: int) -> Select:

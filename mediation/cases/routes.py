@@ -113,11 +113,10 @@ def register():
                     "warning",
                 )
                 return redirect(url_for("cases.detail", case_id=already.id))
-            registration = wf.register_case(
-                centre, plan.data, plan.actor, intake_token=token, plan=plan
-            )
+            registration = wf.write_registration(plan, intake_token=token)
         except wf.WorkflowError as error:
             db.session.rollback()
+            reads_first()  # showing the form again takes no write lock
             form.form_errors.append(str(error))
         else:
             commit_keeping_loaded()  # the page shows the case as just written

@@ -399,13 +399,14 @@ class RegistrationPlan:
     centre: Centre
     data: IntakeData
     actor: Actor
-    at: datetime
     columns: dict
 
 
 def plan_registration(
     centre: Centre, data: IntakeData, actor: Actor, at: datetime | None = None
 ) -> RegistrationPlan:
+    """Check a registration and work out its case's columns (risk, dates, triage due);
+    raises WorkflowError when it may not be made."""
     check_registration(centre, data, actor)
     at = at or clock.now()
     registered_on = local_date(at, centre)
@@ -415,7 +416,7 @@ def plan_registration(
         "registered_on": registered_on,
         "triage_due_on": add_working_days(centre.id, registered_on, triage_days),
     }
-    return RegistrationPlan(centre, data, actor, at, columns)
+    return RegistrationPlan(centre, data, actor, columns)
 
 
 def register_case(
@@ -424,10 +425,15 @@ def register_case(
     actor: Actor,
     at: datetime | None = None,
     intake_token: str | None = None,
-    plan: RegistrationPlan | None = None,
 ) -> Registration:
-    plan = plan or plan_registration(centre, data, actor, at)
-    at, year = plan.at, plan.columns["registered_on"].year
+    return write_registration(plan_registration(centre, data, actor, at), intake_token)
+
+
+def write_registration(plan: RegistrationPlan, intake_token: str | None = None) -> Registration:
+    """Register a planned case: its number, the case, its parties with their access codes,
+    the event and the parties' notices."""
+    centre, actor, at = plan.centre, plan.actor, plan.columns["registered_at"]
+    year = plan.columns["registered_on"].year
     seq, number = issue_case_number(centre, year)
     case = Case(
         centre=centre,
@@ -441,7 +447,7 @@ def register_case(
     )
     db.session.add(case)
     issued = []
-    for position, item in enumerate(data.parties):
+    for position, item in enumerate(plan.data.parties):
         party = Party(position=position, **item.__dict__)
         case.parties.append(party)
         issued.append((party, _issue_access_code(case, party, at)))

@@ -5,6 +5,7 @@ every request that builds a form."""
 from functools import lru_cache
 
 from babel import support
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
@@ -19,4 +20,6 @@ def _wtforms_translations(locale: str) -> support.Translations:
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
             return _wtforms_translations(str(current_locale()))

@@ -1,6 +1,8 @@
 """The user's language: a remembered choice, else Chinese."""
 
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from babel import Locale
 from babel.dates import get_date_format, parse_pattern
@@ -65,7 +67,7 @@ class RequestDomain(Domain):
         state = _babel_state()
         locale = getattr(state, "babel_locale", None)
         if locale is None:
-            # No request, or its locale not chosen yet (force_locale and refresh reset it).
+            # No request, or its locale not chosen yet (or forgotten by refresh()).
             return super().get_translations()
         held = state.__dict__.get("translations")
         if held is None or held[0] is not locale:
@@ -85,21 +87,19 @@ def install_template_gettext(app: Flask, domain: RequestDomain) -> None:
     )
 
 
-_TRANSLATED: dict[tuple[int, str], tuple[dict, dict]] = {}
+_TRANSLATED: dict[tuple[int, str], tuple[dict, Mapping]] = {}
 
 
-def translated(vocabulary: dict) -> dict:
+def translated(vocabulary: dict) -> Mapping:
     """A fixed vocabulary's lazy labels as text in the request's language, translated once
-    per language and process: a list shows a label or two per row, and each lazy label
-    looked its translation up again."""
+    per language and process (read-only: every request shares it): a list shows a label or
+    two per row, and each lazy label looked its translation up again."""
     locale = str(current_locale())
     key = (id(vocabulary), locale)
     held = _TRANSLATED.get(key)
     if held is None or held[0] is not vocabulary:
-        held = _TRANSLATED[key] = (
-            vocabulary,
-            {code: str(label) for code, label in vocabulary.items()},
-        )
+        labels = {code: str(label) for code, label in vocabulary.items()}
+        held = _TRANSLATED[key] = (vocabulary, MappingProxyType(labels))
     return held[1]
 
 
