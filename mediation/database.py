@@ -121,6 +121,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -130,6 +131,11 @@ def configure_sqlite(engine: Engine) -> None:
         else:
             connection.exec_driver_sql("BEGIN")
 
+
+# The write-ahead log is copied into the database every this many pages (SQLite: 1000). A
+# registration writes a page of each of the case table's twenty-odd indexes, mostly the same
+# hot ones: a longer log writes each of those back once for many more registrations.
+WAL_CHECKPOINT_PAGES = 4000
 
 # How long a writer waits for SQLite's write lock before giving up, and how often it looks.
 WRITE_LOCK_TIMEOUT = 30.0

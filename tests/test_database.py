@@ -66,6 +66,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_only):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 4000
 
 
 def test_a_writer_waits_for_the_write_lock_then_gives_up_with_an_error(
