@@ -1,13 +1,13 @@
 """Intake, the case page and the action forms, through the web client."""
 
 import re
-import sqlite3
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from mediation import clock
 from mediation.cases.access_codes import code_matches
@@ -119,29 +119,38 @@ def test_bad_id_number_is_refused_beside_the_field_and_nothing_is_written(app, c
         assert session(app).scalar(select(func.count()).select_from(Case)) == 0
 
 
+@contextmanager
+def another_clerk_saving(app):
+    """Another worker in the middle of saving a case: on SQLite it holds the one write lock
+    (its transaction began writing), on PostgreSQL a lock that lets no case be inserted."""
+    with app.app_context():
+        connection = app.extensions["sqlalchemy"].engine.connect()
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("LOCK TABLE dispute_case IN EXCLUSIVE MODE"))
+            else:
+                connection.execute(text("SELECT 1"))  # outside a request: BEGIN IMMEDIATE
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
+
+
 def test_a_refused_registration_does_not_wait_for_another_clerks_save(app, client, login):
-    """SQLite has one writer at a time: a registration takes the write lock only once its
-    form is valid, so a clerk whose form is refused is answered while another clerk's save
-    holds the lock."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's single writer; PostgreSQL locks rows")
+    """A registration takes the write lock only once its form is valid (SQLite has one
+    writer at a time), so a clerk whose form is refused is answered while another clerk's
+    save is under way."""
     login("staff")
-    saving = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    saving.execute("BEGIN IMMEDIATE")  # another worker, in the middle of its save
     answers = []
     worker = threading.Thread(
         target=lambda: answers.append(register(client, **{"parties-1-role": "applicant"}))
     )
-    try:
+    with another_clerk_saving(app):
         worker.start()
         worker.join(timeout=5)
-        answered_while_locked = not worker.is_alive()
-    finally:
-        saving.execute("ROLLBACK")
-        saving.close()
-        worker.join()
-    assert answered_while_locked
+        answered_while_saving = not worker.is_alive()
+    worker.join()
+    assert answered_while_saving
     assert "至少需要一名申请人和一名被申请人" in answers[0].get_data(as_text=True)
     assert register(client).status_code == 200  # and a valid form registers as before
     with app.app_context():
