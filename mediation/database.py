@@ -41,6 +41,8 @@ def _begins_writing() -> bool:
         return True
     if request.method in SAFE_METHODS:
         return False
+    if g.pop("write_next", False):  # begin_writing: this one transaction writes
+        return True
     reading = g.get("reads_first")
     if reading is None:
         view = current_app.view_functions.get(request.endpoint)
@@ -71,29 +73,32 @@ def bulk_page_cache():
 
 
 def reads_first() -> None:
-    """This request's transaction only reads unless it calls `begin_writing` (a form that
-    usually just looks something up): many of them can then run at once on SQLite."""
+    """This request's transactions only read, but for the one after `begin_writing` (a form
+    that usually just looks something up): many of them can then run at once on SQLite."""
     g.reads_first = True
 
 
 def reads_first_view(view):
     """Marks a form view whose requests read before they write (the signed-in user, the
-    checks of the form): they hold no write lock until the view calls `begin_writing`, so
-    on SQLite a second worker's requests are not queued behind all of that."""
+    checks of the form): they hold the write lock only in the transaction after
+    `begin_writing`, so on SQLite a second worker's requests are not queued behind the rest."""
     view.reads_first = True
     return view
 
 
 def begin_writing() -> None:
-    """End a `reads_first` request's reading transaction; the next one takes the write lock
-    at its BEGIN. Nothing was written. What was read (the signed-in user, their centre) is
-    kept as read, not loaded again inside the lock: read again, inside, anything the write
-    depends on. (PostgreSQL locks rows, not the database: there the transaction goes on.)"""
+    """In a `reads_first` request, end the reading transaction: the next one takes the write
+    lock at its BEGIN, and those after it read again. Nothing was written. What was read
+    (the signed-in user, their centre) is kept as read, not loaded again inside the lock:
+    read again, inside, anything the write depends on. (PostgreSQL locks rows, not the
+    database: there the transaction goes on.)"""
     from mediation.extensions import db
 
-    g.reads_first = False
     session = db.session()
-    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    g.write_next = True
+    if session.in_transaction():
         commit_keeping_loaded()
 
 

@@ -95,6 +95,16 @@ def test_a_writer_waits_for_the_write_lock_then_gives_up_with_an_error(
         saving.close()
 
 
+def test_a_reads_first_form_writes_only_in_the_transaction_after_begin_writing(app, sqlite_only):
+    """Registration's transactions read (no write lock) but for the one after
+    begin_writing: the page shown after its commit reads again."""
+    with app.test_request_context("/cases/new", method="POST"):
+        begins = [database._begins_writing(), database._begins_writing()]
+        database.begin_writing()
+        begins += [database._begins_writing(), database._begins_writing()]
+        assert begins == [False, False, True, False]
+
+
 def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_only):
     """Each writer reads, pauses, then writes: with deferred BEGIN the second one to write
     would get SQLITE_BUSY at once; with BEGIN IMMEDIATE it waits its turn."""

@@ -18,12 +18,7 @@ from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
-from mediation.database import (
-    begin_writing,
-    commit_keeping_loaded,
-    reads_first,
-    reads_first_view,
-)
+from mediation.database import begin_writing, commit_keeping_loaded, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -116,11 +111,9 @@ def register():
             registration = wf.write_registration(plan, intake_token=token)
         except wf.WorkflowError as error:
             db.session.rollback()
-            reads_first()  # showing the form again takes no write lock
             form.form_errors.append(str(error))
         else:
             commit_keeping_loaded()  # the page shows the case as just written
-            reads_first()  # and whatever it still reads takes no write lock
             # The codes exist only in this response: they are stored hashed.
             return render_template(
                 "cases/registered.html",
