@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from mediation.web.language import (
         RequestDomain,
         dateformat,
+        datetimeformat,
         install_template_gettext,
         select_locale,
         select_timezone,
@@ -59,7 +60,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     babel.domain_instance = RequestDomain()
     install_template_gettext(app, babel.domain_instance)
-    app.jinja_env.filters["dateformat"] = dateformat
+    app.jinja_env.filters.update(dateformat=dateformat, datetimeformat=datetimeformat)
 
 
 def _import_models() -> None:
@@ -142,19 +143,20 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_template_context(app: Flask) -> None:
-    from mediation.cases import timeline
+    from mediation.cases import cells, timeline
     from mediation.notify.routes import register_unread_count
-    from mediation.web.language import current_locale, html_lang
+    from mediation.web.language import current_locale, html_lang, locale_name
     from mediation.web.navigation import nav_items_for
 
     timeline.register_filters(app)
+    cells.register_cells(app)
     register_unread_count(app)
 
     @app.context_processor
     def _context():
         return {
             "html_lang": html_lang(current_locale()),
-            "current_locale": str(current_locale()),
+            "current_locale": locale_name(),
             "languages": app.config["LANGUAGES"],
             "nav_items": nav_items_for(current_user),
         }

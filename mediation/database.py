@@ -8,7 +8,7 @@ from functools import cache
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -189,6 +189,16 @@ def backup_sqlite(engine: Engine, target: str) -> None:
             destination.close()
     finally:
         raw.close()
+
+
+def read(statement, params: dict | None = None) -> CursorResult:
+    """The result of a statement of columns (not of ORM objects), run on the session's
+    connection in its transaction. The session's own path costs about 50 µs more a
+    statement, and a list page runs five; it would also flush pending changes first, which a
+    page only reading has none of."""
+    from mediation.extensions import db
+
+    return db.session.connection().execute(statement, params)
 
 
 def preload(instance, *relationships) -> None:

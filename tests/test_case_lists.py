@@ -1,15 +1,17 @@
 """The case list, the queues, the mediator's dashboard and bulk actions."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import url_for
 from sqlalchemy import event, select, text
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
+from mediation.cases import cells
 from mediation.cases import workflow as wf
 from mediation.cases.models import Case, CaseEvent, MediationSession
 from mediation.directory.models import Centre, Mediator, Organization
@@ -642,3 +644,66 @@ def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_c
         for limit in (1, 5, 100):
             got = queries.mediator_deadlines(mediator, limit=limit)
             assert [case.id for case in got] == expected[:limit]
+
+
+def test_row_cells_read_alike_on_every_list(app):
+    """The cells the list, the queues and the mediator's dashboard share (cases.cells)."""
+    row = SimpleNamespace(
+        id=7,
+        number="西湖调〔2026〕7号",
+        state="mediating",
+        risk_level="low",
+        deadline_on=date(2026, 3, 2),
+        applicants=["张三", "王五"],
+        respondents=["<b>李四</b>"],
+    )
+    with app.test_request_context("/"):
+        link = '<a href="/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
+        assert cells.case_link(row) == link
+        assert [cells.case_url(i) for i in (1, 10, 4321)] == [
+            url_for("cases.detail", case_id=i) for i in (1, 10, 4321)
+        ]
+        # The first party of each side, "et al." for the rest; names are escaped.
+        versus = '<span class="text-muted">与</span>'
+        assert cells.parties(row) == f"张三 等 {versus} &lt;b&gt;李四&lt;/b&gt;"
+        assert cells.state_badge(row) == '<span class="badge text-bg-primary">调解中</span>'
+        assert cells.risk_badge(row) == '<span class="text-muted">低</span>'
+        row.risk_level = "high"
+        assert cells.risk_badge(row) == '<span class="badge text-bg-danger">高</span>'
+        # Overdue only after the deadline day and only while a mediator has the case.
+        assert "已逾期" not in cells.deadline(row, date(2026, 3, 2))
+        assert "已逾期" in cells.deadline(row, date(2026, 3, 3))
+        row.state = "agreed"
+        assert "已逾期" not in cells.deadline(row, date(2026, 3, 3))
+        row.deadline_on, row.respondents = None, []
+        assert cells.deadline(row, date(2026, 3, 3)) == "—"
+        assert cells.parties(row).endswith(f"{versus} —")
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        row.state, row.deadline_on = "assigned", date(2026, 3, 2)
+        assert cells.parties(row).startswith("张三 et al. ")
+        assert "Overdue" in cells.deadline(row, date(2026, 3, 3))
+        assert cells.risk_badge(row) == '<span class="badge text-bg-danger">High</span>'
+
+
+def test_pages_of_the_users_centre_read_its_settings_with_the_user(
+    app, client, login, world, new_case
+):
+    """The signed-in user's centre comes with its settings: the dashboard and a case page read
+    them in the query that loads the user, not once more."""
+    case_id = new_case(route_to=world.wang)
+    login("staff")
+    with app.app_context():
+        engine = _db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for url in ("/cases/dashboard", f"/cases/{case_id}"):
+            statements.clear()
+            assert client.get(url).status_code == 200
+            assert sum("centre_settings" in statement for statement in statements) == 1, url
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

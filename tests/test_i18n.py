@@ -1,10 +1,14 @@
 """Every string the code and templates show is translated, in Chinese and in English."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask_babel import format_date, format_datetime
+
+from mediation.web.language import WIDTHS, dateformat, datetimeformat, show_times_in
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "mediation" / "translations"
@@ -66,3 +70,22 @@ def test_placeholders_survive_translation():
         if message.id and isinstance(message.id, str):
             expected = sorted(re.findall(r"%\(\w+\)[sd]", message.id))
             assert sorted(re.findall(r"%\(\w+\)[sd]", message.string)) == expected, message.id
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
+def test_date_filters_read_as_flask_babel_would(app, lang):
+    """The templates' dateformat and datetimeformat parse Babel's patterns once; they must
+    still say what Flask-Babel says, in the page's time zone, across a change of clocks."""
+    moments = [
+        datetime(2026, 3, 8, 6, 59, tzinfo=UTC),  # New York moves its clocks at 07:00 UTC
+        datetime(2026, 3, 8, 7, 1, tzinfo=UTC),
+        datetime(2026, 7, 1, 16, 5, 6, tzinfo=UTC),  # past midnight in Shanghai
+        datetime(2026, 11, 1, 5, 30),  # naive: UTC, as the database gives it on SQLite
+    ]
+    with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+        for zone in ("Asia/Shanghai", "America/New_York"):
+            show_times_in(zone)
+            for width in WIDTHS:
+                for moment in moments:
+                    assert datetimeformat(moment, width) == format_datetime(moment, width)
+                    assert dateformat(moment.date(), width) == format_date(moment.date(), width)

@@ -151,12 +151,13 @@ def _session_user_query():
             LoginSession.expires_at > bindparam("now"),
             User.is_active.is_(True),
         )
-        .options(joinedload(User.centre))
+        .options(joinedload(User.centre).joinedload(Centre.settings))
     )
 
 
 def load_session_user(token: str) -> User | None:
-    """The active user of a live session, with their centre: one query on every request."""
+    """The active user of a live session, with their centre and its settings: one query on
+    every request."""
     user = db.session.scalar(_session_user_query(), {"token": token, "now": clock.now()})
     if user is not None:
         user.session_token = token

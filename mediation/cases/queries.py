@@ -42,6 +42,7 @@ from mediation.cases.states import (
     STATE_LABELS,
     State,
 )
+from mediation.database import read
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -94,7 +95,7 @@ def organizations_for(user: User, centre_id: int | None) -> list:
     centre_id = user.centre_id if not user.is_global_admin else centre_id
     if centre_id is not None:
         query = query.where(Organization.centre_id == centre_id)
-    return db.session.execute(query).all()
+    return read(query).all()
 
 
 def mediators_for(user: User, centre_id: int | None) -> list:
@@ -112,7 +113,7 @@ def mediators_for(user: User, centre_id: int | None) -> list:
     centre_id = user.centre_id if not user.is_global_admin else centre_id
     if centre_id is not None:
         query = query.where(Mediator.centre_id == centre_id)
-    return db.session.execute(query).all()
+    return read(query).all()
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -377,10 +378,10 @@ def _party_names_statement() -> Select:
 def _case_rows(query: Select, params: dict | None = None) -> list[CaseRow]:
     """The rows of `query` (built on `_row_select`), with their parties' names from one more
     query."""
-    rows = [CaseRow(*row) for row in db.session.execute(query, params)]
+    rows = [CaseRow(*row) for row in read(query, params)]
     if rows:
         by_id = {row.id: row for row in rows}
-        parties = db.session.execute(_party_names_statement(), {"ids": list(by_id)})
+        parties = read(_party_names_statement(), {"ids": list(by_id)})
         for case_id, role, name in parties:
             row = by_id[case_id]
             if role == "applicant":
@@ -562,7 +563,7 @@ def _rows_by_id(ids: Iterable[int]) -> dict[int, CaseRow]:
 
 
 def _first_cases(conditions: list, seeks: list[list], order, size: int) -> list[CaseRow]:
-    ids = list(db.session.scalars(_first_ids_statement(conditions, seeks, order, size)))
+    ids = list(read(_first_ids_statement(conditions, seeks, order, size)).scalars())
     cases = _rows_by_id(ids)
     return [cases[case_id] for case_id in ids]
 
@@ -611,9 +612,9 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     the cases of all queues are loaded together."""
     params = {"centre": centre_id, **_queue_dates(centre_id)}
     count_all, first_ids = _queue_statements(size)
-    counts = db.session.execute(count_all, params).one()
+    counts = read(count_all, params).one()
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, position in db.session.execute(first_ids, params):
+    for name, case_id, position in read(first_ids, params):
         ids[name].append((position, case_id))
     cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)
     return [

@@ -18,7 +18,7 @@ from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
-from mediation.database import begin_writing, commit_keeping_loaded, reads_first_view
+from mediation.database import begin_writing, commit_keeping_loaded, read, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import settings_for
@@ -136,7 +136,7 @@ def detail(case_id: int):
     return render_template(
         "cases/detail.html",
         case=case,
-        handling=db.session.execute(_handling_statement(), {"case_id": case.id}).one(),
+        handling=read(_handling_statement(), {"case_id": case.id}).one(),
         events=events,
         actions=wf.allowed_actions(case, actor),
         moves=wf.MOVES,

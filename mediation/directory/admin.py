@@ -19,6 +19,7 @@ from mediation.cases.states import IN_MEDIATION
 from mediation.directory.models import (
     CalendarDay,
     Category,
+    Centre,
     CentreCategory,
     Mediator,
     Organization,
@@ -449,7 +450,7 @@ def update_settings(centre_id: int, **values) -> dict:
         fields.append("incentive_measures")
     settings = settings_for(centre_id)
     if settings not in db.session:
-        db.session.add(settings)
+        db.session.get(Centre, centre_id).settings = settings
     before = {name: getattr(settings, name) for name in fields}
     for name in fields:
         setattr(settings, name, values[name])

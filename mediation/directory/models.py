@@ -29,6 +29,8 @@ class Centre(db.Model):
     abbreviation: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # None until an administrator saves them (settings_for gives the defaults then).
+    settings: Mapped["CentreSettings | None"] = relationship()
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"

@@ -2,13 +2,17 @@
 
 from sqlalchemy import select
 
-from mediation.directory.models import Category, CentreCategory, CentreSettings
+from mediation.directory.models import Category, Centre, CentreCategory, CentreSettings
 from mediation.extensions import db
 
 
 def settings_for(centre_id: int) -> CentreSettings:
-    """The saved settings, or an unsaved row holding the model's defaults."""
-    saved = db.session.get(CentreSettings, centre_id)
+    """The saved settings, or an unsaved row holding the model's defaults.
+
+    Read through the centre: the signed-in user's centre comes with its settings (see
+    accounts.load_session_user), so a page of that centre asks nothing more."""
+    centre = db.session.get(Centre, centre_id)
+    saved = centre.settings if centre is not None else None
     if saved is not None:
         return saved
     defaults = {

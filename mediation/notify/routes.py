@@ -23,6 +23,7 @@ from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
 from mediation.cases.identity import mask_phone
 from mediation.cases.models import Case, Party
+from mediation.database import read
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.notify import outbox
@@ -60,7 +61,7 @@ _UNREAD = select(func.count()).select_from(
 
 def unread_count(user) -> int:
     """The user's unread notices, counted on ix_outbox_message_user_unread up to UNREAD_CAP."""
-    return db.session.scalar(_UNREAD, {"user_id": user.id})
+    return read(_UNREAD, {"user_id": user.id}).scalar_one()
 
 
 def register_unread_count(app: Flask) -> None:

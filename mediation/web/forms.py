@@ -9,7 +9,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
-from mediation.web.language import current_locale
+from mediation.web.language import locale_name
 
 
 @lru_cache(maxsize=8)
@@ -22,4 +22,4 @@ class Form(FlaskForm):
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
-            return _wtforms_translations(str(current_locale()))
+            return _wtforms_translations(locale_name())
