@@ -685,11 +685,11 @@ def test_row_cells_read_alike_on_every_list(app):
         assert cells.risk_badge(row) == '<span class="badge text-bg-danger">High</span>'
 
 
-def test_pages_of_the_users_centre_read_its_settings_with_the_user(
+def test_the_signed_in_user_comes_with_settings_and_unread_count(
     app, client, login, world, new_case
 ):
-    """The signed-in user's centre comes with its settings: the dashboard and a case page read
-    them in the query that loads the user, not once more."""
+    """One statement loads the signed-in user with their centre's settings and their unread
+    notices: the dashboard and a case page ask for neither again."""
     case_id = new_case(route_to=world.wang)
     login("staff")
     with app.app_context():
@@ -704,6 +704,8 @@ def test_pages_of_the_users_centre_read_its_settings_with_the_user(
         for url in ("/cases/dashboard", f"/cases/{case_id}"):
             statements.clear()
             assert client.get(url).status_code == 200
-            assert sum("centre_settings" in statement for statement in statements) == 1, url
+            [user_query] = [s for s in statements if "login_session" in s]
+            for table in ("centre_settings", "outbox_message"):
+                assert [s for s in statements if table in s] == [user_query], (url, table)
     finally:
         event.remove(engine, "before_cursor_execute", record)

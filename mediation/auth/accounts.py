@@ -17,6 +17,7 @@ from mediation.auth.models import LoginSession, Role, User
 from mediation.auth.throttle import Throttle
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.notify.models import unread_notices
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -144,7 +145,7 @@ def _session_user_query():
     """Built once (on first use, when every model is mapped): it runs on every request, and
     building a statement costs more than running it."""
     return (
-        select(User)
+        select(User, unread_notices(User.id))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             LoginSession.token == bindparam("token"),
@@ -156,11 +157,13 @@ def _session_user_query():
 
 
 def load_session_user(token: str) -> User | None:
-    """The active user of a live session, with their centre and its settings: one query on
-    every request."""
-    user = db.session.scalar(_session_user_query(), {"token": token, "now": clock.now()})
-    if user is not None:
-        user.session_token = token
+    """The active user of a live session, with their centre and its settings and the count of
+    their unread notices (as at the start of the request): one query on every request."""
+    found = db.session.execute(_session_user_query(), {"token": token, "now": clock.now()}).first()
+    if found is None:
+        return None
+    user, user.unread_notices = found
+    user.session_token = token
     return user
 
 

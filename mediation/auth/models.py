@@ -51,6 +51,8 @@ class User(db.Model):
     # Flask-Login protocol. The id Flask-Login keeps is the login session's token, not the
     # user id, so that ending the session on the server ends every cookie that carries it.
     session_token = None
+    # Counted with the signed-in user (accounts.load_session_user), for the header's badge.
+    unread_notices = None
     is_authenticated = True
     is_anonymous = False
 

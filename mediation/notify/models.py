@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.database import UTCDateTime
@@ -41,3 +41,24 @@ class OutboxMessage(db.Model):
     # What the notice is about, e.g. "deadline_warning:42:2026-12-01:user:7": each notice is
     # queued once, however often the job that queues it runs.
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+UNREAD_CAP = 100  # the header shows "99+" beyond this; the count stops there
+
+
+def unread_notices(user_id):
+    """The user's unread in-app notices as a column: counted on ix_outbox_message_user_unread,
+    and no further than UNREAD_CAP. `user_id` is a value, a bound parameter or the user
+    table's column (the signed-in user is loaded with the count, one statement a page)."""
+    unread = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.read_at.is_(None),
+            OutboxMessage.channel == "in_app",
+        )
+        .limit(UNREAD_CAP)
+    )
+    if hasattr(user_id, "table"):
+        unread = unread.correlate(user_id.table)
+    return select(func.count()).select_from(unread.subquery()).scalar_subquery()

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
 from mediation import clock
 from mediation.audit.log import record
@@ -27,14 +27,13 @@ from mediation.database import read
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.notify import outbox
-from mediation.notify.models import OutboxMessage
+from mediation.notify.models import UNREAD_CAP, OutboxMessage, unread_notices
 from mediation.web.csv_export import csv_response
 from mediation.web.params import record_id
 
 bp = Blueprint("notify", __name__)
 
 PAGE_SIZE = 50
-UNREAD_CAP = 100  # the header shows "99+" beyond this; the count stops there
 EXPORT_LIMIT = 10_000
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
 OUTBOX_STATES = {
@@ -46,22 +45,16 @@ OUTBOX_STATES = {
 CHANNELS = {"in_app": _l("In-app"), "sms": _l("SMS"), "email": _l("E-mail")}
 
 
-# Built once: it runs on every page.
-_UNREAD = select(func.count()).select_from(
-    select(OutboxMessage.id)
-    .where(
-        OutboxMessage.user_id == bindparam("user_id"),
-        OutboxMessage.read_at.is_(None),
-        OutboxMessage.channel == "in_app",
-    )
-    .limit(UNREAD_CAP)
-    .subquery()
-)
+_UNREAD = select(unread_notices(bindparam("user_id")))  # built once
 
 
 def unread_count(user) -> int:
-    """The user's unread notices, counted on ix_outbox_message_user_unread up to UNREAD_CAP."""
-    return read(_UNREAD, {"user_id": user.id}).scalar_one()
+    """The user's unread notices (up to UNREAD_CAP): counted when the user was loaded for
+    this request, so the header costs no statement of its own."""
+    counted = getattr(user, "unread_notices", None)
+    if counted is None:
+        counted = read(_UNREAD, {"user_id": user.id}).scalar_one()
+    return counted
 
 
 def register_unread_count(app: Flask) -> None:
