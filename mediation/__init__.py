@@ -38,7 +38,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from mediation.database import configure_sqlite
+    from mediation.database import configure_postgresql, configure_sqlite
     from mediation.extensions import babel, csrf, db, login_manager, migrate
     from mediation.web.language import (
         RequestDomain,
@@ -54,6 +54,8 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(app, db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -9,7 +9,7 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mediation import database
@@ -130,3 +130,55 @@ def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_onl
     assert errors == []
     with app.app_context():
         assert sqlite_only.session.scalar(text("select count(*) from centre")) == 4
+
+
+@pytest.fixture
+def postgresql_only(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's driver set-up; SQLite has no prepared statements to keep")
+    return db
+
+
+def _request_end(app, db, work) -> list[str]:
+    """How the transaction of a request doing `work` ended (its teardown runs as Flask's)."""
+    ends = []
+    listeners = [
+        (name, lambda *_args, name=name: ends.append(name)) for name in ("commit", "rollback")
+    ]
+    for name, listener in listeners:
+        event.listen(db.engine, name, listener)
+    try:
+        with app.test_request_context("/"):
+            work()
+            app.do_teardown_request(None)
+            db.session.remove()
+    finally:
+        for name, listener in listeners:
+            event.remove(db.engine, name, listener)
+    return ends
+
+
+def test_a_request_that_only_read_ends_in_commit_one_that_wrote_in_rollback(
+    app, postgresql_only, make_centre
+):
+    db = postgresql_only
+    centre_id = make_centre().id
+
+    def rename(flush: bool):
+        def work():
+            db.session.get(Centre, centre_id).name = "改名未保存"
+            if flush:
+                db.session.flush()
+
+        return work
+
+    # Reading ends in COMMIT: psycopg keeps its prepared statements (a ROLLBACK drops them).
+    assert _request_end(app, db, lambda: db.session.get(Centre, centre_id)) == ["commit"]
+    # What a request wrote, or changed without writing, and did not commit is never kept.
+    assert _request_end(app, db, rename(flush=True)) == ["rollback"]
+    assert _request_end(app, db, rename(flush=False)) == ["rollback"]
+    statement = text("UPDATE centre SET name = '改名未保存' WHERE id = :id")
+    assert _request_end(app, db, lambda: db.session.execute(statement, {"id": centre_id})) == [
+        "rollback"
+    ]
+    assert db.session.get(Centre, centre_id).name == "西湖区社会矛盾纠纷调处化解中心"
