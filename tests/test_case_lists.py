@@ -675,6 +675,12 @@ def test_row_cells_read_alike_on_every_list(app):
         assert "已逾期" in cells.deadline(row, date(2026, 3, 3))
         row.state = "agreed"
         assert "已逾期" not in cells.deadline(row, date(2026, 3, 3))
+        # Triage: due on the day shown, overdue the day after.
+        row.triage_due_on = date(2026, 3, 2)
+        assert cells.triage_due(row, date(2026, 3, 2)) == (
+            '<span class="text-nowrap">分流期限 2026/3/2</span>'
+        )
+        assert "已逾期" in cells.triage_due(row, date(2026, 3, 3))
         row.deadline_on, row.respondents = None, []
         assert cells.deadline(row, date(2026, 3, 3)) == "—"
         assert cells.parties(row).endswith(f"{versus} —")

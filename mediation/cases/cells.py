@@ -18,7 +18,12 @@ from mediation.web.language import dateformat, translated
 
 # A deadline can be missed only while a mediator has the case.
 WITH_A_MEDIATOR = frozenset(state.value for state in IN_MEDIATION)
-WORDS = {"et_al": _l("et al."), "v": _l("v."), "overdue": _l("Overdue")}
+WORDS = {
+    "et_al": _l("et al."),
+    "v": _l("v."),
+    "overdue": _l("Overdue"),
+    "triage_due": _l("Triage due %(date)s"),
+}
 
 
 def case_url(case_id: int) -> str:
@@ -80,6 +85,18 @@ def deadline(case, today: date) -> Markup:
     return Markup(f'<span class="text-nowrap">{shown}</span>')
 
 
+def triage_due(case, today: date) -> Markup:
+    """When a case awaiting triage must be routed by, in red with “Overdue” once past."""
+    words = translated(WORDS)
+    shown = escape(words["triage_due"] % {"date": dateformat(case.triage_due_on, "short")})
+    if case.triage_due_on < today:
+        return Markup(
+            f'<span class="text-danger fw-semibold text-nowrap">{shown}</span> '
+            f'<span class="badge bg-danger">{escape(words["overdue"])}</span>'
+        )
+    return Markup(f'<span class="text-nowrap">{shown}</span>')
+
+
 def register_cells(app: Flask) -> None:
     app.jinja_env.filters.update(
         case_link=case_link,
@@ -87,4 +104,5 @@ def register_cells(app: Flask) -> None:
         state_badge=state_badge,
         risk_badge=risk_badge,
         deadline=deadline,
+        triage_due=triage_due,
     )

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -92,31 +92,28 @@ def centres_for(user: User) -> list[Centre]:
 def organizations_for(user: User, centre_id: int | None) -> list:
     """Organisations for the filter and bulk forms (id, name, is_active): the user's centre,
     or a global admin's chosen centre (all centres when none is chosen)."""
-    query = select(Organization.id, Organization.name, Organization.is_active).order_by(
-        Organization.centre_id, Organization.name
-    )
     centre_id = user.centre_id if not user.is_global_admin else centre_id
-    if centre_id is not None:
-        query = query.where(Organization.centre_id == centre_id)
-    return read(query).all()
+    return read(_choices_statement(Organization, centre_id is None), {"centre": centre_id}).all()
 
 
 def mediators_for(user: User, centre_id: int | None) -> list:
     """Mediators for the same forms (id, name, is_active, organization: its name)."""
-    query = (
-        select(
-            Mediator.id,
-            Mediator.name,
-            Mediator.is_active,
-            Organization.name.label("organization"),
-        )
-        .join(Organization, Organization.id == Mediator.organization_id)
-        .order_by(Mediator.centre_id, Mediator.name)
-    )
     centre_id = user.centre_id if not user.is_global_admin else centre_id
-    if centre_id is not None:
-        query = query.where(Mediator.centre_id == centre_id)
-    return read(query).all()
+    return read(_choices_statement(Mediator, centre_id is None), {"centre": centre_id}).all()
+
+
+@cache
+def _choices_statement(model, every_centre: bool) -> Select:
+    """The organisations' or the mediators' choices, of one centre (the parameter `centre`)
+    or of all; built once: every list page shows both."""
+    if model is Organization:
+        query = select(Organization.id, Organization.name, Organization.is_active)
+    else:
+        query = select(
+            Mediator.id, Mediator.name, Mediator.is_active, Organization.name.label("organization")
+        ).join(Organization, Organization.id == Mediator.organization_id)
+    query = query.order_by(model.centre_id, model.name)
+    return query if every_centre else query.where(model.centre_id == bindparam("centre"))
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -469,6 +466,32 @@ def with_row_data(query: Select) -> Select:
     )
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    """What of the user decides which cases a list shows them (visible_to)."""
+
+    id: int
+    role: str
+    centre_id: int | None
+    is_global_admin: bool
+
+    @classmethod
+    def of(cls, user: User) -> "_Viewer":
+        return cls(user.id, user.role, user.centre_id, user.is_global_admin)
+
+
+@lru_cache(maxsize=128)
+def _page_statement(viewer, filters: CaseFilter, cursor, forward: bool, size: int) -> Select:
+    """The statement of one page of the list, built once for the same viewer, filter and
+    place: building it, and SQLAlchemy matching a new statement to its compiled form, cost
+    several times running it. The rows are read afresh each time."""
+    conditions = filter_conditions(viewer, filters)
+    if cursor is not None:
+        conditions.append(_seek(filters.sort, cursor, forward))
+    order = _order(filters.sort, forward)
+    return _row_select().where(*conditions).order_by(*order).limit(size + 1)
+
+
 def case_page(
     user: User,
     filters: CaseFilter,
@@ -477,15 +500,16 @@ def case_page(
     size: int = PAGE_SIZE,
 ) -> Page:
     """One page of the list: the first, the one after `after`, or the one before `before`."""
-    conditions = filter_conditions(user, filters)
     sort = filters.sort
     cursor, forward = _parse_cursor(after, sort), True
     if cursor is None and before:
         cursor = _parse_cursor(before, sort)
         forward = cursor is None
-    if cursor is not None:
-        conditions.append(_seek(sort, cursor, forward))
-    query = _row_select().where(*conditions).order_by(*_order(sort, forward)).limit(size + 1)
+    if filters.queue or filters.registered_from or filters.registered_to:
+        # Their conditions hold today's date or a centre's time zone: built afresh.
+        query = _page_statement.__wrapped__(user, filters, cursor, forward, size)
+    else:
+        query = _page_statement(_Viewer.of(user), filters, cursor, forward, size)
     cases = _case_rows(query)
     more = len(cases) > size
     cases = cases[:size]

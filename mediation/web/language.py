@@ -1,6 +1,7 @@
 """The user's language: a remembered choice, else Chinese."""
 
 from collections.abc import Mapping
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -144,12 +145,18 @@ def _date_pattern(locale: str, width: str):
 
 
 def dateformat(value, format="medium"):
-    """Flask-Babel's `dateformat` filter for dates, with the locale's pattern parsed once
-    (a list shows two dates a row). Datetimes still go through Flask-Babel (time zones)."""
-    if value is None or format not in WIDTHS or hasattr(value, "hour"):
-        return format_date(value, format)
-    locale, pattern = _date_pattern(locale_name(), format)
-    return pattern.apply(value, locale)
+    """Flask-Babel's `dateformat` filter for dates, each date formatted once per language and
+    width (a list shows two dates a row, and Babel took longer over one than the rest of the
+    row). Datetimes still go through Flask-Babel (time zones)."""
+    if type(value) is date and format in WIDTHS:
+        return _formatted_date(locale_name(), format, value)
+    return format_date(value, format)
+
+
+@lru_cache(maxsize=8192)
+def _formatted_date(locale: str, width: str, value: date) -> str:
+    babel_locale, pattern = _date_pattern(locale, width)
+    return pattern.apply(value, babel_locale)
 
 
 @lru_cache(maxsize=32)
