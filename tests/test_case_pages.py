@@ -3,15 +3,18 @@
 import re
 import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from mediation import clock
+from mediation.auth.models import User
+from mediation.cases import workflow as wf
 from mediation.cases.access_codes import code_matches
 from mediation.cases.models import Case, CaseEvent, Party
+from mediation.cases.states import State
 from mediation.directory.models import Mediator, Organization
 from tests.conftest import PASSWORD
 
@@ -503,3 +506,79 @@ def test_only_staff_of_the_centre_set_a_partys_preferences(app, client, login):
     assert client.get(url).status_code == 200
     other_case, other_party = preferences_case(app)
     assert client.get(f"/cases/{case_id}/parties/{other_party}/preferences").status_code == 404
+
+
+# The case page's cards of records written beside the case, by their heading.
+RECORD_CARDS = {
+    "sessions": "调解记录",
+    "agreement": "调解协议",
+    "transfer": "转诉讼",
+    "follow_ups": "回访记录",
+}
+
+
+def test_every_move_to_court_writes_a_transfer_the_case_page_reads():
+    to_court = {name for name, move in wf.MOVES.items() if move.target == State.TRANSFERRED}
+    assert wf.RECORDS_WRITTEN_BY["transfer"] == to_court
+
+
+def test_the_case_page_shows_every_record_the_case_has_and_reads_no_other(
+    app, db, client, login, make_case
+):
+    scheduler = wf.Actor.scheduler()
+    expired = make_case("mediating")
+    wf.expire_case(expired, scheduler, at=clock.now() + timedelta(days=120))
+    visited = make_case("withdrawn")
+    wf.record_follow_up(visited, True, "双方满意", wf.Actor.for_user(_staff(db)))
+    db.session.commit()
+    cases = {
+        make_case("registered").id: set(),
+        make_case("mediating").id: {"sessions"},
+        make_case("fulfilled").id: {"sessions", "agreement"},
+        make_case("transferred", transfer_reason="unsuitable").id: {"transfer"},
+        make_case("transferred", transfer_reason="failed").id: {"sessions", "transfer"},
+        make_case("transferred", transfer_reason="party_request").id: {"sessions", "transfer"},
+        make_case("transferred", transfer_reason="enforcement").id: {
+            "sessions",
+            "agreement",
+            "transfer",
+        },
+        expired.id: {"sessions", "transfer"},
+        visited.id: {"follow_ups"},
+    }
+    db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
+    login("staff")
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for case_id, records in cases.items():
+            statements.clear()
+            page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+            shown = {
+                key for key, title in RECORD_CARDS.items() if f'<h2 class="h5">{title}</h2>' in page
+            }
+            assert shown == records, case_id
+            read = {key for key in RECORD_CARDS if any(_reads(s, key) for s in statements)}
+            assert read == records, case_id
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+RECORD_TABLES = {
+    "sessions": "mediation_session",
+    "agreement": "agreement",
+    "transfer": "transfer",
+    "follow_ups": "follow_up",
+}
+
+
+def _reads(statement: str, key: str) -> bool:
+    return statement.lstrip().startswith("SELECT") and f"FROM {RECORD_TABLES[key]} " in statement
+
+
+def _staff(db):
+    return db.session.scalar(select(User).filter_by(username="staff-330106"))

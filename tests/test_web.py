@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from mediation.web.navigation import template_url_for
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -161,3 +163,15 @@ def test_a_time_zone_folder_is_an_unknown_time_zone(client, login):
         {"code": "330105", "name": "拱墅区中心", "abbreviation": "拱墅", "timezone": "America"},
     ).get_data(as_text=True)
     assert "未知的时区" in page
+
+
+def test_template_urls_are_flasks_under_any_mount_point(app):
+    """Menu and static URLs are built once per process, per mount point (script root)."""
+    with app.test_request_context("/", base_url="http://intranet/mediation"):
+        assert template_url_for("static", filename="css/app.css") == "/mediation/static/css/app.css"
+        assert template_url_for("cases.index") == "/mediation/cases/"
+    with app.test_request_context("/"):
+        assert template_url_for("static", filename="css/app.css") == "/static/css/app.css"
+        assert template_url_for("cases.index") == "/cases/"
+        assert template_url_for("cases.detail", case_id=5) == "/cases/5"
+        assert template_url_for("cases.index", state="agreed") == "/cases/?state=agreed"

@@ -2,10 +2,11 @@
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.auth.models import Role
 from mediation.cases.models import Agreement, Case
-from mediation.cases.workflow import Actor, may_access
+from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
 from mediation.database import preload
 from mediation.extensions import db
 
@@ -31,5 +32,20 @@ def preload_agreement(case: Case) -> None:
     """The case's agreement with its obligations (their obligors and obligees are among the
     case's parties, loaded already)."""
     preload(case, Case.agreement)
+    if case.agreement is not None:
+        preload(case.agreement, Agreement.obligations)
+
+
+def preload_records(case: Case, events) -> None:
+    """The case's sessions, agreement (with its obligations), transfer and follow-up visits,
+    each read only when the case's `events` show a move that writes it: most cases have
+    two kinds of these at most, and each read is a round trip to PostgreSQL."""
+    done = {event.action for event in events}
+    for key, moves in RECORDS_WRITTEN_BY.items():
+        relationship = getattr(Case, key)
+        if done & moves:
+            preload(case, relationship)
+        else:
+            set_committed_value(case, key, [] if relationship.property.uselist else None)
     if case.agreement is not None:
         preload(case.agreement, Agreement.obligations)

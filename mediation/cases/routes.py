@@ -13,7 +13,7 @@ from wtforms import FieldList
 from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
 from mediation.cases import workflow as wf
-from mediation.cases.access import case_or_404, current_actor, preload_agreement
+from mediation.cases.access import case_or_404, current_actor, preload_records
 from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
@@ -127,9 +127,9 @@ def register():
 @bp.get("/<id:case_id>")
 @role_required(*ALL_ROLES)
 def detail(case_id: int):
-    case = case_or_404(case_id, Case.sessions, Case.follow_ups, Case.transfer)
-    preload_agreement(case)
+    case = case_or_404(case_id)
     events = db.session.scalars(_events_statement(), {"case_id": case.id}).all()
+    preload_records(case, events)
     actor = current_actor()
     return render_template(
         "cases/detail.html",

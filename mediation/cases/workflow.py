@@ -111,6 +111,16 @@ MOVES: dict[str, Move] = {
 }
 # fmt: on
 
+# The records a move writes beside the case, by the case's relationship holding them: a case
+# has such a record only once its events show one of these moves (the case page reads
+# only what exists).
+RECORDS_WRITTEN_BY = {
+    "sessions": frozenset({"record_session"}),
+    "agreement": frozenset({"agree"}),
+    "transfer": frozenset({"divert", "fail", "request_litigation", "expire", "enforce"}),
+    "follow_ups": frozenset({"follow_up"}),
+}
+
 
 class WorkflowError(Exception):
     """A move the rules refuse; str() is the message for the user, `field` the form field."""

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from mediation.auth.models import Role
@@ -49,3 +50,23 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+_FIXED_URLS: dict[tuple[str, str, str | None], str] = {}
+
+
+def template_url_for(endpoint: str, **values) -> str:
+    """The templates' url_for. A URL with no values of its own (a page of the menu, a static
+    file) is built once per process: every page asks for a dozen, and building one cost
+    more than the rest of its link. Any other is built as Flask builds it."""
+    if endpoint.startswith(".") or (values and values.keys() != {"filename"}):
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, values.get("filename"))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = _FIXED_URLS[key] = url_for(endpoint, **values)
+    return url
+
+
+def install_template_url_for(app: Flask) -> None:
+    app.jinja_env.globals["url_for"] = template_url_for
