@@ -633,6 +633,8 @@ def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_c
                 got = queues[name]
                 assert [case.id for case in got.cases] == expected[:size], (name, size)
                 assert got.count == len(expected), name
+                # A case in two queues has its parties' names in both.
+                assert all(case.applicants == ["张三"] for case in got.cases), name
         mediator = _db.session.get(Mediator, world.wang)
         in_mediation = [s.value for s in IN_MEDIATION]
         plain = (
