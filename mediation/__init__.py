@@ -161,5 +161,6 @@ def _register_template_context(app: Flask) -> None:
             "html_lang": html_lang(current_locale()),
             "current_locale": locale_name(),
             "languages": app.config["LANGUAGES"],
-            "nav_items": nav_items_for(current_user),
+            "nav_items": (items := nav_items_for(current_user)),
+            "admin_items": [item for item in items if item.in_admin_menu],
         }

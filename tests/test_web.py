@@ -175,3 +175,17 @@ def test_template_urls_are_flasks_under_any_mount_point(app):
         assert template_url_for("cases.index") == "/cases/"
         assert template_url_for("cases.detail", case_id=5) == "/cases/5"
         assert template_url_for("cases.index", state="agreed") == "/cases/?state=agreed"
+
+
+def test_the_menu_follows_the_language_and_the_role(client, login):
+    """The menu is made once per role and language; each reader gets their own."""
+    login("staff")
+    menu = client.get("/notices").get_data(as_text=True)
+    assert "登记案件" in menu and "统计" not in menu
+    client.post_form("/language", {"lang": "en", "next": "/notices"})
+    menu = client.get("/notices").get_data(as_text=True)
+    assert "Register a case" in menu and "登记案件" not in menu
+    client.post_form("/logout")
+    login("admin")
+    menu = client.get("/notices").get_data(as_text=True)
+    assert "Statistics" in menu and "Ledger import" in menu

@@ -7,6 +7,7 @@ from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from mediation.auth.models import Role
+from mediation.web.language import locale_name
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,30 @@ NAV_ITEMS = (
 )
 
 
-def nav_items_for(user) -> list[NavItem]:
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: str  # in the request's language
+    in_admin_menu: bool
+
+
+_MENUS: dict[tuple[str, str], tuple[NavLink, ...]] = {}
+
+
+def nav_items_for(user) -> tuple[NavLink, ...]:
+    """The signed-in user's menu, its labels in the request's language: made once per role
+    and language (every page shows it, and the labels were translated again on each)."""
     if not user.is_authenticated:
-        return []
-    return [item for item in NAV_ITEMS if user.has_role(*item.roles)]
+        return ()
+    key = (user.role, locale_name())
+    items = _MENUS.get(key)
+    if items is None:
+        items = _MENUS[key] = tuple(
+            NavLink(item.endpoint, str(item.label), item.in_admin_menu)
+            for item in NAV_ITEMS
+            if user.has_role(*item.roles)
+        )
+    return items
 
 
 def safe_next_url(target: str | None) -> str | None:
