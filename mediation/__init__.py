@@ -147,12 +147,14 @@ def _register_commands(app: Flask) -> None:
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import cells, timeline
     from mediation.notify.routes import register_unread_count
+    from mediation.web.forms import register_form_filters
     from mediation.web.language import current_locale, html_lang, locale_name
     from mediation.web.navigation import install_template_url_for, nav_items_for
 
     timeline.register_filters(app)
     cells.register_cells(app)
     install_template_url_for(app)
+    register_form_filters(app)
     register_unread_count(app)
 
     @app.context_processor

@@ -134,6 +134,10 @@ def test_each_filter_narrows_the_list(client, login, world, new_case):
     assert listed(client, registered_from="2026-03-05") == [risky, labour]
     assert listed(client, registered_to="2026-03-05") == [labour, family]
     assert listed(client, registered_from="2026-03-04", registered_to="2026-03-06") == [labour]
+    page = client.get("/cases/", query_string={"state": "assigned", "mediator": world.wang})
+    page = page.get_data(as_text=True)
+    assert '<option value="assigned" selected>' in page
+    assert f'<option value="{world.wang}" selected>王调解</option>' in page
     # Unknown values are ignored rather than failing.
     assert len(listed(client, state="nonsense", registered_from="yesterday")) == 3
 

@@ -89,3 +89,16 @@ def test_date_filters_read_as_flask_babel_would(app, lang):
                 for moment in moments:
                     assert datetimeformat(moment, width) == format_datetime(moment, width)
                     assert dateformat(moment.date(), width) == format_date(moment.date(), width)
+
+
+def test_template_strings_escape_their_values_and_read_percent_signs(app):
+    with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
+
+        def render(source, **values):
+            return app.jinja_env.from_string(source).render(**values)
+
+        assert render("{{ _('success %(rate)d%%', rate=80) }}") == "成功率 80%"
+        assert render("{{ _('Open case %(number)s', number=n) }}", n="<b>1</b>") == (
+            "查看案件 &lt;b&gt;1&lt;/b&gt;"
+        )
+        assert render("{{ _('Notices') }}") == "通知"

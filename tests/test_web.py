@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from mediation.web.forms import options
 from mediation.web.navigation import template_url_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,3 +190,12 @@ def test_the_menu_follows_the_language_and_the_role(client, login):
     login("admin")
     menu = client.get("/notices").get_data(as_text=True)
     assert "Statistics" in menu and "Ledger import" in menu
+
+
+def test_select_options_mark_the_chosen_value_and_escape_labels():
+    assert options({"a": "甲", "b": "<乙>"}, "b") == (
+        '<option value="a">甲</option><option value="b" selected>&lt;乙&gt;</option>'
+    )
+    # Values compare as text (a form's value against an id); nothing chosen, nothing marked.
+    assert options([(7, "王调解"), (12, "赵调解")], "12").count(" selected") == 1
+    assert " selected" not in options([(7, "王调解")], None)

@@ -88,14 +88,27 @@ def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=N
         selected={int(i) for i in selected},
         bulk_errors=bulk_errors,
         form=form or {},
-        centres=queries.centres_for(current_user) if current_user.is_global_admin else [],
+        centre_choices=[(centre.id, centre.name) for centre in queries.centres_for(current_user)]
+        if current_user.is_global_admin
+        else [],
         show_centre=current_user.is_global_admin and filters.centre is None,
-        organizations=[]
-        if is_mediator
-        else queries.organizations_for(current_user, choices_centre),
-        mediators=[] if is_mediator else queries.mediators_for(current_user, choices_centre),
+        **({} if is_mediator else _directory_choices(choices_centre)),
         **_labels(),
     )
+
+
+def _directory_choices(centre_id: int | None) -> dict:
+    """The organisations and mediators to filter by, and the active ones to route to."""
+    organizations = queries.organizations_for(current_user, centre_id)
+    mediators = queries.mediators_for(current_user, centre_id)
+    return {
+        "organization_choices": [(o.id, o.name) for o in organizations],
+        "mediator_choices": [(m.id, m.name) for m in mediators],
+        "active_organization_choices": [(o.id, o.name) for o in organizations if o.is_active],
+        "active_mediator_choices": [
+            (m.id, f"{m.name} · {m.organization}") for m in mediators if m.is_active
+        ],
+    }
 
 
 # --- dashboards -----------------------------------------------------------------------------
