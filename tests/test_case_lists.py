@@ -669,6 +669,9 @@ def test_row_cells_read_alike_on_every_list(app):
         assert [cells.case_url(i) for i in (1, 10, 4321)] == [
             url_for("cases.detail", case_id=i) for i in (1, 10, 4321)
         ]
+    with app.test_request_context("/", base_url="http://intranet/mediation"):
+        assert cells.case_url(42) == "/mediation/cases/42"
+    with app.test_request_context("/"):
         # The first party of each side, "et al." for the rest; names are escaped.
         versus = '<span class="text-muted">与</span>'
         assert cells.parties(row) == f"张三 等 {versus} &lt;b&gt;李四&lt;/b&gt;"

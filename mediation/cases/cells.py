@@ -8,7 +8,7 @@ cases spent a fifth of its time calling macros).
 
 from datetime import date
 
-from flask import Flask, g, url_for
+from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -26,12 +26,17 @@ WORDS = {
 }
 
 
+_CASE_URL_PREFIXES: dict[str, str] = {}
+
+
 def case_url(case_id: int) -> str:
-    """url_for('cases.detail', case_id=…), with the route built once per request: building it
-    for each row cost more than the rest of the row's link."""
-    prefix = g.get("case_url_prefix")
+    """url_for('cases.detail', case_id=…), the route built once per process and mount point:
+    building it for each row cost more than the rest of the row's link."""
+    root = request.script_root
+    prefix = _CASE_URL_PREFIXES.get(root)
     if prefix is None:
-        prefix = g.case_url_prefix = url_for("cases.detail", case_id=1).removesuffix("1")
+        prefix = url_for("cases.detail", case_id=1).removesuffix("1")
+        _CASE_URL_PREFIXES[root] = prefix
     return f"{prefix}{case_id}"
 
 

@@ -327,7 +327,6 @@ class CaseRow:
     registered_on: date
     deadline_on: date | None
     triage_due_on: date | None
-    concluded_at: datetime | None
     concluded_on: date | None
     organization_name: str | None
     mediator_name: str | None
@@ -348,7 +347,6 @@ _ROW_COLUMNS = (
     Case.registered_on,
     Case.deadline_on,
     Case.triage_due_on,
-    Case.concluded_at,
     Case.concluded_on,
     Organization.name,
     Mediator.name,
@@ -378,10 +376,10 @@ def _party_names_statement() -> Select:
 def _case_rows(query: Select, params: dict | None = None) -> list[CaseRow]:
     """The rows of `query` (built on `_row_select`), with their parties' names from one more
     query."""
-    rows = [CaseRow(*row) for row in read(query, params)]
+    rows = [CaseRow(*row) for row in read(query, params).all()]
     if rows:
         by_id = {row.id: row for row in rows}
-        parties = read(_party_names_statement(), {"ids": list(by_id)})
+        parties = read(_party_names_statement(), {"ids": list(by_id)}).all()
         for case_id, role, name in parties:
             row = by_id[case_id]
             if role == "applicant":
@@ -669,7 +667,7 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     count_all, first_ids = _queue_statements(size)
     counts = read(count_all, params).one()
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, position in read(first_ids, params):
+    for name, case_id, position in read(first_ids, params).all():
         ids[name].append((position, case_id))
     cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)
     return [
