@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -18,7 +18,7 @@ from mediation.cases.states import (
     State,
 )
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
-from mediation.web.language import translated
+from mediation.web.language import datetimeformat, translated
 
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {
@@ -61,8 +61,9 @@ STATE_BADGES = {
 
 def event_details(event) -> list[tuple[str, str]]:
     details = event.details or {}
+    labels = translated(DETAIL_LABELS)
     shown = []
-    for key, label in DETAIL_LABELS.items():
+    for key, label in labels.items():
         if key not in details:
             continue
         value = details[key]
@@ -74,8 +75,8 @@ def event_details(event) -> list[tuple[str, str]]:
             value = TRANSFER_REASONS[value]
         if key == "held_at":
             # Stored in UTC; shown in the reader's time zone like every other time.
-            value = format_datetime(datetime.fromisoformat(value), "short")
-        shown.append((str(label), str(value)))
+            value = datetimeformat(datetime.fromisoformat(value), "short")
+        shown.append((label, str(value)))
     return shown
 
 
