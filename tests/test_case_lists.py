@@ -599,11 +599,11 @@ def test_queue_counts_stop_past_the_cap(app, db, world, new_case, monkeypatch):
         counts = {q.name: q.count for q in queries.staff_queues(centre)}
         assert counts["triage"] == counts["high_risk"] == 4
         monkeypatch.setattr(queries, "COUNT_CAP", 2)
-        queries._queue_statements.cache_clear()  # built with the cap
+        queries._queue_statement.cache_clear()  # built with the cap
         try:
             counts = {q.name: q.count for q in queries.staff_queues(centre)}
         finally:
-            queries._queue_statements.cache_clear()
+            queries._queue_statement.cache_clear()
         assert counts["triage"] == counts["high_risk"] == 3
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     tuple_,
@@ -642,21 +643,22 @@ class Queue:
 
 
 @cache
-def _queue_statements(size: int) -> tuple[Select, Select]:
-    """Every queue's capped count (one row, a column per queue) and every queue's first ids
-    (queue, id, position), built once with the centre and the dates as parameters. Two
-    statements for the whole dashboard: each statement is a round trip to PostgreSQL, and
-    building these unions cost more than running them."""
-    counts, firsts = [], []
+def _queue_statement(size: int):
+    """Every queue's capped count, a row (queue, None, count) each, and every queue's first
+    ids, a row (queue, id, position) each, in one statement built once with the centre and
+    the dates as parameters: each statement is a round trip to PostgreSQL, and building
+    these unions cost more than running them."""
+    rows = []
     for name in QUEUES:
         choices, conditions = _queue_parts(name)
         conditions = [Case.centre_id == bindparam("centre"), *conditions]
         seeks = _seeks(choices)
-        counts.append(_count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery())
+        count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
+        rows.append(select(literal(name), null(), count))
         ids = _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size, numbered=True)
         ids = ids.subquery()
-        firsts.append(select(literal(name), *ids.c))
-    return select(*counts), union_all(*firsts)
+        rows.append(select(literal(name), *ids.c))
+    return union_all(*rows)
 
 
 def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
@@ -664,15 +666,17 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     own index range (`state IN (...)` would sort or filter every open case of the centre);
     the cases of all queues are loaded together."""
     params = {"centre": centre_id, **_queue_dates(centre_id)}
-    count_all, first_ids = _queue_statements(size)
-    counts = read(count_all, params).one()
+    counts: dict[str, int] = {}
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, position in read(first_ids, params).all():
-        ids[name].append((position, case_id))
+    for name, case_id, number in read(_queue_statement(size), params).all():
+        if case_id is None:
+            counts[name] = number
+        else:
+            ids[name].append((number, case_id))
     cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)
     return [
-        Queue(name, count, [cases[case_id] for _position, case_id in sorted(ids[name])])
-        for name, count in zip(QUEUES, counts, strict=True)
+        Queue(name, counts[name], [cases[case_id] for _position, case_id in sorted(ids[name])])
+        for name in QUEUES
     ]
 
 
