@@ -9,6 +9,7 @@ from functools import cache
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -152,8 +153,10 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note_writes(connection, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().startswith("SELECT"):
-            connection.info["wrote"] = True
+        # Anything but a SELECT counts as a write (a WITH too): rolled back, as before. The
+        # app's SELECTs call no function that writes (nextval, pg_notify).
+        if statement.lstrip()[:6].upper() != "SELECT":
+            note_write(connection)
 
     @app.teardown_request
     def _commit_reading(error):
@@ -164,8 +167,17 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
             return
         if session.new or session.dirty or session.deleted:
             return
-        if not session.connection().info.get("wrote"):
-            session.commit()
+        try:
+            if not session.connection().info.get("wrote"):
+                session.commit()
+        except SQLAlchemyError:
+            session.rollback()  # e.g. a failed flush the view caught: nothing is kept
+
+
+def note_write(connection) -> None:
+    """Marks the transaction on `connection` as writing (configure_postgresql): for writes
+    that bypass SQLAlchemy's statements, such as COPY."""
+    connection.info["wrote"] = True
 
 
 # The write-ahead log is copied into the database every this many pages (SQLite: 1000). A

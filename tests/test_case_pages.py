@@ -13,7 +13,15 @@ from mediation import clock
 from mediation.auth.models import User
 from mediation.cases import workflow as wf
 from mediation.cases.access_codes import code_matches
-from mediation.cases.models import Case, CaseEvent, Party
+from mediation.cases.models import (
+    Agreement,
+    Case,
+    CaseEvent,
+    FollowUp,
+    MediationSession,
+    Party,
+    Transfer,
+)
 from mediation.cases.states import State
 from mediation.directory.models import Mediator, Organization
 from tests.conftest import PASSWORD
@@ -548,6 +556,8 @@ def test_the_case_page_shows_every_record_the_case_has_and_reads_no_other(
         expired.id: {"sessions", "transfer"},
         visited.id: {"follow_ups"},
     }
+    # What each case really has: a record its events do not show would be hidden.
+    assert {case_id: _records_in_database(db, case_id) for case_id in cases} == cases
     db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
     login("staff")
     statements = []
@@ -580,6 +590,20 @@ RECORD_TABLES = {
 
 def _reads(statement: str, key: str) -> bool:
     return statement.lstrip().startswith("SELECT") and f"FROM {RECORD_TABLES[key]} " in statement
+
+
+def _records_in_database(db, case_id: int) -> set[str]:
+    models = {
+        "sessions": MediationSession,
+        "agreement": Agreement,
+        "transfer": Transfer,
+        "follow_ups": FollowUp,
+    }
+    return {
+        key
+        for key, model in models.items()
+        if db.session.scalar(select(func.count()).where(model.case_id == case_id))
+    }
 
 
 def _staff(db):

@@ -162,7 +162,8 @@ def load_session_user(token: str) -> User | None:
     found = db.session.execute(_session_user_query(), {"token": token, "now": clock.now()}).first()
     if found is None:
         return None
-    user, user.unread_notices = found
+    user, unread = found
+    user.unread_notices = unread
     user.session_token = token
     return user
 

@@ -44,7 +44,7 @@ from mediation.cases.workflow import (
     event_details,
     intake_columns,
 )
-from mediation.database import UTCDateTime
+from mediation.database import UTCDateTime, note_write
 from mediation.directory.calendar import WorkingCalendar, local_date
 from mediation.directory.models import Centre, Mediator
 from mediation.directory.settings import incentive_measures, mediation_periods, settings_for
@@ -670,7 +670,9 @@ def _copy(table: Table, rows: list[dict]) -> None:
         if (converter := _copy_converter(column)) is not None
     ]
     names = ", ".join(f'"{column.name}"' for column in columns)
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    connection = db.session.connection()
+    note_write(connection)  # never committed as a read (database.configure_postgresql)
+    cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             values = list(values_of(row))

@@ -476,7 +476,9 @@ class _Viewer:
 
     @classmethod
     def of(cls, user: User) -> "_Viewer":
-        return cls(user.id, user.role, user.centre_id, user.is_global_admin)
+        # Only a mediator's list depends on who they are; staff of a centre share statements.
+        user_id = user.id if user.role == Role.MEDIATOR else None
+        return cls(user_id, user.role, user.centre_id, user.is_global_admin)
 
 
 @lru_cache(maxsize=128)
@@ -600,7 +602,12 @@ def _fixed(limit: int):
 
 
 def _descending(term) -> bool:
-    return isinstance(term, UnaryExpression) and term.modifier is operators.desc_op
+    """Whether a sort term of _first_ids_statement is `column.desc()` (else a bare column)."""
+    if not isinstance(term, UnaryExpression):
+        return False
+    if term.modifier is not operators.desc_op:
+        raise ValueError(f"a queue sorts on columns or column.desc() only, not {term}")
+    return True
 
 
 @cache

@@ -45,7 +45,8 @@ OUTBOX_STATES = {
 CHANNELS = {"in_app": _l("In-app"), "sms": _l("SMS"), "email": _l("E-mail")}
 
 
-_UNREAD = select(unread_notices(bindparam("user_id")))  # built once
+# For a user not loaded with their count (accounts.load_session_user counts it).
+_UNREAD = select(unread_notices(bindparam("user_id")))
 
 
 def unread_count(user) -> int:
