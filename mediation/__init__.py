@@ -159,10 +159,11 @@ def _register_template_context(app: Flask) -> None:
 
     @app.context_processor
     def _context():
+        items = nav_items_for(current_user)
         return {
             "html_lang": html_lang(current_locale()),
             "current_locale": locale_name(),
             "languages": app.config["LANGUAGES"],
-            "nav_items": (items := nav_items_for(current_user)),
+            "nav_items": items,
             "admin_items": [item for item in items if item.in_admin_menu],
         }

@@ -7,13 +7,14 @@ starts from empty tables.
 
 import os
 import re
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import flask_migrate
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from mediation import create_app
 from mediation.auth.accounts import add_user, user_by_username
@@ -40,6 +41,24 @@ class Client(FlaskClient):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
         return self.post(url, data=data, **kwargs)
+
+
+@contextmanager
+def recorded_statements(app):
+    """The SQL statements the app runs while the block runs, in a list filled as they run (for
+    tests that a page's statements do not grow with its rows)."""
+    with app.app_context():
+        engine = _db.engine
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _database_url(tmp_path_factory) -> str:

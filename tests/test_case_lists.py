@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -16,6 +16,7 @@ from mediation.cases import workflow as wf
 from mediation.cases.models import Case, CaseEvent, MediationSession
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.extensions import db as _db
+from tests.conftest import recorded_statements
 
 # Monday 2 March 2026, 10:00 in Shanghai.
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -284,18 +285,8 @@ def test_a_malformed_cursor_shows_the_first_page(client, login, new_case):
 
 def test_list_page_runs_a_bounded_number_of_queries(app, client, login, world, new_case):
     def queries_for_list() -> int:
-        with app.app_context():
-            engine = _db.engine
-        statements = []
-
-        def count(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(app) as statements:
             assert client.get("/cases/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(statements)
 
     for i in range(5):
@@ -707,20 +698,9 @@ def test_the_signed_in_user_comes_with_settings_and_unread_count(
     notices: the dashboard and a case page ask for neither again."""
     case_id = new_case(route_to=world.wang)
     login("staff")
-    with app.app_context():
-        engine = _db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        for url in ("/cases/dashboard", f"/cases/{case_id}"):
-            statements.clear()
+    for url in ("/cases/dashboard", f"/cases/{case_id}"):
+        with recorded_statements(app) as statements:
             assert client.get(url).status_code == 200
-            [user_query] = [s for s in statements if "login_session" in s]
-            for table in ("centre_settings", "outbox_message"):
-                assert [s for s in statements if table in s] == [user_query], (url, table)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+        [user_query] = [s for s in statements if "login_session" in s]
+        for table in ("centre_settings", "outbox_message"):
+            assert [s for s in statements if table in s] == [user_query], (url, table)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from mediation import clock
 from mediation.auth.models import User
@@ -24,7 +24,7 @@ from mediation.cases.models import (
 )
 from mediation.cases.states import State
 from mediation.directory.models import Mediator, Organization
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, recorded_statements
 
 INTAKE = {
     "channel": "walk_in",
@@ -560,24 +560,15 @@ def test_the_case_page_shows_every_record_the_case_has_and_reads_no_other(
     assert {case_id: _records_in_database(db, case_id) for case_id in cases} == cases
     db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
     login("staff")
-    statements = []
-
-    def record(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        for case_id, records in cases.items():
-            statements.clear()
+    for case_id, records in cases.items():
+        with recorded_statements(app) as statements:
             page = client.get(f"/cases/{case_id}").get_data(as_text=True)
-            shown = {
-                key for key, title in RECORD_CARDS.items() if f'<h2 class="h5">{title}</h2>' in page
-            }
-            assert shown == records, case_id
-            read = {key for key in RECORD_CARDS if any(_reads(s, key) for s in statements)}
-            assert read == records, case_id
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        shown = {
+            key for key, title in RECORD_CARDS.items() if f'<h2 class="h5">{title}</h2>' in page
+        }
+        assert shown == records, case_id
+        read = {key for key in RECORD_CARDS if any(_reads(s, key) for s in statements)}
+        assert read == records, case_id
 
 
 RECORD_TABLES = {

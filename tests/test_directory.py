@@ -4,7 +4,7 @@ working-day calendar and the deadline settings, each for one centre."""
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mediation.audit.models import AuditEntry
 from mediation.cases.models import Case
@@ -21,6 +21,7 @@ from mediation.directory.models import (
 )
 from mediation.directory.settings import mediation_days
 from mediation.extensions import db as _db
+from tests.conftest import recorded_statements
 
 # The pages that take a form (POST) besides showing one.
 FORM_PAGES = {
@@ -390,18 +391,8 @@ def test_mediator_list_shows_open_caseload_with_a_fixed_number_of_queries(
     login("admin")
 
     def statements_for_list():
-        statements = []
-
-        def count_statement(*args):
-            statements.append(args[2])
-
-        with app.app_context():
-            engine = _db.engine
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
+        with recorded_statements(app) as statements:
             page = client.get("/admin/mediators/").get_data(as_text=True)
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
         return page, len(statements)
 
     page, few = statements_for_list()

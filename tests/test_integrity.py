@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -17,6 +17,7 @@ from mediation.extensions import db as _db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
 from tests.case_factory import build_case, centre_for, user_for
+from tests.conftest import recorded_statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNED = date(2026, 3, 2)
@@ -537,18 +538,8 @@ def test_a_new_certificate_carries_the_measures_edited_on_the_settings_page(app,
 
 def statements_of(app, fetch) -> int:
     """How many SQL statements fetch() sends."""
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as statements:
         fetch()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 

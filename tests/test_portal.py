@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import flask_babel
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mediation import clock
 from mediation.cases import workflow
 from mediation.cases.models import Case, CaseEvent, Party
 from mediation.integrity.models import Obligation, ServiceRating
 from mediation.portal import lookup
+from tests.conftest import recorded_statements
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 NO_MATCH = "没有与该案号和查询码相符的案件"
@@ -110,26 +111,19 @@ def test_every_failed_look_up_does_the_same_work(db, make_case, monkeypatch, app
     monkeypatch.setattr(
         lookup, "hash_access_code", lambda *args: hashes.append(args) or real_hash(*args)
     )
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        work = {}
-        for label, number, code in (
-            ("unknown at a known centre", case.number.replace("〕", "〕9"), code_of(case)),
-            ("unknown centre", "某某调〔2026〕1号", code_of(case)),
-            ("wrong code", case.number, "ABCDEFGH"),
+    work = {}
+    for label, number, code in (
+        ("unknown at a known centre", case.number.replace("〕", "〕9"), code_of(case)),
+        ("unknown centre", "某某调〔2026〕1号", code_of(case)),
+        ("wrong code", case.number, "ABCDEFGH"),
+    ):
+        hashes.clear()
+        with (
+            recorded_statements(app) as statements,
+            app.test_request_context("/status", method="POST"),
         ):
-            hashes.clear()
-            statements.clear()
-            with app.test_request_context("/status", method="POST"):
-                assert lookup.look_up(number, code, "10.0.0.9") is None
-            work[label] = (len(hashes), len(statements))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+            assert lookup.look_up(number, code, "10.0.0.9") is None
+        work[label] = (len(hashes), len(statements))
     assert set(work.values()) == {work["wrong code"]}, work
     assert work["wrong code"][0] == 1
 
@@ -494,15 +488,10 @@ def test_the_start_page_leads_parties_to_their_case(client):
 # --- no query per row ------------------------------------------------------------------------
 
 
-def test_the_case_page_costs_the_same_for_one_obligation_or_five(client, db, make_case):
+def test_the_case_page_costs_the_same_for_one_obligation_or_five(app, client, db, make_case):
     case = make_case("agreed")
     sign_in(client, case)
     applicant, respondent = party_of(case), party_of(case, "respondent")
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
     counts = {}
     for obligations in (1, 5):
         while len(case.agreement.obligations) < obligations:
@@ -520,12 +509,8 @@ def test_the_case_page_costs_the_same_for_one_obligation_or_five(client, db, mak
             )
         db.session.commit()
         client.get("/status/case")  # warm up
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(app) as statements:
             html = page(client.get("/status/case"))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         assert html.count('class="obligation ') == obligations
         counts[obligations] = len(statements)
     assert counts[1] == counts[5], counts
