@@ -147,7 +147,7 @@ def _register_commands(app: Flask) -> None:
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import cells, timeline
     from mediation.notify.routes import register_unread_count
-    from mediation.web.forms import register_form_filters
+    from mediation.web.forms import csrf_token, register_form_filters
     from mediation.web.language import current_locale, html_lang, locale_name
     from mediation.web.navigation import install_template_url_for, nav_items_for
 
@@ -166,4 +166,6 @@ def _register_template_context(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "nav_items": items,
             "admin_items": [item for item in items if item.in_admin_menu],
+            # Over Flask-WTF's own (CSRFProtect puts generate_csrf in every template).
+            "csrf_token": csrf_token,
         }

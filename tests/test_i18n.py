@@ -79,7 +79,7 @@ def test_date_filters_read_as_flask_babel_would(app, lang):
     moments = [
         datetime(2026, 3, 8, 6, 59, tzinfo=UTC),  # New York moves its clocks at 07:00 UTC
         datetime(2026, 3, 8, 7, 1, tzinfo=UTC),
-        datetime(2026, 7, 1, 16, 5, 6, tzinfo=UTC),  # past midnight in Shanghai
+        datetime(2026, 7, 1, 16, 5, 6, tzinfo=UTC),  # the next day in Shanghai
         datetime(2026, 11, 1, 5, 30),  # naive: UTC, as the database gives it on SQLite
     ]
     with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
@@ -89,6 +89,7 @@ def test_date_filters_read_as_flask_babel_would(app, lang):
                 for moment in moments:
                     assert datetimeformat(moment, width) == format_datetime(moment, width)
                     assert dateformat(moment.date(), width) == format_date(moment.date(), width)
+                    assert dateformat(moment, width) == format_date(moment, width)
 
 
 def test_template_strings_escape_their_values_and_read_percent_signs(app):

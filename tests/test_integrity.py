@@ -507,6 +507,34 @@ def test_the_case_page_lists_its_certificates_for_staff_only(client, login, issu
     assert "/integrity/certificates/" not in response.get_data(as_text=True)
 
 
+def test_the_case_page_shows_both_kinds_of_record_and_asks_only_for_a_case_with_obligations(
+    app, client, login
+):
+    with app.app_context():
+        performed = agreed_case([(1, 0, DUE), (0, 1, DUE)])
+        perform(performed, 0, DUE)  # 李四 performs on time: +10 and a certificate
+        records.record_default(performed.agreement.obligations[1], cst(DUE + timedelta(days=30)))
+        _db.session.commit()
+        certificate = certificates_of(performed)[0].number
+        pending = agreed_case([(1, 0, DUE)]).id  # obligations, nothing recorded yet
+        mediating = build_case("mediating", at=cst(SIGNED, 9)).id
+        performed = performed.id
+    login("staff")
+
+    page = client.get(f"/cases/{performed}").get_data(as_text=True)
+    card = page[page.index('<h2 class="h5">诚信记录</h2>') :]
+    card = card[: card.index("</table>")]
+    rows = re.findall(r"<tr>\s*<td>(.+?)</td>.*?<td>([+-]\d+)</td>", card, re.S)
+    assert rows == [("李四", "+10"), ("张三", "-20")]
+    assert certificate in card
+
+    for case_id, asks in ((pending, True), (mediating, False)):
+        with recorded_statements(app) as statements:
+            page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        assert "诚信记录" not in page
+        assert any("FROM integrity_record" in s for s in statements) == asks
+
+
 def test_the_navigation_offers_integrity_profiles_to_staff_not_mediators(client, login):
     login("staff")
     assert 'href="/integrity/"' in client.get("/").get_data(as_text=True)

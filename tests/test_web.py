@@ -1,12 +1,17 @@
 """What every page shares: headers, errors, language, CSRF, offline assets."""
 
+import itertools
 import re
 from pathlib import Path
 
 import pytest
+from flask import url_for
+from itsdangerous import TimestampSigner
 
+from mediation.web import forms
 from mediation.web.forms import options
 from mediation.web.navigation import template_url_for
+from tests.conftest import CSRF_FIELD
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,6 +99,32 @@ def test_language_switch_needs_csrf_too(client):
     assert client.post("/language", data={"lang": "en"}).status_code == 400
 
 
+def test_a_session_keeps_its_signed_csrf_token_for_the_minute_and_each_one_is_accepted(
+    app, client, make_user, monkeypatch
+):
+    minute = [29_000_000]
+    monkeypatch.setattr(forms, "_minute", lambda: minute[0])
+    # Each signing a second later than the last: a token signed again reads differently.
+    seconds = itertools.count(minute[0] * 60)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: next(seconds))
+
+    def tokens(browser, path="/"):
+        return set(CSRF_FIELD.findall(browser.get(path).get_data(as_text=True)))
+
+    first = tokens(client)
+    assert len(first) == 1 and tokens(client, "/login") == first
+    other = app.test_client()
+    assert tokens(other) != first  # another session, another token
+    minute[0] += 1
+    later = tokens(client)
+    assert later != first
+    for token in first | later:
+        answer = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+        assert answer.status_code == 302
+    stolen = other.post("/language", data={"lang": "en", "next": "/", "csrf_token": first.pop()})
+    assert stolen.status_code == 400
+
+
 def test_not_found_page_is_friendly(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
@@ -176,6 +207,32 @@ def test_template_urls_are_flasks_under_any_mount_point(app):
         assert template_url_for("cases.index") == "/cases/"
         assert template_url_for("cases.detail", case_id=5) == "/cases/5"
         assert template_url_for("cases.index", state="agreed") == "/cases/?state=agreed"
+
+
+@pytest.mark.parametrize("mount", ["", "/mediation"])
+def test_template_urls_with_values_read_as_flask_builds_them(app, mount):
+    """A URL's shape is built once and its values filled in: it must read as Flask's own,
+    whatever the values, the order they come in, or the mount point."""
+    calls = [
+        ("cases.detail", {"case_id": 5}),
+        ("cases.detail", {"case_id": 2_147_483_647}),
+        ("cases.act", {"case_id": 7, "action": "record_session"}),
+        ("cases.act", {"case_id": 7, "action": "withdraw"}),
+        ("documents.session_record", {"case_id": 12, "session_id": 3}),
+        ("documents.dossier_page", {"case_id": 12, "_anchor": "add-file"}),
+        ("cases.index", {"queue": "deadline", "sort": "deadline"}),
+        ("cases.index", {"sort": "deadline", "queue": "deadline"}),
+        ("cases.index", {"queue": "triage", "centre": 2}),
+        ("cases.index", {"q": "张三 & 李四"}),  # quoted: Flask builds it
+        ("cases.index", {"q": "a b", "centre": 2}),
+        ("cases.detail", {"case_id": 5, "_external": True}),
+        ("integrity.certificate", {"certificate_id": 9}),
+        ("static", {"filename": "css/app.css"}),
+    ]
+    with app.test_request_context("/", base_url=f"http://intranet{mount}"):
+        for _round in range(2):  # the first builds each shape, the second reads it
+            for endpoint, values in calls:
+                assert template_url_for(endpoint, **values) == url_for(endpoint, **values)
 
 
 def test_the_menu_follows_the_language_and_the_role(client, login):

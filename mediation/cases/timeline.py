@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel.numbers import parse_pattern
 from flask import Flask
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -80,10 +81,14 @@ def event_details(event) -> list[tuple[str, str]]:
     return shown
 
 
+# Parsed once: Babel parses a pattern given as text on every call.
+MONEY_PATTERN = parse_pattern("#,##0.00")
+
+
 def money(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return "¥" + format_decimal(value, format="#,##0.00")
+    return "¥" + format_decimal(value, format=MONEY_PATTERN)
 
 
 def days_left(deadline: date | None, today: date) -> int | None:

@@ -18,6 +18,7 @@ from mediation.audit import log
 from mediation.auth.models import Role, User
 from mediation.cases.models import Case, Transfer
 from mediation.cases.workflow import Actor, may_access
+from mediation.database import read
 from mediation.documents import storage
 from mediation.documents.models import ATTACHMENT_KINDS, Attachment, StoredFile, transfer_document
 from mediation.extensions import db
@@ -40,16 +41,47 @@ class DossierError(Exception):
         self.field = field
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class DossierEntry:
-    """One file as the list shows it."""
+    """One file as the lists show it: a row read with its stored file's size and type and
+    its uploader's name, not the Attachment (every case page shows the dossier, and loading
+    entities into the session cost more than reading the rows)."""
 
-    attachment: Attachment
+    id: int
+    filename: str
+    kind: str
+    note: str
+    uploaded_at: datetime
+    superseded_at: datetime | None
+    size: int
+    content_type: str
     uploader: str
 
     @property
     def type_label(self) -> str:
-        return storage.type_label(self.attachment.stored_file.content_type)
+        return storage.type_label(self.content_type)
+
+
+def _entries(statement, params: dict) -> list[DossierEntry]:
+    return [DossierEntry(*row[:-1], row[-1] or "—") for row in read(statement, params)]
+
+
+def _entries_statement():
+    return (
+        select(
+            Attachment.id,
+            Attachment.filename,
+            Attachment.kind,
+            Attachment.note,
+            Attachment.uploaded_at,
+            Attachment.superseded_at,
+            StoredFile.size,
+            StoredFile.content_type,
+            User.display_name,
+        )
+        .join(StoredFile, StoredFile.sha256 == Attachment.sha256)
+        .outerjoin(User, User.id == Attachment.uploaded_by_id)
+    )
 
 
 def may_use_dossier(case: Case, user) -> bool:
@@ -64,19 +96,16 @@ def may_use_dossier(case: Case, user) -> bool:
 
 
 def dossier_of(case: Case) -> list[DossierEntry]:
-    """Every file of the case, newest first, with its uploader's name (one query)."""
-    rows = db.session.execute(_dossier_statement(), {"case_id": case.id}).all()
-    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+    """Every file of the case, newest first (one query)."""
+    return _entries(_dossier_statement(), {"case_id": case.id})
 
 
 @cache
 def _dossier_statement():
     # Built once: every case page shows the dossier.
     return (
-        select(Attachment, User.display_name)
-        .outerjoin(User, User.id == Attachment.uploaded_by_id)
+        _entries_statement()
         .where(Attachment.case_id == bindparam("case_id"))
-        .options(joinedload(Attachment.stored_file))
         .order_by(Attachment.id.desc())
     )
 
@@ -188,15 +217,13 @@ def handed_over(transfer: Transfer | None) -> list[DossierEntry]:
     """The dossier files handed to the court with this transfer, in upload order."""
     if transfer is None:
         return []
-    rows = db.session.execute(
-        select(Attachment, User.display_name)
+    statement = (
+        _entries_statement()
         .join(transfer_document, transfer_document.c.attachment_id == Attachment.id)
-        .outerjoin(User, User.id == Attachment.uploaded_by_id)
         .where(transfer_document.c.transfer_id == transfer.id)
-        .options(joinedload(Attachment.stored_file))
         .order_by(Attachment.id)
-    ).all()
-    return [DossierEntry(attachment, name or "—") for attachment, name in rows]
+    )
+    return _entries(statement, {})
 
 
 def handed_over_ids(transfer: Transfer) -> list[int]:

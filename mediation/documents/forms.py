@@ -12,8 +12,7 @@ from mediation.web.forms import Form
 
 
 def _file_label(entry: DossierEntry) -> str:
-    attachment = entry.attachment
-    return f"{attachment.filename} · {KIND_LABELS[attachment.kind]} · {entry.type_label}"
+    return f"{entry.filename} · {KIND_LABELS[entry.kind]} · {entry.type_label}"
 
 
 class UploadForm(Form):
@@ -33,9 +32,9 @@ class UploadForm(Form):
     def offer_replacements(self, entries: list[DossierEntry]) -> None:
         """The current files of the case, any of which the new one may supersede."""
         self.replaces.choices = [SelectChoice("", _l("— none —"))] + [
-            SelectChoice(str(e.attachment.id), _file_label(e))
+            SelectChoice(str(e.id), _file_label(e))
             for e in entries
-            if e.attachment.superseded_at is None
+            if e.superseded_at is None
         ]
 
     @property
@@ -54,9 +53,9 @@ class HandedOverForm(Form):
 
     def offer(self, entries: list[DossierEntry], chosen: list[int]) -> None:
         self.attachments.choices = [
-            SelectChoice(e.attachment.id, _file_label(e))
+            SelectChoice(e.id, _file_label(e))
             for e in entries
-            if e.attachment.superseded_at is None or e.attachment.id in chosen
+            if e.superseded_at is None or e.id in chosen
         ]
 
     @property

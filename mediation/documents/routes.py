@@ -50,8 +50,8 @@ def dossier_panel(case: Case) -> SimpleNamespace | None:
     entries = dossier.dossier_of(case)
     return SimpleNamespace(
         entries=entries,
-        current=[e for e in entries if e.attachment.superseded_at is None],
-        superseded=sum(1 for e in entries if e.attachment.superseded_at is not None),
+        current=[e for e in entries if e.superseded_at is None],
+        superseded=sum(1 for e in entries if e.superseded_at is not None),
         kinds=dossier.KIND_LABELS,
     )
 

@@ -280,26 +280,23 @@ def profile(identity_key: str, viewer: User) -> Profile:
 
 
 def case_records(case: Case) -> list[IntegrityRecord]:
-    """A case's records with their parties and certificates, for the case page (found
-    through the parties: party_id is indexed)."""
-    party_ids = [party.id for party in case.parties]
-    records = db.session.scalars(_CASE_RECORDS, {"parties": party_ids}).all()
-    if records:
-        # Their parties are the case's, loaded already; certificates in one more query.
-        certificates = db.session.scalars(
-            _RECORD_CERTIFICATES, {"records": [r.id for r in records]}
-        )
-        by_record = {certificate.record_id: certificate for certificate in certificates}
-        for record in records:
-            set_committed_value(record, "certificate", by_record.get(record.id))
+    """A case's records with their certificates, for the case page (their parties are the
+    case's, loaded already). Every record is earned or forfeited on an obligation of the
+    case's agreement, so a case without obligations (most cases) is not asked."""
+    if case.agreement is None or not case.agreement.obligations:
+        return []
+    records = []
+    for record, certificate in db.session.execute(_CASE_RECORDS, {"case_id": case.id}):
+        set_committed_value(record, "certificate", certificate)
+        records.append(record)
     return records
 
 
+# Found through the parties (party.case_id and integrity_record.party_id are indexed).
 _CASE_RECORDS = (
-    select(IntegrityRecord)
-    .where(IntegrityRecord.party_id.in_(bindparam("parties", expanding=True)))
+    select(IntegrityRecord, Certificate)
+    .join(Party, Party.id == IntegrityRecord.party_id)
+    .outerjoin(Certificate, Certificate.record_id == IntegrityRecord.id)
+    .where(Party.case_id == bindparam("case_id"))
     .order_by(IntegrityRecord.id)
-)
-_RECORD_CERTIFICATES = select(Certificate).where(
-    Certificate.record_id.in_(bindparam("records", expanding=True))
 )

@@ -2,12 +2,14 @@
 required.") from a catalogue loaded once per language; Flask-WTF reads it from disk again on
 every request that builds a form."""
 
+import time
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from babel import support
-from flask import Flask, current_app
+from flask import Flask, current_app, g, session
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
 from markupsafe import Markup, escape
 from wtforms.i18n import messages_path
 
@@ -19,8 +21,17 @@ def _wtforms_translations(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+class _ReusedTokenCSRF(_FlaskFormCSRF):
+    """Flask-WTF's form CSRF, its token from csrf_token() below."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        return csrf_token()
+
+
 class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
+        csrf_class = _ReusedTokenCSRF
+
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
@@ -40,6 +51,34 @@ def options(choices: Mapping | Iterable[tuple], selected=None) -> Markup:
             for value, label in pairs
         )
     )
+
+
+# (secret key, session's raw token) → (minute, signed token), for csrf_token() below.
+_SIGNED_TOKENS: dict[tuple[str, str], tuple[int, str]] = {}
+_SIGNED_TOKENS_KEPT = 4096
+
+
+def csrf_token() -> str:
+    """Flask-WTF's generate_csrf, with the token signed for a session reused for the rest of
+    the minute: every page carries one (the language switch, signing out), and signing it
+    cost more than a row of a list. A reused token is at most a minute older than a new
+    one, against hours of validity (WTF_CSRF_TIME_LIMIT); it belongs to the same session."""
+    signed = g.get("csrf_token")
+    if signed is None:
+        minute = _minute()
+        held = _SIGNED_TOKENS.get((current_app.secret_key, session.get("csrf_token")))
+        if held is not None and held[0] == minute:
+            signed = g.csrf_token = held[1]  # where Flask-WTF's forms look for it
+        else:
+            signed = generate_csrf()  # a new session's raw token too
+            if len(_SIGNED_TOKENS) >= _SIGNED_TOKENS_KEPT:
+                _SIGNED_TOKENS.clear()
+            _SIGNED_TOKENS[(current_app.secret_key, session["csrf_token"])] = (minute, signed)
+    return signed
+
+
+def _minute() -> int:
+    return int(time.time() // 60)
 
 
 def register_form_filters(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """The user's language: a remembered choice, else Chinese."""
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -14,8 +14,8 @@ from flask_babel import (
     format_date,
     format_datetime,
     get_locale,
+    get_timezone,
     refresh,
-    to_user_timezone,
 )
 from markupsafe import Markup
 
@@ -66,6 +66,16 @@ def current_locale():
     """The request's locale (flask_babel.get_locale, with a shortcut once it is chosen)."""
     locale = getattr(_babel_state(), "babel_locale", None)
     return locale if locale is not None else get_locale()
+
+
+def _to_user_timezone(value: datetime) -> datetime:
+    """flask_babel.to_user_timezone, with the request's zone read once it is chosen: a
+    timeline converts a time per event, and Flask-Babel looked the zone up through `g` for
+    each."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = getattr(_babel_state(), "babel_tzinfo", None) or get_timezone()
+    return zone.normalize(value.astimezone(zone))
 
 
 def locale_name() -> str:
@@ -147,11 +157,14 @@ def _date_pattern(locale: str, width: str):
 
 
 def dateformat(value, format="medium"):
-    """Flask-Babel's `dateformat` filter for dates, each date formatted once per language and
-    width (a list shows two dates a row, and Babel took longer over one than the rest of the
-    row). Datetimes still go through Flask-Babel (time zones)."""
-    if type(value) is date and format in WIDTHS:
-        return _formatted_date(locale_name(), format, value)
+    """Flask-Babel's `dateformat` filter, each date formatted once per language and width (a
+    list shows two dates a row, and Babel took longer over one than the rest of the row). A
+    datetime shows its date in the request's time zone, as Flask-Babel shows it."""
+    if format in WIDTHS:
+        if type(value) is datetime:
+            value = _to_user_timezone(value).date()
+        if type(value) is date:
+            return _formatted_date(locale_name(), format, value)
     return format_date(value, format)
 
 
@@ -178,7 +191,7 @@ def datetimeformat(value, format="medium"):
     three patterns for each."""
     if value is None or format not in WIDTHS:
         return format_datetime(value, format)
-    local = to_user_timezone(value)
+    local = _to_user_timezone(value)
     locale, combined, time_pattern, date_pattern = _datetime_patterns(locale_name(), format)
     time = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
     return combined.replace("{0}", time).replace("{1}", date_pattern.apply(local, locale))

@@ -1,10 +1,12 @@
 """Where a signed-in user may go, by role, and safe redirects."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
 
 from mediation.auth.models import Role
 from mediation.web.language import locale_name
@@ -73,20 +75,57 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-_FIXED_URLS: dict[tuple[str, str, str | None], str] = {}
+# A URL's shape, per mount point, endpoint and the names (and types) of its values: the URL
+# with a {name} in place of each value, or None when Flask builds it each time.
+_SHAPES: dict[tuple, str | None] = {}
+# Given values that are part of the shape itself (a static file, an anchor).
+_IN_SHAPE = frozenset({"filename", "_anchor"})
+# Values a URL carries as they are, unquoted: record ids, page numbers, codes.
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def template_url_for(endpoint: str, **values) -> str:
-    """The templates' url_for. A URL with no values of its own (a page of the menu, a static
-    file) is built once per process: every page asks for a dozen, and building one cost
-    more than the rest of its link. Any other is built as Flask builds it."""
-    if endpoint.startswith(".") or (values and values.keys() != {"filename"}):
+    """The templates' url_for, each URL's shape built once per process and mount point: a
+    static file, a page of the menu, a case's pages with the case's id filled in. Every
+    page asks for a dozen, and building one cost more than the rest of its link. A URL
+    with any other value (text to be quoted, _external) is built as Flask builds it."""
+    if endpoint.startswith(".") or not all(
+        name in _IN_SHAPE or _carried_as_is(value) for name, value in values.items()
+    ):
         return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, values.get("filename"))
-    url = _FIXED_URLS.get(key)
-    if url is None:
-        url = _FIXED_URLS[key] = url_for(endpoint, **values)
-    return url
+    key = (
+        request.script_root,
+        endpoint,
+        *((name, value if name in _IN_SHAPE else type(value)) for name, value in values.items()),
+    )
+    if key not in _SHAPES:
+        _SHAPES[key] = _shape(endpoint, values)
+    shape = _SHAPES[key]
+    return url_for(endpoint, **values) if shape is None else shape.format_map(values)
+
+
+def _carried_as_is(value) -> bool:
+    return type(value) is int or (type(value) is str and _PLAIN.fullmatch(value) is not None)
+
+
+def _shape(endpoint: str, values: dict) -> str | None:
+    """The URL Flask builds with a mark for each value, each mark then made a {name}."""
+    marks, probe = {}, {}
+    for n, (name, value) in enumerate(values.items()):
+        if name in _IN_SHAPE:
+            probe[name] = value
+            continue
+        probe[name] = 1_000_000_010 + n if type(value) is int else f"zq{n}mark"
+        marks[name] = str(probe[name])
+    try:
+        shape = url_for(endpoint, **probe).replace("{", "{{").replace("}", "}}")
+    except (BuildError, ValueError):
+        return None  # e.g. a converter that refuses the mark: Flask builds it each time
+    for name, mark in marks.items():
+        if shape.count(mark) != 1:
+            return None
+        shape = shape.replace(mark, "{" + name + "}")
+    return shape
 
 
 def install_template_url_for(app: Flask) -> None:
