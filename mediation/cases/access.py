@@ -6,10 +6,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.auth.models import Role
-from mediation.cases.models import Agreement, Case
+from mediation.cases.models import Agreement, Case, Party
 from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
 from mediation.database import preload
 from mediation.extensions import db
+from mediation.integrity.models import Obligation
 
 
 def current_actor() -> Actor:
@@ -20,26 +21,43 @@ def case_or_404(case_id: int, *relationships) -> Case:
     """The case if the current user may see it, with its parties and the `relationships`
     asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
     mediator opening a case not assigned to them is refused (403)."""
-    case = db.session.scalars(_CASE, {"case_id": case_id}).first()
+    rows = db.session.execute(_CASE_AND_PARTIES, {"case_id": case_id}).all()
+    case = rows[0][0] if rows else None
     if case is None or not current_user.may_see_centre(case.centre_id):
         abort(404)
     if current_user.role == Role.MEDIATOR and not may_access(case, current_actor()):
         abort(403)
-    preload(case, Case.parties, *relationships)
+    set_committed_value(case, "parties", [party for _case, party in rows if party is not None])
+    preload(case, *relationships)
     return case
 
 
-# Prebuilt: Session.get builds its statement afresh on every call, and at one case per page
-# that cost more than the loading.
-_CASE = select(Case).where(Case.id == bindparam("case_id"))
+# A page's statements load rows with their parts in one go, and are built once: the ORM's
+# cost per statement (and Session.get's, which builds its statement afresh on every call)
+# is several times that of running it.
+_CASE_AND_PARTIES = (
+    select(Case, Party)
+    .outerjoin(Party, Party.case_id == Case.id)
+    .where(Case.id == bindparam("case_id"))
+    .order_by(Party.position)
+)
+_AGREEMENT_AND_OBLIGATIONS = (
+    select(Agreement, Obligation)
+    .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
+    .where(Agreement.case_id == bindparam("case_id"))
+    .order_by(Obligation.id)
+)
 
 
 def preload_agreement(case: Case) -> None:
     """The case's agreement with its obligations (their obligors and obligees are among the
     case's parties, loaded already)."""
-    preload(case, Case.agreement)
-    if case.agreement is not None:
-        preload(case.agreement, Agreement.obligations)
+    rows = db.session.execute(_AGREEMENT_AND_OBLIGATIONS, {"case_id": case.id}).all()
+    agreement = rows[0][0] if rows else None
+    set_committed_value(case, "agreement", agreement)
+    if agreement is not None:
+        obligations = [obligation for _agreement, obligation in rows if obligation is not None]
+        set_committed_value(agreement, "obligations", obligations)
 
 
 def preload_records(case: Case, events) -> None:
@@ -49,9 +67,9 @@ def preload_records(case: Case, events) -> None:
     done = {event.action for event in events}
     for key, moves in RECORDS_WRITTEN_BY.items():
         relationship = getattr(Case, key)
-        if done & moves:
-            preload(case, relationship)
-        else:
+        if not done & moves:
             set_committed_value(case, key, [] if relationship.property.uselist else None)
-    if case.agreement is not None:
-        preload(case.agreement, Agreement.obligations)
+        elif key == "agreement":
+            preload_agreement(case)
+        else:
+            preload(case, relationship)
