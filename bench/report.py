@@ -90,6 +90,7 @@ class Report:
     timed: list[TimedLine] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     worker_rss_mb: float | None = None
+    baseline_windows: list[float] = field(default_factory=list)  # req/s, in order
 
     @property
     def passed(self) -> bool:
@@ -110,6 +111,12 @@ class Report:
             ("page under load", "req/s", "p50 ms", "p90 ms", "p99 ms", "ratio", "target", ""),
             [_page_row(line) for line in self.pages],
         )
+        if self.baseline_windows:
+            low, high = min(self.baseline_windows), max(self.baseline_windows)
+            print(
+                f"baseline: the median of {len(self.baseline_windows)} windows spread through "
+                f"the run ({low:.0f}–{high:.0f} req/s)"
+            )
         print()
         _print_table(
             ("timed operation", "seconds", "rows", "rows/s", "peak MB", "target", ""),
@@ -135,6 +142,7 @@ class Report:
             ],
             "checks": [asdict(c) for c in self.checks],
             "worker_rss_mb": self.worker_rss_mb,
+            "baseline_windows": self.baseline_windows,
             "passed": self.passed,
         }
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

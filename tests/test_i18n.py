@@ -1,13 +1,15 @@
 """Every string the code and templates show is translated, in Chinese and in English."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 
+from mediation.cases.timeline import money
 from mediation.web.language import WIDTHS, dateformat, datetimeformat, show_times_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +92,15 @@ def test_date_filters_read_as_flask_babel_would(app, lang):
                     assert datetimeformat(moment, width) == format_datetime(moment, width)
                     assert dateformat(moment.date(), width) == format_date(moment.date(), width)
                     assert dateformat(moment, width) == format_date(moment, width)
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
+def test_amounts_read_as_babel_writes_them(app, lang):
+    amounts = ["0.00", "0.05", "999.99", "1000.00", "1234567.50", "-2500.10", "999999999999.99"]
+    with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+        for amount in map(Decimal, amounts):
+            assert money(amount) == "¥" + format_decimal(amount, format="#,##0.00")
+        assert money(None) == "—"
 
 
 def test_template_strings_escape_their_values_and_read_percent_signs(app):

@@ -32,9 +32,7 @@ class UploadForm(Form):
     def offer_replacements(self, entries: list[DossierEntry]) -> None:
         """The current files of the case, any of which the new one may supersede."""
         self.replaces.choices = [SelectChoice("", _l("— none —"))] + [
-            SelectChoice(str(e.id), _file_label(e))
-            for e in entries
-            if e.superseded_at is None
+            SelectChoice(str(e.id), _file_label(e)) for e in entries if e.superseded_at is None
         ]
 
     @property

@@ -25,9 +25,11 @@ LANGUAGE_COOKIE = "lang"
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    choice = request.cookies.get(LANGUAGE_COOKIE)
-    if choice in current_app.config["LANGUAGES"]:
-        return choice
+    # Not cookies.get(): on a missing key it raises (and catches) a BadRequestKeyError.
+    if LANGUAGE_COOKIE in request.cookies:
+        choice = request.cookies[LANGUAGE_COOKIE]
+        if choice in current_app.config["LANGUAGES"]:
+            return choice
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -75,7 +77,9 @@ def _to_user_timezone(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     zone = getattr(_babel_state(), "babel_tzinfo", None) or get_timezone()
-    return zone.normalize(value.astimezone(zone))
+    # astimezone() already lands on the zone's offset at that instant (pytz's fromutc), so
+    # Flask-Babel's normalize() after it changes nothing.
+    return value.astimezone(zone)
 
 
 def locale_name() -> str:
@@ -181,7 +185,6 @@ def _datetime_patterns(locale: str, width: str):
         babel_locale,
         get_datetime_format(width, babel_locale).replace("'", ""),
         parse_pattern(get_time_format(width, babel_locale)),
-        parse_pattern(get_date_format(width, babel_locale)),
     )
 
 
@@ -192,6 +195,7 @@ def datetimeformat(value, format="medium"):
     if value is None or format not in WIDTHS:
         return format_datetime(value, format)
     local = _to_user_timezone(value)
-    locale, combined, time_pattern, date_pattern = _datetime_patterns(locale_name(), format)
+    name = locale_name()
+    locale, combined, time_pattern = _datetime_patterns(name, format)
     time = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
-    return combined.replace("{0}", time).replace("{1}", date_pattern.apply(local, locale))
+    return combined.replace("{0}", time).replace("{1}", _formatted_date(name, format, local.date()))
