@@ -114,8 +114,9 @@ class Report:
         if self.baseline_windows:
             low, high = min(self.baseline_windows), max(self.baseline_windows)
             print(
-                f"baseline: the median of {len(self.baseline_windows)} windows spread through "
-                f"the run ({low:.0f}–{high:.0f} req/s)"
+                f"baseline: {len(self.baseline_windows)} windows, one before each page and one "
+                f"after the last, {low:.0f}–{high:.0f} req/s (shown: the median); each page's "
+                "ratio is to the two around it"
             )
         print()
         _print_table(

@@ -11,7 +11,7 @@
    the demo generator, then cached: see database.py), gives 1,000 random cases' first party a
    known access code, and starts the app under gunicorn with the documented worker count;
 2. measures with wrk, from a second process, GET /healthz as the baseline (in a short window
-   before each page and after the last; the window of median throughput counts), the party's
+   before each page and after the last: a page's ratio is to the two around it), the party's
    status look-up (POST /status, cycling over those cases; it answers with a redirect) and the
    party's case page it leads to (GET /status/case), the staff case list (first page, a page
    filtered on state, the page 50 "next" links deep), the case page (cycling over 1,000 random
@@ -176,13 +176,14 @@ def benchmark(app, env: dict, args, report: Report) -> None:
         targets = prepare_targets(app, server, pairs, case_ids, token_prefix)
         load = Settings(args.threads, args.connections, args.duration)
         measured = measure_pages(server, targets, load)
-        report.baseline_windows = [m.requests_per_second for m in measured.pop("windows")]
+        windows = measured.pop("windows")
+        report.baseline_windows = [m.requests_per_second for m in windows]
         report.worker_rss_mb = worker_rss = server.max_worker_rss_mb()
     except BenchError as error:
         raise SystemExit(f"bench: {error}\n--- gunicorn log:\n{server.log_tail()}") from None
     finally:
         server.stop()
-    report.pages = judged_pages(measured)
+    report.pages = judged_pages(measured, report.baseline_windows)
     report.checks = checks_after_load(app, measured["registration"], args, token_prefix)
     report.checks.append(
         Check(
@@ -267,19 +268,19 @@ def registration_target(app, staff: Browser, token_prefix: str) -> Target:
 
 
 def measure_pages(server: Server, targets: dict, load: Settings) -> dict:
-    """Each page under load, with a short baseline window before it and one after the last.
-    The baseline is the window of median throughput: on a shared machine the baseline
-    itself drifts by a quarter between minutes, and one window at the start made every
-    ratio carry that window's luck."""
+    """Each page under load, with a short baseline window before it and one after the last
+    (in "windows"); the baseline shown is the window of median throughput. On a shared
+    machine the baseline drifted by a quarter from one minute to the next, and a single
+    window at the start made every ratio carry that minute's luck."""
     baseline, *pages = PAGES
+    # A third of a page's time is thousands of requests of the baseline.
     short = replace(load, duration=max(BASELINE_WINDOW_MIN, load.duration // 3))
     measured, windows = {}, []
     for page in pages:
         windows.append(measure_page(server, baseline, targets[baseline.key], short))
         measured[page.key] = measure_page(server, page, targets[page.key], load)
     windows.append(measure_page(server, baseline, targets[baseline.key], short))
-    by_throughput = sorted(windows, key=lambda m: m.requests_per_second)
-    measured[baseline.key] = by_throughput[len(by_throughput) // 2]
+    measured[baseline.key] = sorted(windows, key=lambda m: m.requests_per_second)[len(pages) // 2]
     measured["windows"] = windows
     return measured
 
@@ -297,12 +298,16 @@ def measure_page(server: Server, page: Page, target: Target, load: Settings) -> 
     return measurement
 
 
-def judged_pages(measured: dict[str, Measurement]) -> list[PageLine]:
-    baseline = measured["baseline"].requests_per_second
+def judged_pages(measured: dict[str, Measurement], windows: list[float]) -> list[PageLine]:
+    """Each page's ratio is to the baseline windows just before and after it."""
     lines = {}
-    for page in PAGES:
+    for n, page in enumerate(PAGES):
         m = measured[page.key]
-        line = PageLine(page.key, page.label, m, m.requests_per_second / baseline)
+        if page.key == "baseline":
+            ratio = 1.0
+        else:
+            ratio = m.requests_per_second / ((windows[n - 1] + windows[n]) / 2)
+        line = PageLine(page.key, page.label, m, ratio)
         first = lines["list_first"] if page.vs_first_page else None
         judge_page(line, page.min_ratio, page.is_read and page.key != "baseline", first)
         lines[page.key] = line

@@ -8,7 +8,7 @@ import pytest
 from flask import url_for
 from itsdangerous import TimestampSigner
 
-from mediation.web import forms
+from mediation.web import forms, navigation
 from mediation.web.forms import options
 from mediation.web.navigation import template_url_for
 from tests.conftest import CSRF_FIELD
@@ -125,6 +125,17 @@ def test_a_session_keeps_its_signed_csrf_token_for_the_minute_and_each_one_is_ac
     assert stolen.status_code == 400
 
 
+def test_signing_in_gives_a_new_csrf_token_and_refuses_the_old_one(client, login):
+    """Within the same minute too: the signed token is reused per session, never across."""
+    before = CSRF_FIELD.search(client.get("/").get_data(as_text=True)).group(1)
+    login("staff")
+    after = CSRF_FIELD.search(client.get("/").get_data(as_text=True)).group(1)
+    assert after != before
+    form = {"lang": "en", "next": "/"}
+    assert client.post("/language", data={**form, "csrf_token": before}).status_code == 400
+    assert client.post("/language", data={**form, "csrf_token": after}).status_code == 302
+
+
 def test_not_found_page_is_friendly(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
@@ -233,6 +244,17 @@ def test_template_urls_with_values_read_as_flask_builds_them(app, mount):
         for _round in range(2):  # the first builds each shape, the second reads it
             for endpoint, values in calls:
                 assert template_url_for(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_url_shapes_stay_bounded_whatever_a_query_string_brings(app, monkeypatch):
+    """The list's bulk form passes the request's own arguments to url_for: names and anchors
+    chosen by a client must not grow the process's cache without end."""
+    monkeypatch.setattr(navigation, "SHAPES_KEPT", 50)
+    with app.test_request_context("/"):
+        for n in range(200):
+            values = {f"junk{n}": "v", "_anchor": f"a{n}"}
+            assert template_url_for("cases.index", **values) == url_for("cases.index", **values)
+            assert len(navigation._SHAPES) <= 50
 
 
 def test_the_menu_follows_the_language_and_the_role(client, login):

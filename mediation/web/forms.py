@@ -22,9 +22,12 @@ def _wtforms_translations(locale: str) -> support.Translations:
 
 
 class _ReusedTokenCSRF(_FlaskFormCSRF):
-    """Flask-WTF's form CSRF, its token from csrf_token() below."""
+    """Flask-WTF's form CSRF, its token from csrf_token() below (unless the form signs with
+    a secret or field of its own)."""
 
     def generate_csrf_token(self, csrf_token_field):
+        if (self.meta.csrf_secret, self.meta.csrf_field_name) != _csrf_settings():
+            return super().generate_csrf_token(csrf_token_field)
         return csrf_token()
 
 
@@ -63,18 +66,29 @@ def csrf_token() -> str:
     the minute: every page carries one (the language switch, signing out), and signing it
     cost more than a row of a list. A reused token is at most a minute older than a new
     one, against hours of validity (WTF_CSRF_TIME_LIMIT); it belongs to the same session."""
-    signed = g.get("csrf_token")
+    secret, field = _csrf_settings()
+    signed = g.get(field)
     if signed is None:
         minute = _minute()
-        held = _SIGNED_TOKENS.get((current_app.secret_key, session.get("csrf_token")))
+        held = _SIGNED_TOKENS.get((secret, session.get(field)))
         if held is not None and held[0] == minute:
-            signed = g.csrf_token = held[1]  # where Flask-WTF's forms look for it
+            signed = held[1]
+            setattr(g, field, signed)  # where Flask-WTF's forms look for it
         else:
             signed = generate_csrf()  # a new session's raw token too
             if len(_SIGNED_TOKENS) >= _SIGNED_TOKENS_KEPT:
                 _SIGNED_TOKENS.clear()
-            _SIGNED_TOKENS[(current_app.secret_key, session["csrf_token"])] = (minute, signed)
+            _SIGNED_TOKENS[(secret, session[field])] = (minute, signed)
     return signed
+
+
+def _csrf_settings() -> tuple[str, str]:
+    """The secret and the field generate_csrf() signs with, read as Flask-WTF reads them."""
+    config = current_app.config
+    return (
+        config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key),
+        config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+    )
 
 
 def _minute() -> int:

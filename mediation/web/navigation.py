@@ -78,6 +78,7 @@ def safe_next_url(target: str | None) -> str | None:
 # A URL's shape, per mount point, endpoint and the names (and types) of its values: the URL
 # with a {name} in place of each value, or None when Flask builds it each time.
 _SHAPES: dict[tuple, str | None] = {}
+SHAPES_KEPT = 2048  # the templates' own take a few hundred
 # Given values that are part of the shape itself (a static file, an anchor).
 _IN_SHAPE = frozenset({"filename", "_anchor"})
 # Values a URL carries as they are, unquoted: record ids, page numbers, codes.
@@ -99,6 +100,8 @@ def template_url_for(endpoint: str, **values) -> str:
         *((name, value if name in _IN_SHAPE else type(value)) for name, value in values.items()),
     )
     if key not in _SHAPES:
+        if len(_SHAPES) >= SHAPES_KEPT:
+            _SHAPES.clear()  # names and anchors may come from a query string: keep it bounded
         _SHAPES[key] = _shape(endpoint, values)
     shape = _SHAPES[key]
     return url_for(endpoint, **values) if shape is None else shape.format_map(values)
