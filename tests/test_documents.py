@@ -161,6 +161,13 @@ def test_staff_add_a_pdf_and_see_it_listed(client, login, make_case, dossier_fol
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已加入卷宗：申请书.pdf" in page
     assert "申请书.pdf" in page and "申请材料" in page and "当事人提交" in page
+    row = re.search(r'<tr class="dossier-file">(.*?)</tr>', page, re.S).group(1)
+    cells = [
+        re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+        for cell in re.findall(r"<td.*?>(.*?)</td>", row, re.S)
+    ]
+    uploader = data(lambda s: user_by_username("staff-330106").display_name)
+    assert cells[1:5] == ["申请材料", "PDF", f"{len(PDF)} Bytes", uploader]
 
     stored = data(lambda s: s.scalars(select(StoredFile)).one())
     assert stored.content_type == "application/pdf" and stored.size == len(PDF)
