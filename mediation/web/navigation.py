@@ -79,6 +79,7 @@ def safe_next_url(target: str | None) -> str | None:
 # with a {name} in place of each value, or None when Flask builds it each time.
 _SHAPES: dict[tuple, str | None] = {}
 SHAPES_KEPT = 2048  # the templates' own take a few hundred
+_UNBUILT = object()
 # Given values that are part of the shape itself (a static file, an anchor).
 _IN_SHAPE = frozenset({"filename", "_anchor"})
 # Values a URL carries as they are, unquoted: record ids, page numbers, codes.
@@ -99,11 +100,11 @@ def template_url_for(endpoint: str, **values) -> str:
         endpoint,
         *((name, value if name in _IN_SHAPE else type(value)) for name, value in values.items()),
     )
-    if key not in _SHAPES:
+    shape = _SHAPES.get(key, _UNBUILT)
+    if shape is _UNBUILT:
         if len(_SHAPES) >= SHAPES_KEPT:
             _SHAPES.clear()  # names and anchors may come from a query string: keep it bounded
-        _SHAPES[key] = _shape(endpoint, values)
-    shape = _SHAPES[key]
+        shape = _SHAPES[key] = _shape(endpoint, values)
     return url_for(endpoint, **values) if shape is None else shape.format_map(values)
 
 
