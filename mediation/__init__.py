@@ -13,6 +13,10 @@ from config import CONFIGS
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     config_name = config_name or os.environ.get("MEDIATION_ENV", "development")
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    # Every template kept in a plain dict (there are a hundred): Jinja's default LRU cache
+    # reorders a list under a lock on every lookup, and a page looks up its layout and
+    # each include on every render.
+    app.jinja_options = {**app.jinja_options, "cache_size": -1}
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
     _configure_database(app)

@@ -345,6 +345,61 @@ def test_mediator_records_a_session_and_an_agreement_with_an_obligation(
     assert f"时间: {day.year}/{day.month}/{day.day} 09:30" in page  # the session's event
 
 
+def test_the_timeline_names_who_acted_and_escapes_what_they_wrote(app, client, login):
+    """Each event says who acted: a user by name, a party online, the scheduler or a ledger
+    import; a name or detail is text, never markup."""
+    case_id = registered_case(app, client, login)
+    at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    with app.app_context():
+        session(app).add_all(
+            [
+                CaseEvent(
+                    case_id=case_id,
+                    at=at,
+                    action="request_litigation",
+                    from_state="mediating",
+                    to_state="transferred",
+                    actor_kind="party",
+                    actor_name="<b>王</b>",
+                    details={"note": "<script>x()</script>"},
+                ),
+                CaseEvent(
+                    case_id=case_id,
+                    at=at,
+                    action="expire",
+                    from_state="mediating",
+                    to_state="transferred",
+                    actor_kind="scheduler",
+                ),
+                CaseEvent(
+                    case_id=case_id,
+                    at=at,
+                    action="register",
+                    from_state="registered",
+                    to_state="registered",
+                    actor_kind="import",
+                    actor_name="ignored",
+                ),
+            ]
+        )
+        session(app).commit()
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    timeline = page[
+        page.index('<ol class="timeline') : page.index("</ol>", page.index('<ol class="timeline'))
+    ]
+    assert timeline.count("<li>") == 4  # the registration and the three above
+    assert "测试中心工作人员" in timeline  # the staff member who registered it
+    assert "&lt;b&gt;王&lt;/b&gt;（当事人，网上）" in timeline and "<b>" not in timeline
+    assert "备注: &lt;script&gt;x()&lt;/script&gt;" in timeline and "<script>" not in timeline
+    assert "系统定时任务" in timeline and "→ 已转诉讼" in timeline
+    assert "台账导入" in timeline and "ignored" not in timeline
+    assert "2026年3月3日 10:00:00" in timeline  # in the centre's zone
+    client.set_cookie("lang", "en")
+    timeline = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "&lt;b&gt;王&lt;/b&gt; (party, online)" in timeline
+    assert "Scheduled job" in timeline and "Ledger import" in timeline
+
+
 def test_actions_not_in_the_table_are_refused(app, client, login):
     case_id = registered_case(app, client, login)
     response = client.post_form(

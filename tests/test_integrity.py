@@ -515,18 +515,36 @@ def test_the_case_page_shows_both_kinds_of_record_and_asks_only_for_a_case_with_
         perform(performed, 0, DUE)  # 李四 performs on time: +10 and a certificate
         records.record_default(performed.agreement.obligations[1], cst(DUE + timedelta(days=30)))
         _db.session.commit()
-        certificate = certificates_of(performed)[0].number
+        certificate = certificates_of(performed)[0]
+        number, certificate_id, valid_until = (
+            certificate.number,
+            certificate.id,
+            certificate.valid_until,
+        )
         pending = agreed_case([(1, 0, DUE)]).id  # obligations, nothing recorded yet
         mediating = build_case("mediating", at=cst(SIGNED, 9)).id
         performed = performed.id
     login("staff")
 
-    page = client.get(f"/cases/{performed}").get_data(as_text=True)
-    card = page[page.index('<h2 class="h5">诚信记录</h2>') :]
-    card = card[: card.index("</table>")]
+    def card_of(case_id):
+        login("staff")  # on the frozen clock: a session from today would have expired
+        page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        card = page[page.index('<h2 class="h5">诚信记录</h2>') :]
+        return card[: card.index("</table>")]
+
+    with clock.frozen_at(cst(valid_until, 12)):
+        card = card_of(performed)
     rows = re.findall(r"<tr>\s*<td>(.+?)</td>.*?<td>([+-]\d+)</td>", card, re.S)
     assert rows == [("李四", "+10"), ("张三", "-20")]
-    assert certificate in card
+    assert f'/integrity/certificates/{certificate_id}">{number}</a>' in card
+    assert "有效" in card  # its last valid day, in the centre's zone
+    with clock.frozen_at(cst(valid_until + timedelta(days=1), 12)):
+        assert "已过期" in card_of(performed)
+    with app.app_context():
+        _db.session.get(Certificate, certificate_id).revoked_at = cst(valid_until, 9)
+        _db.session.commit()
+    with clock.frozen_at(cst(valid_until, 12)):
+        assert "已撤销" in card_of(performed)
 
     for case_id, asks in ((pending, True), (mediating, False)):
         with recorded_statements(app) as statements:

@@ -3,12 +3,14 @@
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mediation.auth.models import Role
+from mediation.auth.models import Role, User
 from mediation.cases.models import Agreement, Case, Party
 from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
 from mediation.database import preload
+from mediation.directory.models import Mediator, Organization
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
 
@@ -21,15 +23,28 @@ def case_or_404(case_id: int, *relationships) -> Case:
     """The case if the current user may see it, with its parties and the `relationships`
     asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
     mediator opening a case not assigned to them is refused (403)."""
-    rows = db.session.execute(_CASE_AND_PARTIES, {"case_id": case_id}).all()
+    case, _rows = _case_rows(_CASE_AND_PARTIES, case_id)
+    preload(case, *relationships)
+    return case
+
+
+def case_page_or_404(case_id: int):
+    """The case as case_or_404 loads it, and who registered and who handles it (the names
+    of its organisation, with its phone, its mediator and the registering user), in the
+    same statement."""
+    case, rows = _case_rows(_CASE_PAGE, case_id)
+    return case, rows[0]
+
+
+def _case_rows(statement, case_id: int):
+    rows = db.session.execute(statement, {"case_id": case_id}).all()
     case = rows[0][0] if rows else None
     if case is None or not current_user.may_see_centre(case.centre_id):
         abort(404)
     if current_user.role == Role.MEDIATOR and not may_access(case, current_actor()):
         abort(403)
-    set_committed_value(case, "parties", [party for _case, party in rows if party is not None])
-    preload(case, *relationships)
-    return case
+    set_committed_value(case, "parties", [row[1] for row in rows if row[1] is not None])
+    return case, rows
 
 
 # A page's statements load rows with their parts in one go, and are built once: the ORM's
@@ -40,6 +55,18 @@ _CASE_AND_PARTIES = (
     .outerjoin(Party, Party.case_id == Case.id)
     .where(Case.id == bindparam("case_id"))
     .order_by(Party.position)
+)
+_REGISTRAR = aliased(User)
+_CASE_PAGE = (
+    _CASE_AND_PARTIES.add_columns(
+        Organization.name.label("organization"),
+        Organization.phone.label("organization_phone"),
+        Mediator.name.label("mediator"),
+        _REGISTRAR.display_name.label("registered_by"),
+    )
+    .outerjoin(Organization, Organization.id == Case.organization_id)
+    .outerjoin(Mediator, Mediator.id == Case.mediator_id)
+    .outerjoin(_REGISTRAR, _REGISTRAR.id == Case.registered_by_id)
 )
 _AGREEMENT_AND_OBLIGATIONS = (
     select(Agreement, Obligation)

@@ -22,7 +22,7 @@ from mediation.cases.states import RISK_LEVELS, STATE_LABELS
 from mediation.cases.workflow import StaleCase, WorkflowError, reassign_case, route_case
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Mediator, Organization
-from mediation.directory.settings import settings_for
+from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
@@ -170,7 +170,7 @@ def render_mine(as_home: bool = False):
         sessions=queries.upcoming_sessions(mediator) if mediator else [],
         deadlines=queries.mediator_deadlines(mediator) if mediator else [],
         today=local_today(centre),
-        warning_days=settings_for(centre.id).warning_days,
+        warning_days=warning_days(centre.id),
         local_time=lambda moment: format_datetime(moment.astimezone(zone), "short", rebase=False),
         **_labels(),
     )

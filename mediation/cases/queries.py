@@ -49,7 +49,7 @@ from mediation.cases.states import (
 from mediation.database import read
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre, Mediator, Organization
-from mediation.directory.settings import settings_for
+from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.params import record_id
@@ -258,9 +258,9 @@ def _queue_parts(queue: str) -> tuple[list, list]:
 def _queue_dates(centre_id: int | None) -> dict:
     """The parameters of the queues' conditions: the deadline queue looks `warning_days`
     ahead of the centre's today, the concluded queue RECENT_DAYS back."""
-    warning_days = settings_for(centre_id).warning_days if centre_id is not None else 5
+    ahead = warning_days(centre_id) if centre_id is not None else 5
     return {
-        "until": _local_today(centre_id) + timedelta(days=warning_days),
+        "until": _local_today(centre_id) + timedelta(days=ahead),
         "since": clock.now() - timedelta(days=RECENT_DAYS),
     }
 

@@ -11,17 +11,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
 from mediation.auth.access import role_required
-from mediation.auth.models import Role, User
+from mediation.auth.models import Role
 from mediation.cases import workflow as wf
-from mediation.cases.access import case_or_404, current_actor, preload_records
+from mediation.cases.access import case_or_404, case_page_or_404, current_actor, preload_records
 from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case, CaseEvent
 from mediation.database import begin_writing, commit_keeping_loaded, read, reads_first_view
 from mediation.directory.calendar import local_today
-from mediation.directory.models import Centre, Mediator, Organization
-from mediation.directory.settings import settings_for
+from mediation.directory.models import Centre
+from mediation.directory.settings import warning_days
 from mediation.extensions import db
 from mediation.web.params import record_id
 
@@ -127,19 +127,19 @@ def register():
 @bp.get("/<id:case_id>")
 @role_required(*ALL_ROLES)
 def detail(case_id: int):
-    case = case_or_404(case_id)
+    case, handling = case_page_or_404(case_id)
     events = read(_events_statement(), {"case_id": case.id}).all()
     preload_records(case, events)
     actor = current_actor()
     return render_template(
         "cases/detail.html",
         case=case,
-        handling=read(_handling_statement(), {"case_id": case.id}).one(),
+        handling=handling,
         events=events,
         actions=wf.allowed_actions(case, actor),
         moves=wf.MOVES,
         today=local_today(case.centre),
-        warning_days=settings_for(case.centre_id).warning_days,
+        warning_days=warning_days(case.centre_id),
     )
 
 
@@ -160,25 +160,6 @@ def _events_statement():
         )
         .where(CaseEvent.case_id == bindparam("case_id"))
         .order_by(CaseEvent.id)
-    )
-
-
-@cache
-def _handling_statement():
-    """Who registered and who handles a case, by name, in one query (three lazy loads of
-    whole rows cost more than the rest of the case's loading)."""
-    return (
-        select(
-            Organization.name.label("organization"),
-            Organization.phone.label("organization_phone"),
-            Mediator.name.label("mediator"),
-            User.display_name.label("registered_by"),
-        )
-        .select_from(Case)
-        .outerjoin(Organization, Organization.id == Case.organization_id)
-        .outerjoin(Mediator, Mediator.id == Case.mediator_id)
-        .outerjoin(User, User.id == Case.registered_by_id)
-        .where(Case.id == bindparam("case_id"))
     )
 
 

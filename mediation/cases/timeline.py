@@ -9,6 +9,7 @@ from babel.numbers import parse_pattern
 from flask import Flask
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from mediation.cases.identity import mask_id, mask_phone
 from mediation.cases.states import (
@@ -49,6 +50,13 @@ DETAIL_LABELS = {
 
 YES, NO = _l("Yes"), _l("No")
 
+# Who did it, on the timeline, when not a signed-in user (whose name is shown).
+ACTORS = {
+    "scheduler": _l("Scheduled job"),
+    "import": _l("Ledger import"),
+    "party": _l("%(name)s (party, online)"),
+}
+
 RISK_BADGES = {"low": "secondary", "medium": "warning", "high": "danger", "critical": "danger"}
 STATE_BADGES = {
     State.REGISTERED: "warning",
@@ -81,6 +89,35 @@ def event_details(event) -> list[tuple[str, str]]:
             value = datetimeformat(datetime.fromisoformat(value), "short")
         shown.append((label, str(value)))
     return shown
+
+
+def timeline(events, moves: dict) -> Markup:
+    """The case page's timeline, an <li> an event (`events` are rows of CaseEvent's
+    columns, `moves` workflow.MOVES). Written in Python like the list's cells: a case has a
+    dozen events, and the template's loop over them cost a fifth of the page."""
+    states = translated(STATE_LABELS)
+    actors = translated(ACTORS)
+    items = []
+    for event in events:
+        move = moves.get(event.action)
+        what = f"<strong>{escape(move.label if move is not None else event.action)}</strong>"
+        if event.from_state != event.to_state:
+            state = escape(states.get(event.to_state, event.to_state))
+            what += f' <span class="small text-muted">→ {state}</span>'
+        if event.actor_kind == "party":
+            who = escape(actors["party"]) % {"name": event.actor_name}
+        else:
+            who = escape(actors.get(event.actor_kind) or event.actor_name or "—")
+        details = "".join(
+            f'<div class="small">{escape(label)}: {escape(value)}</div>'
+            for label, value in event_details(event)
+        )
+        items.append(
+            f"<li><div>{what}</div>"
+            f'<div class="small text-muted">{escape(datetimeformat(event.at, "medium"))}'
+            f" · {who}</div>{details}</li>"
+        )
+    return Markup("\n".join(items))
 
 
 MONEY_PATTERN = parse_pattern("#,##0.00")
@@ -127,4 +164,5 @@ def register_filters(app: Flask) -> None:
         party_kind_label=_label(PARTY_KINDS),
         organization_kind_label=_label(ORGANIZATION_KINDS),
     )
-    app.jinja_env.globals.update(event_details=event_details, days_left=days_left)
+    app.jinja_env.filters["timeline"] = timeline
+    app.jinja_env.globals["days_left"] = days_left

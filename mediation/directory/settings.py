@@ -23,6 +23,18 @@ def settings_for(centre_id: int) -> CentreSettings:
     return CentreSettings(centre_id=centre_id, **defaults)
 
 
+_WARNING_DAYS_DEFAULT = CentreSettings.__table__.c.warning_days.default.arg
+
+
+def warning_days(centre_id: int) -> int:
+    """How many days ahead of a mediation deadline a case counts as near it (SPEC 3.3): the
+    case page, the dashboard and the mediator's page ask on every request, and making the
+    defaults' unsaved row took longer than the rest of the answer."""
+    centre = db.session.get(Centre, centre_id)
+    saved = centre.settings if centre is not None else None
+    return saved.warning_days if saved is not None else _WARNING_DAYS_DEFAULT
+
+
 def incentive_measures(centre_id: int) -> list[str]:
     """The measures a centre's certificates grant (e.g. 诉讼费用减免), in order."""
     text = settings_for(centre_id).incentive_measures or ""

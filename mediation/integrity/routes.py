@@ -38,7 +38,7 @@ def certificate_state(certificate: Certificate) -> str:
 
 
 @bp.app_template_global()
-def case_integrity_records(case) -> list[IntegrityRecord]:
+def case_integrity_records(case) -> list[records.CaseRecord]:
     """For the case page's integrity card (staff and admins only; empty for others)."""
     if not current_user.is_authenticated or not current_user.has_role(*STAFF_ROLES):
         return []
