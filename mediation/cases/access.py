@@ -7,9 +7,9 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.auth.models import Role, User
-from mediation.cases.models import Agreement, Case, Party
+from mediation.cases.models import Agreement, Case, MediationSession, Party
 from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
-from mediation.database import preload
+from mediation.database import preload, read
 from mediation.directory.models import Mediator, Organization
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
@@ -87,16 +87,37 @@ def preload_agreement(case: Case) -> None:
         set_committed_value(agreement, "obligations", obligations)
 
 
-def preload_records(case: Case, events) -> None:
-    """The case's sessions, agreement (with its obligations), transfer and follow-up visits,
-    each read only when the case's `events` show a move that writes it: most cases have
-    two kinds of these at most, and each read is a round trip to PostgreSQL."""
+def preload_records(case: Case, events) -> list:
+    """The case's agreement (with its obligations), transfer and follow-up visits loaded,
+    and its sessions returned as rows of their columns (pages only show them, and loading
+    entities cost more than reading them), each read only when the case's `events` show a
+    move that writes it: most cases have two kinds of these at most, and each read is a
+    round trip to PostgreSQL. `case.sessions` itself is left unloaded."""
     done = {event.action for event in events}
+    sessions = []
     for key, moves in RECORDS_WRITTEN_BY.items():
         relationship = getattr(Case, key)
-        if not done & moves:
+        if key == "sessions":
+            if done & moves:
+                sessions = read(_SESSIONS, {"case_id": case.id}).all()
+        elif not done & moves:
             set_committed_value(case, key, [] if relationship.property.uselist else None)
         elif key == "agreement":
             preload_agreement(case)
         else:
             preload(case, relationship)
+    return sessions
+
+
+_SESSIONS = (
+    select(
+        MediationSession.id,
+        MediationSession.held_at,
+        MediationSession.place,
+        MediationSession.is_online,
+        MediationSession.attendance,
+        MediationSession.minutes,
+    )
+    .where(MediationSession.case_id == bindparam("case_id"))
+    .order_by(MediationSession.held_at)
+)

@@ -129,13 +129,14 @@ def register():
 def detail(case_id: int):
     case, handling = case_page_or_404(case_id)
     events = read(_events_statement(), {"case_id": case.id}).all()
-    preload_records(case, events)
+    sessions = preload_records(case, events)
     actor = current_actor()
     return render_template(
         "cases/detail.html",
         case=case,
         handling=handling,
         events=events,
+        sessions=sessions,
         actions=wf.allowed_actions(case, actor),
         moves=wf.MOVES,
         today=local_today(case.centre),
