@@ -691,6 +691,48 @@ def test_row_cells_read_alike_on_every_list(app):
         assert cells.risk_badge(row) == '<span class="badge text-bg-danger">High</span>'
 
 
+def test_list_and_queue_rows_escape_what_they_show_and_keep_the_selection(app):
+    """The list's and the queues' rows (written in Python, not in the templates): every name
+    is text, a selected case stays checked, and each queue shows what it is about."""
+    row = SimpleNamespace(
+        id=7,
+        number="西湖调〔2026〕7号",
+        centre_id=1,
+        centre_name="<i>西湖区</i>",
+        state="mediating",
+        risk_level="high",
+        category_code="labour",
+        registered_on=date(2026, 3, 1),
+        deadline_on=date(2026, 3, 2),
+        triage_due_on=date(2026, 3, 1),
+        concluded_on=date(2026, 3, 2),
+        organization_name="<b>人民调解委员会</b>",
+        mediator_name="<script>王</script>",
+        applicants=["张三"],
+        respondents=["李四"],
+    )
+    today = {1: date(2026, 3, 3)}
+    with app.test_request_context("/"):
+        rows = cells.case_rows([row], today, {"labour": "劳动争议"}, True, {7})
+        assert "<b>" not in rows and "<script>" not in rows and "<i>" not in rows
+        assert "&lt;b&gt;人民调解委员会&lt;/b&gt;" in rows and "&lt;i&gt;西湖区&lt;/i&gt;" in rows
+        assert re.search(r'name="case_id" value="7" form="bulk-form"[^>]*checked', rows)
+        assert "劳动争议" in rows and "已逾期" in rows
+        assert 'name="case_id"' not in cells.case_rows([row], today, {}, False, None)
+        assert "<i>" not in cells.case_rows([row], today, {}, False, None)
+        row.organization_name = row.mediator_name = None
+        assert "<td>—</td>" in cells.case_rows([row], today, {}, False, None)
+        shown = {
+            name: cells.queue_rows(SimpleNamespace(name=name, cases=[row]), today[1])
+            for name in ("triage", "deadline", "high_risk", "concluded")
+        }
+    assert "分流期限 2026/3/1" in shown["triage"] and "高" in shown["triage"]
+    assert "2026/3/2" in shown["deadline"] and "已逾期" in shown["deadline"]
+    assert "调解中" in shown["high_risk"] and "高" in shown["high_risk"]
+    assert "2026/3/2" in shown["concluded"] and "调解中" in shown["concluded"]
+    assert all('<a href="/cases/7"' in html for html in shown.values())
+
+
 def test_the_signed_in_user_comes_with_settings_and_unread_count(
     app, client, login, world, new_case
 ):
