@@ -3,9 +3,10 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from mediation import clock
+from mediation.database import read
 from mediation.directory.models import CalendarDay, Centre
 from mediation.extensions import db
 
@@ -19,12 +20,15 @@ def local_today(centre: Centre) -> date:
 
 
 def _exceptions(centre_id: int, start: date, end: date) -> dict[date, bool]:
-    rows = db.session.execute(
-        select(CalendarDay.day, CalendarDay.is_workday).where(
-            CalendarDay.centre_id == centre_id, CalendarDay.day.between(start, end)
-        )
-    )
+    rows = read(_EXCEPTIONS, {"centre_id": centre_id, "start": start, "end": end})
     return dict(rows.tuples().all())
+
+
+# Built once: every registration asks (building the statement cost more than running it).
+_EXCEPTIONS = select(CalendarDay.day, CalendarDay.is_workday).where(
+    CalendarDay.centre_id == bindparam("centre_id"),
+    CalendarDay.day.between(bindparam("start"), bindparam("end")),
+)
 
 
 def is_workday(day: date, exceptions: dict[date, bool]) -> bool:
