@@ -20,7 +20,7 @@ from decimal import Decimal
 from operator import itemgetter
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Column, Table, insert, text
+from sqlalchemy import JSON, Column, Table, text
 
 from mediation.cases.models import (
     Agreement,
@@ -179,7 +179,7 @@ class BulkWriter:
                 if self.ids.engine == "postgresql":
                     _copy(model.__table__, rows)
                 else:
-                    db.session.execute(insert(model.__table__), rows)
+                    _insert_many(model.__table__, rows)
                 rows.clear()
         self.numbers.save()
 
@@ -679,6 +679,35 @@ def _copy(table: Table, rows: list[dict]) -> None:
             for position, converter in converters:
                 values[position] = converter(values[position])
             copy.write_row(values)
+
+
+def _insert_many(table: Table, rows: list[dict]) -> None:
+    """SQLite: one executemany on the driver, each value converted by SQLAlchemy's own bind
+    processor for its column. Through SQLAlchemy, building each row's parameters took longer
+    than SQLite took to insert it."""
+    columns = list(table.columns)
+    dialect = db.session.get_bind().dialect
+    processors = [
+        (position, processor)
+        for position, column in enumerate(columns)
+        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    values_of = itemgetter(*(column.key for column in columns))
+
+    def parameters():
+        for row in rows:
+            values = list(values_of(row))
+            for position, processor in processors:
+                values[position] = processor(values[position])
+            yield values
+
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    marks = ", ".join("?" * len(columns))
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', parameters())
+    finally:
+        cursor.close()
 
 
 def _copy_converter(column: Column):
