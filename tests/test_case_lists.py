@@ -718,8 +718,9 @@ def test_list_and_queue_rows_escape_what_they_show_and_keep_the_selection(app):
         assert "&lt;b&gt;人民调解委员会&lt;/b&gt;" in rows and "&lt;i&gt;西湖区&lt;/i&gt;" in rows
         assert re.search(r'name="case_id" value="7" form="bulk-form"[^>]*checked', rows)
         assert "劳动争议" in rows and "已逾期" in rows
-        assert 'name="case_id"' not in cells.case_rows([row], today, {}, False, None)
-        assert "<i>" not in cells.case_rows([row], today, {}, False, None)
+        assert 'name="case_id"' not in cells.case_rows([row], today, {}, True, None)
+        assert "checked" not in cells.case_rows([row], today, {}, False, set())
+        assert "西湖区" not in cells.case_rows([row], today, {}, False, None)
         row.organization_name = row.mediator_name = None
         assert "<td>—</td>" in cells.case_rows([row], today, {}, False, None)
         shown = {

@@ -537,8 +537,9 @@ def test_the_case_page_shows_both_kinds_of_record_and_asks_only_for_a_case_with_
     rows = re.findall(r"<tr>\s*<td>(.+?)</td>.*?<td>([+-]\d+)</td>", card, re.S)
     assert rows == [("李四", "+10"), ("张三", "-20")]
     assert f'/integrity/certificates/{certificate_id}">{number}</a>' in card
-    assert "有效" in card  # its last valid day, in the centre's zone
-    with clock.frozen_at(cst(valid_until + timedelta(days=1), 12)):
+    assert "有效" in card  # its last valid day
+    # 01:00 the day after in the centre's zone is still valid_until in UTC: expired there.
+    with clock.frozen_at(cst(valid_until + timedelta(days=1), 1)):
         assert "已过期" in card_of(performed)
     with app.app_context():
         _db.session.get(Certificate, certificate_id).revoked_at = cst(valid_until, 9)

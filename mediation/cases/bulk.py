@@ -14,6 +14,7 @@ Nothing is queued in the outbox: replayed history notifies nobody.
 """
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from operator import itemgetter
 
 from flask_babel import gettext as _
 from sqlalchemy import JSON, Column, Table, text
+from sqlalchemy.exc import DBAPIError
 
 from mediation.cases.models import (
     Agreement,
@@ -712,9 +714,13 @@ def _insert_many(table: Table, rows: list[dict]) -> None:
 
     names = ", ".join(f'"{column.name}"' for column in columns)
     marks = ", ".join("?" * len(columns))
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
-        cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', parameters())
+        cursor.executemany(statement, parameters())
+    except sqlite3.Error as error:
+        # As SQLAlchemy would have raised it (IntegrityError, OperationalError, ...).
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
     finally:
         cursor.close()
 
