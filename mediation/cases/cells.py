@@ -122,15 +122,11 @@ def case_rows(cases, today: dict, categories: Mapping, show_centre: bool, select
         centre = (
             f'<div class="small text-muted">{escape(case.centre_name)}</div>' if show_centre else ""
         )
-        handling = "".join(
-            (
-                str(escape(case.organization_name or "")),
-                f'<div class="small text-muted">{escape(case.mediator_name)}</div>'
-                if case.mediator_name
-                else "",
-                "—" if not case.organization_name and not case.mediator_name else "",
-            )
-        )
+        handling = str(escape(case.organization_name or ""))
+        if case.mediator_name:
+            handling += f'<div class="small text-muted">{escape(case.mediator_name)}</div>'
+        if not case.organization_name and not case.mediator_name:
+            handling = "—"
         cells += (
             f"<td>{case_link(case)}{centre}</td>",
             f'<td class="text-nowrap">{escape(dateformat(case.registered_on, "short"))}</td>',
