@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import url_for
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -596,6 +596,43 @@ def test_queue_counts_stop_past_the_cap(app, db, world, new_case, monkeypatch):
         finally:
             queries._queue_statement.cache_clear()
         assert counts["triage"] == counts["high_risk"] == 3
+
+
+def test_a_queue_past_the_cap_is_counted_again_only_after_a_minute(
+    app, db, world, new_case, monkeypatch
+):
+    """A queue found past the cap shows "cap+" and is not counted again for a minute, though
+    its first cases are read on every page; a queue under the cap is counted every time."""
+    from mediation.cases import queries
+
+    ids = [new_case(at=T0 + timedelta(minutes=i)) for i in range(3)]
+    now = [1000.0]
+    monkeypatch.setattr(queries, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    queries._queue_statement.cache_clear()  # built with the cap
+
+    def queues():
+        return {q.name: q for q in queries.staff_queues(world.centre_a)}
+
+    def change(case_id, **values):
+        _db.session.execute(update(Case).where(Case.id == case_id).values(**values))
+        _db.session.commit()
+
+    try:
+        assert queues()["triage"].count == 3  # "2+"
+        change(ids[0], state="withdrawn")
+        change(ids[1], risk_level="high")
+        now[0] += 59
+        shown = queues()
+        assert shown["triage"].count == 3  # two left, but not counted again yet: still "2+"
+        assert {case.id for case in shown["triage"].cases} == {ids[1], ids[2]}
+        assert shown["high_risk"].count == 1  # under the cap: counted on every page
+        now[0] += 2
+        assert queues()["triage"].count == 2  # a minute on: counted again
+        change(ids[2], state="withdrawn")
+        assert queues()["triage"].count == 1
+    finally:
+        queries._queue_statement.cache_clear()
 
 
 def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_case):

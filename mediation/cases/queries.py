@@ -6,12 +6,14 @@ pages show are capped (`_count_up_to`), so they stay cheap with a million cases.
 """
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -649,19 +651,33 @@ class Queue:
     cases: list[CaseRow]
 
 
+# A queue found past the cap shows "1000+" and is not counted again for FULL_QUEUE_SECONDS
+# in this process (its first cases still are read on every page): counting 1,001 index
+# entries for each of the four queues was most of PostgreSQL's time for the dashboard of a
+# million cases. A count under the cap is exact on every page.
+FULL_QUEUE_SECONDS = 60
+_full_since: dict[tuple[int, str], float] = {}  # (centre id, queue) → when found full
+_monotonic = monotonic  # a test moves it on
+
+
+def forget_full_queues() -> None:
+    _full_since.clear()
+
+
 @cache
-def _queue_statement(size: int):
-    """Every queue's capped count, a row (queue, None, count) each, and every queue's first
-    ids, a row (queue, id, position) each, in one statement built once with the centre and
-    the dates as parameters: each statement is a round trip to PostgreSQL, and building
-    these unions cost more than running them."""
+def _queue_statement(size: int, uncounted: frozenset[str] = frozenset()):
+    """Every queue's capped count (but those `uncounted`), a row (queue, None, count) each,
+    and every queue's first ids, a row (queue, id, position) each, in one statement built
+    once with the centre and the dates as parameters: each statement is a round trip to
+    PostgreSQL, and building these unions cost more than running them."""
     rows = []
     for name in QUEUES:
         choices, conditions = _queue_parts(name)
         conditions = [Case.centre_id == bindparam("centre"), *conditions]
         seeks = _seeks(choices)
-        count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
-        rows.append(select(literal(name), null(), count))
+        if name not in uncounted:
+            count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
+            rows.append(select(literal(name), null(), count))
         ids = _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size, numbered=True)
         ids = ids.subquery()
         rows.append(select(literal(name), *ids.c))
@@ -672,12 +688,20 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     """Each queue's first cases and capped count, each state (and risk level) read as its
     own index range (`state IN (...)` would sort or filter every open case of the centre);
     the cases of all queues are loaded together."""
+    now = _monotonic()
+    full = frozenset(
+        name
+        for name in QUEUES
+        if now - _full_since.get((centre_id, name), -math.inf) < FULL_QUEUE_SECONDS
+    )
     params = {"centre": centre_id, **_queue_dates(centre_id)}
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = dict.fromkeys(full, COUNT_CAP + 1)
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, number in read(_queue_statement(size), params).all():
+    for name, case_id, number in read(_queue_statement(size, full), params).all():
         if case_id is None:
             counts[name] = number
+            if number > COUNT_CAP:
+                _full_since[(centre_id, name)] = now
         else:
             ids[name].append((number, case_id))
     cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)
