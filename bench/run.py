@@ -280,7 +280,7 @@ def measure_pages(server: Server, targets: dict, load: Settings) -> dict:
         windows.append(measure_page(server, baseline, targets[baseline.key], short))
         measured[page.key] = measure_page(server, page, targets[page.key], load)
     windows.append(measure_page(server, baseline, targets[baseline.key], short))
-    measured[baseline.key] = sorted(windows, key=lambda m: m.requests_per_second)[len(pages) // 2]
+    measured[baseline.key] = sorted(windows, key=lambda m: m.requests_per_second)[len(windows) // 2]
     measured["windows"] = windows
     return measured
 

@@ -350,36 +350,32 @@ def test_the_timeline_names_who_acted_and_escapes_what_they_wrote(app, client, l
     import; a name or detail is text, never markup."""
     case_id = registered_case(app, client, login)
     at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+    def event(action, from_state, to_state, actor_kind, actor_name="", **details):
+        return CaseEvent(
+            case_id=case_id,
+            at=at,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor_kind=actor_kind,
+            actor_name=actor_name,
+            details=details,
+        )
+
     with app.app_context():
         session(app).add_all(
             [
-                CaseEvent(
-                    case_id=case_id,
-                    at=at,
-                    action="request_litigation",
-                    from_state="mediating",
-                    to_state="transferred",
-                    actor_kind="party",
-                    actor_name="<b>王</b>",
-                    details={"note": "<script>x()</script>"},
+                event(
+                    "request_litigation",
+                    "mediating",
+                    "transferred",
+                    "party",
+                    "<b>王</b>",
+                    note="<script>x()</script>",
                 ),
-                CaseEvent(
-                    case_id=case_id,
-                    at=at,
-                    action="expire",
-                    from_state="mediating",
-                    to_state="transferred",
-                    actor_kind="scheduler",
-                ),
-                CaseEvent(
-                    case_id=case_id,
-                    at=at,
-                    action="register",
-                    from_state="registered",
-                    to_state="registered",
-                    actor_kind="import",
-                    actor_name="ignored",
-                ),
+                event("expire", "mediating", "transferred", "scheduler"),
+                event("register", "registered", "registered", "import", "ignored"),
             ]
         )
         session(app).commit()

@@ -23,7 +23,7 @@ def case_or_404(case_id: int, *relationships) -> Case:
     """The case if the current user may see it, with its parties and the `relationships`
     asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
     mediator opening a case not assigned to them is refused (403)."""
-    case, _rows = _case_rows(_CASE_AND_PARTIES, case_id)
+    case, _rows = _checked_case(_CASE_AND_PARTIES, case_id)
     preload(case, *relationships)
     return case
 
@@ -32,11 +32,11 @@ def case_page_or_404(case_id: int):
     """The case as case_or_404 loads it, and who registered and who handles it (the names
     of its organisation, with its phone, its mediator and the registering user), in the
     same statement."""
-    case, rows = _case_rows(_CASE_PAGE, case_id)
+    case, rows = _checked_case(_CASE_PAGE, case_id)
     return case, rows[0]
 
 
-def _case_rows(statement, case_id: int):
+def _checked_case(statement, case_id: int):
     rows = db.session.execute(statement, {"case_id": case_id}).all()
     case = rows[0][0] if rows else None
     if case is None or not current_user.may_see_centre(case.centre_id):

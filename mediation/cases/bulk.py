@@ -672,57 +672,53 @@ def _user_id(actor: Actor) -> int | None:
 
 def _copy(table: Table, rows: list[dict]) -> None:
     """PostgreSQL's COPY: several times faster than INSERTs, even batched ones."""
-    columns = list(table.columns)
-    values_of = itemgetter(*(column.key for column in columns))
     # Only datetimes and JSON need converting to what SQLAlchemy's bind processing would send.
-    converters = [
-        (position, converter)
-        for position, column in enumerate(columns)
-        if (converter := _copy_converter(column)) is not None
-    ]
-    names = ", ".join(f'"{column.name}"' for column in columns)
+    values = _converted(table, rows, _copy_converter)
+    names = ", ".join(f'"{column.name}"' for column in table.columns)
     connection = db.session.connection()
     note_write(connection)  # never committed as a read (database.configure_postgresql)
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            values = list(values_of(row))
-            for position, converter in converters:
-                values[position] = converter(values[position])
-            copy.write_row(values)
+        for row in values:
+            copy.write_row(row)
 
 
 def _insert_many(table: Table, rows: list[dict]) -> None:
     """SQLite: one executemany on the driver, each value converted by SQLAlchemy's own bind
     processor for its column. Through SQLAlchemy, building each row's parameters took longer
     than SQLite took to insert it."""
-    columns = list(table.columns)
     dialect = db.session.get_bind().dialect
-    processors = [
-        (position, processor)
-        for position, column in enumerate(columns)
-        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    values_of = itemgetter(*(column.key for column in columns))
-
-    def parameters():
-        for row in rows:
-            values = list(values_of(row))
-            for position, processor in processors:
-                values[position] = processor(values[position])
-            yield values
-
-    names = ", ".join(f'"{column.name}"' for column in columns)
-    marks = ", ".join("?" * len(columns))
+    values = _converted(
+        table, rows, lambda column: column.type.dialect_impl(dialect).bind_processor(dialect)
+    )
+    names = ", ".join(f'"{column.name}"' for column in table.columns)
+    marks = ", ".join("?" * len(table.columns))
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
-        cursor.executemany(statement, parameters())
+        cursor.executemany(statement, values)
     except sqlite3.Error as error:
         # As SQLAlchemy would have raised it (IntegrityError, OperationalError, ...).
         raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
     finally:
         cursor.close()
+
+
+def _converted(table: Table, rows: list[dict], converter_of):
+    """Each row's values in the table's column order, those of a column for which
+    `converter_of(column)` gives a function passed through it."""
+    columns = list(table.columns)
+    values_of = itemgetter(*(column.key for column in columns))
+    converters = [
+        (position, converter)
+        for position, column in enumerate(columns)
+        if (converter := converter_of(column)) is not None
+    ]
+    for row in rows:
+        values = list(values_of(row))
+        for position, converter in converters:
+            values[position] = converter(values[position])
+        yield values
 
 
 def _copy_converter(column: Column):

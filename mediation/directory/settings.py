@@ -7,12 +7,8 @@ from mediation.extensions import db
 
 
 def settings_for(centre_id: int) -> CentreSettings:
-    """The saved settings, or an unsaved row holding the model's defaults.
-
-    Read through the centre: the signed-in user's centre comes with its settings (see
-    accounts.load_session_user), so a page of that centre asks nothing more."""
-    centre = db.session.get(Centre, centre_id)
-    saved = centre.settings if centre is not None else None
+    """The saved settings, or an unsaved row holding the model's defaults."""
+    saved = _saved(centre_id)
     if saved is not None:
         return saved
     defaults = {
@@ -30,9 +26,15 @@ def warning_days(centre_id: int) -> int:
     """How many days ahead of a mediation deadline a case counts as near it (SPEC 3.3): the
     case page, the dashboard and the mediator's page ask on every request, and making the
     defaults' unsaved row took longer than the rest of the answer."""
-    centre = db.session.get(Centre, centre_id)
-    saved = centre.settings if centre is not None else None
+    saved = _saved(centre_id)
     return saved.warning_days if saved is not None else _WARNING_DAYS_DEFAULT
+
+
+def _saved(centre_id: int) -> CentreSettings | None:
+    """Read through the centre: the signed-in user's centre comes with its settings (see
+    accounts.load_session_user), so a page of that centre asks nothing more."""
+    centre = db.session.get(Centre, centre_id)
+    return centre.settings if centre is not None else None
 
 
 def incentive_measures(centre_id: int) -> list[str]:
