@@ -8,10 +8,12 @@ import pytest
 from flask import url_for
 from itsdangerous import TimestampSigner
 
+from mediation.auth.models import User
+from mediation.extensions import db as _db
 from mediation.web import forms, navigation
 from mediation.web.forms import options
 from mediation.web.navigation import template_url_for
-from tests.conftest import CSRF_FIELD
+from tests.conftest import CSRF_FIELD, PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -269,6 +271,50 @@ def test_the_menu_follows_the_language_and_the_role(client, login):
     login("admin")
     menu = client.get("/notices").get_data(as_text=True)
     assert "Statistics" in menu and "Ledger import" in menu
+
+
+NEXT_FIELD = re.compile(r'name="next" value="([^"]*)"')
+ACTIVE_ITEM = re.compile(r'class="nav-link active"\s+href="([^"]+)"')
+
+
+def test_the_navigation_bar_is_this_requests_and_this_users(app, client, make_user):
+    """The bar is rendered once per user, language and active item, and its slots filled per
+    request: the path to come back to (escaped), the session's CSRF token, and what the
+    user is now called."""
+    mine, theirs = make_user("staff"), make_user("staff", username="other-staff")
+    other = app.test_client()
+    for browser, user in ((client, mine), (other, theirs)):
+        form = {"username": user.username, "password": PASSWORD}
+        assert browser.post_form("/login", form).status_code == 302
+    page = client.get('/cases/?q="><b>x').get_data(as_text=True)
+    assert NEXT_FIELD.search(page).group(1) == "/cases/?q=&#34;&gt;&lt;b&gt;x"
+    assert ACTIVE_ITEM.findall(page) == ["/cases/"]
+    page = client.get("/notices").get_data(as_text=True)
+    assert NEXT_FIELD.search(page).group(1) == "/notices"
+    assert ACTIVE_ITEM.findall(page) == []
+    assert mine.display_name in page
+
+    with app.app_context():
+        _db.session.get(User, mine.id).display_name = "<改名>后的受理员"
+        _db.session.commit()
+    page = client.get("/notices").get_data(as_text=True)
+    assert "&lt;改名&gt;后的受理员" in page and mine.display_name not in page
+    elsewhere = other.get("/notices").get_data(as_text=True)
+    assert "后的受理员" not in elsewhere and theirs.display_name in elsewhere
+
+    # The bar's token is its session's: another session's is refused, its own signs out.
+    token = CSRF_FIELD.search(page).group(1)
+    assert CSRF_FIELD.search(elsewhere).group(1) != token
+    assert other.post("/logout", data={"csrf_token": token}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/notices").status_code == 302
+
+
+def test_the_sign_in_link_is_on_public_pages_but_its_own(client):
+    assert 'href="/login"' in client.get("/status").get_data(as_text=True)
+    assert 'class="btn btn-sm btn-light" href="/login"' not in client.get("/login").get_data(
+        as_text=True
+    )
 
 
 def test_select_options_mark_the_chosen_value_and_escape_labels():

@@ -1,14 +1,18 @@
 """Where a signed-in user may go, by role, and safe redirects."""
 
 import re
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
 from mediation.auth.models import Role
+from mediation.web.forms import csrf_token
 from mediation.web.language import locale_name
 
 
@@ -134,3 +138,42 @@ def _shape(endpoint: str, values: dict) -> str | None:
 
 def install_template_url_for(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = template_url_for
+
+
+# The layout's navigation bar as rendered, per mount point, language, user and active menu
+# item: every page shows it, and rendering it took a third of a short page. Everything it
+# shows is in the key, so a renamed user or a new notice makes another entry; the two values
+# that change with each request are filled into slots no text can guess.
+_BARS: dict[tuple, str] = {}
+BARS_KEPT = 1024
+_SLOT = secrets.token_hex(8)
+_TOKEN_SLOT, _NEXT_SLOT = f"csrf-{_SLOT}", f"next-{_SLOT}"
+
+
+def navbar(unread_notices: int = 0) -> Markup:
+    """The navigation bar (templates/_navbar.html) for this request, with `unread_notices`
+    on its notices link."""
+    user = current_user._get_current_object()
+    endpoint = request.endpoint
+    if user.is_authenticated:
+        menu = nav_items_for(user)
+        active = endpoint if any(item.endpoint == endpoint for item in menu) else None
+        centre = user.centre.name if user.centre else None
+        shown = (user.id, user.role, user.display_name, centre, unread_notices)
+    else:
+        active, shown = None, endpoint != "auth.login"  # the sign-in link, but not on its page
+    key = (request.script_root, locale_name(), active, shown)
+    bar = _BARS.get(key)
+    if bar is None:
+        if len(_BARS) >= BARS_KEPT:
+            _BARS.clear()
+        bar = _BARS[key] = render_template(
+            "_navbar.html",
+            active_endpoint=active,
+            show_sign_in=shown is True,
+            unread_notices=unread_notices,
+            csrf_token=lambda: _TOKEN_SLOT,
+            next_path=_NEXT_SLOT,
+        )
+    next_path = escape(request.full_path.rstrip("?"))
+    return Markup(bar.replace(_TOKEN_SLOT, csrf_token()).replace(_NEXT_SLOT, next_path))
