@@ -20,6 +20,7 @@ from mediation.cases.workflow import Actor
 from mediation.documents import dossier, storage
 from mediation.documents.models import Attachment, StoredFile, transfer_document
 from mediation.extensions import db as _db
+from tests.conftest import recorded_statements
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
@@ -506,6 +507,20 @@ def test_printables_follow_the_case_rules(client, make_user, login, make_case):
     client.post_form("/logout")
     login("staff", centre="330105")
     assert client.get(f"/cases/{case.id}/print/agreement").status_code == 404
+
+
+def test_the_case_page_looks_for_files_only_in_a_dossier_that_has_some(
+    app, client, login, make_case, add_file
+):
+    case = make_case("registered")
+    login("staff")
+    with recorded_statements(app) as statements:
+        page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "数字卷宗" in page and 'class="dossier-file"' not in page
+    assert not [s for s in statements if s.startswith("SELECT attachment.")]
+    add_file(case, PDF, "证据一.pdf")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "证据一.pdf" in page and page.count('class="dossier-file"') == 1
 
 
 def test_the_case_page_links_the_dossier_and_the_documents(

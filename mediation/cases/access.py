@@ -2,15 +2,16 @@
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.auth.models import Role, User
-from mediation.cases.models import Agreement, Case, MediationSession, Party
+from mediation.cases.models import Agreement, Case, MediationSession, Party, Transfer
 from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
 from mediation.database import preload, read
 from mediation.directory.models import Mediator, Organization
+from mediation.documents.models import Attachment
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
 
@@ -29,10 +30,12 @@ def case_or_404(case_id: int, *relationships) -> Case:
 
 
 def case_page_or_404(case_id: int):
-    """The case as case_or_404 loads it, and who registered and who handles it (the names
-    of its organisation, with its phone, its mediator and the registering user), in the
-    same statement."""
+    """The case as case_or_404 loads it with its transfer, and who registered and who
+    handles it (the names of its organisation, with its phone, its mediator and the
+    registering user) and whether its dossier holds files, in the same statement: a case
+    page's statements are most of its time on PostgreSQL."""
     case, rows = _checked_case(_CASE_PAGE, case_id)
+    set_committed_value(case, "transfer", rows[0].Transfer)
     return case, rows[0]
 
 
@@ -63,10 +66,13 @@ _CASE_PAGE = (
         Organization.phone.label("organization_phone"),
         Mediator.name.label("mediator"),
         _REGISTRAR.display_name.label("registered_by"),
+        exists().where(Attachment.case_id == Case.id).label("has_files"),
+        Transfer,
     )
     .outerjoin(Organization, Organization.id == Case.organization_id)
     .outerjoin(Mediator, Mediator.id == Case.mediator_id)
     .outerjoin(_REGISTRAR, _REGISTRAR.id == Case.registered_by_id)
+    .outerjoin(Transfer, Transfer.case_id == Case.id)
 )
 _AGREEMENT_AND_OBLIGATIONS = (
     select(Agreement, Obligation)
@@ -87,16 +93,19 @@ def preload_agreement(case: Case) -> None:
         set_committed_value(agreement, "obligations", obligations)
 
 
-def preload_records(case: Case, events) -> list:
+def preload_records(case: Case, events, loaded: frozenset = frozenset()) -> list:
     """The case's agreement (with its obligations), transfer and follow-up visits loaded,
     and its sessions returned as rows of their columns (pages only show them, and loading
     entities cost more than reading them), each read only when the case's `events` show a
     move that writes it: most cases have two kinds of these at most, and each read is a
-    round trip to PostgreSQL. `case.sessions` itself is left unloaded."""
+    round trip to PostgreSQL. `case.sessions` itself is left unloaded, and the relationships
+    `loaded` already are left as they are."""
     done = {event.action for event in events}
     sessions = []
     for key, moves in RECORDS_WRITTEN_BY.items():
         relationship = getattr(Case, key)
+        if key in loaded:
+            continue
         if key == "sessions":
             if done & moves:
                 sessions = read(_SESSIONS, {"case_id": case.id}).all()

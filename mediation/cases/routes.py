@@ -133,7 +133,7 @@ def register():
 def detail(case_id: int):
     case, handling = case_page_or_404(case_id)
     events = read(_events_statement(), {"case_id": case.id}).all()
-    sessions = preload_records(case, events)
+    sessions = preload_records(case, events, loaded=frozenset({"transfer"}))
     actor = current_actor()
     return render_template(
         "cases/detail.html",

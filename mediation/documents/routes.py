@@ -43,11 +43,12 @@ def _dossier_case(case_id: int, *relationships) -> Case:
 
 
 @bp.app_template_global()
-def dossier_panel(case: Case) -> SimpleNamespace | None:
-    """What the case page's dossier card shows (templates/documents/_case_dossier.html)."""
+def dossier_panel(case: Case, has_files: bool = True) -> SimpleNamespace | None:
+    """What the case page's dossier card shows (templates/documents/_case_dossier.html);
+    its files are not looked for when the case page knows it has none."""
     if not dossier.may_use_dossier(case, current_user):
         return None
-    entries = dossier.dossier_of(case)
+    entries = dossier.dossier_of(case) if has_files else []
     return SimpleNamespace(
         entries=entries,
         current=[e for e in entries if e.superseded_at is None],
