@@ -149,6 +149,10 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
     case page and two thirds of the dashboard's. A request that wrote, or left changes
     unflushed, or failed, is rolled back as before (Flask-SQLAlchemy's teardown)."""
 
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.cursor_factory = _postgresql_cursor_class()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.info.pop("wrote", None)
@@ -174,6 +178,53 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
                 session.commit()
         except SQLAlchemyError:
             session.rollback()  # e.g. a failed flush the view caught: nothing is kept
+
+
+@cache
+def _postgresql_cursor_class():
+    """psycopg's cursor, with its description made when it is read, not when it is asked
+    for. psycopg makes a Column for each column of the result every time; SQLAlchemy asks
+    after every statement only whether there is a result, and reads the columns once per
+    compiled statement. A case page's statements return a hundred columns, and making
+    them took a twentieth of the page."""
+    from collections.abc import Sequence
+    from types import SimpleNamespace
+
+    import psycopg
+    from psycopg import pq
+    from psycopg._column import Column
+
+    returns_rows = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+
+    class Description(Sequence):
+        """A result's columns, made on the first read (from the result itself, so a later
+        statement on the cursor cannot change them)."""
+
+        def __init__(self, cursor, result):
+            self._source = SimpleNamespace(
+                pgresult=result, _encoding=cursor._encoding, adapters=cursor.adapters
+            )
+            self._length = result.nfields
+            self._columns = None
+
+        def __len__(self) -> int:
+            return self._length
+
+        def __getitem__(self, index):
+            if self._columns is None:
+                self._columns = [Column(self._source, i) for i in range(self._length)]
+            return self._columns[index]
+
+    class Cursor(psycopg.Cursor):
+        @property
+        def description(self):
+            result = self.pgresult
+            # As psycopg decides: columns, or a query said to return rows ("SELECT ;").
+            if result and (result.nfields or result.status in returns_rows):
+                return Description(self, result)
+            return None
+
+    return Cursor
 
 
 def note_write(connection) -> None:

@@ -190,3 +190,35 @@ def test_a_request_that_only_read_ends_in_commit_one_that_wrote_in_rollback(app,
 
     assert len(_request_end(app, db, failed_read)) == 1
     assert _request_end(app, db, lambda: db.session.get(Centre, centre_id)) == [read_end]
+
+
+@pytest.fixture
+def postgresql_only(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's cursor; the SQLite run has none")
+    return db
+
+
+def test_a_results_columns_are_described_as_psycopg_describes_them(postgresql_only):
+    """The cursor makes its description on the first read: the same columns as psycopg's
+    own, of the result they were asked for even after the cursor ran another statement."""
+    import psycopg
+
+    query = "SELECT 1 AS one, 'x'::text AS letter, now() AS at WHERE false"
+    with postgresql_only.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        ours, theirs = driver.cursor(), psycopg.Cursor(driver)
+        for cursor in (ours, theirs):
+            cursor.execute(query)
+        described = ours.description
+        ours.execute("SELECT 2 AS two")
+        assert len(described) == 3
+        assert [tuple(column) for column in described] == [
+            tuple(column) for column in theirs.description
+        ]
+        assert [column.name for column in ours.description] == ["two"]
+        ours.execute("SET LOCAL statement_timeout = 0")
+        assert ours.description is None
+        # Statements SQLAlchemy has not compiled read their names from it.
+        row = connection.execute(text("SELECT 1 AS one, 'x' AS letter")).mappings().one()
+        assert row == {"one": 1, "letter": "x"}
