@@ -181,6 +181,11 @@ class Case(db.Model):
         return State(self.state)
 
     @property
+    def mediator_user_id(self) -> int | None:
+        """The login of the mediator handling the case (None: unassigned, or no login)."""
+        return self.mediator.user_id if self.mediator is not None else None
+
+    @property
     def applicants(self) -> list["Party"]:
         return [p for p in self.parties if p.role == "applicant"]
 

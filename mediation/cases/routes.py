@@ -1,7 +1,6 @@
 """Intake, the case page and the form of every workflow action."""
 
 import secrets
-from functools import cache
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,12 +12,13 @@ from wtforms import FieldList
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import workflow as wf
-from mediation.cases.access import case_or_404, case_page_or_404, current_actor, preload_records
+from mediation.cases.access import case_or_404, current_actor
 from mediation.cases.actions import ACTION_FORMS
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
-from mediation.cases.models import Case, CaseEvent
-from mediation.database import begin_writing, commit_keeping_loaded, read, reads_first_view
+from mediation.cases.models import Case
+from mediation.cases.page import case_page_or_404
+from mediation.database import begin_writing, commit_keeping_loaded, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
 from mediation.directory.settings import warning_days
@@ -131,40 +131,18 @@ def register():
 @bp.get("/<id:case_id>")
 @role_required(*ALL_ROLES)
 def detail(case_id: int):
-    case, handling = case_page_or_404(case_id)
-    events = read(_events_statement(), {"case_id": case.id}).all()
-    sessions = preload_records(case, events, loaded=frozenset({"transfer"}))
-    actor = current_actor()
+    page = case_page_or_404(case_id)
+    case = page.case
     return render_template(
         "cases/detail.html",
         case=case,
-        handling=handling,
-        events=events,
-        sessions=sessions,
-        actions=wf.allowed_actions(case, actor),
+        handling=page.handling,
+        events=page.events,
+        sessions=page.sessions,
+        actions=wf.allowed_actions(case, current_actor()),
         moves=wf.MOVES,
         today=local_today(case.centre),
         warning_days=warning_days(case.centre_id),
-    )
-
-
-@cache
-def _events_statement():
-    """The timeline as rows, not entities: a case has a dozen events, and loading each into
-    the session cost more than reading it. Built once, like every statement the case page
-    runs: building one and matching it to its compiled form cost more than running it."""
-    return (
-        select(
-            CaseEvent.action,
-            CaseEvent.from_state,
-            CaseEvent.to_state,
-            CaseEvent.at,
-            CaseEvent.actor_kind,
-            CaseEvent.actor_name,
-            CaseEvent.details,
-        )
-        .where(CaseEvent.case_id == bindparam("case_id"))
-        .order_by(CaseEvent.id)
     )
 
 

@@ -183,7 +183,7 @@ def may_access(case: Case, actor: Actor) -> bool:
     if user is None or not user.may_see_centre(case.centre_id):
         return False
     if user.role == Role.MEDIATOR:
-        return case.mediator is not None and case.mediator.user_id == user.id
+        return case.mediator_user_id == user.id
     return True
 
 
