@@ -7,8 +7,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.auth.models import Role
-from mediation.cases.models import Agreement, Case, Party
-from mediation.cases.workflow import Actor, may_access
+from mediation.cases.models import Agreement, Case
+from mediation.cases.workflow import Actor, case_with_parties, may_access
 from mediation.database import preload
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
@@ -22,26 +22,17 @@ def case_or_404(case_id: int, *relationships) -> Case:
     """The case if the current user may see it, with its parties and the `relationships`
     asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
     mediator opening a case not assigned to them is refused (403)."""
-    rows = db.session.execute(_CASE_AND_PARTIES, {"case_id": case_id}).all()
-    case = rows[0][0] if rows else None
+    case = case_with_parties(case_id)
     if case is None or not current_user.may_see_centre(case.centre_id):
         abort(404)
     if current_user.role == Role.MEDIATOR and not may_access(case, current_actor()):
         abort(403)
-    set_committed_value(case, "parties", [row[1] for row in rows if row[1] is not None])
     preload(case, *relationships)
     return case
 
 
-# A page's statements load rows with their parts in one go, and are built once: the ORM's
-# cost per statement (and Session.get's, which builds its statement afresh on every call)
-# is several times that of running it.
-_CASE_AND_PARTIES = (
-    select(Case, Party)
-    .outerjoin(Party, Party.case_id == Case.id)
-    .where(Case.id == bindparam("case_id"))
-    .order_by(Party.position)
-)
+# Built once: the ORM's cost per statement (and Session.get's, which builds its statement
+# afresh on every call) is several times that of running it.
 _AGREEMENT_AND_OBLIGATIONS = (
     select(Agreement, Obligation)
     .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)

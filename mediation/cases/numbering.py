@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mediation.cases.models import CaseCounter
+from mediation.database import read
 from mediation.directory.models import Centre
 from mediation.extensions import db
 
@@ -45,8 +46,6 @@ _NEXT_NUMBER = (
     )
     .values(last_seq=CaseCounter.last_seq + 1)
     .returning(CaseCounter.last_seq)
-    # The values come with each execution: nothing in the session to match them against.
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -59,10 +58,11 @@ def issue_case_number(centre: Centre, year: int) -> tuple[int, str]:
     registrations at once both go on) and takes its number again.
     """
     params = {"the_centre": centre.id, "the_year": year}
-    seq = db.session.execute(_NEXT_NUMBER, params).scalar_one_or_none()
+    # On the session's connection, as a row update: no counter is ever loaded as an entity.
+    seq = read(_NEXT_NUMBER, params).scalar_one_or_none()
     if seq is None:
         _ensure_counter(centre, year)
-        seq = db.session.execute(_NEXT_NUMBER, params).scalar_one()
+        seq = read(_NEXT_NUMBER, params).scalar_one()
     return seq, format_case_number(centre.abbreviation, year, seq)
 
 

@@ -25,6 +25,7 @@ from mediation.cases.models import Case, Party
 from mediation.extensions import db
 from mediation.notify import mail, sms
 from mediation.notify.models import OutboxMessage
+from mediation.web.language import locale_name
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,13 @@ def suppressed() -> Iterator[None]:
 
 
 def _render(text, locale: str) -> str:
-    """A lazy string (msgid and its values) in the recipient's language."""
+    """A lazy string (msgid and its values) in the recipient's language. The language is
+    forced only when it is not the current one already: forcing it has Flask-Babel find
+    the translations again, on the way in and out."""
+    if isinstance(text, str):
+        return text
+    if locale == locale_name():
+        return str(text)
     with force_locale(locale):
         return str(text)
 
