@@ -3,16 +3,35 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import cached_property
 
 from config import CONFIGS
 
 
+class MediationApp(Flask):
+    """Flask, with the templates compiled once per language: in a request, `jinja_env` is
+    the request's language's environment (web.language.language_environment)."""
+
+    @cached_property
+    def base_jinja_env(self):
+        return self.create_jinja_environment()
+
+    @property
+    def jinja_env(self):
+        if not has_request_context():
+            return self.base_jinja_env
+        from mediation.extensions import babel
+        from mediation.web.language import language_environment
+
+        return language_environment(self.base_jinja_env, babel.domain_instance)
+
+
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     config_name = config_name or os.environ.get("MEDIATION_ENV", "development")
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = MediationApp(__name__, template_folder="../templates", static_folder="../static")
     # Every template kept in a plain dict (there are a hundred): Jinja's default LRU cache
     # reorders a list under a lock on every lookup, and a page looks up its layout and
     # each include on every render.

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -10,7 +11,13 @@ from babel.messages.pofile import read_po
 from flask_babel import format_date, format_datetime, format_decimal
 
 from mediation.cases.timeline import money
-from mediation.web.language import WIDTHS, dateformat, datetimeformat, show_times_in
+from mediation.web.language import (
+    WIDTHS,
+    FoldedTranslations,
+    dateformat,
+    datetimeformat,
+    show_times_in,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "mediation" / "translations"
@@ -114,3 +121,34 @@ def test_template_strings_escape_their_values_and_read_percent_signs(app):
             "查看案件 &lt;b&gt;1&lt;/b&gt;"
         )
         assert render("{{ _('Notices') }}") == "通知"
+
+
+def test_fixed_texts_are_compiled_into_each_languages_templates(app):
+    """`_("text")` without values is translated when a language's templates compile: shown
+    as markup, as gettext gives it ("%%" a percent sign), but joined to other text (~) it is
+    text like the rest (no translation of ours holds markup); a call with values, or a
+    method that happens to be called _, is left to run."""
+    environment = app.base_jinja_env.overlay(cache_size=-1, extensions=[FoldedTranslations])
+    table = {"Dossier": "<b>卷宗</b>", "Done 50%%": "完成 50%%"}
+    environment.translate = lambda text: table.get(text, text)
+    source = (
+        "{{ _('Dossier') }}|{{ _('Dossier') ~ '<i>' }}|{{ _('Done 50%%') }}|"
+        "{{ _('Unknown %(x)s', x='<y>') }}|{{ thing._('Dossier') }}"
+    )
+    with app.test_request_context("/"):
+        page = environment.from_string(source).render(thing=SimpleNamespace(_=str.upper))
+    assert page == (
+        "<b>卷宗</b>|&lt;b&gt;卷宗&lt;/b&gt;&lt;i&gt;|完成 50%|Unknown &lt;y&gt;|DOSSIER"
+    )
+
+
+def test_each_language_reads_its_own_compiled_pages(client, login):
+    login("staff")
+    for lang, title, other in [
+        ("en", "Register a case", "登记案件"),
+        ("zh_Hans_CN", "登记案件", "Register a case"),
+        ("en", "Register a case", "登记案件"),
+    ]:
+        client.set_cookie("lang", lang)
+        page = client.get("/cases/new").get_data(as_text=True)
+        assert title in page and other not in page

@@ -11,12 +11,16 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask.globals import _cv_app
 from flask_babel import (
     Domain,
+    force_locale,
     format_date,
     format_datetime,
     get_locale,
     get_timezone,
     refresh,
 )
+from jinja2 import Environment
+from jinja2.ext import Extension
+from jinja2.lexer import Token
 from markupsafe import Markup
 
 LANGUAGE_COOKIE = "lang"
@@ -133,6 +137,62 @@ def install_template_gettext(app: Flask, domain: RequestDomain) -> None:
         return text % variables if "%" in text else text
 
     app.jinja_env.globals.update(_=gettext, gettext=gettext)
+
+
+class FoldedTranslations(Extension):
+    """Compiles `_("text")` said without values into the text's translation, in the language
+    of the environment it compiles for (`language_environment`): a page says fifty such
+    texts, and each was looked up again on every render. Shown as it is, the translation is
+    markup, as the templates' `_()` gives it; joined to other text with ~ it becomes text,
+    escaped with the rest (Jinja joins constants when it compiles; no translation of ours
+    holds markup)."""
+
+    def filter_stream(self, stream):
+        translate = getattr(self.environment, "translate", None)
+        tokens = list(stream)
+        return tokens if translate is None else _folded(tokens, translate)
+
+
+def _folded(tokens: list[Token], translate):
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        call = [t.type for t in tokens[index + 1 : index + 4]]
+        if (
+            token.type == "name"
+            and token.value == "_"
+            and call == ["lparen", "string", "rparen"]
+            and (index == 0 or tokens[index - 1].type != "dot")
+        ):
+            text = Markup(translate(tokens[index + 2].value))
+            if "%" in text:  # as gettext() formats it: "%%" is a percent sign
+                text = text % {}
+            line = token.lineno
+            yield Token(line, "lparen", "(")
+            yield Token(line, "string", str(text))
+            yield Token(line, "pipe", "|")
+            yield Token(line, "name", "safe")
+            yield Token(line, "rparen", ")")
+            index += 4
+        else:
+            yield token
+            index += 1
+
+
+def language_environment(base: Environment, domain: Domain) -> Environment:
+    """The templates' environment for the request's language: the app's own, sharing its
+    globals and filters, with its own compiled templates, their fixed texts translated
+    (FoldedTranslations). Made on a language's first page."""
+    environments = base.__dict__.setdefault("by_language", {})
+    locale = locale_name()
+    environment = environments.get(locale)
+    if environment is None:
+        with force_locale(locale):
+            translations = domain.get_translations()
+        environment = base.overlay(cache_size=-1, extensions=[FoldedTranslations])
+        environment.translate = translations.ugettext
+        environments[locale] = environment
+    return environment
 
 
 _TRANSLATED: dict[tuple[int, str], tuple[dict, Mapping]] = {}
