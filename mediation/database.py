@@ -151,7 +151,10 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        dbapi_connection.cursor_factory = _postgresql_cursor_class()
+        cursor_class = _postgresql_cursor_class()
+        # Over psycopg's own only: a deployment may ask for another (connect_args).
+        if dbapi_connection.cursor_factory is cursor_class.__base__:
+            dbapi_connection.cursor_factory = cursor_class
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

@@ -651,3 +651,43 @@ def _records_in_database(db, case_id: int) -> set[str]:
 
 def _staff(db):
     return db.session.scalar(select(User).filter_by(username="staff-330106"))
+
+
+ACTION_LINK = re.compile(r'href="/cases/(\d+)/act/([a-z_]+)"')
+EVERY_STATE = (
+    "registered",
+    "assigned",
+    "mediating",
+    "agreed",
+    "fulfilled",
+    "defaulted",
+    "transferred",
+    "withdrawn",
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "some_moves"),
+    [
+        ("staff", {"route", "extend", "fulfil", "confirm", "follow_up"}),
+        ("mediator", {"record_session", "extend", "agree", "fail"}),
+    ],
+)
+def test_the_case_page_offers_the_moves_the_workflow_allows_the_case(
+    db, client, login, make_case, role, some_moves
+):
+    """The page reads its case as rows (cases/page.py): its buttons must be the moves the
+    workflow allows the case loaded as an entity, in every state."""
+    cases = {state: make_case(state) for state in EVERY_STATE}
+    user = db.session.scalar(select(User).filter_by(username=f"{role}-330106"))
+    allowed = {
+        state: set(wf.allowed_actions(db.session.get(Case, case.id), wf.Actor.for_user(user)))
+        for state, case in cases.items()
+    }
+    db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
+    login(role)
+    for state, case in cases.items():
+        page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+        shown = {action for case_id, action in ACTION_LINK.findall(page) if int(case_id) == case.id}
+        assert shown == allowed[state], state
+    assert some_moves <= set().union(*allowed.values())  # the guards were put to work

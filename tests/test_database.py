@@ -222,3 +222,16 @@ def test_a_results_columns_are_described_as_psycopg_describes_them(postgresql_on
         # Statements SQLAlchemy has not compiled read their names from it.
         row = connection.execute(text("SELECT 1 AS one, 'x' AS letter")).mappings().one()
         assert row == {"one": 1, "letter": "x"}
+
+
+def test_a_cursor_class_the_deployment_asks_for_is_kept(postgresql_only, another_app):
+    import psycopg
+
+    options = {"connect_args": {"cursor_factory": psycopg.ClientCursor}}
+    other = another_app(SQLALCHEMY_ENGINE_OPTIONS=options)
+    with other.app_context():
+        connection = postgresql_only.engine.raw_connection()
+        try:
+            assert connection.driver_connection.cursor_factory is psycopg.ClientCursor
+        finally:
+            connection.close()

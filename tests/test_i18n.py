@@ -152,3 +152,11 @@ def test_each_language_reads_its_own_compiled_pages(client, login):
         client.set_cookie("lang", lang)
         page = client.get("/cases/new").get_data(as_text=True)
         assert title in page and other not in page
+
+
+def test_a_fixed_text_that_does_not_format_fails_only_where_it_is_shown(app):
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string("{% if shown %}{{ _('50% off') }}{% endif %}ok")
+        assert template.render(shown=False) == "ok"
+        with pytest.raises((ValueError, TypeError)):  # as it did before it was compiled in
+            template.render(shown=True)

@@ -34,7 +34,11 @@ class CaseView(SimpleNamespace):
     """A case's columns as attributes, with what the page and the guards read of a Case's
     relationships: `parties`, `agreement` (with its `obligations`, each with its `obligor`
     and `obligee` among the parties), `transfer`, `follow_ups` and `centre`; and
-    `mediator_user_id`, the login of its mediator."""
+    `mediator_user_id`, the login of its mediator. Its properties are Case's."""
+
+    state_enum = Case.state_enum
+    applicants = Case.applicants
+    respondents = Case.respondents
 
 
 @dataclass

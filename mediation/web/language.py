@@ -158,15 +158,15 @@ def _folded(tokens: list[Token], translate):
     while index < len(tokens):
         token = tokens[index]
         call = [t.type for t in tokens[index + 1 : index + 4]]
+        text = None
         if (
             token.type == "name"
             and token.value == "_"
             and call == ["lparen", "string", "rparen"]
             and (index == 0 or tokens[index - 1].type != "dot")
         ):
-            text = Markup(translate(tokens[index + 2].value))
-            if "%" in text:  # as gettext() formats it: "%%" is a percent sign
-                text = text % {}
+            text = _fixed_text(translate(tokens[index + 2].value))
+        if text is not None:
             line = token.lineno
             yield Token(line, "lparen", "(")
             yield Token(line, "string", str(text))
@@ -177,6 +177,18 @@ def _folded(tokens: list[Token], translate):
         else:
             yield token
             index += 1
+
+
+def _fixed_text(translation: str) -> Markup | None:
+    """The translation as gettext() gives it ("%%" a percent sign), or None when it does not
+    format without values: left to run, it fails where it is shown, not the template."""
+    text = Markup(translation)
+    if "%" not in text:
+        return text
+    try:
+        return text % {}
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def language_environment(base: Environment, domain: Domain) -> Environment:

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -140,8 +140,8 @@ def install_template_url_for(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = template_url_for
 
 
-# The layout's navigation bar as rendered, per mount point, language, user and active menu
-# item: every page shows it, and rendering it took a third of a short page. Everything it
+# The layout's navigation bar as rendered, per app, mount point, language, user and active
+# menu item: every page shows it, and rendering it took a third of a short page. Everything it
 # shows is in the key, so a renamed user or a new notice makes another entry; the two values
 # that change with each request are filled into slots no text can guess.
 _BARS: dict[tuple, str] = {}
@@ -162,7 +162,7 @@ def navbar(unread_notices: int = 0) -> Markup:
         shown = (user.id, user.role, user.display_name, centre, unread_notices)
     else:
         active, shown = None, endpoint != "auth.login"  # the sign-in link, but not on its page
-    key = (request.script_root, locale_name(), active, shown)
+    key = (id(current_app._get_current_object()), request.script_root, locale_name(), active, shown)
     bar = _BARS.get(key)
     if bar is None:
         if len(_BARS) >= BARS_KEPT:
