@@ -44,11 +44,11 @@ class CaseView(SimpleNamespace):
 @dataclass
 class CasePage:
     case: CaseView
-    handling: (
-        SimpleNamespace  # organization, organization_phone, mediator, registered_by, has_files
-    )
-    events: list
-    sessions: list
+    # The names of its organisation (and its phone), mediator and registering user; the
+    # mediator's login; whether its dossier has files.
+    handling: SimpleNamespace
+    events: list  # rows of CaseEvent's columns, oldest first
+    sessions: list  # rows of MediationSession's columns, by when they were held
 
 
 def case_page_or_404(case_id: int) -> CasePage:
