@@ -74,9 +74,7 @@ def event_details(event) -> list[tuple[str, str]]:
     details = event.details or {}
     labels = translated(DETAIL_LABELS)
     shown = []
-    for key, label in labels.items():
-        if key not in details:
-            continue
+    for key in sorted((key for key in details if key in _DETAIL_ORDER), key=_DETAIL_ORDER.get):
         value = details[key]
         if isinstance(value, bool):
             value = YES if value else NO
@@ -87,8 +85,22 @@ def event_details(event) -> list[tuple[str, str]]:
         if key == "held_at":
             # Stored in UTC; shown in the reader's time zone like every other time.
             value = datetimeformat(datetime.fromisoformat(value), "short")
-        shown.append((label, str(value)))
+        shown.append((labels[key], str(value)))
     return shown
+
+
+_DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
+_MOVE_LABELS: dict[int, tuple[dict, dict]] = {}
+
+
+def _move_labels(moves: dict) -> dict:
+    """Each move's timeline label, as a vocabulary that `translated` keeps per language (a
+    lazy label looked its translation up again for every event)."""
+    held = _MOVE_LABELS.get(id(moves))
+    if held is None or held[0] is not moves:
+        labels = {action: move.label for action, move in moves.items()}
+        held = _MOVE_LABELS[id(moves)] = (moves, labels)
+    return held[1]
 
 
 def timeline(events, moves: dict) -> Markup:
@@ -97,10 +109,10 @@ def timeline(events, moves: dict) -> Markup:
     dozen events, and the template's loop over them cost a fifth of the page."""
     states = translated(STATE_LABELS)
     actors = translated(ACTORS)
+    labels = translated(_move_labels(moves))
     items = []
     for event in events:
-        move = moves.get(event.action)
-        what = f"<strong>{escape(move.label if move is not None else event.action)}</strong>"
+        what = f"<strong>{escape(labels.get(event.action, event.action))}</strong>"
         if event.from_state != event.to_state:
             state = escape(states.get(event.to_state, event.to_state))
             what += f' <span class="small text-muted">→ {state}</span>'
