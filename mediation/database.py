@@ -300,6 +300,22 @@ def read(statement, params: dict | None = None) -> CursorResult:
     return db.session.connection().execute(statement, params)
 
 
+def with_children(statement, params: dict, key: str):
+    """The entity of the first column of `statement`'s rows (an outer join of it and its
+    children, the second column), with its `key` collection set to those children; None
+    when there are no rows. One statement instead of a load and a lazy load."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from mediation.extensions import db
+
+    rows = db.session.execute(statement, params).all()
+    if not rows:
+        return None
+    parent = rows[0][0]
+    set_committed_value(parent, key, [child for _parent, child in rows if child is not None])
+    return parent
+
+
 def preload(instance, *relationships) -> None:
     """Fill relationships of a loaded `instance` (a collection or a one-to-one of rows that
     point at it), one plain query apiece. selectinload and joinedload options cost several

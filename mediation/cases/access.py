@@ -9,8 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from mediation.auth.models import Role
 from mediation.cases.models import Agreement, Case
 from mediation.cases.workflow import Actor, case_with_parties, may_access
-from mediation.database import preload
-from mediation.extensions import db
+from mediation.database import preload, with_children
 from mediation.integrity.models import Obligation
 
 
@@ -44,9 +43,5 @@ _AGREEMENT_AND_OBLIGATIONS = (
 def preload_agreement(case: Case) -> None:
     """The case's agreement with its obligations (their obligors and obligees are among the
     case's parties, loaded already)."""
-    rows = db.session.execute(_AGREEMENT_AND_OBLIGATIONS, {"case_id": case.id}).all()
-    agreement = rows[0][0] if rows else None
+    agreement = with_children(_AGREEMENT_AND_OBLIGATIONS, {"case_id": case.id}, "obligations")
     set_committed_value(case, "agreement", agreement)
-    if agreement is not None:
-        obligations = [obligation for _agreement, obligation in rows if obligation is not None]
-        set_committed_value(agreement, "obligations", obligations)

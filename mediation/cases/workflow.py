@@ -13,7 +13,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
 from mediation.auth.models import Role, User
@@ -36,6 +36,7 @@ from mediation.cases.states import (
     RISK_ORDER,
     State,
 )
+from mediation.database import with_children
 from mediation.directory.calendar import add_working_days, local_date
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import mediation_days, settings_for
@@ -490,12 +491,7 @@ def write_registration(plan: RegistrationPlan, intake_token: str | None = None) 
 def case_with_parties(case_id: int) -> Case | None:
     """The case with its parties loaded, in one statement (built once: building it, or a
     lazy load's, cost more than running it)."""
-    rows = db.session.execute(_CASE_AND_PARTIES, {"case_id": case_id}).all()
-    if not rows:
-        return None
-    case = rows[0][0]
-    set_committed_value(case, "parties", [party for _case, party in rows if party is not None])
-    return case
+    return with_children(_CASE_AND_PARTIES, {"case_id": case_id}, "parties")
 
 
 _CASE_AND_PARTIES = (
