@@ -44,11 +44,18 @@ def _begins_writing() -> bool:
         return False
     if g.pop("write_next", False):  # begin_writing: this one transaction writes
         return True
+    return not _reads_first()
+
+
+def _reads_first() -> bool:
+    """Whether this request reads before it writes (reads_first, reads_first_view)."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
     reading = g.get("reads_first")
     if reading is None:
         view = current_app.view_functions.get(request.endpoint)
         reading = g.reads_first = getattr(view, "reads_first", False)
-    return not reading
+    return reading
 
 
 BULK_CACHE_KIB = 256 * 1024
@@ -91,12 +98,12 @@ def begin_writing() -> None:
     """In a `reads_first` request, end the reading transaction: the next one takes the write
     lock at its BEGIN, and those after it read again. Nothing was written. What was read
     (the signed-in user, their centre) is kept as read, not loaded again inside the lock:
-    read again, inside, anything the write depends on. (PostgreSQL locks rows, not the
-    database: there the transaction goes on.)"""
+    read again, inside, anything the write depends on. Elsewhere (PostgreSQL, which locks
+    rows; a request that writes from its start; the CLI) it does nothing."""
     from mediation.extensions import db
 
     session = db.session()
-    if session.get_bind().dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite" or not _reads_first():
         return
     g.write_next = True
     if session.in_transaction():
@@ -135,8 +142,7 @@ def configure_sqlite(engine: Engine) -> None:
         if _begins_writing():
             _begin_immediate(connection)
         else:
-            # On the driver's connection: every request begins a transaction, and
-            # SQLAlchemy's way round to a statement took longer than SQLite to run it.
+            # On the driver's connection, as the BEGIN IMMEDIATE above.
             connection.connection.driver_connection.execute("BEGIN")
 
 
@@ -144,17 +150,9 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
     """A request's transaction that only read ends with COMMIT, not ROLLBACK.
 
     The two are the same for the data, but psycopg forgets every prepared statement at a
-    rollback. Kept, a statement a worker's connection has run five times is prepared, and
-    PostgreSQL plans it once instead of on every run: planning was half the SQL time of a
-    case page and two thirds of the dashboard's. A request that wrote, or left changes
-    unflushed, or failed, is rolled back as before (Flask-SQLAlchemy's teardown)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        cursor_class = _postgresql_cursor_class()
-        # Over psycopg's own only: a deployment may ask for another (connect_args).
-        if dbapi_connection.cursor_factory is cursor_class.__base__:
-            dbapi_connection.cursor_factory = cursor_class
+    rollback, and a kept prepared statement is planned once rather than on every run. A
+    request that wrote, or left changes unflushed, or failed, is rolled back as before
+    (Flask-SQLAlchemy's teardown)."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -183,53 +181,6 @@ def configure_postgresql(app: Flask, engine: Engine) -> None:
             session.rollback()  # e.g. a failed flush the view caught: nothing is kept
 
 
-@cache
-def _postgresql_cursor_class():
-    """psycopg's cursor, with its description made when it is read, not when it is asked
-    for. psycopg makes a Column for each column of the result every time; SQLAlchemy asks
-    after every statement only whether there is a result, and reads the columns once per
-    compiled statement. A case page's statements return a hundred columns, and making
-    them took a twentieth of the page."""
-    from collections.abc import Sequence
-    from types import SimpleNamespace
-
-    import psycopg
-    from psycopg import pq
-    from psycopg._column import Column
-
-    returns_rows = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
-
-    class Description(Sequence):
-        """A result's columns, made on the first read (from the result itself, so a later
-        statement on the cursor cannot change them)."""
-
-        def __init__(self, cursor, result):
-            self._source = SimpleNamespace(
-                pgresult=result, _encoding=cursor._encoding, adapters=cursor.adapters
-            )
-            self._length = result.nfields
-            self._columns = None
-
-        def __len__(self) -> int:
-            return self._length
-
-        def __getitem__(self, index):
-            if self._columns is None:
-                self._columns = [Column(self._source, i) for i in range(self._length)]
-            return self._columns[index]
-
-    class Cursor(psycopg.Cursor):
-        @property
-        def description(self):
-            result = self.pgresult
-            # As psycopg decides: columns, or a query said to return rows ("SELECT ;").
-            if result and (result.nfields or result.status in returns_rows):
-                return Description(self, result)
-            return None
-
-    return Cursor
-
-
 def note_write(connection) -> None:
     """Marks the transaction on `connection` as writing (configure_postgresql): for writes
     that bypass SQLAlchemy's statements, such as COPY."""
@@ -247,10 +198,8 @@ WRITE_LOCK_STEP = 0.0005
 
 
 def _begin_immediate(connection) -> None:
-    """BEGIN IMMEDIATE, looking for the write lock every half millisecond. SQLite's own busy
-    handler sleeps longer the longer it waits (15, 20, 25, … 100 ms), so a worker waiting
-    behind another's 5 ms save slept on after it ended: registrations under load ran at
-    half the speed the two workers could go."""
+    """BEGIN IMMEDIATE, looking for the write lock every WRITE_LOCK_STEP: SQLite's own busy
+    handler sleeps longer the longer it waits, past the end of another writer's short save."""
     raw = connection.connection.driver_connection
     raw.execute("PRAGMA busy_timeout = 0")
     deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
@@ -292,9 +241,8 @@ def backup_sqlite(engine: Engine, target: str) -> None:
 
 def read(statement, params: dict | None = None) -> CursorResult:
     """The result of a statement of columns (not of ORM objects), run on the session's
-    connection in its transaction. The session's own path costs about 50 µs more a
-    statement, and a list page runs five; it would also flush pending changes first, which a
-    page only reading has none of."""
+    connection in its transaction, without the session's ORM handling of results (and its
+    flush of pending changes, which a page only reading has none of)."""
     from mediation.extensions import db
 
     return db.session.connection().execute(statement, params)
@@ -318,9 +266,7 @@ def with_children(statement, params: dict, key: str):
 
 def preload(instance, *relationships) -> None:
     """Fill relationships of a loaded `instance` (a collection or a one-to-one of rows that
-    point at it), one plain query apiece. selectinload and joinedload options cost several
-    times the query they run on every load; a page reading one case and its parts spent
-    more time there than in everything else."""
+    point at it), one plain query apiece, with statements built once."""
     from sqlalchemy.orm.attributes import set_committed_value
 
     from mediation.extensions import db

@@ -19,7 +19,6 @@ from sqlalchemy import event, text
 from mediation import create_app
 from mediation.auth.accounts import add_user, user_by_username
 from mediation.auth.models import Role
-from mediation.cases import queries
 from mediation.directory.centres import add_centre, centre_by_code
 from mediation.extensions import db as _db
 
@@ -115,7 +114,6 @@ def _clean_database(app):
     with app.app_context():
         _db.session.remove()
         _empty_tables()
-    queries.forget_full_queues()  # of centres whose ids the next test's centres reuse
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from flask import render_template_string
-from flask_login import login_user
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
@@ -523,20 +521,6 @@ def test_the_case_page_looks_for_files_only_in_a_dossier_that_has_some(
     add_file(case, PDF, "证据一.pdf")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "证据一.pdf" in page and page.count('class="dossier-file"') == 1
-
-
-def test_the_dossier_card_lists_the_files_wherever_it_is_included(app, make_case, add_file):
-    """Included without the case page's knowledge of the files, the card looks for them."""
-    case = make_case("registered")
-    add_file(case, PDF, "证据二.pdf")
-    with app.test_request_context("/"):
-        login_user(user_by_username("staff-330106"))
-        page = render_template_string(
-            '{% include "documents/_case_dossier.html" %}',
-            case=_db.session.get(Case, case.id),
-            sessions=[],
-        )
-    assert "证据二.pdf" in page
 
 
 def test_the_case_page_links_the_dossier_and_the_documents(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -182,12 +183,30 @@ def test_an_agreement_without_obligations_earns_no_certificate(db):
     assert case.state == "fulfilled" and records_of(case) == []
 
 
-def test_issuing_twice_creates_one_record(db):
+def test_a_performance_earns_its_certificate_once(db):
+    """Recording the same performance again is refused and writes nothing; the database
+    keeps one positive record per party and case even if a second were written."""
     case = agreed_case([(1, 0, DUE)])
     obligation = perform(case, 0, DUE)
-    assert records.issue_for_performance(case, obligation, cst(DUE, 15)) == []
-    _db.session.commit()
+    staff = Actor.for_user(user_for(case.centre))
+    with pytest.raises(workflow.WorkflowError):
+        workflow.fulfil_obligation(case, obligation, DUE, staff, at=cst(DUE, 15))
+    _db.session.rollback()
     assert len(records_of(case)) == 1 and len(certificates_of(case)) == 1
+    (record,) = records_of(case)
+    duplicate = IntegrityRecord(
+        centre_id=record.centre_id,
+        case_id=record.case_id,
+        party_id=record.party_id,
+        kind="positive",
+        points=record.points,
+        dedupe_key=record.dedupe_key,
+        created_at=record.created_at,
+        created_on=record.created_on,
+    )
+    _db.session.add(duplicate)
+    with pytest.raises(IntegrityError):
+        _db.session.flush()
 
 
 def test_the_certificate_carries_the_centres_measures(db):

@@ -1,42 +1,115 @@
-"""Loading a case for the signed-in user to change it: 404 outside their centre, 403 when not
-theirs. (The case page reads its case as rows: cases/page.py.)"""
+"""Who may see a case: one rule, `scope_of`, read by every page, form, download and print, by
+the workflow's guards and by the case list's filter.
+
+A user's scope is the cases of their centre (a global administrator: every centre); a
+mediator's only those handed to them. Another centre's case does not exist for a user (404);
+a case of their centre that is not theirs is refused (403).
+"""
+
+import enum
+from dataclasses import dataclass
 
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mediation.auth.models import Role
-from mediation.cases.models import Agreement, Case
-from mediation.cases.workflow import Actor, case_with_parties, may_access
+from mediation.auth.models import Role, User
+from mediation.cases.models import Agreement, Case, Party
 from mediation.database import preload, with_children
+from mediation.directory.models import Mediator
 from mediation.integrity.models import Obligation
 
 
-def current_actor() -> Actor:
-    return Actor.for_user(current_user)
+class Access(enum.Enum):
+    GRANTED = "granted"
+    HIDDEN = "hidden"  # another centre's case: 404
+    REFUSED = "refused"  # their centre's case, not theirs: 403
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a signed-in user may see: those of `centre_id` (of every centre when
+    `every_centre`), and when `mediator_user_id` is set only those whose mediator has that
+    login."""
+
+    every_centre: bool
+    centre_id: int | None
+    mediator_user_id: int | None = None
+
+    def access_to(self, centre_id: int, mediator_user_id: int | None) -> Access:
+        """The scope's answer for one case, given its centre and its mediator's login."""
+        if not self.every_centre and centre_id != self.centre_id:
+            return Access.HIDDEN
+        if self.mediator_user_id is not None and mediator_user_id != self.mediator_user_id:
+            return Access.REFUSED
+        return Access.GRANTED
+
+    @property
+    def shape(self) -> tuple[bool, bool]:
+        """What the list's conditions depend on (their values are parameters)."""
+        return (self.every_centre, self.mediator_user_id is not None)
+
+    @property
+    def params(self) -> dict:
+        return {"scope_centre": self.centre_id, "scope_mediator_user": self.mediator_user_id}
+
+
+def scope_of(user: User) -> CaseScope:
+    """The one rule of who sees which cases (SPEC 2)."""
+    if user.is_global_admin:
+        return CaseScope(every_centre=True, centre_id=None)
+    if user.role == Role.MEDIATOR:
+        return CaseScope(every_centre=False, centre_id=user.centre_id, mediator_user_id=user.id)
+    return CaseScope(every_centre=False, centre_id=user.centre_id)
+
+
+def scope_conditions(shape: tuple[bool, bool]) -> list:
+    """The scope as SQL conditions on Case, for a scope of this `shape`; the values are the
+    parameters `CaseScope.params` gives."""
+    every_centre, by_mediator = shape
+    conditions = [] if every_centre else [Case.centre_id == bindparam("scope_centre")]
+    if by_mediator:
+        handled_by = select(Mediator.id).where(Mediator.user_id == bindparam("scope_mediator_user"))
+        conditions.append(Case.mediator_id == handled_by.scalar_subquery())
+    return conditions
+
+
+def may_see(user: User, centre_id: int, mediator_user_id: int | None) -> bool:
+    return scope_of(user).access_to(centre_id, mediator_user_id) is Access.GRANTED
+
+
+def require_case_access(centre_id: int, mediator_user_id: int | None) -> None:
+    """404 for another centre's case, 403 for a case of the user's centre that is not theirs."""
+    access = scope_of(current_user).access_to(centre_id, mediator_user_id)
+    if access is Access.HIDDEN:
+        abort(404)
+    if access is Access.REFUSED:
+        abort(403)
 
 
 def case_or_404(case_id: int, *relationships) -> Case:
-    """The case if the current user may see it, with its parties and the `relationships`
-    asked for (Case.sessions, …) loaded: other centres' cases do not exist for them (404); a
-    mediator opening a case not assigned to them is refused (403)."""
+    """The case, with its parties and the `relationships` asked for (Case.sessions, …)
+    loaded, if the current user may see it (see `require_case_access`); 404 when there is
+    none."""
     case = case_with_parties(case_id)
-    if case is None or not current_user.may_see_centre(case.centre_id):
+    if case is None:
         abort(404)
-    if current_user.role == Role.MEDIATOR and not may_access(case, current_actor()):
-        abort(403)
+    require_case_access(case.centre_id, case.mediator_user_id)
     preload(case, *relationships)
     return case
 
 
-# Built once: the ORM's cost per statement (and Session.get's, which builds its statement
-# afresh on every call) is several times that of running it.
-_AGREEMENT_AND_OBLIGATIONS = (
-    select(Agreement, Obligation)
-    .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
-    .where(Agreement.case_id == bindparam("case_id"))
-    .order_by(Obligation.id)
+def case_with_parties(case_id: int) -> Case | None:
+    """The case with its parties, in one statement."""
+    return with_children(_CASE_AND_PARTIES, {"case_id": case_id}, "parties")
+
+
+_CASE_AND_PARTIES = (
+    select(Case, Party)
+    .outerjoin(Party, Party.case_id == Case.id)
+    .where(Case.id == bindparam("case_id"))
+    .order_by(Party.position)
 )
 
 
@@ -45,3 +118,11 @@ def preload_agreement(case: Case) -> None:
     case's parties, loaded already)."""
     agreement = with_children(_AGREEMENT_AND_OBLIGATIONS, {"case_id": case.id}, "obligations")
     set_committed_value(case, "agreement", agreement)
+
+
+_AGREEMENT_AND_OBLIGATIONS = (
+    select(Agreement, Obligation)
+    .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
+    .where(Agreement.case_id == bindparam("case_id"))
+    .order_by(Obligation.id)
+)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import request
 from flask_babel import gettext as _
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from mediation.cases import forms
@@ -29,6 +31,21 @@ class ActionForm:
     prepare: Callable | None = None  # (case, form) -> None: fills choices
     # Actions that issue an access code show it once instead of redirecting.
     shows_code: bool = False
+
+    def form_for(self, case: Case):
+        """The action's form for this case, with its choices; a new form carries the
+        version of the case the user sees."""
+        form = self.form_class()
+        if request.method == "GET":
+            form.version.data = str(case.version)
+        if self.prepare:
+            self.prepare(case, form)
+        return form
+
+
+def current_actor() -> wf.Actor:
+    """The signed-in user, acting."""
+    return wf.Actor.for_user(current_user)
 
 
 def _local_to_utc(moment: datetime, case: Case) -> datetime:
@@ -78,7 +95,7 @@ def _prepare_route(case: Case, form) -> None:
 def _perform_route(case: Case, form, actor):
     mediator = _centre_object(Mediator, form.mediator.data, case, "mediator")
     return wf.route_case(
-        case, mediator.organization, mediator, actor, expected_version=_version(form)
+        case, mediator.organization, mediator, actor, expected_version=form.expected_version
     )
 
 
@@ -93,7 +110,7 @@ def _prepare_reassign(case: Case, form) -> None:
 def _perform_reassign(case: Case, form, actor):
     mediator = _centre_object(Mediator, form.mediator.data, case, "mediator")
     return wf.reassign_case(
-        case, mediator, form.reason.data, actor, expected_version=_version(form)
+        case, mediator, form.reason.data, actor, expected_version=form.expected_version
     )
 
 
@@ -104,10 +121,6 @@ def _centre_object(model, raw_id: str, case: Case, field: str):
     return obj
 
 
-def _version(form) -> int | None:
-    return int(form.version.data) if (form.version.data or "").isdigit() else None
-
-
 def _perform_divert(case, form, actor):
     return wf.divert_case(
         case,
@@ -115,7 +128,7 @@ def _perform_divert(case, form, actor):
         form.court.data,
         actor,
         note=form.note.data or "",
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -128,7 +141,7 @@ def _perform_session(case, form, actor):
         is_online=form.is_online.data,
         attendance=form.attendance.data or "",
         minutes=form.minutes.data or "",
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -150,7 +163,7 @@ def _perform_extend(case, form, actor):
         consents,
         actor,
         reason=form.reason.data or "",
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -179,7 +192,7 @@ def _perform_agree(case, form, actor):
         form.terms.data,
         obligations,
         actor,
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -190,7 +203,7 @@ def _perform_fail(case, form, actor):
         form.undisputed_facts.data,
         actor,
         documents=form.documents.data or "",
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -207,13 +220,13 @@ def _perform_request(case, form, actor):
         actor,
         court=form.court.data or "",
         note=form.note.data or "",
-        expected_version=_version(form),
+        expected_version=form.expected_version,
         on_behalf_of=party,
     )
 
 
 def _perform_withdraw(case, form, actor):
-    return wf.withdraw_case(case, form.reason.data, actor, expected_version=_version(form))
+    return wf.withdraw_case(case, form.reason.data, actor, expected_version=form.expected_version)
 
 
 def _perform_confirm(case, form, actor):
@@ -223,7 +236,7 @@ def _perform_confirm(case, form, actor):
         form.ruling.data,
         form.confirmed_on.data,
         actor,
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
@@ -244,14 +257,18 @@ def _perform_fulfil(case, form, actor):
         obligation,
         form.performed_on.data,
         actor,
-        expected_version=_version(form),
+        expected_version=form.expected_version,
         is_voluntary=form.is_voluntary.data == "yes",
     )
 
 
 def _perform_enforce(case, form, actor):
     return wf.enforce_agreement(
-        case, form.court.data, actor, note=form.note.data or "", expected_version=_version(form)
+        case,
+        form.court.data,
+        actor,
+        note=form.note.data or "",
+        expected_version=form.expected_version,
     )
 
 
@@ -261,13 +278,13 @@ def _perform_follow_up(case, form, actor):
         form.satisfied.data == "yes",
         form.note.data or "",
         actor,
-        expected_version=_version(form),
+        expected_version=form.expected_version,
     )
 
 
 def _perform_filing(case, form, actor):
     return wf.record_court_filing(
-        case, form.filing_number.data, actor, expected_version=_version(form)
+        case, form.filing_number.data, actor, expected_version=form.expected_version
     )
 
 
@@ -276,7 +293,9 @@ def _perform_new_code(case, form, actor):
     if party is None:
         raise wf.WorkflowError(_("Choose one of the listed options."), "party")
     # The version makes a refreshed form a refusal, not a second new code.
-    return party, wf.regenerate_access_code(case, party, actor, expected_version=_version(form))
+    return party, wf.regenerate_access_code(
+        case, party, actor, expected_version=form.expected_version
+    )
 
 
 ACTION_FORMS: dict[str, ActionForm] = {

@@ -1,14 +1,17 @@
 """Forms for intake and for each workflow action. They check the shape of the input; the
 rules live in workflow.py."""
 
+import secrets
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
+    Field,
     FieldList,
     FormField,
     HiddenField,
@@ -37,8 +40,10 @@ from mediation.cases.identity import (
     normalise_id,
 )
 from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSFER_REASONS
+from mediation.cases.workflow import IntakeData, PartyData
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.web.forms import Form
+from mediation.web.params import MAX_ID, record_id
 
 # What Numeric(14, 2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -138,11 +143,63 @@ class IntakeForm(Form):
         if not {"applicant", "respondent"} <= roles:
             raise ValidationError(_l("A case needs at least one applicant and one respondent."))
 
+    def start(self) -> None:
+        """A new form: its one-time token, an applicant and a respondent to fill in."""
+        self.submission.data = secrets.token_urlsafe(16)
+        self.parties.entries[0].form.role.data = "applicant"
+        self.parties.entries[1].form.role.data = "respondent"
+
+    @property
+    def token(self) -> str | None:
+        return (self.submission.data or "")[:32] or None
+
+    def add_another_party(self) -> bool:
+        """Whether "Add a party" was pressed (a round trip, not a submission): then a row is
+        added, or the form says why not."""
+        if not self.add_party.data:
+            return False
+        if len(self.parties.entries) < self.parties.max_entries:
+            self.parties.append_entry()
+            self.parties.entries[-1].form.role.data = "respondent"
+        else:
+            self.form_errors.append(
+                _("A case has at most %(n)d parties.", n=self.parties.max_entries)
+            )
+        return True
+
+    def intake_data(self) -> IntakeData:
+        return IntakeData(
+            channel_code=self.channel.data,
+            category_code=self.category.data,
+            parties=[
+                PartyData(**entry.form.cleaned())
+                for entry in self.parties.entries
+                if not entry.form.is_blank()
+            ],
+            amount=self.amount.data,
+            summary=self.summary.data.strip(),
+            claims=(self.claims.data or "").strip(),
+            street=(self.street.data or "").strip(),
+            address=(self.address.data or "").strip(),
+            people_involved=self.people_involved.data,
+            risk_level=self.risk_level.data,
+            is_extreme=self.is_extreme.data,
+        )
+
 
 class VersionedForm(Form):
     """Every action form carries the version of the case the user saw."""
 
     version = HiddenField()
+
+    @property
+    def expected_version(self) -> int | None:
+        value = self.version.data or ""
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+    def add_another_row(self) -> bool:
+        """Whether a button adding a row was pressed (a round trip, not a submission)."""
+        return False
 
 
 class RouteForm(VersionedForm):
@@ -219,6 +276,22 @@ class AgreeForm(VersionedForm):
     obligations = FieldList(FormField(ObligationForm), min_entries=1, max_entries=20)
     add_obligation = SubmitField(_l("Add an obligation"))
 
+    def add_another_row(self) -> bool:
+        if not self.add_obligation.data:
+            return False
+        if len(self.obligations.entries) < self.obligations.max_entries:
+            first = self.obligations.entries[0].form
+            added = self.obligations.append_entry().form
+            added.obligor.choices, added.obligee.choices = (
+                first.obligor.choices,
+                first.obligee.choices,
+            )
+        else:
+            self.form_errors.append(
+                _("An agreement has at most %(n)d obligations.", n=self.obligations.max_entries)
+            )
+        return True
+
 
 class FailForm(VersionedForm):
     court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
@@ -284,3 +357,32 @@ class FilingForm(VersionedForm):
 
 class AccessCodeForm(VersionedForm):
     party = SelectField(_l("Party"), choices=[], coerce=str)
+
+
+class CaseIdsField(Field):
+    """The ids of the cases ticked in a list (checkboxes of one name), at most `most`."""
+
+    def __init__(self, label=None, validators=None, most: int = 500, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.most = most
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) > self.most:
+            raise ValueError(_l("Select at most %(n)d cases.", n=self.most))
+        try:
+            self.data = sorted({record_id(value) for value in valuelist})
+        except ValueError:
+            raise ValueError(_l("Choose cases from the list.")) from None
+
+    def _value(self):
+        return ""
+
+
+class BulkActionForm(Form):
+    """The case list's form for the ticked cases: route or reassign them, or export them."""
+
+    action = SelectField(choices=[SelectChoice(name) for name in ("route", "reassign", "export")])
+    case_id = CaseIdsField(default=list)
+    organization = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    mediator = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    reason = StringField(_l("Reason (for a change of mediator)"), validators=[Length(max=200)])

@@ -1,6 +1,7 @@
 """Case list, queues and dashboards (staff and mediators), and bulk actions from a list."""
 
 from datetime import date
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,11 +16,12 @@ from mediation.audit.log import record
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import queries
-from mediation.cases.access import current_actor
+from mediation.cases.actions import current_actor
 from mediation.cases.blueprint import bp
+from mediation.cases.forms import BulkActionForm
 from mediation.cases.models import Case
 from mediation.cases.states import RISK_LEVELS, STATE_LABELS
-from mediation.cases.workflow import StaleCase, WorkflowError, reassign_case, route_case
+from mediation.cases.workflow import StaleCase, for_each_case, reassign_case, route_case
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Mediator, Organization
 from mediation.directory.settings import warning_days
@@ -31,8 +33,6 @@ from mediation.web.navigation import template_url_for
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
-BULK_ACTIONS = ("route", "reassign", "export")
-MAX_SELECTION = 500
 
 QUEUE_LABELS = {
     "triage": _l("To triage"),
@@ -180,13 +180,6 @@ def render_mine(as_home: bool = False):
 # --- bulk actions ---------------------------------------------------------------------------
 
 
-def _selected_ids() -> list[int]:
-    values = request.form.getlist("case_id")
-    if len(values) > MAX_SELECTION:
-        abort(400)
-    return sorted({int(v) for v in values if v.isdigit() and len(v) < 12})
-
-
 @bp.post("/bulk")
 @role_required(*STAFF_ROLES)
 def bulk():
@@ -194,82 +187,73 @@ def bulk():
     the query string, so a refusal shows the same page again with the selection kept. All
     or nothing: one refused case and nothing is written."""
     filters = queries.CaseFilter.from_args(request.args)
-    ids, action = _selected_ids(), request.form.get("action")
-    if action not in BULK_ACTIONS:
-        abort(400)
-    if not ids:
+    form = BulkActionForm()
+    if not form.validate_on_submit():
+        if form.action.errors or form.case_id.errors:
+            abort(400)  # not what the list's form sends
+        return render_list(filters, form.case_id.data, _messages(form), request.form)
+    if not form.case_id.data:
         flash(_("Select at least one case."), "warning")
         return redirect(url_for("cases.index", **request.args))
-    cases = queries.cases_by_ids(current_user, ids)
-    if len(cases) != len(ids):
+    cases = queries.cases_by_ids(current_user, form.case_id.data)
+    if len(cases) != len(form.case_id.data):
         abort(404)
-    if action == "export":
-        rows = list(queries.export_rows(cases))
-        # Personal data leaves the system: who took which cases is kept.
-        record(
-            "cases.export",
-            target=str(len(cases)),
-            centre_id=current_user.centre_id,
-            cases=[case.number for case in cases][:100],
-        )
-        db.session.commit()
-        return _csv_response(rows)
+    if form.action.data == "export":
+        return _export(cases)
     try:
-        errors = _bulk_change(action, cases)
-        if not errors:
+        refusals = _change_each(form, cases)
+        if not refusals:
             db.session.commit()
     except StaleDataError:
-        errors = [str(StaleCase())]
-    if errors:
+        refusals = [str(StaleCase())]
+    if refusals:
         db.session.rollback()
-        return render_list(filters, selected=ids, bulk_errors=errors, form=request.form)
+        return render_list(filters, form.case_id.data, refusals, request.form)
     flash(_("%(count)d cases changed.", count=len(cases)), "success")
     return redirect(url_for("cases.index", **request.args))
 
 
-def _bulk_change(action: str, cases: list[Case]) -> list[str]:
-    """Apply the workflow to every case; the refusals, one per case (none: all applied)."""
-    mediator = _chosen(Mediator, "mediator")
+def _messages(form) -> list[str]:
+    return [
+        f"{form[name].label.text}: {error}"
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
+
+
+def _export(cases: list[Case]) -> Response:
+    rows = list(queries.export_rows(cases))
+    # Personal data leaves the system: who took which cases is kept.
+    record(
+        "cases.export",
+        target=str(len(cases)),
+        centre_id=current_user.centre_id,
+        cases=[case.number for case in cases][:100],
+    )
+    db.session.commit()
+    return csv_response(rows, f"cases-{clock.now():%Y%m%d-%H%M%S}.csv")
+
+
+def _change_each(form: BulkActionForm, cases: list[Case]) -> list[str]:
+    """Route or reassign every case through the workflow; the refusals, one per case."""
+    mediator = _chosen(Mediator, form.mediator.data)
     if mediator is None:
         return [_("Choose a mediator.")]
     actor = current_actor()
-    if action == "route":
-        organization = _chosen(Organization, "organization") or mediator.organization
-
-        def apply(case):
-            route_case(case, organization, mediator, actor)
-
-    else:
-        reason = request.form.get("reason", "").strip()
-        if not reason:
-            return [_("Give the reason for the change.")]
-
-        def apply(case):
-            reassign_case(case, mediator, reason, actor)
-
-    return _apply_to_each(cases, apply)
+    if form.action.data == "route":
+        organization = _chosen(Organization, form.organization.data) or mediator.organization
+        route = partial(route_case, organization=organization, mediator=mediator, actor=actor)
+        return for_each_case(cases, route)
+    reason = form.reason.data.strip()
+    if not reason:
+        return [_("Give the reason for the change.")]
+    reassign = partial(reassign_case, mediator=mediator, reason=reason, actor=actor)
+    return for_each_case(cases, reassign)
 
 
-def _apply_to_each(cases: list[Case], apply) -> list[str]:
-    errors = []
-    for case in cases:
-        try:
-            apply(case)
-        except WorkflowError as error:
-            errors.append(_("%(number)s: %(reason)s", number=case.number, reason=str(error)))
-    return errors
-
-
-def _chosen(model, field: str):
+def _chosen(model, row_id: int | None):
     """The organisation or mediator picked in the bulk form, if the user may see it."""
-    value = request.form.get(field, "")
-    if not value.isdigit() or len(value) > 11:
-        return None
-    row = db.session.get(model, int(value))
+    row = db.session.get(model, row_id) if row_id else None
     if row is None or not current_user.may_see_centre(row.centre_id):
         return None
     return row
-
-
-def _csv_response(rows: list[list[str]]) -> Response:
-    return csv_response(rows, f"cases-{clock.now():%Y%m%d-%H%M%S}.csv")

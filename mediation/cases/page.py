@@ -1,18 +1,19 @@
-"""The case page's case, read as rows of columns rather than loaded as entities.
+"""The case page's data, read as rows of the columns it shows (not loaded as entities).
 
-The page only shows the case, and the workflow's guards of its buttons only read it; loading
-the case, its parties, agreement and obligations into the session cost more than every other
-statement of the page. Forms that change a case load it as an entity (access.case_or_404).
+The page only shows the case, and the workflow's guards of its buttons only read it (their
+`GuardedCase`). Forms that change a case load it as an entity (access.case_or_404).
 """
 
-from dataclasses import dataclass
-from types import SimpleNamespace
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 
 from mediation.auth.models import Role, User
+from mediation.cases.access import require_case_access
 from mediation.cases.models import (
     Agreement,
     Case,
@@ -22,148 +23,217 @@ from mediation.cases.models import (
     Party,
     Transfer,
 )
-from mediation.cases.workflow import RECORDS_WRITTEN_BY, Actor, may_access
+from mediation.cases.workflow import RECORDS_WRITTEN_BY
 from mediation.database import read
 from mediation.directory.models import Centre, Mediator, Organization
+from mediation.documents.dossier import DossierPanel, dossier_panel
 from mediation.documents.models import Attachment
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
+from mediation.integrity.records import CaseRecord, case_records
 
 
-class CaseView(SimpleNamespace):
-    """A case's columns as attributes, with what the page and the guards read of a Case's
-    relationships: `parties`, `agreement` (with its `obligations`, each with its `obligor`
-    and `obligee` among the parties), `transfer`, `follow_ups` and `centre`; and
-    `mediator_user_id`, the login of its mediator. Its properties are Case's."""
+@dataclass(frozen=True)
+class PartyView:
+    id: int
+    case_id: int
+    role: str
+    kind: str
+    name: str
+    id_number: str | None
+    credit_code: str | None
+    phone: str | None
 
-    state_enum = Case.state_enum
-    applicants = Case.applicants
-    respondents = Case.respondents
+
+@dataclass(frozen=True)
+class ObligationView:
+    id: int
+    case_id: int
+    obligor_id: int
+    obligee_id: int
+    description: str
+    amount: Decimal | None
+    due_on: date
+    fulfilled_on: date | None
+    obligor: PartyView
+    obligee: PartyView
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    id: int
+    signed_on: date
+    terms: str
+    confirmation_court: str | None
+    confirmation_ruling: str | None
+    confirmed_on: date | None
+    obligations: tuple[ObligationView, ...]
+
+
+@dataclass(frozen=True)
+class TransferView:
+    id: int
+    reason: str
+    court: str
+    transferred_on: date
+    undisputed_facts: str
+    documents: str
+    filing_number: str | None
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    visited_on: date
+    is_satisfied: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the case page shows of a case, and what the workflow's guards read of it."""
+
+    id: int
+    centre_id: int
+    number: str
+    state: str
+    risk_level: str
+    is_extreme: bool
+    people_involved: int
+    category_code: str
+    channel_code: str
+    amount: Decimal | None
+    summary: str
+    claims: str
+    street: str
+    address: str
+    registered_at: datetime
+    triage_due_on: date
+    routed_on: date | None
+    deadline_on: date | None
+    extension_days: int
+    concluded_at: datetime | None
+    concluded_on: date | None
+    outcome: str | None
+    mediator_user_id: int | None  # the login of its mediator
+    parties: tuple[PartyView, ...]
+    transfer: TransferView | None
+    agreement: AgreementView | None
+    follow_ups: tuple[FollowUpView, ...]
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Who handles the case, by name, and whether its dossier has files."""
+
+    organization: str | None
+    organization_phone: str | None
+    mediator: str | None
+    registered_by: str | None
+    has_files: bool
 
 
 @dataclass
 class CasePage:
     case: CaseView
-    # The names of its organisation (and its phone), mediator and registering user; the
-    # mediator's login; whether its dossier has files.
-    handling: SimpleNamespace
+    centre: Centre
+    handling: Handling
     events: list  # rows of CaseEvent's columns, oldest first
     sessions: list  # rows of MediationSession's columns, by when they were held
+    integrity_records: list[CaseRecord]  # staff and administrators only
+    dossier: DossierPanel | None  # those who may use the dossier only
 
 
 def case_page_or_404(case_id: int) -> CasePage:
     """The case page's data if the current user may see the case: other centres' cases do not
     exist for them (404); a mediator opening a case not assigned to them is refused (403)."""
     rows = read(_CASE_PAGE, {"case_id": case_id}).all()
-    if not rows or not current_user.may_see_centre(rows[0].centre_id):
+    if not rows:
         abort(404)
     first = rows[0]
-    case, handling = _case_of(first), _part(first, _HANDLING)
-    case.mediator_user_id = handling.mediator_user_id
-    if current_user.role == Role.MEDIATOR and not may_access(case, Actor.for_user(current_user)):
-        abort(403)
-    case.parties = [_part(row, _PARTY) for row in rows if row[_PARTY.start] is not None]
-    case.transfer = _part(first, _TRANSFER) if first[_TRANSFER.start] is not None else None
-    case.centre = _centre(case.centre_id)
+    require_case_access(first.centre_id, first.mediator_user_id)
+    parties = tuple(_view(PartyView, row, "party_") for row in rows if row.party_id is not None)
     events = read(_EVENTS, {"case_id": case_id}).all()
-    sessions = _read_records(case, events)
-    return CasePage(case, handling, events, sessions)
-
-
-def _centre(centre_id: int) -> Centre:
-    # The signed-in user's own centre is loaded with them; a global administrator's case's
-    # centre is looked up (in the session first).
-    mine = current_user.centre
-    return mine if mine is not None and mine.id == centre_id else db.session.get(Centre, centre_id)
-
-
-def _read_records(case: CaseView, events) -> list:
-    """The case's agreement (with its obligations) and follow-up visits on `case`, and its
-    sessions returned, each read only when the case's `events` show a move that writes it:
-    most cases have two kinds of these at most, and each read is a round trip to
-    PostgreSQL."""
     done = {event.action for event in events}
-    case.agreement = None
-    if done & RECORDS_WRITTEN_BY["agreement"]:
-        case.agreement = _agreement(case)
-    case.follow_ups = []
-    if done & RECORDS_WRITTEN_BY["follow_ups"]:
-        case.follow_ups = [_part(row, _FOLLOW_UP) for row in read(_FOLLOW_UPS, _of(case))]
-    if done & RECORDS_WRITTEN_BY["sessions"]:
-        return read(_SESSIONS, _of(case)).all()
-    return []
+    case = _view(
+        CaseView,
+        first,
+        parties=parties,
+        transfer=_view(TransferView, first, "transfer_") if first.transfer_id else None,
+        agreement=_agreement(case_id, parties) if done & RECORDS_WRITTEN_BY["agreement"] else None,
+        follow_ups=_follow_ups(case_id) if done & RECORDS_WRITTEN_BY["follow_ups"] else (),
+    )
+    centre = db.session.get(Centre, case.centre_id)
+    sessions = read(_SESSIONS, {"case_id": case_id}).all() if "record_session" in done else []
+    staff = current_user.has_role(Role.ADMIN, Role.STAFF)
+    return CasePage(
+        case=case,
+        centre=centre,
+        handling=_view(Handling, first),
+        events=events,
+        sessions=sessions,
+        integrity_records=case_records(case, centre) if staff else [],
+        dossier=dossier_panel(case, current_user, has_files=first.has_files),
+    )
 
 
-def _agreement(case: CaseView) -> SimpleNamespace | None:
-    rows = read(_AGREEMENT, _of(case)).all()
+def _agreement(case_id: int, parties: tuple[PartyView, ...]) -> AgreementView | None:
+    rows = read(_AGREEMENT, {"case_id": case_id}).all()
     if not rows:
         return None
-    agreement = _part(rows[0], _AGREEMENT_COLUMNS)
-    parties = {party.id: party for party in case.parties}
-    agreement.obligations = []
-    for row in rows:
-        if row[_OBLIGATION.start] is not None:
-            obligation = _part(row, _OBLIGATION)
-            obligation.obligor = parties[obligation.obligor_id]
-            obligation.obligee = parties[obligation.obligee_id]
-            agreement.obligations.append(obligation)
-    return agreement
+    by_id = {party.id: party for party in parties}
+    obligations = tuple(
+        _view(
+            ObligationView,
+            row,
+            "obligation_",
+            obligor=by_id[row.obligation_obligor_id],
+            obligee=by_id[row.obligation_obligee_id],
+        )
+        for row in rows
+        if row.obligation_id is not None
+    )
+    return _view(AgreementView, rows[0], obligations=obligations)
 
 
-def _of(case: CaseView) -> dict:
-    return {"case_id": case.id}
+def _follow_ups(case_id: int) -> tuple[FollowUpView, ...]:
+    return tuple(_view(FollowUpView, row) for row in read(_FOLLOW_UPS, {"case_id": case_id}))
 
 
-# --- statements: built once, each row read by the position of its parts --------------------
+def _view(kind: type, row, prefix: str = "", **parts):
+    """A view of `kind` from the row's columns named as its fields (after `prefix`), the
+    other fields given as `parts`."""
+    values = {
+        item.name: getattr(row, prefix + item.name)
+        for item in fields(kind)
+        if item.name not in parts
+    }
+    return kind(**values, **parts)
 
 
-@dataclass(frozen=True)
-class _Part:
-    """Where a part (the case, a party, the transfer, …) lies in a row, and its names."""
-
-    start: int
-    names: tuple[str, ...]
-
-    @property
-    def stop(self) -> int:
-        return self.start + len(self.names)
+def _columns(model, kind: type, prefix: str = "") -> list:
+    """The model's columns that are fields of `kind`, labelled `prefix` + name."""
+    table = model.__table__
+    return [
+        table.c[item.name].label(prefix + item.name)
+        for item in fields(kind)
+        if item.name in table.c
+    ]
 
 
-def _part(row, part: _Part, kind: type = SimpleNamespace):
-    return kind(**dict(zip(part.names, row[part.start : part.stop], strict=True)))
-
-
-def _case_of(row) -> CaseView:
-    return _part(row, _CASE, CaseView)
-
-
-def _columns(table: Table, prefix: str) -> list:
-    return [column.label(f"{prefix}{column.name}") for column in table.c]
-
-
-def _names(table: Table) -> tuple[str, ...]:
-    return tuple(column.name for column in table.c)
-
+# --- statements, built once -----------------------------------------------------------------
 
 _REGISTRAR = User.__table__.alias("registrar")
-_HANDLING_COLUMNS = {
-    "organization": Organization.name,
-    "organization_phone": Organization.phone,
-    "mediator": Mediator.name,
-    "mediator_user_id": Mediator.user_id,
-    "registered_by": _REGISTRAR.c.display_name,
-    "has_files": exists().where(Attachment.case_id == Case.id),
-}
-_CASE = _Part(0, _names(Case.__table__))
-_PARTY = _Part(_CASE.stop, _names(Party.__table__))
-_HANDLING = _Part(_PARTY.stop, tuple(_HANDLING_COLUMNS))
-_TRANSFER = _Part(_HANDLING.stop, _names(Transfer.__table__))
 _CASE_PAGE = (
     select(
-        *Case.__table__.c,
-        *_columns(Party.__table__, "party_"),
-        *(column.label(name) for name, column in _HANDLING_COLUMNS.items()),
-        *_columns(Transfer.__table__, "transfer_"),
+        *_columns(Case, CaseView),
+        Mediator.user_id.label("mediator_user_id"),
+        *_columns(Party, PartyView, "party_"),
+        Organization.name.label("organization"),
+        Organization.phone.label("organization_phone"),
+        Mediator.name.label("mediator"),
+        _REGISTRAR.c.display_name.label("registered_by"),
+        exists().where(Attachment.case_id == Case.id).label("has_files"),
+        *_columns(Transfer, TransferView, "transfer_"),
     )
     .select_from(Case)
     .outerjoin(Party, Party.case_id == Case.id)
@@ -175,18 +245,17 @@ _CASE_PAGE = (
     .order_by(Party.position)
 )
 
-_AGREEMENT_COLUMNS = _Part(0, _names(Agreement.__table__))
-_OBLIGATION = _Part(_AGREEMENT_COLUMNS.stop, _names(Obligation.__table__))
 _AGREEMENT = (
-    select(*Agreement.__table__.c, *_columns(Obligation.__table__, "obligation_"))
+    select(
+        *_columns(Agreement, AgreementView), *_columns(Obligation, ObligationView, "obligation_")
+    )
     .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
     .where(Agreement.case_id == bindparam("case_id"))
     .order_by(Obligation.id)
 )
 
-_FOLLOW_UP = _Part(0, _names(FollowUp.__table__))
 _FOLLOW_UPS = (
-    select(*FollowUp.__table__.c)
+    select(*_columns(FollowUp, FollowUpView))
     .where(FollowUp.case_id == bindparam("case_id"))
     .order_by(FollowUp.id)
 )

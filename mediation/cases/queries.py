@@ -6,14 +6,12 @@ pages show are capped (`_count_up_to`), so they stay cheap with a million cases.
 """
 
 import itertools
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from time import monotonic
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -37,7 +35,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from mediation import clock
-from mediation.auth.models import Role, User
+from mediation.auth.models import User
+from mediation.cases.access import scope_conditions, scope_of
 from mediation.cases.models import Case, MediationSession, Party
 from mediation.cases.numbering import normalise_case_number
 from mediation.cases.states import (
@@ -67,18 +66,7 @@ SORTS = ("newest", "oldest", "deadline")
 _LOOKS_LIKE_NUMBER = re.compile(r"[0-9〔〕]")
 
 
-# --- who sees what --------------------------------------------------------------------------
-
-
-def visible_to(user: User) -> list:
-    """Conditions limiting cases to those the user may see: their centre (a global admin: all
-    centres); a mediator only the cases assigned to them."""
-    if user.role == Role.MEDIATOR:
-        own = select(Mediator.id).where(Mediator.user_id == user.id).scalar_subquery()
-        return [Case.centre_id == user.centre_id, Case.mediator_id == own]
-    if user.is_global_admin:
-        return []
-    return [Case.centre_id == user.centre_id]
+# --- choices for the forms ------------------------------------------------------------------
 
 
 def mediator_for(user: User) -> Mediator | None:
@@ -108,7 +96,7 @@ def mediators_for(user: User, centre_id: int | None) -> list:
 @cache
 def _choices_statement(model, every_centre: bool) -> Select:
     """The organisations' or the mediators' choices, of one centre (the parameter `centre`)
-    or of all; built once: every list page shows both."""
+    or of all."""
     if model is Organization:
         query = select(Organization.id, Organization.name, Organization.is_active)
     else:
@@ -191,37 +179,86 @@ class CaseFilter:
         return not self.as_args(sort="newest")
 
 
-def prefix_match(column, text: str):
-    """`column LIKE 'text%'`, which an index on the column can serve.
+# --- the list's statement: built once per shape, every value a parameter ------------------
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """Everything a page of the list's statement depends on, but the values (the viewer's
+    centre and login, the filter's values, the cursor), which are its parameters."""
+
+    engine: str
+    scope: tuple[bool, bool]  # access.CaseScope.shape
+    centre: bool  # a global administrator chose a centre
+    equal: tuple[str, ...]  # the filters set that a column must equal (_EQUAL)
+    registered_from: bool
+    registered_to: bool
+    search: str | None  # how `q` is looked for (_search_kind)
+    queue: str | None
+    sort: str
+    cursor: str | None  # "value", "no_deadline" (deadline sort, past the dated cases), None
+    forward: bool
+    size: int
+
+
+# Filters a case's column must equal, by the filter's name.
+_EQUAL = {
+    "state": Case.state,
+    "category": Case.category_code,
+    "channel": Case.channel_code,
+    "organization": Case.organization_id,
+    "mediator": Case.mediator_id,
+    "risk": Case.risk_level,
+}
+
+
+def _search_kind(q: str) -> str | None:
+    """A whole case number (typed any way a phone allows) is looked up exactly, part of one
+    by its beginning, else a party's name by its beginning (one character: a common surname,
+    probed per case in list order; longer: from the name index)."""
+    if not q:
+        return None
+    number = normalise_case_number(q)
+    if number.endswith("号"):
+        return "number"
+    if _LOOKS_LIKE_NUMBER.search(number):
+        return "number_prefix"
+    return "name_initial" if len(q.strip()) < 2 else "name_prefix"
+
+
+def _search_params(kind: str | None, q: str) -> dict:
+    if kind is None:
+        return {}
+    if kind == "number":
+        return {"q": normalise_case_number(q)}
+    text = normalise_case_number(q) if kind == "number_prefix" else q.strip()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    following = chr(ord(text[-1]) + 1) if ord(text[-1]) < 0x10FFFF else text[-1]
+    return {"q_like": escaped + "%", "q_from": text, "q_before": text[:-1] + following}
+
+
+def prefix_match(column, engine: str):
+    """`column LIKE :q_like`, a prefix, which an index on the column can serve.
 
     SQLite uses an index for LIKE only under NOCASE collation, so there the same prefix is
-    also given as a range (`text <= column < next`), which a binary index serves exactly.
+    also given as a range (`:q_from <= column < :q_before`), which a binary index serves.
     PostgreSQL serves a LIKE prefix from an index with the C collation or text_pattern_ops.
     """
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    condition = column.like(escaped + "%", escape="\\")
-    if db.session.get_bind().dialect.name == "sqlite" and ord(text[-1]) < 0x10FFFF:
-        upper = text[:-1] + chr(ord(text[-1]) + 1)
-        condition = and_(column >= text, column < upper, condition)
+    condition = column.like(bindparam("q_like"), escape="\\")
+    if engine == "sqlite":
+        condition = and_(column >= bindparam("q_from"), column < bindparam("q_before"), condition)
     return condition
 
 
-def search_condition(q: str):
-    """A case number (typed any way a phone allows: full-width brackets, spaces) by prefix,
-    or else a party name by prefix (through ix_party_name, never '%q%')."""
-    number = normalise_case_number(q)
-    if number.endswith("号"):
-        # A whole number, as parties and staff usually type it: an exact match on the
-        # (centre, number) unique index, whatever the database's collation.
-        return Case.number == number
-    if _LOOKS_LIKE_NUMBER.search(number):
-        return prefix_match(Case.number, number)
-    name = prefix_match(Party.name, q.strip())
-    if len(q.strip()) < 2:
-        # One character (a common surname) matches a large share of a centre: probe per
-        # case in list order and stop when the page is full.
+def _search_condition(kind: str, engine: str):
+    if kind == "number":
+        # An exact match on the (centre, number) unique index, whatever the collation.
+        return Case.number == bindparam("q")
+    if kind == "number_prefix":
+        return prefix_match(Case.number, engine)
+    name = prefix_match(Party.name, engine)
+    if kind == "name_initial":
         return exists().where(Party.case_id == Case.id, name)
-    # Two or more characters are selective: start from the name index.
     return Case.id.in_(select(Party.case_id).where(name))
 
 
@@ -242,7 +279,7 @@ def _start_of(day: date, centre_id: int | None) -> datetime:
 def _queue_parts(queue: str) -> tuple[list, list]:
     """One dashboard queue (SPEC 3.3): the values its cases' state (and risk level) may take,
     as (column, values) pairs, and the other conditions they meet, with the dates they
-    depend on as parameters (`_queue_dates`)."""
+    depend on as parameters (`queue_dates`)."""
     if queue == "triage":
         return [(Case.state, [State.REGISTERED.value])], []
     if queue == "deadline":
@@ -257,7 +294,7 @@ def _queue_parts(queue: str) -> tuple[list, list]:
     raise ValueError(f"unknown queue {queue!r}")
 
 
-def _queue_dates(centre_id: int | None) -> dict:
+def queue_dates(centre_id: int | None) -> dict:
     """The parameters of the queues' conditions: the deadline queue looks `warning_days`
     ahead of the centre's today, the concluded queue RECENT_DAYS back."""
     ahead = warning_days(centre_id) if centre_id is not None else 5
@@ -271,43 +308,37 @@ def _one_of(column, values: list):
     return column == values[0] if len(values) == 1 else column.in_(values)
 
 
-def queue_condition(queue: str, centre_id: int | None):
-    """The cases of one dashboard queue, as a condition the list can use too."""
+def queue_condition(queue: str):
+    """The cases of one dashboard queue, as a condition the list can use too (its dates are
+    the parameters `queue_dates` gives)."""
     choices, conditions = _queue_parts(queue)
-    condition = and_(*(_one_of(column, values) for column, values in choices), *conditions)
-    return condition.params(_queue_dates(centre_id))
+    return and_(*(_one_of(column, values) for column, values in choices), *conditions)
 
 
-def filter_conditions(user: User, filters: CaseFilter) -> list:
-    conditions = visible_to(user)
-    centre_id = user.centre_id
-    if user.is_global_admin and filters.centre is not None:
-        centre_id = filters.centre
-        conditions.append(Case.centre_id == filters.centre)
-    simple = (
-        (filters.state, Case.state),
-        (filters.category, Case.category_code),
-        (filters.channel, Case.channel_code),
-        (filters.organization, Case.organization_id),
-        (filters.mediator, Case.mediator_id),
-        (filters.risk, Case.risk_level),
-    )
-    conditions += [column == value for value, column in simple if value is not None]
+def _conditions(shape: ListShape) -> list:
+    conditions = scope_conditions(shape.scope)
+    if shape.centre:
+        conditions.append(Case.centre_id == bindparam("centre"))
+    conditions += [_EQUAL[name] == bindparam(name) for name in shape.equal]
     # Local dates become a range of registered_at, which the list's indexes already hold.
-    if filters.registered_from:
-        conditions.append(Case.registered_at >= _start_of(filters.registered_from, centre_id))
-    if filters.registered_to:
-        next_day = filters.registered_to + timedelta(days=1)
-        conditions.append(Case.registered_at < _start_of(next_day, centre_id))
-    if filters.q:
-        conditions.append(search_condition(filters.q))
-    if filters.queue:
-        conditions.append(queue_condition(filters.queue, centre_id))
-    if filters.sort == "deadline" and filters.state is None and filters.queue is None:
+    if shape.registered_from:
+        conditions.append(Case.registered_at >= bindparam("registered_from", type_=_MOMENT))
+    if shape.registered_to:
+        conditions.append(Case.registered_at < bindparam("registered_to", type_=_MOMENT))
+    if shape.search:
+        conditions.append(_search_condition(shape.search, shape.engine))
+    if shape.queue:
+        conditions.append(queue_condition(shape.queue))
+    if shape.sort == "deadline" and "state" not in shape.equal and shape.queue is None:
         # Only cases in mediation have a running deadline; sorting those stays bounded by the
         # open caseload instead of the whole centre.
         conditions.append(Case.state.in_([s.value for s in IN_MEDIATION]))
+    if shape.cursor:
+        conditions.append(_seek(shape.sort, shape.cursor, shape.forward))
     return conditions
+
+
+_MOMENT = Case.registered_at.type
 
 
 # --- keyset pages ---------------------------------------------------------------------------
@@ -315,8 +346,7 @@ def filter_conditions(user: User, filters: CaseFilter) -> list:
 
 @dataclass(slots=True)
 class CaseRow:
-    """What a row of a list or a queue shows of a case, read as plain columns: loading a page
-    of ORM cases with their relations cost more than rendering it."""
+    """What a row of a list or a queue shows of a case, read as plain columns."""
 
     id: int
     number: str
@@ -426,23 +456,26 @@ def _parse_cursor(cursor: str | None, sort: str):
     return value, int(case_id)
 
 
-def _seek(sort: str, cursor, forward: bool):
-    """The condition for rows after (forward) or before the cursor in the sort order."""
-    value, case_id = cursor
+def _seek(sort: str, cursor: str, forward: bool):
+    """The condition for rows after (forward) or before the cursor (`:cursor_key`,
+    `:cursor_id`) in the sort order; `cursor` is "no_deadline" past the dated cases."""
+    case_id = bindparam("cursor_id", type_=Case.id.type)
     if sort != "deadline":
         later = sort == "oldest"
         key = tuple_(Case.registered_at, Case.id)
-        return key > (value, case_id) if later == forward else key < (value, case_id)
+        value = tuple_(bindparam("cursor_key", type_=_MOMENT), case_id)
+        return key > value if later == forward else key < value
     # Deadline soonest, cases without a deadline last.
     key = tuple_(Case.deadline_on, Case.id)
+    value = tuple_(bindparam("cursor_key", type_=Case.deadline_on.type), case_id)
     no_deadline = Case.deadline_on.is_(None)
     if forward:
-        if value is None:
+        if cursor == "no_deadline":
             return and_(no_deadline, Case.id > case_id)
-        return or_(key > (value, case_id), no_deadline)
-    if value is None:
+        return or_(key > value, no_deadline)
+    if cursor == "no_deadline":
         return or_(Case.deadline_on.is_not(None), and_(no_deadline, Case.id < case_id))
-    return and_(Case.deadline_on.is_not(None), key < (value, case_id))
+    return and_(Case.deadline_on.is_not(None), key < value)
 
 
 def _order(sort: str, forward: bool) -> list:
@@ -456,43 +489,47 @@ def _order(sort: str, forward: bool) -> list:
     return [Case.registered_at.desc(), Case.id.desc()]
 
 
-def with_row_data(query: Select) -> Select:
-    """What a case row shows, loaded with the cases: parties in one more query, never one
-    per row."""
-    return query.options(
-        selectinload(Case.parties),
-        joinedload(Case.organization),
-        joinedload(Case.mediator),
-        joinedload(Case.centre),
+@lru_cache(maxsize=512)
+def _page_statement(shape: ListShape) -> Select:
+    """The statement of a page of the list for every request of the same shape."""
+    order = _order(shape.sort, shape.forward)
+    return _row_select().where(*_conditions(shape)).order_by(*order).limit(shape.size + 1)
+
+
+def list_query(user: User, filters: CaseFilter, cursor, forward: bool, size: int):
+    """The list's statement for this user, filter and place, and its parameters."""
+    scope = scope_of(user)
+    centre_id = user.centre_id
+    if user.is_global_admin and filters.centre is not None:
+        centre_id = filters.centre
+    equal = {name: getattr(filters, name) for name in _EQUAL if getattr(filters, name)}
+    search = _search_kind(filters.q)
+    shape = ListShape(
+        engine=db.session.get_bind().dialect.name,
+        scope=scope.shape,
+        centre=user.is_global_admin and filters.centre is not None,
+        equal=tuple(equal),
+        registered_from=filters.registered_from is not None,
+        registered_to=filters.registered_to is not None,
+        search=search,
+        queue=filters.queue,
+        sort=filters.sort,
+        cursor=None if cursor is None else ("value" if cursor[0] is not None else "no_deadline"),
+        forward=forward,
+        size=size,
     )
-
-
-@dataclass(frozen=True)
-class _Viewer:
-    """What of the user decides which cases a list shows them (visible_to)."""
-
-    id: int
-    role: str
-    centre_id: int | None
-    is_global_admin: bool
-
-    @classmethod
-    def of(cls, user: User) -> "_Viewer":
-        # Only a mediator's list depends on who they are; staff of a centre share statements.
-        user_id = user.id if user.role == Role.MEDIATOR else None
-        return cls(user_id, user.role, user.centre_id, user.is_global_admin)
-
-
-@lru_cache(maxsize=128)
-def _page_statement(viewer, filters: CaseFilter, cursor, forward: bool, size: int) -> Select:
-    """The statement of one page of the list, built once for the same viewer, filter and
-    place: building it, and SQLAlchemy matching a new statement to its compiled form, cost
-    several times running it. The rows are read afresh each time."""
-    conditions = filter_conditions(viewer, filters)
+    params = {**scope.params, "centre": filters.centre, **equal}
+    if filters.registered_from:
+        params["registered_from"] = _start_of(filters.registered_from, centre_id)
+    if filters.registered_to:
+        next_day = filters.registered_to + timedelta(days=1)
+        params["registered_to"] = _start_of(next_day, centre_id)
+    params |= _search_params(search, filters.q)
+    if filters.queue:
+        params |= queue_dates(centre_id)
     if cursor is not None:
-        conditions.append(_seek(filters.sort, cursor, forward))
-    order = _order(filters.sort, forward)
-    return _row_select().where(*conditions).order_by(*order).limit(size + 1)
+        params |= {"cursor_key": cursor[0], "cursor_id": cursor[1]}
+    return _page_statement(shape), params
 
 
 def case_page(
@@ -508,12 +545,7 @@ def case_page(
     if cursor is None and before:
         cursor = _parse_cursor(before, sort)
         forward = cursor is None
-    if filters.queue or filters.registered_from or filters.registered_to:
-        # Their conditions hold today's date or a centre's time zone: built afresh.
-        query = _page_statement.__wrapped__(user, filters, cursor, forward, size)
-    else:
-        query = _page_statement(_Viewer.of(user), filters, cursor, forward, size)
-    cases = _case_rows(query)
+    cases = _case_rows(*list_query(user, filters, cursor, forward, size))
     more = len(cases) > size
     cases = cases[:size]
     if not forward:
@@ -528,14 +560,25 @@ def case_page(
 
 
 def cases_by_ids(user: User, ids: Iterable[int]) -> list[Case]:
-    """The user's cases among `ids`, in registration order; ids they may not see are left
-    out, so the caller can tell a forged selection by the count."""
+    """The user's cases among `ids`, in registration order, with what a row shows of them;
+    ids they may not see are left out, so the caller can tell a forged selection by the
+    count."""
     ids = sorted(set(ids))
     if not ids:
         return []
-    query = select(Case).where(Case.id.in_(ids), *visible_to(user))
-    query = query.order_by(Case.registered_at, Case.id)
-    return list(db.session.scalars(with_row_data(query)).unique())
+    scope = scope_of(user)
+    query = (
+        select(Case)
+        .where(Case.id.in_(ids), *scope_conditions(scope.shape))
+        .order_by(Case.registered_at, Case.id)
+        .options(
+            selectinload(Case.parties),
+            joinedload(Case.organization),
+            joinedload(Case.mediator),
+            joinedload(Case.centre),
+        )
+    )
+    return list(db.session.scalars(query, scope.params).unique())
 
 
 # --- queues and dashboards ------------------------------------------------------------------
@@ -597,9 +640,8 @@ def _first_ids_statement(
 
 
 def _fixed(limit: int):
-    """A LIMIT written into the statement, not passed as a parameter: PostgreSQL then plans
-    the prepared statement once (a generic plan) rather than on every run, and planning
-    the dashboard's unions took three times as long as running them."""
+    """A LIMIT written into the statement, not passed as a parameter, so that PostgreSQL can
+    plan the prepared statement once for every run (a generic plan)."""
     return literal_column(str(int(limit)))
 
 
@@ -651,33 +693,18 @@ class Queue:
     cases: list[CaseRow]
 
 
-# A queue found past the cap shows "1000+" and is not counted again for FULL_QUEUE_SECONDS
-# in this process (its first cases still are read on every page): counting 1,001 index
-# entries for each of the four queues was most of PostgreSQL's time for the dashboard of a
-# million cases. A count under the cap is exact on every page.
-FULL_QUEUE_SECONDS = 60
-_full_since: dict[tuple[int, str], float] = {}  # (centre id, queue) → when found full
-_monotonic = monotonic  # a test moves it on
-
-
-def forget_full_queues() -> None:
-    _full_since.clear()
-
-
 @cache
-def _queue_statement(size: int, uncounted: frozenset[str] = frozenset()):
-    """Every queue's capped count (but those `uncounted`), a row (queue, None, count) each,
-    and every queue's first ids, a row (queue, id, position) each, in one statement built
-    once with the centre and the dates as parameters: each statement is a round trip to
-    PostgreSQL, and building these unions cost more than running them."""
+def _queue_statement(size: int):
+    """Every queue's capped count, a row (queue, None, count) each, and every queue's first
+    ids, a row (queue, id, position) each, in one statement with the centre and the dates
+    as parameters (one round trip)."""
     rows = []
     for name in QUEUES:
         choices, conditions = _queue_parts(name)
         conditions = [Case.centre_id == bindparam("centre"), *conditions]
         seeks = _seeks(choices)
-        if name not in uncounted:
-            count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
-            rows.append(select(literal(name), null(), count))
+        count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
+        rows.append(select(literal(name), null(), count))
         ids = _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size, numbered=True)
         ids = ids.subquery()
         rows.append(select(literal(name), *ids.c))
@@ -688,20 +715,12 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     """Each queue's first cases and capped count, each state (and risk level) read as its
     own index range (`state IN (...)` would sort or filter every open case of the centre);
     the cases of all queues are loaded together."""
-    now = _monotonic()
-    full = frozenset(
-        name
-        for name in QUEUES
-        if now - _full_since.get((centre_id, name), -math.inf) < FULL_QUEUE_SECONDS
-    )
-    params = {"centre": centre_id, **_queue_dates(centre_id)}
-    counts: dict[str, int] = dict.fromkeys(full, COUNT_CAP + 1)
+    params = {"centre": centre_id, **queue_dates(centre_id)}
+    counts: dict[str, int] = {}
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, number in read(_queue_statement(size, full), params).all():
+    for name, case_id, number in read(_queue_statement(size), params).all():
         if case_id is None:
             counts[name] = number
-            if number > COUNT_CAP:
-                _full_since[(centre_id, name)] = now
         else:
             ids[name].append((number, case_id))
     cases = _rows_by_id(case_id for found in ids.values() for _position, case_id in found)

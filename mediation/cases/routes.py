@@ -1,27 +1,26 @@
 """Intake, the case page and the form of every workflow action."""
 
-import secrets
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import workflow as wf
-from mediation.cases.access import case_or_404, current_actor
-from mediation.cases.actions import ACTION_FORMS
+from mediation.cases.access import case_or_404
+from mediation.cases.actions import ACTION_FORMS, current_actor
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case
 from mediation.cases.page import case_page_or_404
-from mediation.database import begin_writing, commit_keeping_loaded, reads_first_view
+from mediation.database import commit_keeping_loaded, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
 from mediation.directory.settings import warning_days
+from mediation.documents.dossier import KIND_LABELS
 from mediation.extensions import db
 from mediation.web.params import record_id
 
@@ -41,10 +40,6 @@ def _intake_centre() -> Centre:
     return centre
 
 
-# Built once, like the case page's statements: every registration asks.
-_CASE_BY_INTAKE_TOKEN = select(Case).where(Case.intake_token == bindparam("token"))
-
-
 def _intake_page(form: IntakeForm, centre: Centre):
     all_centres = (
         db.session.scalars(select(Centre).order_by(Centre.code)).all()
@@ -54,26 +49,6 @@ def _intake_page(form: IntakeForm, centre: Centre):
     return render_template("cases/register.html", form=form, centre=centre, all_centres=all_centres)
 
 
-def _intake_data(form: IntakeForm) -> wf.IntakeData:
-    return wf.IntakeData(
-        channel_code=form.channel.data,
-        category_code=form.category.data,
-        parties=[
-            wf.PartyData(**entry.form.cleaned())
-            for entry in form.parties.entries
-            if not entry.form.is_blank()
-        ],
-        amount=form.amount.data,
-        summary=form.summary.data.strip(),
-        claims=(form.claims.data or "").strip(),
-        street=(form.street.data or "").strip(),
-        address=(form.address.data or "").strip(),
-        people_involved=form.people_involved.data,
-        risk_level=form.risk_level.data,
-        is_extreme=form.is_extreme.data,
-    )
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.STAFF)
 @reads_first_view
@@ -81,68 +56,53 @@ def register():
     centre = _intake_centre()
     form = IntakeForm()
     if request.method == "GET":
-        form.submission.data = secrets.token_urlsafe(16)
-        form.parties.entries[0].form.role.data = "applicant"
-        form.parties.entries[1].form.role.data = "respondent"
-    if form.add_party.data:
-        # Adding a row is a round trip, not a submission: nothing is validated or saved.
-        if len(form.parties.entries) < form.parties.max_entries:
-            form.parties.append_entry()
-            form.parties.entries[-1].form.role.data = "respondent"
-        else:
-            form.form_errors.append(
-                _("A case has at most %(n)d parties.", n=form.parties.max_entries)
-            )
+        form.start()
+    if form.add_another_party() or not form.validate_on_submit():
         return _intake_page(form, centre)
-    if form.validate_on_submit():
-        token = (form.submission.data or "")[:32] or None
-        try:
-            # Everything that only reads comes before the write lock (see reads_first_view).
-            plan = wf.plan_registration(centre, _intake_data(form), current_actor())
-            begin_writing()
-            already = token and db.session.scalar(_CASE_BY_INTAKE_TOKEN, {"token": token})
-            if already and current_user.may_see_centre(already.centre_id):
-                db.session.rollback()
-                flash(
-                    _(
-                        "This form was submitted already: the case is %(number)s. The access "
-                        "codes were shown then; replace a party's code if it was not printed.",
-                        number=already.number,
-                    ),
-                    "warning",
-                )
-                return redirect(url_for("cases.detail", case_id=already.id))
-            registration = wf.write_registration(plan, intake_token=token)
-        except wf.WorkflowError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            commit_keeping_loaded()  # the page shows the case as just written
-            # The codes exist only in this response: they are stored hashed.
-            return render_template(
-                "cases/registered.html",
-                case=registration.case,
-                codes=registration.access_codes,
-                parties=registration.case.parties,
-            )
-    return _intake_page(form, centre)
+    try:
+        registration = wf.register_case(
+            centre, form.intake_data(), current_actor(), intake_token=form.token
+        )
+    except wf.WorkflowError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return _intake_page(form, centre)
+    case = registration.case
+    if registration.is_repeat:
+        db.session.rollback()
+        flash(
+            _(
+                "This form was submitted already: the case is %(number)s. The access "
+                "codes were shown then; replace a party's code if it was not printed.",
+                number=case.number,
+            ),
+            "warning",
+        )
+        return redirect(url_for("cases.detail", case_id=case.id))
+    commit_keeping_loaded()  # the page shows the case as just written
+    # The codes exist only in this response: they are stored hashed.
+    return render_template(
+        "cases/registered.html", case=case, codes=registration.access_codes, parties=case.parties
+    )
 
 
 @bp.get("/<id:case_id>")
 @role_required(*ALL_ROLES)
 def detail(case_id: int):
     page = case_page_or_404(case_id)
-    case = page.case
     return render_template(
         "cases/detail.html",
-        case=case,
+        case=page.case,
         handling=page.handling,
         events=page.events,
         sessions=page.sessions,
-        actions=wf.allowed_actions(case, current_actor()),
+        integrity_records=page.integrity_records,
+        dossier=page.dossier,
+        dossier_kinds=KIND_LABELS,
+        actions=wf.allowed_actions(page.case, current_actor()),
         moves=wf.MOVES,
-        today=local_today(case.centre),
-        warning_days=warning_days(case.centre_id),
+        today=local_today(page.centre),
+        warning_days=warning_days(page.case.centre_id),
     )
 
 
@@ -160,47 +120,37 @@ def act(case_id: int, action: str):
             "warning",
         )
         return redirect(url_for("cases.detail", case_id=case.id))
-    form = spec.form_class()
-    if request.method == "GET":
-        form.version.data = str(case.version)
-    if spec.prepare:
-        spec.prepare(case, form)
-    if getattr(form, "add_obligation", None) is not None and form.add_obligation.data:
-        if len(form.obligations.entries) < form.obligations.max_entries:
-            form.obligations.append_entry()
-            spec.prepare(case, form)
-        else:
-            form.form_errors.append(
-                _("An agreement has at most %(n)d obligations.", n=form.obligations.max_entries)
-            )
+    form = spec.form_for(case)
+    if form.add_another_row() or not form.validate_on_submit():
+        return _action_page(case, form, action)
+    try:
+        result = spec.perform(case, form, actor)
+        db.session.flush()
+    except (wf.WorkflowError, StaleDataError) as error:
+        db.session.rollback()
+        _show_refusal(form, error, case)
+        return _action_page(case, form, action)
+    db.session.commit()
+    if spec.shows_code:
+        party, code = result
         return render_template(
-            "cases/act.html", case=case, form=form, action=action, moves=wf.MOVES
+            "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
         )
-    if form.validate_on_submit():
-        try:
-            result = spec.perform(case, form, actor)
-            db.session.flush()
-        except (wf.WorkflowError, StaleDataError) as error:
-            db.session.rollback()
-            _show_refusal(form, error)
-            if isinstance(error, StaleDataError | wf.StaleCase):
-                # Saving again means saving over what they have now seen.
-                form.version.data = str(case.version)
-        else:
-            db.session.commit()
-            if spec.shows_code:
-                party, code = result
-                return render_template(
-                    "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
-                )
-            flash(_("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
-            return redirect(url_for("cases.detail", case_id=case.id))
+    flash(_("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _action_page(case: Case, form, action: str):
     return render_template("cases/act.html", case=case, form=form, action=action, moves=wf.MOVES)
 
 
-def _show_refusal(form, error: Exception) -> None:
+def _show_refusal(form, error: Exception, case: Case) -> None:
+    """The refusal beside its field (or above the form); after a stale save, the form is
+    made to save over what the user has now seen."""
     if isinstance(error, StaleDataError):
         error = wf.StaleCase()
+    if isinstance(error, wf.StaleCase):
+        form.version.data = str(case.version)
     field = getattr(error, "field", None)
     if field and field in form and not isinstance(form[field], FieldList):
         form[field].errors = [*form[field].errors, str(error)]

@@ -1,22 +1,30 @@
-"""The only code that changes a case's state (SPEC 3.2).
+"""The only code that decides a case's state (SPEC 3.2).
 
-`MOVES` is the table of legal moves. Each operation below checks the table, the actor's right
-to the case and the action's own guards, applies the change with its milestone dates, and
-writes one immutable CaseEvent. It flushes; the caller (view, job, CLI, import) commits.
-Anything not allowed raises WorkflowError with a message for the user.
+`MOVES` is the table of legal moves. Each move is decided by one `decide_*` function: it
+checks the table, the actor's access to the case and the move's guards, and returns a
+`Change` — the case's new state and columns, the event's details, the rows written beside
+the case and the certificates earned — as plain data, or raises WorkflowError with a message
+for the user. Two appliers write a Change: `apply_change`, into the session for one case
+(the `*_case` functions below, which views, jobs and the portal call), and
+`bulk.BulkWriter`, as batched rows for the ledger import and the demo generator. The
+appliers flush; the caller (view, job, CLI, import) commits.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
+from typing import Protocol
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
 from mediation.auth.models import Role, User
+from mediation.cases.access import Access, case_with_parties, scope_of
 from mediation.cases.access_codes import hash_access_code, new_access_code
 from mediation.cases.models import (
     Agreement,
@@ -29,20 +37,14 @@ from mediation.cases.models import (
     Transfer,
 )
 from mediation.cases.numbering import issue_case_number
-from mediation.cases.states import (
-    HIGH_RISKS,
-    IN_MEDIATION,
-    OPEN_STATES,
-    RISK_ORDER,
-    State,
-)
-from mediation.database import with_children
-from mediation.directory.calendar import add_working_days, local_date
+from mediation.cases.states import HIGH_RISKS, IN_MEDIATION, OPEN_STATES, RISK_ORDER, State
+from mediation.database import begin_writing
+from mediation.directory.calendar import WorkingCalendar, add_working_days, local_date
 from mediation.directory.models import Centre, Mediator, Organization
-from mediation.directory.settings import mediation_days, settings_for
+from mediation.directory.settings import incentive_measures, mediation_periods, settings_for
 from mediation.extensions import db
-from mediation.integrity.models import Obligation
-from mediation.integrity.records import issue_for_performance
+from mediation.integrity.models import Certificate, Obligation
+from mediation.integrity.records import CertificateGrant, certificate_for, issue_certificate
 from mediation.notify import notices
 
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
@@ -57,6 +59,7 @@ OUTCOMES = {
 }
 # Every state a case can be in once concluded: a follow-up visit is possible in each.
 AFTER_CONCLUSION = (*CONCLUSION_STATES, State.DEFAULTED)
+AFTER_AGREEMENT = (State.AGREED, State.FULFILLED, State.DEFAULTED)
 
 
 @dataclass(frozen=True)
@@ -72,50 +75,52 @@ def _move(sources, target, roles, label, verb) -> Move:
     return Move(tuple(sources), target, frozenset(roles), label, verb)
 
 
-S, M, P, J = {STAFF}, {MEDIATOR, STAFF}, {PARTY, STAFF}, {SCHEDULER}
-AFTER_AGREEMENT = (State.AGREED, State.FULFILLED, State.DEFAULTED)
+STAFF_ONLY = {STAFF}
+MEDIATOR_OR_STAFF = {MEDIATOR, STAFF}
+PARTY_OR_STAFF = {PARTY, STAFF}
+SCHEDULER_ONLY = {SCHEDULER}
 # action: from-states → to-state, by whom. (agree may end in FULFILLED, fulfil in FULFILLED.)
 # fmt: off
 MOVES: dict[str, Move] = {
-    "register": _move((), State.REGISTERED, S, _l("Registered"), _l("Register")),
-    "route": _move([State.REGISTERED], State.ASSIGNED, S, _l("Routed"),
+    "register": _move((), State.REGISTERED, STAFF_ONLY, _l("Registered"), _l("Register")),
+    "route": _move([State.REGISTERED], State.ASSIGNED, STAFF_ONLY, _l("Routed"),
                    _l("Route to a mediator")),
-    "divert": _move([State.REGISTERED], State.TRANSFERRED, S, _l("Diverted to litigation"),
-                    _l("Send to court without mediation")),
-    "reassign": _move(IN_MEDIATION, None, S, _l("Mediator changed"), _l("Change the mediator")),
-    "record_session": _move(IN_MEDIATION, State.MEDIATING, M, _l("Session"),
+    "divert": _move([State.REGISTERED], State.TRANSFERRED, STAFF_ONLY,
+                    _l("Diverted to litigation"), _l("Send to court without mediation")),
+    "reassign": _move(IN_MEDIATION, None, STAFF_ONLY, _l("Mediator changed"),
+                      _l("Change the mediator")),
+    "record_session": _move(IN_MEDIATION, State.MEDIATING, MEDIATOR_OR_STAFF, _l("Session"),
                             _l("Record a session")),
-    "extend": _move(IN_MEDIATION, None, M, _l("Mediation period extended"),
+    "extend": _move(IN_MEDIATION, None, MEDIATOR_OR_STAFF, _l("Mediation period extended"),
                     _l("Extend the mediation period")),
-    "agree": _move([State.MEDIATING], State.AGREED, M, _l("Agreement reached"),
+    "agree": _move([State.MEDIATING], State.AGREED, MEDIATOR_OR_STAFF, _l("Agreement reached"),
                    _l("Record the agreement")),
-    "fail": _move(IN_MEDIATION, State.TRANSFERRED, M, _l("Mediation failed"),
+    "fail": _move(IN_MEDIATION, State.TRANSFERRED, MEDIATOR_OR_STAFF, _l("Mediation failed"),
                   _l("Close as failed")),
-    "request_litigation": _move(OPEN_STATES, State.TRANSFERRED, P, _l("Party went to court"),
-                                _l("Go to court for a party")),
-    "expire": _move(IN_MEDIATION, State.TRANSFERRED, J, _l("Mediation period expired"),
-                    _l("Expire the mediation period")),
-    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, S, _l("Withdrawn"), _l("Withdraw")),
-    "confirm": _move(AFTER_AGREEMENT, None, S, _l("Judicial confirmation"),
+    "request_litigation": _move(OPEN_STATES, State.TRANSFERRED, PARTY_OR_STAFF,
+                                _l("Party went to court"), _l("Go to court for a party")),
+    "expire": _move(IN_MEDIATION, State.TRANSFERRED, SCHEDULER_ONLY,
+                    _l("Mediation period expired"), _l("Expire the mediation period")),
+    "withdraw": _move(OPEN_STATES, State.WITHDRAWN, STAFF_ONLY, _l("Withdrawn"), _l("Withdraw")),
+    "confirm": _move(AFTER_AGREEMENT, None, STAFF_ONLY, _l("Judicial confirmation"),
                      _l("Record judicial confirmation")),
-    "fulfil": _move([State.AGREED, State.DEFAULTED], State.AGREED, P, _l("Obligation performed"),
-                    _l("Record performance")),
-    "default": _move([State.AGREED], State.DEFAULTED, J, _l("Performance overdue"),
+    "fulfil": _move([State.AGREED, State.DEFAULTED], State.AGREED, PARTY_OR_STAFF,
+                    _l("Obligation performed"), _l("Record performance")),
+    "default": _move([State.AGREED], State.DEFAULTED, SCHEDULER_ONLY, _l("Performance overdue"),
                      _l("Mark performance overdue")),
-    "enforce": _move([State.DEFAULTED], State.TRANSFERRED, S, _l("Transferred for enforcement"),
-                     _l("Transfer for enforcement")),
-    "follow_up": _move(AFTER_CONCLUSION, None, S, _l("Follow-up visit"),
+    "enforce": _move([State.DEFAULTED], State.TRANSFERRED, STAFF_ONLY,
+                     _l("Transferred for enforcement"), _l("Transfer for enforcement")),
+    "follow_up": _move(AFTER_CONCLUSION, None, STAFF_ONLY, _l("Follow-up visit"),
                        _l("Record a follow-up visit")),
-    "record_filing": _move([State.TRANSFERRED], None, S, _l("Court filing recorded"),
+    "record_filing": _move([State.TRANSFERRED], None, STAFF_ONLY, _l("Court filing recorded"),
                            _l("Record the court's filing number")),
-    "new_access_code": _move(tuple(State), None, S, _l("Access code regenerated"),
+    "new_access_code": _move(tuple(State), None, STAFF_ONLY, _l("Access code regenerated"),
                              _l("Issue a new access code")),
 }
 # fmt: on
 
 # The records a move writes beside the case, by the case's relationship holding them: a case
-# has such a record only once its events show one of these moves (the case page reads
-# only what exists).
+# has such a record only once its events show one of these moves.
 RECORDS_WRITTEN_BY = {
     "sessions": frozenset({"record_session"}),
     "agreement": frozenset({"agree"}),
@@ -148,7 +153,7 @@ class Actor:
 
     kind: str
     user: User | None = None
-    party: Party | None = None
+    party: object | None = None  # a Party, or a row of one (the bulk writer's)
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -158,7 +163,7 @@ class Actor:
         return cls("user", user=user, name=user.display_name, roles=frozenset({role}))
 
     @classmethod
-    def for_party(cls, party: Party) -> "Actor":
+    def for_party(cls, party) -> "Actor":
         return cls("party", party=party, name=party.name, roles=frozenset({PARTY}))
 
     @classmethod
@@ -174,22 +179,176 @@ class Actor:
             roles=frozenset({STAFF, MEDIATOR, SCHEDULER}),
         )
 
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
 
-def may_access(case: Case, actor: Actor) -> bool:
-    """Whether the actor may see and act on this case at all (centre and assignment)."""
+
+# --- what the rules read of a case ----------------------------------------------------------
+
+
+class ObligationFacts(Protocol):
+    id: int
+    case_id: int
+    obligor_id: int
+    obligee_id: int
+    description: str
+    due_on: date
+    fulfilled_on: date | None
+    defaulted_at: datetime | None
+
+
+class AgreementFacts(Protocol):
+    id: int
+    signed_on: date
+    confirmed_on: date | None
+    obligations: Sequence[ObligationFacts]
+
+
+class GuardedCase(Protocol):
+    """What the guards of the buttons read: a Case, the case page's CaseView, or a case the
+    bulk writer holds in memory."""
+
+    id: int
+    centre_id: int
+    state: str
+    concluded_at: datetime | None
+    extension_days: int
+    mediator_user_id: int | None
+    agreement: AgreementFacts | None
+    transfer: object | None  # with its filing_number
+
+
+class CaseFacts(GuardedCase, Protocol):
+    """What the decisions read besides: a Case, or a case the bulk writer holds."""
+
+    number: str
+    version: int
+    category_code: str
+    registered_on: date
+    routed_at: datetime | None
+    deadline_on: date | None
+    organization_id: int | None
+    mediator_id: int | None
+    mediator: Mediator | None
+    parties: Sequence  # each with id, case_id, role, name, id_number, credit_code
+
+
+class CentreRules:
+    """What a centre's directory tells the workflow: its business dates and working days, its
+    mediation periods, settings and incentive measures, each read when first asked."""
+
+    def __init__(self, centre: Centre, calendar: WorkingCalendar | None = None):
+        self.centre = centre
+        self.calendar = calendar  # the whole calendar, for many dates; else read as needed
+
+    def local_date(self, at: datetime) -> date:
+        return local_date(at, self.centre)
+
+    def add_working_days(self, start: date, days: int) -> date:
+        if self.calendar is not None:
+            return self.calendar.add_working_days(start, days)
+        return add_working_days(self.centre.id, start, days)
+
+    @cached_property
+    def settings(self):
+        return settings_for(self.centre.id)
+
+    @cached_property
+    def periods(self) -> dict[str, int]:
+        return mediation_periods(self.centre.id)
+
+    @cached_property
+    def measures(self) -> list[str]:
+        return incentive_measures(self.centre.id)
+
+
+# --- what a move writes ---------------------------------------------------------------------
+
+
+@dataclass
+class NewRow:
+    """A row a move writes beside the case: its model and columns (not its id), and rows
+    belonging to it by the name of its relationship to them (an agreement's obligations)."""
+
+    model: type
+    values: dict
+    children: dict[str, list["NewRow"]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """New values for columns of a row the case has already (an obligation, its agreement)."""
+
+    model: type
+    id: int
+    values: dict
+
+
+@dataclass
+class Change:
+    """What one move writes, as plain data: decided here, written by an applier."""
+
+    action: str
+    actor: Actor
+    at: datetime
+    from_state: str
+    to_state: str
+    columns: dict = field(default_factory=dict)  # the case's, besides its state
+    details: dict = field(default_factory=dict)  # the event's
+    rows: list[NewRow] = field(default_factory=list)
+    updates: list[RowUpdate] = field(default_factory=list)
+    certificates: list[CertificateGrant] = field(default_factory=list)
+    handed_to: Mediator | None = None  # the mediator now handling the case
+
+    def event_row(self, case_id: int) -> dict:
+        return {
+            "case_id": case_id,
+            "at": self.at,
+            "action": self.action,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "actor_id": self.actor.user_id,
+            "actor_kind": self.actor.kind,
+            "actor_name": self.actor.name,
+            "details": stored_details(self.details),
+        }
+
+
+def stored_details(details: dict) -> dict:
+    """An event's details as stored: JSON values, empty ones left out."""
+
+    def convert(value):
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return f"{value:.2f}"
+        if isinstance(value, dict):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        return value
+
+    return {key: convert(value) for key, value in details.items() if value not in (None, "")}
+
+
+# --- access and guards ----------------------------------------------------------------------
+
+
+def may_access(case: GuardedCase, actor: Actor) -> bool:
+    """Whether the actor may see and act on this case at all: a user within their scope
+    (access.scope_of), a party on its own case, the scheduler and an import on any."""
     if actor.kind in ("scheduler", "import"):
         return True
     if actor.kind == "party":
         return actor.party is not None and actor.party.case_id == case.id
-    user = actor.user
-    if user is None or not user.may_see_centre(case.centre_id):
+    if actor.user is None:
         return False
-    if user.role == Role.MEDIATOR:
-        return case.mediator_user_id == user.id
-    return True
+    access = scope_of(actor.user).access_to(case.centre_id, case.mediator_user_id)
+    return access is Access.GRANTED
 
 
-def allowed_actions(case: Case, actor: Actor) -> list[str]:
+def allowed_actions(case: GuardedCase, actor: Actor) -> list[str]:
     """The actions this actor may take on the case now: the buttons a page shows."""
     if not may_access(case, actor):
         return []
@@ -203,7 +362,7 @@ def allowed_actions(case: Case, actor: Actor) -> list[str]:
     ]
 
 
-def _guard_allows(case: Case, action: str, actor: Actor) -> bool:
+def _guard_allows(case: GuardedCase, action: str, actor: Actor) -> bool:
     """Guards that depend only on the case and the actor, so pages hide what would be
     refused anyway."""
     if action == "fulfil":
@@ -224,7 +383,7 @@ def _guard_allows(case: Case, action: str, actor: Actor) -> bool:
     return True
 
 
-def _check(case: Case, action: str, actor: Actor, expected_version: int | None) -> Move:
+def _check(case: CaseFacts, action: str, actor: Actor, expected_version: int | None) -> Move:
     move = MOVES[action]
     if not may_access(case, actor):
         raise WorkflowError(_("You may not act on this case."))
@@ -235,7 +394,7 @@ def _check(case: Case, action: str, actor: Actor, expected_version: int | None) 
             _(
                 "“%(action)s” is not possible while the case is “%(state)s”.",
                 action=move.verb,
-                state=case.state_enum.label,
+                state=State(case.state).label,
             )
         )
     if expected_version is not None and expected_version != case.version:
@@ -243,86 +402,111 @@ def _check(case: Case, action: str, actor: Actor, expected_version: int | None) 
     return move
 
 
-def _record(
-    case: Case, action: str, actor: Actor, from_state: str | None, at: datetime, **details
-) -> CaseEvent:
-    event = CaseEvent(**_event_row(case, action, actor, from_state, at, **details))
-    db.session.add(event)
-    db.session.flush()
-    return event
-
-
-def _event_row(
-    case: Case, action: str, actor: Actor, from_state: str | None, at: datetime, **details
-) -> dict:
-    return {
-        "case_id": case.id,
-        "at": at,
-        "action": action,
-        "from_state": from_state,
-        "to_state": case.state,
-        "actor_id": actor.user.id if actor.user else None,
-        "actor_kind": actor.kind,
-        "actor_name": actor.name,
-        "details": event_details(details),
-    }
-
-
-def event_details(details: dict) -> dict:
-    """An event's details as stored: JSON values, empty ones left out."""
-
-    def convert(value):
-        if isinstance(value, date | datetime):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return f"{value:.2f}"
-        if isinstance(value, dict):
-            return {str(k): convert(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [convert(v) for v in value]
-        return value
-
-    return {key: convert(value) for key, value in details.items() if value not in (None, "")}
-
-
-def _apply(
-    case: Case,
+def _change(
+    case: CaseFacts,
     action: str,
     actor: Actor,
-    at: datetime | None,
-    expected_version: int | None,
+    rules: CentreRules,
+    at: datetime,
+    *,
     target: State | None = None,
-    **details,
-) -> CaseEvent:
-    move = _check(case, action, actor, expected_version)
-    at = at or clock.now()
-    from_state = case.state
-    new_state = target or move.target
-    if new_state is not None:
-        case.state = new_state.value
-    # Every action bumps the version, even one that leaves the row as it was, so that two
-    # concurrent actions on one case conflict (e.g. two obligations performed at once).
+    transfer_reason: str | None = None,
+    columns: dict | None = None,
+    **parts,
+) -> Change:
+    """The change of a move that passed its checks, with the case's conclusion when it
+    enters a concluding state for the first time (it never moves after that)."""
+    to_state = target or MOVES[action].target or State(case.state)
+    columns = dict(columns or {})
+    if to_state in CONCLUSION_STATES and case.concluded_at is None:
+        outcome = OUTCOMES[to_state]
+        columns |= {
+            "concluded_at": at,
+            "concluded_on": rules.local_date(at),
+            "outcome": outcome,
+            "transfer_reason": transfer_reason if outcome == "transferred" else None,
+            "concluded_organization_id": case.organization_id,
+            "concluded_mediator_id": case.mediator_id,
+        }
+    return Change(action, actor, at, case.state, to_state.value, columns, **parts)
+
+
+# --- the applier for one case ---------------------------------------------------------------
+
+# The case's relationship holding a new row of these models, once written.
+ON_THE_CASE = {
+    Agreement: "agreement",
+    Transfer: "transfer",
+    MediationSession: "sessions",
+    Extension: "extensions",
+    FollowUp: "follow_ups",
+}
+
+
+@dataclass
+class Applied:
+    """What `apply_change` wrote: the event, each new row by model, the certificates."""
+
+    event: CaseEvent
+    rows: dict[type, object]
+    certificates: list[Certificate]
+
+
+def apply_change(case: Case, change: Change) -> Applied:
+    """Write a change into the session for one case, and flush."""
+    case.state = change.to_state
+    for name, value in change.columns.items():
+        setattr(case, name, value)
+    if change.handed_to is not None:
+        case.organization, case.mediator = change.handed_to.organization, change.handed_to
+    # Every move bumps the version, even one that leaves the row as it was, so that two
+    # concurrent moves on one case conflict (e.g. two obligations performed at once).
     flag_modified(case, "state")
-    if new_state in CONCLUSION_STATES and case.concluded_at is None:
-        _conclude(case, at)
-    return _record(case, action, actor, from_state, at, **details)
+    written = {row.model: _add(case, row) for row in change.rows}
+    for update in change.updates:
+        row = db.session.get(update.model, update.id)
+        for name, value in update.values.items():
+            setattr(row, name, value)
+    event = CaseEvent(**change.event_row(case.id))
+    db.session.add(event)
+    db.session.flush()
+    certificates = [issue_certificate(grant) for grant in change.certificates]
+    return Applied(event, written, certificates)
 
 
-def _conclude(case: Case, at: datetime) -> None:
-    """The first entry into agreed, fulfilled, transferred or withdrawn; it never moves."""
-    # Everything is computed before anything is set: a lazy load in between would autoflush
-    # a half-concluded row into the database's conclusion constraint.
-    concluded_on = local_date(at, case.centre)
-    outcome = OUTCOMES[case.state_enum]
-    reason = case.transfer.reason if outcome == "transferred" else None
-    case.concluded_at, case.concluded_on, case.outcome = at, concluded_on, outcome
-    case.transfer_reason = reason
-    case.concluded_organization_id = case.organization_id
-    case.concluded_mediator_id = case.mediator_id
+def _add(case: Case, row: NewRow):
+    entity = row.model(**row.values)
+    for relationship, children in row.children.items():
+        getattr(entity, relationship).extend(child.model(**child.values) for child in children)
+    db.session.add(entity)
+    key = ON_THE_CASE.get(row.model)
+    if key is not None and not inspect(Case).relationships[key].uselist:
+        setattr(case, key, entity)
+    elif key is not None and key not in inspect(case).unloaded:
+        getattr(case, key).append(entity)
+    return entity
 
 
-def _today(case: Case, at: datetime | None) -> date:
-    return local_date(at or clock.now(), case.centre)
+def act(case: Case, decide: Callable[..., Change], *args, at: datetime | None = None, **options):
+    """Decide a move for one case (`decide`, one of the decide_* functions, with the case's
+    centre's rules and `at`, now by default) and write it into the session with its
+    notices. The `*_case` functions below are this for each move."""
+    change = decide(case, *args, CentreRules(case.centre), at=at or clock.now(), **options)
+    applied = apply_change(case, change)
+    _queue_notices(case, change, applied)
+    return applied
+
+
+def _queue_notices(case: Case, change: Change, applied: Applied) -> None:
+    if change.handed_to is not None:
+        notices.case_assigned(case, applied.event.id)
+    if Transfer in applied.rows:
+        notices.case_transferred(case)
+    session = applied.rows.get(MediationSession)
+    if session is not None and session.held_at > change.at:
+        notices.session_scheduled(case, session)
+    for certificate in applied.certificates:
+        notices.certificate_issued(certificate)
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -371,30 +555,45 @@ def _higher_risk(first: str, second: str) -> str:
 
 
 @dataclass
-class Registration:
-    case: Case
-    access_codes: dict[int, str]  # party id → the code, shown once
+class RegistrationPlan:
+    """A registration that passed its checks: the new case's columns and its parties' (all
+    but the case number and the access codes, which the applier issues) and the event."""
+
+    actor: Actor
+    at: datetime
+    columns: dict
+    parties: list[dict]
+
+    def event(self, number: str) -> "Change":
+        """The registration's event, once the case has its number."""
+        details = {"number": number, "risk": self.columns["risk_level"]}
+        return Change(
+            "register", self.actor, self.at, None, State.REGISTERED.value, details=details
+        )
 
 
-def check_registration(centre: Centre, data: IntakeData, actor: Actor) -> None:
-    """Who may register a case in the centre, and the parties a case needs."""
+def decide_registration(
+    rules: CentreRules, data: IntakeData, actor: Actor, *, at: datetime
+) -> RegistrationPlan:
+    """Check a registration (who may register, the parties a case needs) and work out its
+    columns: the risk raised from the facts and never lowered, the triage due date by the
+    working-day calendar (SPEC 3.1, 3.3)."""
+    centre = rules.centre
     if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
         raise WorkflowError(
             _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
         )
-    roles = {party.role for party in data.parties}
-    if roles != {"applicant", "respondent"}:
+    if {party.role for party in data.parties} != {"applicant", "respondent"}:
         raise WorkflowError(_("A case needs at least one applicant and one respondent."), "parties")
-
-
-def intake_columns(data: IntakeData, settings) -> tuple[dict, int]:
-    """The case's columns from its intake, with the risk raised from the facts and never
-    lowered, and the working days it has until triage (SPEC 3.1, 3.3)."""
     risk = _higher_risk(
         suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
     )
+    settings = rules.settings
     triage_days = settings.triage_days_high_risk if risk in HIGH_RISKS else settings.triage_days
+    registered_on = rules.local_date(at)
     columns = {
+        "centre_id": centre.id,
+        "state": State.REGISTERED.value,
         "channel_code": data.channel_code,
         "category_code": data.category_code,
         "amount": data.amount,
@@ -405,101 +604,73 @@ def intake_columns(data: IntakeData, settings) -> tuple[dict, int]:
         "people_involved": data.people_involved,
         "risk_level": risk,
         "is_extreme": data.is_extreme,
+        "registered_at": at,
+        "registered_on": registered_on,
+        "registered_by_id": actor.user_id,
+        "triage_due_on": rules.add_working_days(registered_on, triage_days),
     }
-    return columns, triage_days
+    parties = [{**vars(party), "position": position} for position, party in enumerate(data.parties)]
+    return RegistrationPlan(actor, at, columns, parties)
 
 
 @dataclass
-class RegistrationPlan:
-    """What a registration writes that reading alone decides: the checks passed, the case's
-    columns, and its dates. A view plans before it takes the write lock."""
-
-    centre: Centre
-    data: IntakeData
-    actor: Actor
-    columns: dict
-
-
-def plan_registration(
-    centre: Centre, data: IntakeData, actor: Actor, at: datetime | None = None
-) -> RegistrationPlan:
-    """Check a registration and work out its case's columns (risk, dates, triage due);
-    raises WorkflowError when it may not be made."""
-    check_registration(centre, data, actor)
-    at = at or clock.now()
-    registered_on = local_date(at, centre)
-    columns, triage_days = intake_columns(data, settings_for(centre.id))
-    columns |= {
-        "registered_at": at,
-        "registered_on": registered_on,
-        "triage_due_on": add_working_days(centre.id, registered_on, triage_days),
-    }
-    return RegistrationPlan(centre, data, actor, columns)
+class Registration:
+    case: Case
+    access_codes: dict[int, str]  # party id → the code, shown once
+    is_repeat: bool = False  # the form was submitted before: `case` is the one it made
 
 
 def register_case(
     centre: Centre,
     data: IntakeData,
     actor: Actor,
+    *,
     at: datetime | None = None,
     intake_token: str | None = None,
 ) -> Registration:
-    return write_registration(plan_registration(centre, data, actor, at), intake_token)
+    """Register a case: its number, the case, its parties each with an access code, the
+    event and the notices. A form submitted again (`intake_token` seen before) registers
+    nothing and gives the case it made."""
+    plan = decide_registration(CentreRules(centre), data, actor, at=at or clock.now())
+    # Everything above only read; on SQLite the write lock is taken from here on.
+    begin_writing()
+    if intake_token:
+        made = db.session.scalar(_CASE_BY_INTAKE_TOKEN, {"token": intake_token})
+        if made is not None and may_access(made, actor):
+            return Registration(made, {}, is_repeat=True)
+    return _write_registration(centre, plan, intake_token)
 
 
-def write_registration(plan: RegistrationPlan, intake_token: str | None = None) -> Registration:
-    """Register a planned case: its number, the case, its parties with their access codes,
-    the event and the parties' notices. The case, parties and event are inserted as rows,
-    then the case is loaded for the caller: the unit of work's flush of a new case with its
-    parties cost three times their inserts, and on SQLite all of it holds the write lock."""
-    centre, actor, at = plan.centre, plan.actor, plan.columns["registered_at"]
+def _write_registration(
+    centre: Centre, plan: RegistrationPlan, intake_token: str | None
+) -> Registration:
+    """The case, parties and event are inserted as rows, then the case is loaded with its
+    parties for the caller (on SQLite the write lock is held meanwhile)."""
     year = plan.columns["registered_on"].year
     seq, number = issue_case_number(centre, year)
     connection = db.session.connection()
-    case_row = {
-        **plan.columns,
-        "centre_id": centre.id,
-        "number": number,
-        "year": year,
-        "seq": seq,
-        "state": State.REGISTERED.value,
-        "registered_by_id": actor.user.id if actor.user else None,
-        "intake_token": intake_token,
-    }
-    case_id = connection.execute(_INSERT_CASE, case_row).scalar_one()
-    codes = [new_access_code() for _party in plan.data.parties]
+    case_row = {**plan.columns, "number": number, "year": year, "seq": seq}
+    case_id = connection.execute(
+        _INSERT_CASE, {**case_row, "intake_token": intake_token}
+    ).scalar_one()
+    codes = [new_access_code() for _party in plan.parties]
     party_rows = [
         {
-            **item.__dict__,
+            **party,
             "case_id": case_id,
-            "position": position,
             "access_code_hash": hash_access_code(number, code),
-            "access_code_issued_at": at,
+            "access_code_issued_at": plan.at,
         }
-        for position, (item, code) in enumerate(zip(plan.data.parties, codes, strict=True))
+        for party, code in zip(plan.parties, codes, strict=True)
     ]
     party_ids = connection.execute(_INSERT_PARTIES, party_rows).scalars().all()
+    connection.execute(_INSERT_EVENT, plan.event(number).event_row(case_id))
     case = case_with_parties(case_id)
-    connection.execute(
-        _INSERT_EVENT,
-        _event_row(case, "register", actor, None, at, number=number, risk=case.risk_level),
-    )
     notices.case_registered(case)
     return Registration(case, dict(zip(party_ids, codes, strict=True)))
 
 
-def case_with_parties(case_id: int) -> Case | None:
-    """The case with its parties loaded, in one statement (built once: building it, or a
-    lazy load's, cost more than running it)."""
-    return with_children(_CASE_AND_PARTIES, {"case_id": case_id}, "parties")
-
-
-_CASE_AND_PARTIES = (
-    select(Case, Party)
-    .outerjoin(Party, Party.case_id == Case.id)
-    .where(Case.id == bindparam("case_id"))
-    .order_by(Party.position)
-)
+_CASE_BY_INTAKE_TOKEN = select(Case).where(Case.intake_token == bindparam("token"))
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERT_PARTIES = insert(Party.__table__).returning(
     Party.__table__.c.id, sort_by_parameter_order=True
@@ -507,28 +678,46 @@ _INSERT_PARTIES = insert(Party.__table__).returning(
 _INSERT_EVENT = insert(CaseEvent.__table__)
 
 
-def _issue_access_code(case: Case, party: Party, at: datetime) -> str:
-    code = new_access_code()
-    party.access_code_hash = hash_access_code(case.number, code)
-    party.access_code_issued_at = at
-    return code
+def decide_new_access_code(
+    case: CaseFacts,
+    party,
+    code: str,
+    actor: Actor,
+    *,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    if party.case_id != case.id:
+        raise WorkflowError(_("That party does not belong to this case."), "party")
+    _check(case, "new_access_code", actor, expected_version)
+    columns = {"access_code_hash": hash_access_code(case.number, code), "access_code_issued_at": at}
+    return Change(
+        "new_access_code",
+        actor,
+        at,
+        case.state,
+        case.state,
+        details={"party": party.name},
+        updates=[RowUpdate(Party, party.id, columns)],
+    )
 
 
 def regenerate_access_code(
-    case: Case, party: Party, actor: Actor, expected_version: int | None = None
+    case: Case, party: Party, actor: Actor, *, expected_version: int | None = None
 ) -> str:
-    """A new code for one party; the old one stops working at once."""
-    if party.case_id != case.id:
-        raise WorkflowError(_("That party does not belong to this case."), "party")
-    at = clock.now()
-    _apply(case, "new_access_code", actor, at, expected_version, party=party.name)
-    return _issue_access_code(case, party, at)
+    """A new code for one party, shown once; the old one stops working at once."""
+    code = new_access_code()
+    change = decide_new_access_code(
+        case, party, code, actor, at=clock.now(), expected_version=expected_version
+    )
+    apply_change(case, change)
+    return code
 
 
 # --- triage ---------------------------------------------------------------------------------
 
 
-def _check_mediator(case: Case, organization: Organization, mediator: Mediator) -> None:
+def _check_mediator(case: CaseFacts, organization: Organization, mediator: Mediator) -> None:
     if organization.centre_id != case.centre_id or not organization.is_active:
         raise WorkflowError(_("Choose an active organisation of this centre."), "organization")
     if mediator.organization_id != organization.id:
@@ -537,51 +726,64 @@ def _check_mediator(case: Case, organization: Organization, mediator: Mediator) 
         raise WorkflowError(_("That mediator is not active."), "mediator")
 
 
-def _hand_to(case: Case, mediator: Mediator) -> None:
-    """The mediator and their organisation now handle the case."""
-    case.organization_id, case.mediator_id = mediator.organization_id, mediator.id
-    case.organization, case.mediator = mediator.organization, mediator
+def _handing_to(mediator: Mediator) -> dict:
+    return {"organization_id": mediator.organization_id, "mediator_id": mediator.id}
 
 
-def route_case(
-    case: Case,
+def decide_route(
+    case: CaseFacts,
     organization: Organization,
     mediator: Mediator,
     actor: Actor,
-    at: datetime | None = None,
+    rules: CentreRules,
+    *,
+    at: datetime,
     expected_version: int | None = None,
-) -> CaseEvent:
+) -> Change:
+    """Route to a mediator of an organisation: the deadline is the routing date plus the
+    category's mediation period (SPEC 3.3)."""
     _check(case, "route", actor, expected_version)
     _check_mediator(case, organization, mediator)
-    at = at or clock.now()
-    _hand_to(case, mediator)
-    case.routed_at = at
-    case.routed_on = local_date(at, case.centre)
-    case.deadline_on = case.routed_on + timedelta(
-        days=mediation_days(case.centre_id, case.category_code)
-    )
-    event = _apply(
+    routed_on = rules.local_date(at)
+    deadline_on = routed_on + timedelta(days=rules.periods[case.category_code])
+    return _change(
         case,
         "route",
         actor,
+        rules,
         at,
-        None,
-        organization=organization.name,
-        mediator=mediator.name,
-        deadline_on=case.deadline_on,
+        columns={
+            **_handing_to(mediator),
+            "routed_at": at,
+            "routed_on": routed_on,
+            "deadline_on": deadline_on,
+        },
+        handed_to=mediator,
+        details={
+            "organization": organization.name,
+            "mediator": mediator.name,
+            "deadline_on": deadline_on,
+        },
     )
-    notices.case_assigned(case, event.id)
-    return event
 
 
-def reassign_case(
-    case: Case,
+def route_case(
+    case: Case, organization: Organization, mediator: Mediator, actor: Actor, **options
+) -> CaseEvent:
+    return act(case, decide_route, organization, mediator, actor, **options).event
+
+
+def decide_reassign(
+    case: CaseFacts,
     mediator: Mediator,
     reason: str,
     actor: Actor,
-    at: datetime | None = None,
+    rules: CentreRules,
+    *,
+    at: datetime,
     expected_version: int | None = None,
-) -> CaseEvent:
+) -> Change:
+    """Another mediator takes the case over; its deadline does not change."""
     _check(case, "reassign", actor, expected_version)
     organization = mediator.organization
     _check_mediator(case, organization, mediator)
@@ -589,95 +791,297 @@ def reassign_case(
         raise WorkflowError(_("The case is already with this mediator."), "mediator")
     if not reason.strip():
         raise WorkflowError(_("Give the reason for the change."), "reason")
-    previous = case.mediator.name if case.mediator else ""
-    _hand_to(case, mediator)
-    event = _apply(
+    return _change(
         case,
         "reassign",
         actor,
+        rules,
         at,
-        None,
-        previous=previous,
-        mediator=mediator.name,
-        organization=organization.name,
-        reason=reason.strip(),
+        columns=_handing_to(mediator),
+        handed_to=mediator,
+        details={
+            "previous": case.mediator.name if case.mediator else "",
+            "mediator": mediator.name,
+            "organization": organization.name,
+            "reason": reason.strip(),
+        },
     )
-    notices.case_assigned(case, event.id)
-    return event
 
 
-def divert_case(
-    case: Case,
+def reassign_case(
+    case: Case, mediator: Mediator, reason: str, actor: Actor, **options
+) -> CaseEvent:
+    return act(case, decide_reassign, mediator, reason, actor, **options).event
+
+
+# --- transfers to litigation ----------------------------------------------------------------
+
+
+def _decide_transfer(
+    case: CaseFacts,
+    action: str,
+    reason: str,
+    actor: Actor,
+    rules: CentreRules,
+    at: datetime,
+    expected_version: int | None,
+    *,
+    court: str = "",
+    undisputed_facts: str = "",
+    documents: str = "",
+    require_court: bool = True,
+    **details,
+) -> Change:
+    _check(case, action, actor, expected_version)
+    if require_court and not court.strip():
+        raise WorkflowError(_("Name the court the case goes to."), "court")
+    transfer = NewRow(
+        Transfer,
+        {
+            "case_id": case.id,
+            "reason": reason,
+            "court": court.strip(),
+            "undisputed_facts": undisputed_facts.strip(),
+            "documents": documents.strip(),
+            "transferred_on": rules.local_date(at),
+        },
+    )
+    return _change(
+        case,
+        action,
+        actor,
+        rules,
+        at,
+        transfer_reason=reason,
+        rows=[transfer],
+        details={"reason": reason, "court": court.strip(), **details},
+    )
+
+
+def decide_divert(
+    case: CaseFacts,
     reason: str,
     court: str,
     actor: Actor,
+    rules: CentreRules,
+    *,
     note: str = "",
-    at: datetime | None = None,
+    at: datetime,
     expected_version: int | None = None,
-) -> CaseEvent:
+) -> Change:
+    """To court without mediation: not suitable, or the respondent refused."""
     if reason not in ("unsuitable", "respondent_refused"):
         raise WorkflowError(_("Choose why the case goes to court."), "reason")
-    return _transfer(
-        case, "divert", reason, actor, at, expected_version, court=court, undisputed_facts=note
+    return _decide_transfer(
+        case,
+        "divert",
+        reason,
+        actor,
+        rules,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=note,
     )
+
+
+def divert_case(case: Case, reason: str, court: str, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_divert, reason, court, actor, **options).event
+
+
+def decide_fail(
+    case: CaseFacts,
+    court: str,
+    undisputed_facts: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    documents: str = "",
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """Mediation failed: to court with the record of undisputed facts."""
+    if not undisputed_facts.strip():
+        raise WorkflowError(_("Record the undisputed facts for the court."), "undisputed_facts")
+    return _decide_transfer(
+        case,
+        "fail",
+        "failed",
+        actor,
+        rules,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=undisputed_facts,
+        documents=documents,
+    )
+
+
+def fail_case(case: Case, court: str, undisputed_facts: str, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_fail, court, undisputed_facts, actor, **options).event
+
+
+def decide_request_litigation(
+    case: CaseFacts,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    court: str = "",
+    note: str = "",
+    on_behalf_of=None,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """A party leaves mediation for court: no approval step, it takes effect at once. Staff
+    may record it for a party (`on_behalf_of`), who asked at the counter or by phone."""
+    if actor.kind != "party" and on_behalf_of is None:
+        raise WorkflowError(_("Choose the party who asks to go to court."), "party")
+    if on_behalf_of is not None and on_behalf_of.case_id != case.id:
+        raise WorkflowError(_("That party does not belong to this case."), "party")
+    party = actor.party if actor.kind == "party" else on_behalf_of
+    return _decide_transfer(
+        case,
+        "request_litigation",
+        "party_request",
+        actor,
+        rules,
+        at,
+        expected_version,
+        court=court,
+        require_court=False,
+        party=party.name,
+        note=note.strip(),
+    )
+
+
+def request_litigation(case: Case, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_request_litigation, actor, **options).event
+
+
+def decide_expire(case: CaseFacts, actor: Actor, rules: CentreRules, *, at: datetime) -> Change:
+    """The day after the mediation deadline the case goes to court by itself (SPEC 3.3)."""
+    _check(case, "expire", actor, None)
+    if case.deadline_on is None or rules.local_date(at) <= case.deadline_on:
+        raise WorkflowError(_("The mediation period has not run out yet."))
+    return _decide_transfer(
+        case, "expire", "deadline_expired", actor, rules, at, None, require_court=False
+    )
+
+
+def expire_case(case: Case, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_expire, actor, **options).event
+
+
+def decide_enforce(
+    case: CaseFacts,
+    court: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    note: str = "",
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    return _decide_transfer(
+        case,
+        "enforce",
+        "enforcement",
+        actor,
+        rules,
+        at,
+        expected_version,
+        court=court,
+        undisputed_facts=note,
+    )
+
+
+def enforce_agreement(case: Case, court: str, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_enforce, court, actor, **options).event
 
 
 # --- mediation ------------------------------------------------------------------------------
 
 
-def record_session(
-    case: Case,
+def decide_withdraw(
+    case: CaseFacts,
+    reason: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    if not reason.strip():
+        raise WorkflowError(_("Give the applicant's reason for withdrawing."), "reason")
+    _check(case, "withdraw", actor, expected_version)
+    return _change(case, "withdraw", actor, rules, at, details={"reason": reason.strip()})
+
+
+def withdraw_case(case: Case, reason: str, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_withdraw, reason, actor, **options).event
+
+
+def decide_record_session(
+    case: CaseFacts,
     held_at: datetime,
     actor: Actor,
+    rules: CentreRules,
+    *,
     place: str = "",
     is_online: bool = False,
     attendance: str = "",
     minutes: str = "",
+    at: datetime,
     expected_version: int | None = None,
-    at: datetime | None = None,
-) -> MediationSession:
+) -> Change:
     _check(case, "record_session", actor, expected_version)
     if not is_online and not place.strip():
         raise WorkflowError(_("Give the place, or mark the session as online."), "place")
     if case.routed_at and held_at < case.routed_at - timedelta(days=1):
         raise WorkflowError(_("The session cannot be before the case was routed."), "held_at")
-    session = MediationSession(
-        case_id=case.id,
-        held_at=held_at,
-        place=place.strip(),
-        is_online=is_online,
-        attendance=attendance.strip(),
-        minutes=minutes.strip(),
-        recorded_by_id=actor.user.id if actor.user else None,
-        recorded_at=at or clock.now(),
+    session = NewRow(
+        MediationSession,
+        {
+            "case_id": case.id,
+            "held_at": held_at,
+            "place": place.strip(),
+            "is_online": is_online,
+            "attendance": attendance.strip(),
+            "minutes": minutes.strip(),
+            "recorded_by_id": actor.user_id,
+            "recorded_at": at,
+        },
     )
-    db.session.add(session)
-    event = _apply(
+    return _change(
         case,
         "record_session",
         actor,
+        rules,
         at,
-        None,
-        held_at=held_at,
-        place=place.strip() or None,
-        online=is_online or None,
+        rows=[session],
+        details={"held_at": held_at, "place": place.strip() or None, "online": is_online or None},
     )
-    if held_at > event.at:
-        notices.session_scheduled(case, session)
-    return session
 
 
-def extend_deadline(
-    case: Case,
+def record_session(case: Case, held_at: datetime, actor: Actor, **options) -> MediationSession:
+    return act(case, decide_record_session, held_at, actor, **options).rows[MediationSession]
+
+
+def decide_extend(
+    case: CaseFacts,
     days: int,
     consents: dict[int, str],
     actor: Actor,
+    rules: CentreRules,
+    *,
     reason: str = "",
-    at: datetime | None = None,
+    at: datetime,
     expected_version: int | None = None,
-) -> Extension:
+) -> Change:
+    """More days for mediation, with every party's consent recorded (by party id), within the
+    centre's allowance (SPEC 3.3)."""
     _check(case, "extend", actor, expected_version)
-    settings = settings_for(case.centre_id)
+    settings = rules.settings
     if not settings.extensions_allowed:
         raise WorkflowError(_("This centre does not allow extensions."), "days")
     remaining = settings.extension_max_days - case.extension_days
@@ -694,32 +1098,40 @@ def extend_deadline(
             ),
             "consents",
         )
-    previous = case.deadline_on
-    case.deadline_on = previous + timedelta(days=days)
-    case.extension_days += days
-    # A new deadline deserves a new warning.
-    case.warned_at = None
-    extension = Extension(
-        case_id=case.id,
-        days=days,
-        reason=reason.strip(),
-        previous_deadline_on=previous,
-        deadline_on=case.deadline_on,
-        consents={str(k): v.strip() for k, v in consents.items()},
-        at=at or clock.now(),
+    deadline_on = case.deadline_on + timedelta(days=days)
+    extension = NewRow(
+        Extension,
+        {
+            "case_id": case.id,
+            "days": days,
+            "reason": reason.strip(),
+            "previous_deadline_on": case.deadline_on,
+            "deadline_on": deadline_on,
+            "consents": {str(k): v.strip() for k, v in consents.items()},
+            "at": at,
+        },
     )
-    db.session.add(extension)
-    _apply(
+    return _change(
         case,
         "extend",
         actor,
+        rules,
         at,
-        None,
-        days=days,
-        deadline_on=case.deadline_on,
-        reason=reason.strip(),
+        # A new deadline deserves a new warning.
+        columns={
+            "deadline_on": deadline_on,
+            "extension_days": case.extension_days + days,
+            "warned_at": None,
+        },
+        rows=[extension],
+        details={"days": days, "deadline_on": deadline_on, "reason": reason.strip()},
     )
-    return extension
+
+
+def extend_deadline(
+    case: Case, days: int, consents: dict[int, str], actor: Actor, **options
+) -> Extension:
+    return act(case, decide_extend, days, consents, actor, **options).rows[Extension]
 
 
 @dataclass
@@ -731,17 +1143,20 @@ class ObligationData:
     amount: Decimal | None = None
 
 
-def agree_case(
-    case: Case,
+def decide_agree(
+    case: CaseFacts,
     signed_on: date,
     terms: str,
     obligations: list[ObligationData],
     actor: Actor,
-    at: datetime | None = None,
+    rules: CentreRules,
+    *,
+    at: datetime,
     expected_version: int | None = None,
-) -> Agreement:
+) -> Change:
+    """The agreement with its obligations; a case with none is performed at once."""
     _check(case, "agree", actor, expected_version)
-    if signed_on > _today(case, at) or signed_on < case.registered_on:
+    if signed_on > rules.local_date(at) or signed_on < case.registered_on:
         raise WorkflowError(
             _("The signing date must be between registration and today."), "signed_on"
         )
@@ -759,187 +1174,110 @@ def agree_case(
             raise WorkflowError(_("A due date cannot be before the signing date."), "obligations")
         if not item.description.strip():
             raise WorkflowError(_("Say what each obligation is."), "obligations")
-    agreement = Agreement(case_id=case.id, signed_on=signed_on, terms=terms.strip())
-    db.session.add(agreement)
-    db.session.flush()
-    for item in obligations:
-        agreement.obligations.append(
-            Obligation(
-                case_id=case.id,
-                obligor_id=item.obligor_id,
-                obligee_id=item.obligee_id,
-                description=item.description.strip(),
-                amount=item.amount,
-                due_on=item.due_on,
-            )
+    owed = [
+        NewRow(
+            Obligation,
+            {
+                "case_id": case.id,
+                "obligor_id": item.obligor_id,
+                "obligee_id": item.obligee_id,
+                "description": item.description.strip(),
+                "amount": item.amount,
+                "due_on": item.due_on,
+            },
         )
-    case.agreement = agreement
-    target = State.AGREED if obligations else State.FULFILLED
-    _apply(
+        for item in obligations
+    ]
+    agreement = NewRow(
+        Agreement,
+        {"case_id": case.id, "signed_on": signed_on, "terms": terms.strip()},
+        children={"obligations": owed},
+    )
+    return _change(
         case,
         "agree",
         actor,
+        rules,
         at,
-        None,
-        target=target,
-        signed_on=signed_on,
-        obligations=len(obligations),
-    )
-    return agreement
-
-
-def fail_case(
-    case: Case,
-    court: str,
-    undisputed_facts: str,
-    actor: Actor,
-    documents: str = "",
-    at: datetime | None = None,
-    expected_version: int | None = None,
-) -> CaseEvent:
-    if not undisputed_facts.strip():
-        raise WorkflowError(_("Record the undisputed facts for the court."), "undisputed_facts")
-    return _transfer(
-        case,
-        "fail",
-        "failed",
-        actor,
-        at,
-        expected_version,
-        court=court,
-        undisputed_facts=undisputed_facts,
-        documents=documents,
+        target=State.AGREED if obligations else State.FULFILLED,
+        rows=[agreement],
+        details={"signed_on": signed_on, "obligations": len(obligations)},
     )
 
 
-def request_litigation(
+def agree_case(
     case: Case,
+    signed_on: date,
+    terms: str,
+    obligations: list[ObligationData],
     actor: Actor,
-    court: str = "",
-    note: str = "",
-    at: datetime | None = None,
-    expected_version: int | None = None,
-    on_behalf_of: Party | None = None,
-) -> CaseEvent:
-    """A party leaves mediation for court: no approval step, it takes effect at once. Staff
-    may record it for a party (`on_behalf_of`), who asked at the counter or by phone."""
-    if actor.kind != "party" and on_behalf_of is None:
-        raise WorkflowError(_("Choose the party who asks to go to court."), "party")
-    if on_behalf_of is not None and on_behalf_of.case_id != case.id:
-        raise WorkflowError(_("That party does not belong to this case."), "party")
-    party = actor.party if actor.kind == "party" else on_behalf_of
-    return _transfer(
-        case,
-        "request_litigation",
-        "party_request",
-        actor,
-        at,
-        expected_version,
-        court=court,
-        require_court=False,
-        party=party.name,
-        note=note.strip(),
-    )
-
-
-def expire_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
-    _check(case, "expire", actor, None)
-    if case.deadline_on is None or _today(case, at) <= case.deadline_on:
-        raise WorkflowError(_("The mediation period has not run out yet."))
-    return _transfer(case, "expire", "deadline_expired", actor, at, None, require_court=False)
-
-
-def withdraw_case(
-    case: Case,
-    reason: str,
-    actor: Actor,
-    at: datetime | None = None,
-    expected_version: int | None = None,
-) -> CaseEvent:
-    if not reason.strip():
-        raise WorkflowError(_("Give the applicant's reason for withdrawing."), "reason")
-    return _apply(case, "withdraw", actor, at, expected_version, reason=reason.strip())
-
-
-def _transfer(
-    case: Case,
-    action: str,
-    reason: str,
-    actor: Actor,
-    at: datetime | None,
-    expected_version: int | None,
-    court: str = "",
-    undisputed_facts: str = "",
-    documents: str = "",
-    require_court: bool = True,
-    **details,
-) -> CaseEvent:
-    _check(case, action, actor, expected_version)
-    if require_court and not court.strip():
-        raise WorkflowError(_("Name the court the case goes to."), "court")
-    transfer = Transfer(
-        case_id=case.id,
-        reason=reason,
-        court=court.strip(),
-        undisputed_facts=undisputed_facts.strip(),
-        documents=documents.strip(),
-        transferred_on=_today(case, at),
-    )
-    db.session.add(transfer)
-    case.transfer = transfer
-    event = _apply(case, action, actor, at, None, reason=reason, court=court.strip(), **details)
-    notices.case_transferred(case)
-    return event
+    **options,
+) -> Agreement:
+    return act(case, decide_agree, signed_on, terms, obligations, actor, **options).rows[Agreement]
 
 
 # --- after the agreement --------------------------------------------------------------------
 
 
-def confirm_agreement(
-    case: Case,
+def decide_confirm(
+    case: CaseFacts,
     court: str,
     ruling: str,
     confirmed_on: date,
     actor: Actor,
-    at: datetime | None = None,
+    rules: CentreRules,
+    *,
+    at: datetime,
     expected_version: int | None = None,
-) -> CaseEvent:
+) -> Change:
+    """Judicial confirmation (司法确认) of the agreement."""
     _check(case, "confirm", actor, expected_version)
     agreement = case.agreement
     if agreement is None or agreement.confirmed_on is not None:
         raise WorkflowError(_("This agreement has no confirmation to record."))
     if not court.strip() or not ruling.strip():
         raise WorkflowError(_("Give the court and the ruling number."), "court")
-    if confirmed_on < agreement.signed_on or confirmed_on > _today(case, at):
+    if confirmed_on < agreement.signed_on or confirmed_on > rules.local_date(at):
         raise WorkflowError(
             _("The confirmation date must be between signing and today."), "confirmed_on"
         )
-    agreement.confirmation_court = court.strip()
-    agreement.confirmation_ruling = ruling.strip()
-    agreement.confirmed_on = confirmed_on
-    return _apply(
+    confirmation = {
+        "confirmation_court": court.strip(),
+        "confirmation_ruling": ruling.strip(),
+        "confirmed_on": confirmed_on,
+    }
+    return _change(
         case,
         "confirm",
         actor,
+        rules,
         at,
-        None,
-        court=court.strip(),
-        ruling=ruling.strip(),
-        confirmed_on=confirmed_on,
+        updates=[RowUpdate(Agreement, agreement.id, confirmation)],
+        details={"court": court.strip(), "ruling": ruling.strip(), "confirmed_on": confirmed_on},
     )
 
 
-def fulfil_obligation(
-    case: Case,
-    obligation: Obligation,
+def confirm_agreement(
+    case: Case, court: str, ruling: str, confirmed_on: date, actor: Actor, **options
+) -> CaseEvent:
+    return act(case, decide_confirm, court, ruling, confirmed_on, actor, **options).event
+
+
+def decide_fulfil(
+    case: CaseFacts,
+    obligation: ObligationFacts,
     performed_on: date,
     actor: Actor,
-    at: datetime | None = None,
-    expected_version: int | None = None,
+    rules: CentreRules,
+    *,
     is_voluntary: bool | None = None,
-) -> CaseEvent:
-    """Record a performance: staff say whether the obligor performed of its own accord
-    (`is_voluntary`); an obligee confirming on the portal does not know, so it stays None."""
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """A performance: staff say whether the obligor performed of its own accord
+    (`is_voluntary`); an obligee confirming on the portal does not know, so it stays None.
+    The last obligation performed makes the case performed; the obligor's last one, all on
+    time, earns it a certificate (SPEC 3.4)."""
     _check(case, "fulfil", actor, expected_version)
     if obligation.case_id != case.id:
         raise WorkflowError(_("That obligation does not belong to this case."), "obligation")
@@ -947,98 +1285,149 @@ def fulfil_obligation(
         raise WorkflowError(_("Only the obligee can confirm this performance."), "obligation")
     if obligation.fulfilled_on is not None:
         raise WorkflowError(_("This obligation is already recorded as performed."), "obligation")
-    signed_on = case.agreement.signed_on
-    if performed_on < signed_on or performed_on > _today(case, at):
+    if performed_on < case.agreement.signed_on or performed_on > rules.local_date(at):
         raise WorkflowError(
             _("The date performed must be between signing and today."), "performed_on"
         )
-    obligation.fulfilled_on = performed_on
-    obligation.is_voluntary = is_voluntary
-    remaining = [o for o in case.agreement.obligations if o.fulfilled_on is None]
-    target = State.FULFILLED if not remaining else State.AGREED
-    event = _apply(
+    remaining = [
+        o for o in case.agreement.obligations if o.fulfilled_on is None and o.id != obligation.id
+    ]
+    grant = certificate_for(case, obligation, performed_on, rules.centre, rules.measures, at)
+    return _change(
         case,
         "fulfil",
         actor,
+        rules,
         at,
-        None,
-        target=target,
-        obligation=obligation.description,
-        performed_on=performed_on,
-        on_time=performed_on <= obligation.due_on,
-        voluntary=is_voluntary,
+        target=State.AGREED if remaining else State.FULFILLED,
+        updates=[
+            RowUpdate(
+                Obligation,
+                obligation.id,
+                {"fulfilled_on": performed_on, "is_voluntary": is_voluntary},
+            )
+        ],
+        certificates=[grant] if grant else [],
+        details={
+            "obligation": obligation.description,
+            "performed_on": performed_on,
+            "on_time": performed_on <= obligation.due_on,
+            "voluntary": is_voluntary,
+        },
     )
-    # The obligor's certificate, if this was the last of its obligations, all on time.
-    for certificate in issue_for_performance(case, obligation, event.at):
-        notices.certificate_issued(certificate)
-    return event
 
 
-def default_case(case: Case, actor: Actor, at: datetime | None = None) -> CaseEvent:
+def fulfil_obligation(
+    case: Case, obligation: Obligation, performed_on: date, actor: Actor, **options
+) -> CaseEvent:
+    return act(case, decide_fulfil, obligation, performed_on, actor, **options).event
+
+
+def decide_default(case: CaseFacts, actor: Actor, rules: CentreRules, *, at: datetime) -> Change:
+    """An obligation past its due date and unmet: performance is overdue (SPEC 3.3)."""
     _check(case, "default", actor, None)
-    today = _today(case, at)
+    today = rules.local_date(at)
     overdue = [o for o in case.agreement.obligations if o.fulfilled_on is None and o.due_on < today]
     if not overdue:
         raise WorkflowError(_("No obligation of this case is overdue."))
-    for obligation in overdue:
-        obligation.defaulted_at = obligation.defaulted_at or at or clock.now()
-    return _apply(case, "default", actor, at, None, obligations=[o.description for o in overdue])
-
-
-def enforce_agreement(
-    case: Case,
-    court: str,
-    actor: Actor,
-    note: str = "",
-    at: datetime | None = None,
-    expected_version: int | None = None,
-) -> CaseEvent:
-    return _transfer(
+    return _change(
         case,
-        "enforce",
-        "enforcement",
+        "default",
         actor,
+        rules,
         at,
-        expected_version,
-        court=court,
-        undisputed_facts=note,
+        updates=[
+            RowUpdate(Obligation, o.id, {"defaulted_at": o.defaulted_at or at}) for o in overdue
+        ],
+        details={"obligations": [o.description for o in overdue]},
+    )
+
+
+def default_case(case: Case, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_default, actor, **options).event
+
+
+def decide_follow_up(
+    case: CaseFacts,
+    is_satisfied: bool,
+    note: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """A follow-up visit (回访) after the case concluded."""
+    _check(case, "follow_up", actor, expected_version)
+    if case.concluded_at is None:
+        raise WorkflowError(_("A follow-up visit comes after the case has concluded."))
+    visit = NewRow(
+        FollowUp,
+        {
+            "case_id": case.id,
+            "visited_on": rules.local_date(at),
+            "is_satisfied": is_satisfied,
+            "note": note.strip(),
+            "recorded_by_id": actor.user_id,
+            "recorded_at": at,
+        },
+    )
+    return _change(
+        case,
+        "follow_up",
+        actor,
+        rules,
+        at,
+        rows=[visit],
+        details={"satisfied": is_satisfied, "note": note.strip()},
     )
 
 
 def record_follow_up(
-    case: Case,
-    is_satisfied: bool,
-    note: str,
-    actor: Actor,
-    at: datetime | None = None,
-    expected_version: int | None = None,
+    case: Case, is_satisfied: bool, note: str, actor: Actor, **options
 ) -> FollowUp:
-    _check(case, "follow_up", actor, expected_version)
-    if case.concluded_at is None:
-        raise WorkflowError(_("A follow-up visit comes after the case has concluded."))
-    at = at or clock.now()
-    follow_up = FollowUp(
-        case_id=case.id,
-        visited_on=_today(case, at),
-        is_satisfied=is_satisfied,
-        note=note.strip(),
-        recorded_by_id=actor.user.id if actor.user else None,
-        recorded_at=at,
-    )
-    db.session.add(follow_up)
-    _apply(case, "follow_up", actor, at, None, satisfied=is_satisfied, note=note.strip())
-    return follow_up
+    return act(case, decide_follow_up, is_satisfied, note, actor, **options).rows[FollowUp]
 
 
-def record_court_filing(
-    case: Case,
+def decide_court_filing(
+    case: CaseFacts,
     filing_number: str,
     actor: Actor,
-    at: datetime | None = None,
+    rules: CentreRules,
+    *,
+    at: datetime,
     expected_version: int | None = None,
-) -> CaseEvent:
+) -> Change:
+    """The court's own filing number of a transferred case (its feedback)."""
     _check(case, "record_filing", actor, expected_version)
     if not filing_number.strip():
         raise WorkflowError(_("Give the court's filing number."), "filing_number")
-    case.transfer.filing_number = filing_number.strip()
-    return _apply(case, "record_filing", actor, at, None, filing_number=filing_number.strip())
+    filing = {"filing_number": filing_number.strip()}
+    return _change(
+        case,
+        "record_filing",
+        actor,
+        rules,
+        at,
+        updates=[RowUpdate(Transfer, case.transfer.id, filing)],
+        details=filing,
+    )
+
+
+def record_court_filing(case: Case, filing_number: str, actor: Actor, **options) -> CaseEvent:
+    return act(case, decide_court_filing, filing_number, actor, **options).event
+
+
+# --- many cases at once ---------------------------------------------------------------------
+
+
+def for_each_case(cases: Sequence[Case], move) -> list[str]:
+    """Apply `move(case)` to every case; the refusals, one line per case (none: all applied).
+    The caller rolls back on any refusal: all or nothing."""
+    refusals = []
+    for case in cases:
+        try:
+            move(case)
+        except WorkflowError as error:
+            refusals.append(_("%(number)s: %(reason)s", number=case.number, reason=str(error)))
+    return refusals

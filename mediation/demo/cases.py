@@ -1022,7 +1022,13 @@ class CaseGenerator:
 
     def _do_session(self, case, at, held_at, place, is_online, attendance, minutes):
         record_session(
-            case, held_at, self._handler_actor(case), place, is_online, attendance, minutes
+            case,
+            held_at,
+            self._handler_actor(case),
+            place=place,
+            is_online=is_online,
+            attendance=attendance,
+            minutes=minutes,
         )
 
     def _do_extend(self, case, at, days, reason, consents):

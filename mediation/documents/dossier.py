@@ -16,8 +16,8 @@ from sqlalchemy.orm import joinedload
 from mediation import clock
 from mediation.audit import log
 from mediation.auth.models import Role, User
+from mediation.cases.access import may_see
 from mediation.cases.models import Case, Transfer
-from mediation.cases.workflow import Actor, may_access
 from mediation.database import read
 from mediation.documents import storage
 from mediation.documents.models import ATTACHMENT_KINDS, Attachment, StoredFile, transfer_document
@@ -91,7 +91,27 @@ def may_use_dossier(case: Case, user) -> bool:
     return (
         user.is_authenticated
         and user.has_role(Role.ADMIN, Role.STAFF, Role.MEDIATOR)
-        and may_access(case, Actor.for_user(user))
+        and may_see(user, case.centre_id, case.mediator_user_id)
+    )
+
+
+@dataclass(frozen=True)
+class DossierPanel:
+    """What the case page's dossier card shows."""
+
+    current: list[DossierEntry]
+    superseded: int  # how many files are superseded
+
+
+def dossier_panel(case, user, has_files: bool) -> DossierPanel | None:
+    """The case page's dossier card for `user` (None: not theirs to see); its files are not
+    looked for when the case has none."""
+    if not may_use_dossier(case, user):
+        return None
+    entries = dossier_of(case) if has_files else []
+    return DossierPanel(
+        current=[e for e in entries if e.superseded_at is None],
+        superseded=sum(1 for e in entries if e.superseded_at is not None),
     )
 
 

@@ -1,7 +1,5 @@
 """The dossier of a case and its printable documents."""
 
-from types import SimpleNamespace
-
 from flask import (
     Blueprint,
     abort,
@@ -40,21 +38,6 @@ def _dossier_case(case_id: int, *relationships) -> Case:
     if not dossier.may_use_dossier(case, current_user):
         abort(403)
     return case
-
-
-@bp.app_template_global()
-def dossier_panel(case: Case, has_files: bool = True) -> SimpleNamespace | None:
-    """What the case page's dossier card shows (templates/documents/_case_dossier.html);
-    its files are not looked for when the case page knows it has none."""
-    if not dossier.may_use_dossier(case, current_user):
-        return None
-    entries = dossier.dossier_of(case) if has_files else []
-    return SimpleNamespace(
-        entries=entries,
-        current=[e for e in entries if e.superseded_at is None],
-        superseded=sum(1 for e in entries if e.superseded_at is not None),
-        kinds=dossier.KIND_LABELS,
-    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)

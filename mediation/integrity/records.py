@@ -1,8 +1,9 @@
 """Integrity records and certificates (SPEC 3.4): earned by performing on time, lost by default.
 
-The workflow calls `issue_for_performance` after each performance it records, the nightly
-obligation sweep calls `record_default`; both flush and leave the commit to their caller, and
-both are idempotent: each record has a `dedupe_key` the database keeps unique.
+The workflow asks `certificate_for` what a performance earns and writes it with
+`issue_certificate` (or the bulk writer with its rows); the nightly obligation sweep calls
+`record_default`. Both flush and leave the commit to their caller; each record has a
+`dedupe_key` the database keeps unique.
 """
 
 import hmac
@@ -23,7 +24,6 @@ from mediation.cases.models import Case, Party
 from mediation.database import read
 from mediation.directory.calendar import local_date, local_today
 from mediation.directory.models import Centre
-from mediation.directory.settings import incentive_measures
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 
@@ -49,10 +49,6 @@ class CertificateError(Exception):
 def identity_key(party: Party) -> str | None:
     """What ties a party's records together across cases: its ID number or credit code."""
     return party.id_number or party.credit_code or None
-
-
-def obligation_points(obligation: Obligation) -> int:
-    return points_for(obligation.fulfilled_on, obligation.due_on)
 
 
 def points_for(fulfilled_on: date | None, due_on: date) -> int:
@@ -97,57 +93,80 @@ def _exists(dedupe_key: str) -> bool:
     )
 
 
-def issue_for_performance(case: Case, obligation: Obligation, at: datetime) -> list[Certificate]:
-    """The certificate earned by the performance just recorded, if it earned one.
+@dataclass
+class CertificateGrant:
+    """A positive record and its certificate, earned by a performance: the columns of both,
+    but the record's id, which the certificate's number carries."""
 
-    The obligor earns it when every obligation it owes in the case is now performed, each on
-    or before its due date; one late performance forfeits it for the case. Called once more
-    for the same party (another obligation, a replay) it issues nothing new.
-    """
-    party = obligation.obligor
-    owed = [o for o in case.agreement.obligations if o.obligor_id == party.id]
-    if not owed or any(o.fulfilled_on is None or o.fulfilled_on > o.due_on for o in owed):
-        return []
-    dedupe_key = positive_key(case.id, party.id)
-    if _exists(dedupe_key):
-        return []
-    issued_on = local_date(at, case.centre)
-    points = sum(obligation_points(o) for o in owed)
-    record = IntegrityRecord(
-        centre_id=case.centre_id,
-        case_id=case.id,
-        party_id=party.id,
-        kind="positive",
-        points=points,
-        reason="、".join(o.description for o in owed)[:200],
-        identity_key=identity_key(party),
-        dedupe_key=dedupe_key,
-        created_at=at,
-        created_on=issued_on,
-    )
+    record: dict
+    certificate: dict
+    centre_code: str
+
+    def certificate_row(self, record_id: int) -> dict:
+        issued_on = self.certificate["issued_on"]
+        return {
+            **self.certificate,
+            "record_id": record_id,
+            "number": certificate_number(self.centre_code, issued_on, record_id),
+        }
+
+
+def certificate_for(
+    case, performed, performed_on: date, centre: Centre, measures: list[str], at: datetime
+) -> CertificateGrant | None:
+    """The certificate a performance earns its obligor, if it earns one (SPEC 3.4): when
+    every obligation the obligor owes in the case is performed with it, each on or before its
+    due date. `case` is read as it stands before `performed` is recorded as performed on
+    `performed_on`, so an obligor earns it once: with the last of its obligations."""
+    owed = [o for o in case.agreement.obligations if o.obligor_id == performed.obligor_id]
+    done = {o.id: performed_on if o.id == performed.id else o.fulfilled_on for o in owed}
+    if any(done[o.id] is None or done[o.id] > o.due_on for o in owed):
+        return None
+    party = next(p for p in case.parties if p.id == performed.obligor_id)
+    issued_on = local_date(at, centre)
+    points = sum(points_for(done[o.id], o.due_on) for o in owed)
+    record = {
+        "centre_id": case.centre_id,
+        "case_id": case.id,
+        "party_id": party.id,
+        "obligation_id": None,
+        "kind": "positive",
+        "points": points,
+        "reason": "、".join(o.description for o in owed)[:200],
+        "identity_key": identity_key(party),
+        "dedupe_key": positive_key(case.id, party.id),
+        "created_at": at,
+        "created_on": issued_on,
+    }
+    certificate = {
+        "centre_id": case.centre_id,
+        "verification_code": new_verification_code(),
+        "holder_name": party.name,
+        "issued_on": issued_on,
+        "valid_until": valid_until(issued_on),
+        "points": points,
+        "measures": measures,
+    }
+    return CertificateGrant(record, certificate, centre.code)
+
+
+def issue_certificate(grant: CertificateGrant) -> Certificate:
+    """Write a granted record and certificate into the session (the workflow's applier for one
+    case; the bulk writer writes the same rows)."""
+    record = IntegrityRecord(**grant.record)
     db.session.add(record)
     db.session.flush()
-    certificate = Certificate(
-        record_id=record.id,
-        centre_id=case.centre_id,
-        number=certificate_number(case.centre, issued_on, record.id),
-        verification_code=new_verification_code(),
-        holder_name=party.name,
-        issued_on=issued_on,
-        valid_until=valid_until(issued_on),
-        points=points,
-        measures=incentive_measures(case.centre_id),
-    )
+    certificate = Certificate(**grant.certificate_row(record.id))
     db.session.add(certificate)
     db.session.flush()
-    return [certificate]
+    return certificate
 
 
-def certificate_number(centre: Centre, issued_on: date, record_id: int) -> str:
+def certificate_number(centre_code: str, issued_on: date, record_id: int) -> str:
     """`330106-2026-000042`: centre, year, and the record's id. The id is unique without a
     counter to lock, so two certificates issued at once can never collide (the sequence has
     gaps across centres, which a certificate number may have)."""
-    return f"{centre.code}-{issued_on.year}-{record_id:06d}"
+    return f"{centre_code}-{issued_on.year}-{record_id:06d}"
 
 
 def new_verification_code() -> str:
@@ -181,31 +200,38 @@ def public_holder_name(certificate: Certificate) -> str:
     return mask_name(certificate.holder_name)
 
 
-def record_default(obligation: Obligation, at: datetime) -> IntegrityRecord | None:
-    """The negative record (−20, internal only) for an obligation still unmet 30 days after
-    its due date. None when the obligation does not qualify or its record exists already."""
+def default_record(case, obligation, centre: Centre, at: datetime) -> dict | None:
+    """The negative record (−20, internal only) of an obligation still unmet 30 days after its
+    due date, as the columns of its row; None when the obligation does not qualify."""
     if obligation.fulfilled_on is not None:
         return None
-    case = db.session.get(Case, obligation.case_id)
-    today = local_date(at, case.centre)
+    today = local_date(at, centre)
     if (today - obligation.due_on).days < DEFAULT_AFTER_DAYS:
         return None
-    dedupe_key = negative_key(obligation.id)
-    if _exists(dedupe_key):
+    obligor = next(p for p in case.parties if p.id == obligation.obligor_id)
+    return {
+        "centre_id": case.centre_id,
+        "case_id": case.id,
+        "party_id": obligor.id,
+        "obligation_id": obligation.id,
+        "kind": "negative",
+        "points": POINTS_DEFAULT,
+        "reason": obligation.description[:200],
+        "identity_key": identity_key(obligor),
+        "dedupe_key": negative_key(obligation.id),
+        "created_at": at,
+        "created_on": today,
+    }
+
+
+def record_default(obligation: Obligation, at: datetime) -> IntegrityRecord | None:
+    """The obligation sweep's negative record for one obligation, written into the session;
+    None when it does not qualify or its record exists already."""
+    case = db.session.get(Case, obligation.case_id)
+    row = default_record(case, obligation, case.centre, at)
+    if row is None or _exists(row["dedupe_key"]):
         return None
-    record = IntegrityRecord(
-        centre_id=case.centre_id,
-        case_id=case.id,
-        party_id=obligation.obligor_id,
-        obligation_id=obligation.id,
-        kind="negative",
-        points=POINTS_DEFAULT,
-        reason=obligation.description[:200],
-        identity_key=identity_key(obligation.obligor),
-        dedupe_key=dedupe_key,
-        created_at=at,
-        created_on=today,
-    )
+    record = IntegrityRecord(**row)
     db.session.add(record)
     db.session.flush()
     return record
@@ -240,6 +266,7 @@ class Profile:
 
     identity_key: str
     records: list[IntegrityRecord] = field(default_factory=list)
+    statuses: dict[int, str] = field(default_factory=dict)  # certificate id → its status today
 
     @property
     def names(self) -> list[str]:
@@ -278,7 +305,15 @@ def profile(identity_key: str, viewer: User) -> Profile:
     )
     if not viewer.is_global_admin:
         query = query.where(IntegrityRecord.centre_id == viewer.centre_id)
-    return Profile(key, list(db.session.scalars(query)) if key else [])
+    found = list(db.session.scalars(query)) if key else []
+    statuses = {
+        record.certificate.id: certificate_status(
+            record.certificate, local_today(record.party.case.centre)
+        )
+        for record in found
+        if record.certificate is not None
+    }
+    return Profile(key, found, statuses)
 
 
 class CaseRecord(NamedTuple):
@@ -293,14 +328,13 @@ class CaseRecord(NamedTuple):
     certificate_status: str | None  # valid, expired or revoked today
 
 
-def case_records(case: Case) -> list[CaseRecord]:
-    """A case's records with their certificates' numbers and status today, for the case
-    page, as plain rows (one statement; entities cost more to load than it takes to run).
-    Every record is earned or forfeited on an obligation of the case's agreement, so a case
-    without obligations (most cases) is not asked."""
+def case_records(case, centre: Centre) -> list[CaseRecord]:
+    """A case's records with their certificates' numbers and status today in the case's
+    `centre`, for the case page, as plain rows. Every record is earned or forfeited on an
+    obligation of the case's agreement, so a case without obligations is not asked."""
     if case.agreement is None or not case.agreement.obligations:
         return []
-    today = local_today(case.centre)  # its certificates are its centre's
+    today = local_today(centre)
     return [
         CaseRecord(
             row.party,

@@ -30,19 +30,10 @@ STATUS_BADGES = {"valid": "success", "expired": "secondary", "revoked": "danger"
 KIND_LABELS = {"positive": _l("Performed on time"), "negative": _l("Default (internal)")}
 
 
-@bp.app_template_global()
-def certificate_state(certificate: Certificate) -> str:
+def _status_today(certificate: Certificate) -> str:
     """valid, expired or revoked today, in the issuing centre's time zone."""
     centre = db.session.get(Centre, certificate.centre_id)
     return records.certificate_status(certificate, local_today(centre))
-
-
-@bp.app_template_global()
-def case_integrity_records(case) -> list[records.CaseRecord]:
-    """For the case page's integrity card (staff and admins only; empty for others)."""
-    if not current_user.is_authenticated or not current_user.has_role(*STAFF_ROLES):
-        return []
-    return records.case_records(case)
 
 
 @bp.app_template_filter()
@@ -101,7 +92,7 @@ def _certificate_page(certificate: Certificate, form: RevokeForm):
         party=certificate.record.party,
         case=certificate.record.party.case,
         centre=db.session.get(Centre, certificate.centre_id),
-        status=certificate_state(certificate),
+        status=_status_today(certificate),
         form=form,
         may_revoke=current_user.role == Role.ADMIN and certificate.revoked_at is None,
     )
@@ -140,5 +131,5 @@ def print_certificate(certificate_id: int):
         "integrity/print_certificate.html",
         certificate=certificate,
         centre=db.session.get(Centre, certificate.centre_id),
-        status=certificate_state(certificate),
+        status=_status_today(certificate),
     )

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -30,16 +31,19 @@ from sqlalchemy import select
 
 from mediation import clock
 from mediation.auth.models import User
-from mediation.cases.bulk import BulkCase, BulkWriter, PlannedObligation
+from mediation.cases import workflow as wf
+from mediation.cases.bulk import BulkCase, BulkWriter
 from mediation.cases.models import Case
 from mediation.cases.states import TRANSFER_REASONS
-from mediation.cases.workflow import Actor, IntakeData, PartyData, WorkflowError
+from mediation.cases.workflow import Actor, IntakeData, ObligationData, PartyData, WorkflowError
 from mediation.database import bulk_page_cache
 from mediation.directory.calendar import local_date
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import mediation_periods
 from mediation.directory.terms import CATEGORY_NAMES_ZH, CHANNEL_NAMES_ZH
 from mediation.extensions import db
+from mediation.integrity.models import IntegrityRecord
+from mediation.integrity.records import default_record
 from mediation.ledger.reader import COLUMNS, Problem, read_ledger
 
 NOT_RECORDED = "（台账未载明）"
@@ -457,6 +461,7 @@ def _text(value) -> str:
 class _Replay:
     def __init__(self, centre: Centre, actor: Actor, headers: dict[str, str], create_missing: bool):
         self.centre = centre
+        self.actor = actor
         self.headers = headers
         self.create_missing = create_missing
         self.zone = ZoneInfo(centre.timezone)
@@ -465,7 +470,8 @@ class _Replay:
         self.created_organizations: list[str] = []
         self.created_mediators: list[str] = []
         self.organizations, self.mediators = _directory(centre)
-        self.writer = BulkWriter(centre, actor)
+        self.writer = BulkWriter(centre)
+        self.rules = self.writer.rules
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone).astimezone(UTC)
@@ -499,92 +505,112 @@ class _Replay:
             amount=row.amount,
             summary=row.summary,
         )
-        case = self.writer.register(
-            intake, self.at(row.registered_on, HOURS["register"]), ledger_ref=row.ref
-        )
+        at = self.at(row.registered_on, HOURS["register"])
+        plan = wf.decide_registration(self.rules, intake, self.actor, at=at)
+        case = self.writer.register(plan, ledger_ref=row.ref)
         if row.organization:
             organization = self._organization(row.organization)
             mediator = self._mediator(organization, row.mediator)
-            self.writer.route(case, mediator, self.at(row.assigned_on, HOURS["route"]))
+            at = self.at(row.assigned_on, HOURS["route"])
+            self._apply(case, wf.decide_route, organization, mediator, self.actor, at=at)
         if row.outcome:
             self._conclude(case, row)
 
+    def _apply(self, case: BulkCase, decide: Callable, *args, at: datetime, **kwargs) -> None:
+        """Decide a move as the workflow decides it, with the centre's rules, and write it."""
+        change = decide(case, *args, self.rules, at=at, **kwargs)
+        self.writer.apply(case, change)
+
     def _conclude(self, case: BulkCase, row: LedgerRow) -> None:
-        at = self.at(row.concluded_on, HOURS["conclude"])
-        writer = self.writer
+        at, actor = self.at(row.concluded_on, HOURS["conclude"]), self.actor
         if row.outcome == "withdrawn":
-            writer.withdraw(case, NOT_RECORDED, at)
+            self._apply(case, wf.decide_withdraw, NOT_RECORDED, actor, at=at)
         elif row.outcome == "agreed":
             self._agree(case, row, at)
         elif row.transfer_reason in DIVERTED:
-            writer.transfer(
-                case,
-                "divert",
-                row.transfer_reason,
-                at,
-                court=NOT_RECORDED,
-                undisputed_facts=NOT_RECORDED,
+            reason = row.transfer_reason
+            self._apply(
+                case, wf.decide_divert, reason, NOT_RECORDED, actor, note=NOT_RECORDED, at=at
             )
         elif row.transfer_reason == "failed":
-            writer.transfer(
-                case, "fail", "failed", at, court=NOT_RECORDED, undisputed_facts=NOT_RECORDED
-            )
+            self._apply(case, wf.decide_fail, NOT_RECORDED, NOT_RECORDED, actor, at=at)
         elif row.transfer_reason == "party_request":
-            applicant = case.party("applicant")
-            writer.transfer(
-                case, "request_litigation", "party_request", at, party=applicant["name"]
-            )
+            applicant = next(p for p in case.parties if p.role == "applicant")
+            self._apply(case, wf.decide_request_litigation, actor, on_behalf_of=applicant, at=at)
         elif row.transfer_reason == "deadline_expired":
-            writer.transfer(case, "expire", "deadline_expired", at)
+            self._apply(case, wf.decide_expire, actor, at=at)
 
     def _agree(self, case: BulkCase, row: LedgerRow, at: datetime) -> None:
-        writer = self.writer
+        actor = self.actor
         held_at = self.at(row.concluded_on, HOURS["session"])
-        writer.record_session(case, held_at, at=held_at, place=SESSION_PLACE, minutes=NOT_RECORDED)
+        self._apply(
+            case,
+            wf.decide_record_session,
+            held_at,
+            actor,
+            place=SESSION_PLACE,
+            minutes=NOT_RECORDED,
+            at=held_at,
+        )
         amount = row.agreement_amount
         terms = f"协议金额{amount}元。" if amount is not None else NOT_RECORDED
         obligations = []
         if row.due_on is not None:
             description = f"支付{amount}元" if amount is not None else "履行调解协议"
-            respondent = len(row.applicants)  # the first respondent's position
-            obligations.append(PlannedObligation(respondent, 0, description, row.due_on, amount))
-        writer.agree(case, row.concluded_on, terms, obligations, at)
+            applicant = next(p for p in case.parties if p.role == "applicant")
+            respondent = next(p for p in case.parties if p.role == "respondent")
+            obligations.append(
+                ObligationData(respondent.id, applicant.id, description, row.due_on, amount)
+            )
+        self._apply(case, wf.decide_agree, row.concluded_on, terms, obligations, actor, at=at)
         steps: list[tuple[datetime, Callable[[], object]]] = []
         if row.confirmed_on:
             confirm_at = self.at(row.confirmed_on, HOURS["confirm"])
+            confirmation = (NOT_RECORDED, NOT_RECORDED, row.confirmed_on, actor)
             steps.append(
                 (
                     confirm_at,
-                    lambda: writer.confirm(
-                        case, NOT_RECORDED, NOT_RECORDED, row.confirmed_on, confirm_at
-                    ),
+                    partial(self._apply, case, wf.decide_confirm, *confirmation, at=confirm_at),
                 )
             )
-        if case.obligations:
-            steps += self._performance(case, case.obligations[0], row)
+        if case.agreement.obligations:
+            steps += self._performance(case, case.agreement.obligations[0], row)
         for _at, step in sorted(steps, key=lambda item: item[0]):
             step()
 
-    def _performance(self, case: BulkCase, obligation: dict, row: LedgerRow) -> list:
+    def _performance(self, case: BulkCase, obligation, row: LedgerRow) -> list:
         """Performance, and what the obligation sweep would have done before it: a default
         the day after the due date, a negative record 30 days after it."""
-        writer = self.writer
         steps = []
         performed = row.fulfilled_on
         late_until = performed or self.today
         if late_until > row.due_on:
             default_at = self.at(row.due_on + timedelta(days=1), 1)
-            steps.append((default_at, lambda: writer.default(case, default_at)))
+            steps.append(
+                (
+                    default_at,
+                    partial(self._apply, case, wf.decide_default, self.actor, at=default_at),
+                )
+            )
         negative_on = row.due_on + timedelta(days=30)
         if late_until >= negative_on:
             negative_at = self.at(negative_on, 1)
-            steps.append(
-                (negative_at, lambda: writer.record_negative(case, obligation, negative_at))
-            )
+            steps.append((negative_at, partial(self._negative, case, obligation, negative_at)))
         if performed:
             fulfil_at = self.at(performed, HOURS["fulfil"])
-            steps.append((fulfil_at, lambda: writer.fulfil(case, obligation, performed, fulfil_at)))
+            performance = (obligation, performed, self.actor)
+            steps.append(
+                (
+                    fulfil_at,
+                    partial(self._apply, case, wf.decide_fulfil, *performance, at=fulfil_at),
+                )
+            )
         return steps
+
+    def _negative(self, case: BulkCase, obligation, at: datetime) -> None:
+        record = default_record(case, obligation, self.centre, at)
+        if record is not None:
+            self.writer.insert(IntegrityRecord, record)
 
     def _organization(self, name: str) -> Organization:
         organization = self.organizations.get(name)
