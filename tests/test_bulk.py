@@ -1,12 +1,14 @@
-"""The bulk writer writes what the workflow would have written.
+"""The bulk writer writes what the workflow's session applier would have written.
 
-The same ledger goes into two centres: one through the import (the bulk writer), one replayed
-move by move through `workflow` (tests/workflow_replay.py). Every row of every table must
-agree, ids and random codes aside. The ledger has a case for each path: open, routed,
-withdrawn before and after routing, each transfer reason, agreements without obligations, open,
-performed early, on time, late, very late and never, judicial confirmations before and after a
-default, organisations among the parties, a high amount, and registrations over New Year with
-a holiday and a working Sunday (numbering per year, triage due dates by the calendar).
+Both write the changes the workflow decides; these tests keep the two appliers equal. The
+same ledger goes into two centres: one through the import (the bulk writer), one replayed
+move by move through `workflow`'s session applier (tests/workflow_replay.py). Every row of
+every table must agree, ids and random codes aside. The ledger has a case for each path:
+open, routed, withdrawn before and after routing, each transfer reason, agreements without
+obligations, open, performed early, on time, late, very late and never, judicial
+confirmations before and after a default, organisations among the parties, a high amount,
+and registrations over New Year with a holiday and a working Sunday (numbering per year,
+triage due dates by the calendar).
 """
 
 import random
@@ -33,11 +35,10 @@ from mediation.directory.models import CalendarDay, CentreCategory, Mediator, Or
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.ledger import importer
-from mediation.ledger.importer import _Checker, import_ledger
-from mediation.ledger.reader import read_ledger
+from mediation.ledger.importer import check_ledger, import_ledger
 from mediation.notify import outbox
 from tests.case_factory import centre_for, user_for
-from tests.test_ledger import row, to_csv
+from tests.ledger_rows import row, to_csv
 from tests.workflow_replay import replay
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
@@ -204,12 +205,10 @@ def test_the_import_writes_what_the_workflow_would_have_written(db, monkeypatch)
     monkeypatch.setattr(importer, "PROGRESS_EVERY", 4)  # written in chunks, as big ledgers are
     data = to_csv(LEDGER)
     reference = prepare("330108")
-    sheet = read_ledger(data)
-    checker = _Checker(reference, sheet.headers, create_missing=False)
-    rows = [checker.parse(line, values) for line, values in sheet.rows]
-    assert not checker.problems
+    ledger = check_ledger(reference, data)
+    assert not ledger.problems and len(ledger.rows) == len(LEDGER)
     staff = user_for(reference, "staff")
-    replay(reference, rows, Actor.ledger_import(staff))
+    replay(reference, ledger.rows, Actor.ledger_import(staff))
     _db.session.commit()
 
     centre = prepare("330106")

@@ -787,3 +787,65 @@ def test_the_signed_in_user_comes_with_settings_and_unread_count(
         [user_query] = [s for s in statements if "login_session" in s]
         for table in ("centre_settings", "outbox_message"):
             assert [s for s in statements if table in s] == [user_query], (url, table)
+
+
+def test_the_list_statement_is_kept_per_shape_with_every_value_a_parameter(app, world, make_user):
+    """Two viewers, filters or places of the same shape share one statement, their values
+    given as parameters; every change of shape (the viewer's scope, each filter set or not,
+    how the search reads, the queue, the sort, the cursor, the direction, the page size)
+    makes another statement."""
+    from dataclasses import replace
+
+    from mediation.cases.queries import CaseFilter, list_query
+
+    admin = make_user("admin", centre=None)
+    with app.app_context():
+        staff, staff_b, mediator, admin = (
+            _db.session.get(User, user_id)
+            for user_id in (world.staff, world.staff_b, _user_id("mediator-330106"), admin.id)
+        )
+        base = CaseFilter()
+
+        def query(user=staff, cursor=None, forward=True, size=25, **values):
+            return list_query(user, replace(base, **values), cursor, forward, size)
+
+        statement, params = query()
+        other_centre, its_params = query(user=staff_b)
+        assert other_centre is statement
+        assert (params["scope_centre"], its_params["scope_centre"]) == (
+            world.centre_a,
+            world.centre_b,
+        )
+        (one, params_a), (two, params_b) = query(state="registered"), query(state="mediating")
+        assert one is two and (params_a["state"], params_b["state"]) == ("registered", "mediating")
+        (one, params_a), (two, params_b) = query(q="张三"), query(q="李四")
+        assert one is two and params_a["q_like"] != params_b["q_like"]
+
+        when = datetime(2026, 3, 1, tzinfo=UTC)
+        shapes = {
+            "mediator's scope": query(user=mediator),
+            "every centre": query(user=admin),
+            "a chosen centre": query(user=admin, centre=world.centre_a),
+            "registered from": query(registered_from=date(2026, 1, 1)),
+            "registered to": query(registered_to=date(2026, 1, 1)),
+            "a whole number": query(q="西湖调〔2026〕1号"),
+            "part of a number": query(q="2026"),
+            "a surname": query(q="张"),
+            "a queue": query(queue="triage"),
+            "the oldest first": query(sort="oldest"),
+            "the deadline first": query(sort="deadline"),
+            "after a case": query(cursor=(when, 5)),
+            "before a case": query(cursor=(when, 5), forward=False),
+            "past the dated cases": query(sort="deadline", cursor=(None, 5)),
+            "a longer page": query(size=50),
+            **{
+                name: query(**{name: 1 if name in ("organization", "mediator") else "x"})
+                for name in ("state", "category", "channel", "organization", "mediator", "risk")
+            },
+        }
+        statements = [statement] + [found for found, _params in shapes.values()]
+        assert len({id(found) for found in statements}) == len(statements)
+
+
+def _user_id(username: str) -> int:
+    return _db.session.scalar(select(User.id).filter_by(username=username))

@@ -25,14 +25,12 @@ from mediation.ledger.background import (
 )
 from mediation.ledger.importer import NOT_RECORDED, import_ledger
 from mediation.ledger.models import LedgerImport
-from mediation.ledger.reader import COLUMNS
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import centre_for, mediator_for, user_for
+from tests.ledger_rows import ZH, row, to_csv
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 ORG = "西湖人民调解委员会"  # made by mediator_for
-EN = list(COLUMNS)
-ZH = list(COLUMNS.values())
 
 
 @pytest.fixture(autouse=True)
@@ -47,28 +45,6 @@ def centre(db):
     mediator_for(centre)  # 西湖人民调解委员会 / 王调解
     _db.session.commit()
     return centre
-
-
-def row(ref="L-1", **values) -> dict:
-    base = {
-        "ref": ref,
-        "registered_on": "2025-03-03",
-        "channel": "walk_in",
-        "category": "neighbour",
-        "applicant": "张三",
-        "respondent": "李四",
-    }
-    return {**base, **values}
-
-
-def to_csv(rows: list[dict], headers=EN, encoding="utf-8", bom=False) -> bytes:
-    names = dict(zip(EN, headers, strict=True))
-    used = [c for c in EN if any(c in r for r in rows)] or EN[:6]
-    lines = [",".join(names[c] for c in used)]
-    for item in rows:
-        lines.append(",".join(str(item.get(c, "")) for c in used))
-    data = ("\r\n".join(lines) + "\r\n").encode(encoding)
-    return b"\xef\xbb\xbf" + data if bom else data
 
 
 def cases() -> list[Case]:

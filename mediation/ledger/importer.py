@@ -123,29 +123,22 @@ def import_ledger(
     """Check and import a ledger file into `centre`. Raises LedgerFileError when the file
     cannot be read at all. On success (and not a dry run) the caller commits; otherwise the
     session has been rolled back."""
-    sheet = read_ledger(data)
-    result = ImportResult(rows=len(sheet.rows), dry_run=dry_run, problems=list(sheet.problems))
-    if result.problems:
-        return result
-    checker = _Checker(centre, sheet.headers, create_missing)
-    parsed = [checker.parse(line, values) for line, values in sheet.rows]
-    result.problems = checker.problems
+    checked = check_ledger(centre, data, create_missing)
+    result = ImportResult(rows=checked.total, dry_run=dry_run, problems=checked.problems)
     existing = set(
         db.session.scalars(
             select(Case.ledger_ref).where(Case.centre_id == centre.id, Case.ledger_ref.is_not(None))
         )
     )
     todo = []
-    for row in parsed:
-        if row is None:
-            continue
+    for row in checked.rows:
         if row.ref in existing:
             result.skipped += 1
         else:
             todo.append(row)
     if result.problems:
         return result
-    replay = _Replay(centre, Actor.ledger_import(user), checker.headers, create_missing)
+    replay = _Replay(centre, Actor.ledger_import(user), checked.headers, create_missing)
     with bulk_page_cache():
         for done, row in enumerate(todo, start=1):
             replay.run(row)
@@ -165,6 +158,28 @@ def import_ledger(
 
 
 # --- checking --------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckedLedger:
+    """A ledger's rows as checked: those without problems, parsed, and every problem."""
+
+    total: int  # rows in the file
+    rows: list[LedgerRow]
+    headers: dict[str, str]
+    problems: list[Problem]
+
+
+def check_ledger(centre: Centre, data: bytes, create_missing: bool = False) -> CheckedLedger:
+    """Read and check every row of a ledger file for `centre`, writing nothing. Raises
+    LedgerFileError when the file cannot be read at all."""
+    sheet = read_ledger(data)
+    if sheet.problems:
+        return CheckedLedger(len(sheet.rows), [], sheet.headers, list(sheet.problems))
+    checker = _Checker(centre, sheet.headers, create_missing)
+    parsed = [checker.parse(line, values) for line, values in sheet.rows]
+    rows = [row for row in parsed if row is not None]
+    return CheckedLedger(len(sheet.rows), rows, checker.headers, checker.problems)
 
 
 def _directory(centre: Centre) -> tuple[dict, dict]:
