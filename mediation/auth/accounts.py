@@ -142,9 +142,8 @@ def start_session(user: User, remember: bool, client: str) -> LoginSession:
 
 @cache
 def _session_user_query():
-    """Built once (on first use, when every model is mapped): it runs on every request, and
-    building a statement costs more than running it. The centre and its settings are joined
-    by hand rather than by joinedload, whose work on every load cost more than the query."""
+    """The signed-in user's statement, run on every request: built once (on first use, when
+    every model is mapped), the centre and its settings joined in the same row."""
     return (
         select(User, Centre, CentreSettings, unread_notices(User.id))
         .join(LoginSession, LoginSession.user_id == User.id)

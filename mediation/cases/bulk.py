@@ -16,38 +16,24 @@ from types import SimpleNamespace
 from sqlalchemy import JSON, Column, Table, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from mediation.cases.models import (
-    Agreement,
-    Case,
-    CaseEvent,
-    Extension,
-    FollowUp,
-    MediationSession,
-    Party,
-    Transfer,
-)
+from mediation.cases.models import Case, CaseEvent, Party
 from mediation.cases.numbering import NumberBlock
-from mediation.cases.workflow import ON_THE_CASE, CentreRules, Change, NewRow, RegistrationPlan
+from mediation.cases.workflow import (
+    ON_THE_CASE,
+    WRITTEN_TABLES,
+    CentreRules,
+    Change,
+    NewRow,
+    RegistrationPlan,
+)
 from mediation.database import UTCDateTime, note_write
 from mediation.directory.calendar import WorkingCalendar
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+from mediation.integrity.models import Certificate, IntegrityRecord
 
 # Parents before children: the order rows are written in.
-TABLES = (
-    Case,
-    Party,
-    CaseEvent,
-    MediationSession,
-    Extension,
-    Transfer,
-    Agreement,
-    Obligation,
-    FollowUp,
-    IntegrityRecord,
-    Certificate,
-)
+TABLES = WRITTEN_TABLES
 # Ids are taken 100 at a time at first, then ten times as many each time up to 10,000: a
 # small import leaves no wide gap in a sequence, a big one makes few round trips.
 FIRST_BLOCK, LARGEST_BLOCK = 100, 10_000
@@ -216,7 +202,7 @@ def _blank_row(table: Table) -> tuple[dict, frozenset[str]]:
 
 
 def _copy(table: Table, rows: list[SimpleNamespace]) -> None:
-    """PostgreSQL's COPY: several times faster than INSERTs, even batched ones."""
+    """PostgreSQL's COPY, the server's own bulk load."""
     # Only datetimes and JSON need converting to what SQLAlchemy's bind processing would send.
     values = _converted(table, rows, _copy_converter)
     names = ", ".join(f'"{column.name}"' for column in table.columns)

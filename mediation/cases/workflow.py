@@ -43,7 +43,7 @@ from mediation.directory.calendar import WorkingCalendar, add_working_days, loca
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import incentive_measures, mediation_periods, settings_for
 from mediation.extensions import db
-from mediation.integrity.models import Certificate, Obligation
+from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import CertificateGrant, certificate_for, issue_certificate
 from mediation.notify import notices
 
@@ -430,6 +430,21 @@ def _change(
         }
     return Change(action, actor, at, case.state, to_state.value, columns, **parts)
 
+
+# Every table a registration and the moves write, parents before children.
+WRITTEN_TABLES = (
+    Case,
+    Party,
+    CaseEvent,
+    MediationSession,
+    Extension,
+    Transfer,
+    Agreement,
+    Obligation,
+    FollowUp,
+    IntegrityRecord,
+    Certificate,
+)
 
 # --- the applier for one case ---------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def _exceptions(centre_id: int, start: date, end: date) -> dict[date, bool]:
     return dict(rows.tuples().all())
 
 
-# Built once: every registration asks (building the statement cost more than running it).
+# Built once: every registration asks.
 _EXCEPTIONS = select(CalendarDay.day, CalendarDay.is_workday).where(
     CalendarDay.centre_id == bindparam("centre_id"),
     CalendarDay.day.between(bindparam("start"), bindparam("end")),

@@ -23,9 +23,8 @@ _WARNING_DAYS_DEFAULT = CentreSettings.__table__.c.warning_days.default.arg
 
 
 def warning_days(centre_id: int) -> int:
-    """How many days ahead of a mediation deadline a case counts as near it (SPEC 3.3): the
-    case page, the dashboard and the mediator's page ask on every request, and making the
-    defaults' unsaved row took longer than the rest of the answer."""
+    """How many days ahead of a mediation deadline a case counts as near it (SPEC 3.3),
+    without making the defaults' unsaved row."""
     saved = _saved(centre_id)
     return saved.warning_days if saved is not None else _WARNING_DAYS_DEFAULT
 

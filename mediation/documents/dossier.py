@@ -44,8 +44,7 @@ class DossierError(Exception):
 @dataclass(frozen=True, slots=True)
 class DossierEntry:
     """One file as the lists show it: a row read with its stored file's size and type and
-    its uploader's name, not the Attachment (every case page shows the dossier, and loading
-    entities into the session cost more than reading the rows)."""
+    its uploader's name (the lists only show it)."""
 
     id: int
     filename: str

@@ -271,8 +271,7 @@ def _pending_at_end(period: _Period) -> int:
     """Cases registered by the end of the month and not concluded by then. Counted from the
     side of the month's end that holds fewer of the centre's cases: after a recent month,
     the cases still open and those concluded since; after an old one, those registered by
-    then less those concluded by then. Each way reads one index over its side, and a
-    million cases' indexes read whole took most of a month's statistics."""
+    then less those concluded by then. Each way reads one index over its side only."""
     if _mostly_before(period):
         return _open_or_concluded_since(period)
     return _registered_less_concluded(period)
