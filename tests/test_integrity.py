@@ -1,9 +1,7 @@
 """Integrity records and certificates (SPEC 3.4) and the staff pages that show them."""
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,73 +9,28 @@ from sqlalchemy import func, select
 from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
-from mediation.cases.workflow import Actor, ObligationData, PartyData
+from mediation.cases.workflow import Actor
 from mediation.directory.models import CentreSettings
 from mediation.extensions import db as _db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
-from tests.case_factory import build_case, centre_for, user_for
+from tests.case_factory import (
+    CREDIT_CODE,
+    DUE,
+    LI_ID,
+    SIGNED,
+    ZHANG_ID,
+    agreed_case,
+    build_case,
+    centre_for,
+    certificates_of,
+    cst,
+    organisation,
+    perform,
+    person,
+    user_for,
+)
 from tests.conftest import recorded_statements
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SIGNED = date(2026, 3, 2)
-DUE = date(2026, 3, 20)
-ZHANG_ID = "11010519491231002X"
-LI_ID = "440524188001010014"
-CREDIT_CODE = "91330106MA2B0Q7K41"
-
-
-def cst(day: date, hour: int = 10) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
-
-
-def person(role: str, name: str, id_number: str | None) -> PartyData:
-    return PartyData(role, "person", name, id_number, None, "13812345678")
-
-
-def organisation(role: str, name: str = "杭州某某科技有限公司") -> PartyData:
-    return PartyData(role, "organization", name, None, CREDIT_CODE)
-
-
-def agreed_case(owed, parties=None, centre="330106"):
-    """A case agreed on SIGNED with obligations `owed`: (obligor, obligee, due_on) where
-    obligor and obligee are positions in the party list (0: applicant, 1: respondent)."""
-    intake = {"parties": parties} if parties else {}
-    case = build_case("mediating", at=cst(SIGNED, 9), centre=centre, **intake)
-    staff = Actor.for_user(user_for(case.centre))
-    obligations = [
-        ObligationData(
-            case.parties[obligor].id,
-            case.parties[obligee].id,
-            f"第{n + 1}项义务",
-            due_on,
-            Decimal("1000.00"),
-        )
-        for n, (obligor, obligee, due_on) in enumerate(owed)
-    ]
-    workflow.agree_case(case, SIGNED, "双方达成协议。", obligations, staff, at=cst(SIGNED))
-    _db.session.commit()
-    return case
-
-
-def perform(case, index: int, performed_on: date, at: datetime | None = None):
-    """Staff record obligation `index` as performed on `performed_on`, on that day."""
-    obligation = case.agreement.obligations[index]
-    staff = Actor.for_user(user_for(case.centre))
-    workflow.fulfil_obligation(case, obligation, performed_on, staff, at=at or cst(performed_on))
-    _db.session.commit()
-    return obligation
-
-
-def certificates_of(case) -> list[Certificate]:
-    return list(
-        _db.session.scalars(
-            select(Certificate)
-            .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
-            .where(IntegrityRecord.case_id == case.id)
-            .order_by(Certificate.id)
-        )
-    )
 
 
 def records_of(case) -> list[IntegrityRecord]:
