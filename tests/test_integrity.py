@@ -288,11 +288,31 @@ def test_only_an_admin_of_the_centre_revokes(db, certificate, role, centre):
     assert certificate.revoked_at is None
 
 
-def test_a_global_admin_revokes_and_a_certificate_is_revoked_once(db, certificate):
-    admin = user_for(None, "admin")
-    records.revoke_certificate(certificate, "理由", admin, cst(DUE))
-    with pytest.raises(records.CertificateError):
-        records.revoke_certificate(certificate, "再次", admin, cst(DUE))
+def revocations(app) -> int:
+    with app.app_context():
+        return _db.session.scalar(
+            select(func.count()).select_from(AuditEntry).filter_by(action="certificate.revoke")
+        )
+
+
+def test_a_global_admin_revokes_and_a_certificate_is_revoked_once(app, client, login, issued):
+    url = f"/integrity/certificates/{issued['certificate']}"
+    revoked_at = cst(DUE + timedelta(days=3))
+    with clock.frozen_at(revoked_at):
+        login("admin", centre=None)
+        assert client.post_form(f"{url}/revoke", {"reason": "虚假履行"}).headers["Location"] == url
+    with clock.frozen_at(revoked_at + timedelta(hours=1)):
+        again = client.post_form(f"{url}/revoke", {"reason": "再次撤销"})
+        assert again.status_code == 200 and "该证书已被撤销" in again.get_data(as_text=True)
+        checked = client.post_form(
+            "/verify", {"number": issued["cert_number"], "code": issued["code"]}
+        )
+    with app.app_context():
+        stored = _db.session.get(Certificate, issued["certificate"])
+        assert (stored.revoked_at, stored.revoked_reason) == (revoked_at, "虚假履行")
+    assert revocations(app) == 1
+    page = checked.get_data(as_text=True)
+    assert "已撤销" in page and "该证书已被发证中心撤销" in page and "2026年3月23日" in page
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -420,12 +440,7 @@ def test_an_admin_revokes_on_the_certificate_page(app, client, login, issued):
     assert "已撤销" in page and "虚假履行" in page and f"{url}/revoke" not in page
     with app.app_context():
         assert _db.session.get(Certificate, issued["certificate"]).revoked_reason == "虚假履行"
-        assert (
-            _db.session.scalar(
-                select(func.count()).select_from(AuditEntry).filter_by(action="certificate.revoke")
-            )
-            == 1
-        )
+    assert revocations(app) == 1
 
 
 def test_the_printable_certificate(client, login, issued):
