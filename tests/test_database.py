@@ -10,12 +10,15 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, inspect, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from mediation import database
 from mediation.audit.models import AuditEntry
+from mediation.cases import workflow
+from mediation.cases.models import Case
 from mediation.directory.models import Centre
+from mediation.extensions import db as _db
 
 
 def test_migrations_match_the_models(db):
@@ -44,9 +47,17 @@ def test_datetimes_come_back_aware_in_utc(db):
 
 
 def test_naive_datetimes_are_refused(db):
+    """A datetime without a zone could be any zone's: refused before it is written, and what
+    the same transaction wrote is not kept either."""
+    db.session.add(AuditEntry(at=datetime(2026, 3, 1, 0, 30, tzinfo=UTC), action="demo.load"))
+    db.session.flush()
     db.session.add(AuditEntry(at=datetime(2026, 3, 1, 8, 30), action="demo.load"))
-    with pytest.raises(Exception, match="naive datetime"):
+    with pytest.raises(StatementError, match="naive datetime given for a UTC column") as refused:
         db.session.flush()
+    # Refused by the column type while binding: no statement reached the database.
+    assert type(refused.value) is StatementError and isinstance(refused.value.orig, ValueError)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
 def test_constraints_hold_in_the_database(db):
@@ -107,14 +118,108 @@ def test_a_writer_waits_for_the_write_lock_then_gives_up_with_an_error(
         saving.close()
 
 
-def test_a_reads_first_form_writes_only_in_the_transaction_after_begin_writing(app, sqlite_only):
-    """Registration's transactions read (no write lock) but for the one after
-    begin_writing: the page shown after its commit reads again."""
-    with app.test_request_context("/cases/new", method="POST"):
-        begins = [database._begins_writing(), database._begins_writing()]
-        database.begin_writing()
-        begins += [database._begins_writing(), database._begins_writing()]
-        assert begins == [False, False, True, False]
+@pytest.fixture
+def sqlite_app(app):
+    """`app` on SQLite, for tests through the test client: their requests must not share the
+    `db` fixture's app context (and its session and transaction)."""
+    with app.app_context():
+        _only_on(_db, "sqlite", "SQLite's write lock; PostgreSQL locks rows")
+    return app
+
+
+@contextlib.contextmanager
+def another_worker_saving(app, monkeypatch):
+    """While the block runs, another connection holds SQLite's write lock (another worker
+    saving); a transaction that needs the lock gives up after 0.3 s (not 30)."""
+    monkeypatch.setattr(database, "WRITE_LOCK_TIMEOUT", 0.3)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    saving = sqlite3.connect(path, isolation_level=None)
+    saving.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        saving.execute("ROLLBACK")
+        saving.close()
+
+
+def test_pages_are_served_while_another_worker_saves_and_forms_wait_their_turn(
+    sqlite_app, client, login, monkeypatch
+):
+    """A page (GET) only reads: it needs no write lock. A form (POST) takes the lock as its
+    transaction begins, so it waits for the other worker's save instead of failing half-way
+    with SQLITE_BUSY when it comes to write."""
+    login("staff")
+    with another_worker_saving(sqlite_app, monkeypatch):
+        for url in ("/", "/cases/", "/account/password"):
+            assert client.get(url).status_code == 200, url
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/logout")
+        # From its start, even one that turns out to write nothing (a wrong password).
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/account/password", {"current_password": "wrong"})
+        assert client.get("/").status_code == 200  # still signed in: nothing was done
+    assert client.post_form("/logout").headers["Location"] == "/login"
+
+
+INTAKE = {
+    "channel": "walk_in",
+    "category": "labour",
+    "people_involved": "1",
+    "risk_level": "low",
+    "summary": "拖欠工资三个月。",
+    "parties-0-role": "applicant",
+    "parties-0-kind": "person",
+    "parties-0-name": "王小明",
+    "parties-0-id_number": "11010519491231002X",
+    "parties-1-role": "respondent",
+    "parties-1-kind": "organization",
+    "parties-1-name": "杭州某某科技有限公司",
+}
+
+
+def test_the_registration_form_takes_the_write_lock_only_to_register(
+    sqlite_app, client, login, monkeypatch
+):
+    """Registration reads and checks everything before it takes the write lock, so staff
+    filling in the form (adding party rows, correcting mistakes) never wait for a save."""
+    login("staff")
+    with another_worker_saving(sqlite_app, monkeypatch):
+        more = client.post_form("/cases/new", {**INTAKE, "add_party": "y"})
+        assert more.status_code == 200 and 'name="parties-2-name"' in more.get_data(as_text=True)
+        mistake = client.post_form("/cases/new", {**INTAKE, "summary": ""})
+        assert mistake.status_code == 200 and "is-invalid" in mistake.get_data(as_text=True)
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/cases/new", INTAKE)
+    with sqlite_app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Case)) == 0
+    registered = client.post_form("/cases/new", INTAKE).get_data(as_text=True)
+    assert "西湖调〔" in registered and "王小明" in registered
+
+
+def test_a_registration_whose_checks_overlapped_another_workers_save_still_registers(
+    sqlite_app, client, login, monkeypatch
+):
+    """Another worker saves while the form is being checked (without the write lock): the
+    case is written in a transaction begun after that save. (Written in the checking one,
+    SQLite would refuse it at once: that transaction's view of the database is out of date.)"""
+    login("staff")
+    path = sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    plan_registration = workflow.plan_registration
+
+    def checked_while_another_worker_saves(*args, **kwargs):
+        plan = plan_registration(*args, **kwargs)
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("UPDATE centre SET name = name || '（改）'")
+        finally:
+            other.close()
+        return plan
+
+    monkeypatch.setattr(workflow, "plan_registration", checked_while_another_worker_saves)
+    registered = client.post_form("/cases/new", INTAKE).get_data(as_text=True)
+    assert "西湖调〔" in registered and "王小明" in registered
+    with sqlite_app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_only):
