@@ -7,8 +7,9 @@ needs that does not exist yet is created on the way, with the same usernames `ma
 handled the case.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from mediation.directory.calendar import local_date
 from mediation.directory.centres import add_centre, centre_by_code
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.extensions import db
+from mediation.integrity.models import Certificate, IntegrityRecord
 from tests.conftest import PASSWORD
 
 DEFAULT_CENTRE = "330106"
@@ -183,3 +185,69 @@ def _drive(case, target, via, transfer_reason, staff, mediator) -> None:
     agreement = workflow.agree_case(case, today, "被申请人支付维修费用5000元。", [owed], staff)
     if via == State.FULFILLED:
         workflow.fulfil_obligation(case, agreement.obligations[0], today, staff)
+
+
+# --- agreements and certificates (SPEC 3.4) --------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SIGNED = date(2026, 3, 2)  # the day agreed_case's agreement is signed
+DUE = date(2026, 3, 20)
+ZHANG_ID = "11010519491231002X"  # the applicant of default_parties()
+LI_ID = "440524188001010014"  # the respondent
+CREDIT_CODE = "91330106MA2B0Q7K41"
+
+
+def cst(day: date, hour: int = 10) -> datetime:
+    """That day at that hour in the centres' zone (Asia/Shanghai)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
+
+
+def person(role: str, name: str, id_number: str | None) -> PartyData:
+    return PartyData(role, "person", name, id_number, None, "13812345678")
+
+
+def organisation(role: str, name: str = "杭州某某科技有限公司") -> PartyData:
+    return PartyData(role, "organization", name, None, CREDIT_CODE)
+
+
+def agreed_case(owed, parties=None, centre=DEFAULT_CENTRE) -> Case:
+    """A committed case agreed on SIGNED with obligations `owed`: (obligor, obligee, due_on)
+    where obligor and obligee are positions in the party list (0: applicant, 1: respondent).
+    Needs an app context."""
+    intake = {"parties": parties} if parties else {}
+    case = build_case("mediating", at=cst(SIGNED, 9), centre=centre, **intake)
+    staff = Actor.for_user(user_for(case.centre))
+    obligations = [
+        ObligationData(
+            case.parties[obligor].id,
+            case.parties[obligee].id,
+            f"第{n + 1}项义务",
+            due_on,
+            Decimal("1000.00"),
+        )
+        for n, (obligor, obligee, due_on) in enumerate(owed)
+    ]
+    workflow.agree_case(case, SIGNED, "双方达成协议。", obligations, staff, at=cst(SIGNED))
+    db.session.commit()
+    return case
+
+
+def perform(case: Case, index: int, performed_on: date, at: datetime | None = None):
+    """Staff record the case's obligation `index` as performed on `performed_on`, that day;
+    committed. Returns the obligation."""
+    obligation = case.agreement.obligations[index]
+    staff = Actor.for_user(user_for(case.centre))
+    workflow.fulfil_obligation(case, obligation, performed_on, staff, at=at or cst(performed_on))
+    db.session.commit()
+    return obligation
+
+
+def certificates_of(case: Case) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
+            .where(IntegrityRecord.case_id == case.id)
+            .order_by(Certificate.id)
+        )
+    )

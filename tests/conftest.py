@@ -97,7 +97,7 @@ def app(tmp_path_factory):
 REFERENCE_TABLES = {"channel", "category"}
 
 
-def _empty_tables() -> None:
+def empty_tables() -> None:
     tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
     with _db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -113,7 +113,7 @@ def _clean_database(app):
     yield
     with app.app_context():
         _db.session.remove()
-        _empty_tables()
+        empty_tables()
 
 
 @pytest.fixture

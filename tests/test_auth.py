@@ -1,10 +1,15 @@
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from mediation import clock, create_app
 from mediation.audit.models import AuditEntry
-from mediation.auth.models import LoginSession
+from mediation.auth.accounts import add_user
+from mediation.auth.models import LoginSession, Role
+from mediation.directory.centres import centre_by_code
+from mediation.extensions import db as _db
 from tests.conftest import CSRF_FIELD, PASSWORD
 
 
@@ -26,9 +31,32 @@ def test_sign_in_with_right_password_lands_on_home(client, make_user):
     assert "测试" in page and "退出" in page
 
 
+def signed_in_as(client) -> str:
+    """The display name in the navigation bar of a page only a signed-in user may open."""
+    response = client.get("/account/password")
+    assert response.status_code == 200, response.headers.get("Location")
+    return re.search(r'class="nav-link[^"]*user-name"[^>]*>([^<]*)<', page_of(response)).group(1)
+
+
+def page_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
 def test_username_is_case_insensitive(client, make_user):
+    staff = make_user("staff")
+    make_user("admin", username="Staff-330106x")
+    assert sign_in(client, "  Staff-330106 ").headers["Location"] == "/"
+    assert signed_in_as(client) == staff.display_name
+
+
+def test_failures_in_any_case_count_towards_one_lock_out(client, make_user):
     make_user("staff")
-    assert sign_in(client, "  Staff-330106 ").status_code == 302
+    for typed in ("STAFF-330106", "staff-330106", " Staff-330106", "sTaFf-330106 "):
+        assert "用户名或密码错误" in page_of(sign_in(client, typed, "bad"))
+    assert "账户已被临时锁定" in page_of(sign_in(client, "Staff-330106", "bad"))
+    locked = sign_in(client, "staff-330106")
+    assert locked.status_code == 200 and "账户已被临时锁定" in page_of(locked)
+    assert client.get("/account/password").status_code == 302
 
 
 def test_wrong_password_is_refused_with_a_message_and_the_username_kept(client, make_user, app):
@@ -43,9 +71,27 @@ def test_wrong_password_is_refused_with_a_message_and_the_username_kept(client, 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client, make_user):
     make_user("staff")
-    wrong = sign_in(client, "staff-330106", "wrong-password").get_data(as_text=True)
-    unknown = sign_in(client, "nobody", "wrong-password").get_data(as_text=True)
-    assert "用户名或密码错误" in wrong and "用户名或密码错误" in unknown
+    wrong = sign_in(client, "staff-330106", "wrong-password")
+    unknown = sign_in(client, "nobody", "wrong-password")
+    assert "用户名或密码错误" in page_of(wrong)
+
+    def answer(response) -> str:
+        """The page without the values typed into the form and its tokens."""
+        return re.sub(r'value="[^"]*"', "", page_of(response))
+
+    assert wrong.status_code == unknown.status_code == 200
+    assert answer(wrong) == answer(unknown)
+
+
+def test_unknown_users_and_wrong_passwords_both_count_towards_the_client_limit(
+    app, client, make_user, monkeypatch
+):
+    make_user("staff")
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_CLIENT", 2)
+    assert sign_in(client, "staff-330106", "wrong-password").status_code == 200
+    assert sign_in(client, "nobody", "wrong-password").status_code == 200
+    refused = sign_in(client, "staff-330106")  # even the right password, from this client
+    assert refused.status_code == 429 and "登录失败次数过多" in page_of(refused)
 
 
 def test_deactivated_user_cannot_sign_in(client, make_user):
@@ -253,12 +299,35 @@ def test_change_password_keeps_errors_beside_fields(client, login):
     assert "invalid-feedback" in page
 
 
-def test_unknown_usernames_are_checked_against_a_hash_as_slow_as_a_real_one(app, make_user):
-    """Otherwise the time of the answer would tell which usernames exist."""
-    from mediation.auth import accounts
+def test_an_unknown_username_costs_the_hashing_of_a_wrong_password(
+    app, another_app, make_user, monkeypatch
+):
+    """Otherwise the time of the answer would tell which usernames exist: an unknown username
+    is checked against a hash as costly as a real one, made the way the app is configured to
+    hash passwords (here two ways: PBKDF2 with SHA-256, and with SHA-512)."""
+    derivations = []
+    real_pbkdf2 = hashlib.pbkdf2_hmac
 
-    user = make_user("staff")
-    with app.app_context():
-        dummy = accounts._dummy_hash(app.config.get("PASSWORD_HASH_METHOD"))
-    method_of = lambda password_hash: password_hash.split("$", 1)[0]  # noqa: E731
-    assert method_of(dummy) == method_of(user.password_hash)
+    def pbkdf2_spy(name, password, salt, iterations, *rest):
+        derivations.append((name, iterations))
+        return real_pbkdf2(name, password, salt, iterations, *rest)
+
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", pbkdf2_spy)
+    make_user("staff")
+    sha512 = another_app(PASSWORD_HASH_METHOD="pbkdf2:sha512:1500")
+    with sha512.app_context():
+        add_user("staff-sha512", "测试", Role.STAFF, PASSWORD, centre_by_code("330106"))
+        _db.session.commit()
+    for web, username, expected in (
+        (app, "staff-330106", [("sha256", 1000)]),
+        (sha512, "staff-sha512", [("sha512", 1500)]),
+    ):
+        assert web.config["PASSWORD_HASH_METHOD"] == f"pbkdf2:{expected[0][0]}:{expected[0][1]}"
+        client = web.test_client()
+        sign_in(client, "warm-up", "wrong-password")  # the unknown users' hash, made once
+        work = {}
+        for name in (username, "nobody"):
+            derivations.clear()
+            assert "用户名或密码错误" in page_of(sign_in(client, name, "wrong-password"))
+            work[name] = list(derivations)
+        assert work == {username: expected, "nobody": expected}

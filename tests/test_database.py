@@ -5,17 +5,27 @@ import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, inspect, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import CheckConstraint, UniqueConstraint, event, func, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
-from mediation import database
+from mediation import clock, database
 from mediation.audit.models import AuditEntry
-from mediation.directory.models import Centre
+from mediation.cases import workflow
+from mediation.cases.models import Case, Extension
+from mediation.directory.models import Centre, CentreSettings, Organization, RoutingRule
+from mediation.documents.models import Attachment, StoredFile
+from mediation.extensions import db as _db
+from mediation.jobs.models import JobRun
+from mediation.ledger.models import LedgerImport
+from mediation.portal.lookup import rate_service
+from mediation.stats.snapshots import snapshot_month
+from tests.case_factory import build_case, centre_for, mediator_for, user_for
 
 
 def test_migrations_match_the_models(db):
@@ -44,15 +54,250 @@ def test_datetimes_come_back_aware_in_utc(db):
 
 
 def test_naive_datetimes_are_refused(db):
+    """A datetime without a zone could be any zone's: refused before it is written, and what
+    the same transaction wrote is not kept either."""
+    db.session.add(AuditEntry(at=datetime(2026, 3, 1, 0, 30, tzinfo=UTC), action="demo.load"))
+    db.session.flush()
     db.session.add(AuditEntry(at=datetime(2026, 3, 1, 8, 30), action="demo.load"))
-    with pytest.raises(Exception, match="naive datetime"):
+    with pytest.raises(StatementError, match="naive datetime given for a UTC column") as refused:
         db.session.flush()
+    # Refused by the column type while binding: no statement reached the database.
+    assert type(refused.value) is StatementError and isinstance(refused.value.orig, ValueError)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
-def test_constraints_hold_in_the_database(db):
-    db.session.add(Centre(code="33", name="x", abbreviation="x"))
-    with pytest.raises(IntegrityError):
-        db.session.flush()
+# --- the invariants the schema holds ----------------------------------------------------------
+#
+# Every CHECK and UNIQUE constraint of the models, broken by a direct write to rows the app
+# made: the database refuses it, whatever code writes (an import, a script, a bug).
+
+
+def two_centres():
+    centre_for("330106")
+    centre_for("330105")
+
+
+def cases():
+    """An assigned case and a withdrawn one (concluded), their parties and the SMS queued."""
+    build_case("assigned")
+    build_case("withdrawn")
+
+
+def agreed_cases():
+    build_case("agreed")
+    build_case("agreed")
+
+
+def certified_cases():
+    """Two cases whose respondents performed on time (a record and a certificate each), each
+    rated by its applicant."""
+    for case in (build_case("fulfilled"), build_case("fulfilled")):
+        rate_service(case, case.applicants[0], 5)
+
+
+def transferred_cases():
+    build_case("transferred", transfer_reason="unsuitable")
+    build_case("transferred", transfer_reason="unsuitable")
+
+
+def directory():
+    """A centre's settings, its staff and admin users, two mediators with logins, and two
+    organisations with a routing rule to each."""
+    centre = centre_for()
+    user_for(centre, "staff")
+    user_for(centre, "admin")
+    _db.session.add(CentreSettings(centre_id=centre.id))
+    first = mediator_for(centre).organization
+    mediator_for(centre, "赵调解", "mediator-b")
+    second = Organization(centre_id=centre.id, name="西湖区物业纠纷调解委员会", kind="people")
+    _db.session.add(second)
+    for organization in (first, second):
+        _db.session.add(
+            RoutingRule(centre_id=centre.id, category_code="neighbour", organization=organization)
+        )
+
+
+def job_runs():
+    for period in ("2026-03-01T10:00", "2026-03-01T10:05"):
+        _db.session.add(JobRun(job="dispatch", period=period, started_at=clock.now()))
+
+
+def ledger_import():
+    _db.session.add(LedgerImport(centre_id=centre_for().id, started_at=clock.now()))
+
+
+def snapshots():
+    centre = centre_for()
+    snapshot_month("2026-02", centre)
+    snapshot_month("2026-03", centre)
+
+
+def extension():
+    case = build_case("assigned")
+    _db.session.add(
+        Extension(
+            case_id=case.id,
+            days=10,
+            previous_deadline_on=case.deadline_on,
+            deadline_on=case.deadline_on + timedelta(days=10),
+        )
+    )
+
+
+def attachment():
+    case = build_case("registered")
+    _db.session.add(StoredFile(sha256="0" * 64, size=10, content_type="application/pdf"))
+    _db.session.add(Attachment(case_id=case.id, sha256="0" * 64, filename="证据.pdf"))
+
+
+# The rows each table's constraints are tried on (made by the functions above).
+ROWS = {
+    "centre": two_centres,
+    "category": lambda: None,  # reference data from the migrations
+    "centre_settings": directory,
+    "user_account": directory,
+    "organization": directory,
+    "mediator": directory,
+    "routing_rule": directory,
+    "job_run": job_runs,
+    "ledger_import": ledger_import,
+    "stats_snapshot": snapshots,
+    "dispute_case": cases,
+    "party": cases,
+    "outbox_message": cases,
+    "extension": extension,
+    "attachment": attachment,
+    "agreement": agreed_cases,
+    "obligation": agreed_cases,
+    "transfer": transferred_cases,
+    "integrity_record": certified_cases,
+    "certificate": certified_cases,
+    "service_rating": certified_cases,
+}
+
+# CHECK constraints: the change that breaks each, made to the first row of the table (in the
+# order of its key) that matches the optional filter.
+CHECKS = {
+    "ck_centre_code_six_digits": ({"code": "3301"}, {}),
+    "ck_category_positive_period": ({"mediation_days": 0}, {}),
+    "ck_centre_settings_triage_days": ({"triage_days_high_risk": 0}, {}),
+    "ck_centre_settings_warning_days": ({"warning_days": -1}, {}),
+    "ck_centre_settings_extension_max_days": ({"extension_max_days": -1}, {}),
+    "ck_user_account_known_role": ({"role": "clerk"}, {}),
+    "ck_user_account_centre_unless_admin": ({"centre_id": None}, {"role": "staff"}),
+    "ck_organization_known_kind": ({"kind": "club"}, {}),
+    "ck_mediator_caseload": ({"max_caseload": -1}, {}),
+    "ck_job_run_known_status": ({"status": "lost"}, {}),
+    "ck_ledger_import_known_state": ({"state": "lost"}, {}),
+    "ck_dispute_case_known_state": ({"state": "lost"}, {}),
+    "ck_dispute_case_risk": ({"risk_level": "extreme"}, {}),
+    "ck_dispute_case_amount_not_negative": ({"amount": Decimal("-0.01")}, {}),
+    "ck_dispute_case_people_involved": ({"people_involved": 0}, {}),
+    "ck_dispute_case_conclusion_complete": ({"outcome": None}, {"state": "withdrawn"}),
+    "ck_dispute_case_transfer_reason": ({"transfer_reason": "failed"}, {"state": "withdrawn"}),
+    "ck_dispute_case_mediator_when_assigned": ({"mediator_id": None}, {"state": "assigned"}),
+    "ck_party_role": ({"role": "witness"}, {}),
+    "ck_party_kind": ({"kind": "robot"}, {}),
+    "ck_outbox_message_known_channel": ({"channel": "fax"}, {}),
+    "ck_outbox_message_known_state": ({"state": "lost"}, {}),
+    "ck_extension_positive": ({"days": 0}, {}),
+    "ck_attachment_known_kind": ({"kind": "photo"}, {}),
+    "ck_obligation_amount_not_negative": ({"amount": Decimal("-0.01")}, {}),
+    "ck_integrity_record_known_kind": ({"kind": "neutral"}, {}),
+    "ck_service_rating_stars": ({"stars": 6}, {}),
+}
+
+# UNIQUE constraints (and unique indexes): the second row of the table takes the first row's
+# values of the constraint's columns, after the first row was given these (where the app
+# leaves them empty, and empty values never collide).
+UNIQUES = {
+    "uq_centre_code": {},
+    "uq_user_account_username": {},
+    "uq_organization_centre_id_name": {},
+    "uq_mediator_user_id": {},
+    "uq_routing_rule_centre_id_category_code_street_organization_id": {},
+    "uq_job_run_job_period": {},
+    "ix_stats_snapshot_scope_month": {},
+    "uq_dispute_case_centre_id_number": {},
+    "uq_dispute_case_centre_id_year_seq": {},
+    "uq_dispute_case_centre_id_ledger_ref": {"ledger_ref": "台账-0001"},
+    "uq_dispute_case_intake_token": {"intake_token": "the-form-of-one-registration"},
+    "uq_agreement_case_id": {},
+    "uq_transfer_case_id": {},
+    "uq_outbox_message_dedupe_key": {},
+    "uq_integrity_record_dedupe_key": {},
+    "uq_certificate_number": {},
+    "uq_certificate_record_id": {},
+    "uq_service_rating_case_id_party_id": {},
+}
+
+
+def constraints_of_the_models(metadata) -> dict:
+    """Every CHECK and UNIQUE constraint (and unique index) of the models, by name."""
+    found = {}
+    for table in metadata.tables.values():
+        for constraint in table.constraints | table.indexes:
+            if isinstance(constraint, CheckConstraint | UniqueConstraint) or getattr(
+                constraint, "unique", False
+            ):
+                found[constraint.name] = constraint
+    return found
+
+
+def test_every_check_and_unique_constraint_is_tried_below(db):
+    assert set(constraints_of_the_models(db.metadata)) == set(CHECKS) | set(UNIQUES)
+
+
+def rows_of(db, table, where: dict, limit: int):
+    (key,) = table.primary_key.columns
+    conditions = [table.c[column] == value for column, value in where.items()]
+    return db.session.scalars(select(key).where(*conditions).order_by(key).limit(limit)).all()
+
+
+def refused(db, constraint, write) -> IntegrityError:
+    """The IntegrityError the database answers `write` with; it names the constraint (SQLite
+    names a unique one by its columns)."""
+    with pytest.raises(IntegrityError) as error:
+        db.session.execute(write)
+    message = str(error.value.orig)
+    if db.engine.dialect.name == "sqlite" and not isinstance(constraint, CheckConstraint):
+        table = constraint.table.name
+        assert ", ".join(f"{table}.{column.name}" for column in constraint.columns) in message
+    else:
+        assert constraint.name in message
+    return error.value
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_a_check_constraint_holds_in_the_database(db, name):
+    constraint = constraints_of_the_models(db.metadata)[name]
+    table = constraint.table
+    ROWS[table.name]()
+    db.session.commit()
+    changes, where = CHECKS[name]
+    (row,) = rows_of(db, table, where, 1)
+    (key,) = table.primary_key.columns
+    refused(db, constraint, update(table).where(key == row).values(changes))
+
+
+@pytest.mark.parametrize("name", sorted(UNIQUES))
+def test_a_unique_constraint_holds_in_the_database(db, name):
+    constraint = constraints_of_the_models(db.metadata)[name]
+    table = constraint.table
+    ROWS[table.name]()
+    db.session.commit()
+    first, second = rows_of(db, table, {}, 2)
+    (key,) = table.primary_key.columns
+    if UNIQUES[name]:
+        db.session.execute(update(table).where(key == first).values(UNIQUES[name]))
+    columns = [column.name for column in constraint.columns]
+    taken = db.session.execute(select(*constraint.columns).where(key == first)).one()
+    refused(
+        db,
+        constraint,
+        update(table).where(key == second).values(dict(zip(columns, taken, strict=True))),
+    )
 
 
 def _only_on(db, engine: str, why: str):
@@ -107,14 +352,108 @@ def test_a_writer_waits_for_the_write_lock_then_gives_up_with_an_error(
         saving.close()
 
 
-def test_a_reads_first_form_writes_only_in_the_transaction_after_begin_writing(app, sqlite_only):
-    """Registration's transactions read (no write lock) but for the one after
-    begin_writing: the page shown after its commit reads again."""
-    with app.test_request_context("/cases/new", method="POST"):
-        begins = [database._begins_writing(), database._begins_writing()]
-        database.begin_writing()
-        begins += [database._begins_writing(), database._begins_writing()]
-        assert begins == [False, False, True, False]
+@pytest.fixture
+def sqlite_app(app):
+    """`app` on SQLite, for tests through the test client: their requests must not share the
+    `db` fixture's app context (and its session and transaction)."""
+    with app.app_context():
+        _only_on(_db, "sqlite", "SQLite's write lock; PostgreSQL locks rows")
+    return app
+
+
+@contextlib.contextmanager
+def another_worker_saving(app, monkeypatch):
+    """While the block runs, another connection holds SQLite's write lock (another worker
+    saving); a transaction that needs the lock gives up after 0.3 s (not 30)."""
+    monkeypatch.setattr(database, "WRITE_LOCK_TIMEOUT", 0.3)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    saving = sqlite3.connect(path, isolation_level=None)
+    saving.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        saving.execute("ROLLBACK")
+        saving.close()
+
+
+def test_pages_are_served_while_another_worker_saves_and_forms_wait_their_turn(
+    sqlite_app, client, login, monkeypatch
+):
+    """A page (GET) only reads: it needs no write lock. A form (POST) takes the lock as its
+    transaction begins, so it waits for the other worker's save instead of failing half-way
+    with SQLITE_BUSY when it comes to write."""
+    login("staff")
+    with another_worker_saving(sqlite_app, monkeypatch):
+        for url in ("/", "/cases/", "/account/password"):
+            assert client.get(url).status_code == 200, url
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/logout")
+        # From its start, even one that turns out to write nothing (a wrong password).
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/account/password", {"current_password": "wrong"})
+        assert client.get("/").status_code == 200  # still signed in: nothing was done
+    assert client.post_form("/logout").headers["Location"] == "/login"
+
+
+INTAKE = {
+    "channel": "walk_in",
+    "category": "labour",
+    "people_involved": "1",
+    "risk_level": "low",
+    "summary": "拖欠工资三个月。",
+    "parties-0-role": "applicant",
+    "parties-0-kind": "person",
+    "parties-0-name": "王小明",
+    "parties-0-id_number": "11010519491231002X",
+    "parties-1-role": "respondent",
+    "parties-1-kind": "organization",
+    "parties-1-name": "杭州某某科技有限公司",
+}
+
+
+def test_the_registration_form_takes_the_write_lock_only_to_register(
+    sqlite_app, client, login, monkeypatch
+):
+    """Registration reads and checks everything before it takes the write lock, so staff
+    filling in the form (adding party rows, correcting mistakes) never wait for a save."""
+    login("staff")
+    with another_worker_saving(sqlite_app, monkeypatch):
+        more = client.post_form("/cases/new", {**INTAKE, "add_party": "y"})
+        assert more.status_code == 200 and 'name="parties-2-name"' in more.get_data(as_text=True)
+        mistake = client.post_form("/cases/new", {**INTAKE, "summary": ""})
+        assert mistake.status_code == 200 and "is-invalid" in mistake.get_data(as_text=True)
+        with pytest.raises(OperationalError, match="database is locked"):
+            client.post_form("/cases/new", INTAKE)
+    with sqlite_app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Case)) == 0
+    registered = client.post_form("/cases/new", INTAKE).get_data(as_text=True)
+    assert "西湖调〔" in registered and "王小明" in registered
+
+
+def test_a_registration_whose_checks_overlapped_another_workers_save_still_registers(
+    sqlite_app, client, login, monkeypatch
+):
+    """Another worker saves while the form is being checked (without the write lock): the
+    case is written in a transaction begun after that save. (Written in the checking one,
+    SQLite would refuse it at once: that transaction's view of the database is out of date.)"""
+    login("staff")
+    path = sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    decide_registration = workflow.decide_registration
+
+    def checked_while_another_worker_saves(*args, **kwargs):
+        plan = decide_registration(*args, **kwargs)
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("UPDATE centre SET name = name || '（改）'")
+        finally:
+            other.close()
+        return plan
+
+    monkeypatch.setattr(workflow, "decide_registration", checked_while_another_worker_saves)
+    registered = client.post_form("/cases/new", INTAKE).get_data(as_text=True)
+    assert "西湖调〔" in registered and "王小明" in registered
+    with sqlite_app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_concurrent_read_then_write_transactions_never_fail_busy(app, sqlite_only):

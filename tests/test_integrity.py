@@ -1,9 +1,7 @@
 """Integrity records and certificates (SPEC 3.4) and the staff pages that show them."""
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,73 +10,28 @@ from sqlalchemy.exc import IntegrityError
 from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
-from mediation.cases.workflow import Actor, ObligationData, PartyData
+from mediation.cases.workflow import Actor
 from mediation.directory.models import CentreSettings
 from mediation.extensions import db as _db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
-from tests.case_factory import build_case, centre_for, user_for
+from tests.case_factory import (
+    CREDIT_CODE,
+    DUE,
+    LI_ID,
+    SIGNED,
+    ZHANG_ID,
+    agreed_case,
+    build_case,
+    centre_for,
+    certificates_of,
+    cst,
+    organisation,
+    perform,
+    person,
+    user_for,
+)
 from tests.conftest import recorded_statements
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SIGNED = date(2026, 3, 2)
-DUE = date(2026, 3, 20)
-ZHANG_ID = "11010519491231002X"
-LI_ID = "440524188001010014"
-CREDIT_CODE = "91330106MA2B0Q7K41"
-
-
-def cst(day: date, hour: int = 10) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
-
-
-def person(role: str, name: str, id_number: str | None) -> PartyData:
-    return PartyData(role, "person", name, id_number, None, "13812345678")
-
-
-def organisation(role: str, name: str = "杭州某某科技有限公司") -> PartyData:
-    return PartyData(role, "organization", name, None, CREDIT_CODE)
-
-
-def agreed_case(owed, parties=None, centre="330106"):
-    """A case agreed on SIGNED with obligations `owed`: (obligor, obligee, due_on) where
-    obligor and obligee are positions in the party list (0: applicant, 1: respondent)."""
-    intake = {"parties": parties} if parties else {}
-    case = build_case("mediating", at=cst(SIGNED, 9), centre=centre, **intake)
-    staff = Actor.for_user(user_for(case.centre))
-    obligations = [
-        ObligationData(
-            case.parties[obligor].id,
-            case.parties[obligee].id,
-            f"第{n + 1}项义务",
-            due_on,
-            Decimal("1000.00"),
-        )
-        for n, (obligor, obligee, due_on) in enumerate(owed)
-    ]
-    workflow.agree_case(case, SIGNED, "双方达成协议。", obligations, staff, at=cst(SIGNED))
-    _db.session.commit()
-    return case
-
-
-def perform(case, index: int, performed_on: date, at: datetime | None = None):
-    """Staff record obligation `index` as performed on `performed_on`, on that day."""
-    obligation = case.agreement.obligations[index]
-    staff = Actor.for_user(user_for(case.centre))
-    workflow.fulfil_obligation(case, obligation, performed_on, staff, at=at or cst(performed_on))
-    _db.session.commit()
-    return obligation
-
-
-def certificates_of(case) -> list[Certificate]:
-    return list(
-        _db.session.scalars(
-            select(Certificate)
-            .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
-            .where(IntegrityRecord.case_id == case.id)
-            .order_by(Certificate.id)
-        )
-    )
 
 
 def records_of(case) -> list[IntegrityRecord]:
@@ -354,11 +307,31 @@ def test_only_an_admin_of_the_centre_revokes(db, certificate, role, centre):
     assert certificate.revoked_at is None
 
 
-def test_a_global_admin_revokes_and_a_certificate_is_revoked_once(db, certificate):
-    admin = user_for(None, "admin")
-    records.revoke_certificate(certificate, "理由", admin, cst(DUE))
-    with pytest.raises(records.CertificateError):
-        records.revoke_certificate(certificate, "再次", admin, cst(DUE))
+def revocations(app) -> int:
+    with app.app_context():
+        return _db.session.scalar(
+            select(func.count()).select_from(AuditEntry).filter_by(action="certificate.revoke")
+        )
+
+
+def test_a_global_admin_revokes_and_a_certificate_is_revoked_once(app, client, login, issued):
+    url = f"/integrity/certificates/{issued['certificate']}"
+    revoked_at = cst(DUE + timedelta(days=3))
+    with clock.frozen_at(revoked_at):
+        login("admin", centre=None)
+        assert client.post_form(f"{url}/revoke", {"reason": "虚假履行"}).headers["Location"] == url
+    with clock.frozen_at(revoked_at + timedelta(hours=1)):
+        again = client.post_form(f"{url}/revoke", {"reason": "再次撤销"})
+        assert again.status_code == 200 and "该证书已被撤销" in again.get_data(as_text=True)
+        checked = client.post_form(
+            "/verify", {"number": issued["cert_number"], "code": issued["code"]}
+        )
+    with app.app_context():
+        stored = _db.session.get(Certificate, issued["certificate"])
+        assert (stored.revoked_at, stored.revoked_reason) == (revoked_at, "虚假履行")
+    assert revocations(app) == 1
+    page = checked.get_data(as_text=True)
+    assert "已撤销" in page and "该证书已被发证中心撤销" in page and "2026年3月23日" in page
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -486,12 +459,7 @@ def test_an_admin_revokes_on_the_certificate_page(app, client, login, issued):
     assert "已撤销" in page and "虚假履行" in page and f"{url}/revoke" not in page
     with app.app_context():
         assert _db.session.get(Certificate, issued["certificate"]).revoked_reason == "虚假履行"
-        assert (
-            _db.session.scalar(
-                select(func.count()).select_from(AuditEntry).filter_by(action="certificate.revoke")
-            )
-            == 1
-        )
+    assert revocations(app) == 1
 
 
 def test_the_printable_certificate(client, login, issued):
@@ -526,9 +494,7 @@ def test_the_case_page_lists_its_certificates_for_staff_only(client, login, issu
     assert "/integrity/certificates/" not in response.get_data(as_text=True)
 
 
-def test_the_case_page_shows_both_kinds_of_record_and_asks_only_for_a_case_with_obligations(
-    app, client, login
-):
+def test_the_case_page_shows_both_kinds_of_record_and_no_card_without_records(app, client, login):
     with app.app_context():
         performed = agreed_case([(1, 0, DUE), (0, 1, DUE)])
         perform(performed, 0, DUE)  # 李四 performs on time: +10 and a certificate
@@ -566,11 +532,10 @@ def test_the_case_page_shows_both_kinds_of_record_and_asks_only_for_a_case_with_
     with clock.frozen_at(cst(valid_until, 12)):
         assert "已撤销" in card_of(performed)
 
-    for case_id, asks in ((pending, True), (mediating, False)):
-        with recorded_statements(app) as statements:
-            page = client.get(f"/cases/{case_id}").get_data(as_text=True)
-        assert "诚信记录" not in page
-        assert any("FROM integrity_record" in s for s in statements) == asks
+    # Obligations but nothing recorded yet, or no agreement at all: no card.
+    for case_id in (pending, mediating):
+        page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        assert "/integrity/certificates/" not in page and "诚信记录" not in page
 
 
 def test_the_navigation_offers_integrity_profiles_to_staff_not_mediators(client, login):

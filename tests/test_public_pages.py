@@ -11,8 +11,7 @@ from mediation.extensions import db as _db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.public import HONOUR_PAGE_SIZE
-from tests.case_factory import user_for
-from tests.test_integrity import (
+from tests.case_factory import (
     CREDIT_CODE,
     DUE,
     ZHANG_ID,
@@ -22,6 +21,7 @@ from tests.test_integrity import (
     organisation,
     perform,
     person,
+    user_for,
 )
 
 SOON = datetime(2026, 4, 1, 2, tzinfo=UTC)  # 2026-04-01, while every certificate is valid

@@ -31,7 +31,7 @@ from mediation.directory.models import CentreSettings, Mediator, Organization
 from mediation.extensions import db as extension_db
 from mediation.integrity.models import Obligation
 from tests.case_factory import COURT, build_case, centre_for, mediator_for, user_for
-from tests.conftest import _empty_tables
+from tests.conftest import empty_tables
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -128,7 +128,7 @@ def world(app):
         extension_db.session.commit()
         yield world
         extension_db.session.remove()
-        _empty_tables()
+        empty_tables()
 
 
 def actor_for(db, kind: str, case: Case, world) -> Actor:
