@@ -13,6 +13,8 @@ from markupsafe import Markup, escape
 
 from mediation.cases.identity import mask_id, mask_phone
 from mediation.cases.states import (
+    HIGH_RISKS,
+    IN_MEDIATION,
     OUTCOMES,
     PARTY_KINDS,
     PARTY_ROLES,
@@ -178,3 +180,7 @@ def register_filters(app: Flask) -> None:
     )
     app.jinja_env.filters["timeline"] = timeline
     app.jinja_env.globals["days_left"] = days_left
+    app.jinja_env.tests.update(
+        in_mediation=lambda state: state in IN_MEDIATION,  # a deadline can be missed
+        high_risk=lambda level: level in HIGH_RISKS,
+    )
