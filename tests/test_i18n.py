@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime
 
 from mediation.cases.timeline import money
 from mediation.web.language import (
@@ -102,11 +102,18 @@ def test_date_filters_read_as_flask_babel_would(app, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
-def test_amounts_read_as_babel_writes_them(app, lang):
-    amounts = ["0.00", "0.05", "999.99", "1000.00", "1234567.50", "-2500.10", "999999999999.99"]
+def test_amounts_read_in_yuan_with_grouped_thousands(app, lang):
+    amounts = {
+        "0.00": "¥0.00",
+        "0.05": "¥0.05",
+        "1000.00": "¥1,000.00",
+        "1234.5": "¥1,234.50",
+        "1234567.50": "¥1,234,567.50",
+        "-2500.10": "¥-2,500.10",
+        "999999999999.99": "¥999,999,999,999.99",
+    }
     with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
-        for amount in map(Decimal, amounts):
-            assert money(amount) == "¥" + format_decimal(amount, format="#,##0.00")
+        assert {amount: money(Decimal(amount)) for amount in amounts} == amounts
         assert money(None) == "—"
 
 
