@@ -11,7 +11,6 @@ from itsdangerous import TimestampSigner
 from mediation.auth.models import User
 from mediation.extensions import db as _db
 from mediation.web import forms, navigation
-from mediation.web.forms import options
 from mediation.web.navigation import template_url_for
 from tests.conftest import CSRF_FIELD, PASSWORD
 
@@ -317,10 +316,13 @@ def test_the_sign_in_link_is_on_public_pages_but_its_own(client):
     )
 
 
-def test_select_options_mark_the_chosen_value_and_escape_labels():
-    assert options({"a": "甲", "b": "<乙>"}, "b") == (
-        '<option value="a">甲</option><option value="b" selected>&lt;乙&gt;</option>'
-    )
-    # Values compare as text (a form's value against an id); nothing chosen, nothing marked.
-    assert options([(7, "王调解"), (12, "赵调解")], "12").count(" selected") == 1
-    assert " selected" not in options([(7, "王调解")], None)
+def test_select_options_mark_the_chosen_value_and_escape_labels(app):
+    with app.test_request_context("/"):
+        options = app.jinja_env.get_template("_macros.html").module.select_options
+        assert options({"a": "甲", "b": "<乙>"}, "b") == (
+            '<option value="a">甲</option><option value="b" selected>&lt;乙&gt;</option>'
+        )
+        # Values compare as text (a form's value against an id); nothing chosen, nothing marked.
+        assert options([(7, "王调解"), (12, "赵调解")], "12").count(" selected") == 1
+        assert " selected" not in options([(7, "王调解")], None)
+        assert " selected" not in options([(7, "王调解")])
