@@ -172,11 +172,9 @@ def _register_template_context(app: Flask) -> None:
     from mediation.notify.routes import register_unread_count
     from mediation.web.forms import csrf_token
     from mediation.web.language import current_locale, html_lang, locale_name
-    from mediation.web.navigation import install_template_url_for, nav_items_for, navbar
+    from mediation.web.navigation import nav_items_for
 
     timeline.register_filters(app)
-    install_template_url_for(app)
-    app.add_template_global(navbar)
     register_unread_count(app)
 
     @app.context_processor

@@ -27,7 +27,6 @@ from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
 from mediation.web.language import translated
-from mediation.web.navigation import template_url_for
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
@@ -149,7 +148,7 @@ def _queue_link(name: str, centre) -> str:
         args["sort"] = queries.QUEUE_SORT[name]
     if current_user.is_global_admin:
         args["centre"] = centre.id
-    return template_url_for("cases.index", **args)  # its shape built once
+    return url_for("cases.index", **args)
 
 
 @bp.get("/mine")
