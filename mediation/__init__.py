@@ -170,7 +170,6 @@ def _register_commands(app: Flask) -> None:
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import timeline
     from mediation.notify.routes import register_unread_count
-    from mediation.web.forms import csrf_token
     from mediation.web.language import current_locale, html_lang, locale_name
     from mediation.web.navigation import nav_items_for
 
@@ -186,6 +185,4 @@ def _register_template_context(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "nav_items": items,
             "admin_items": [item for item in items if item.in_admin_menu],
-            # Over Flask-WTF's own (CSRFProtect puts generate_csrf in every template).
-            "csrf_token": csrf_token,
         }
