@@ -26,7 +26,6 @@ from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
-from mediation.web.language import translated
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
@@ -49,12 +48,12 @@ SORT_LABELS = {
 def _labels() -> dict:
     """The vocabularies every list template shows."""
     return {
-        "states": translated(STATE_LABELS),
-        "categories": translated(CATEGORIES),
-        "channels": translated(CHANNELS),
-        "risks": translated(RISK_LEVELS),
-        "queue_labels": translated(QUEUE_LABELS),
-        "sorts": translated(SORT_LABELS),
+        "states": STATE_LABELS,
+        "categories": CATEGORIES,
+        "channels": CHANNELS,
+        "risks": RISK_LEVELS,
+        "queue_labels": QUEUE_LABELS,
+        "sorts": SORT_LABELS,
     }
 
 
