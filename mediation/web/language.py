@@ -1,4 +1,4 @@
-"""The user's language: a remembered choice, else Chinese; and the time zone times are shown in."""
+"""The user's language (a remembered choice, else Chinese) and the time zone pages show."""
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale, refresh
