@@ -3,39 +3,16 @@
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context
+from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.utils import cached_property
 
 from config import CONFIGS
 
 
-class MediationApp(Flask):
-    """Flask, with the templates compiled once per language: in a request, `jinja_env` is
-    the request's language's environment (web.language.language_environment)."""
-
-    @cached_property
-    def base_jinja_env(self):
-        return self.create_jinja_environment()
-
-    @property
-    def jinja_env(self):
-        if not has_request_context():
-            return self.base_jinja_env
-        from mediation.extensions import babel
-        from mediation.web.language import language_environment
-
-        return language_environment(self.base_jinja_env, babel.domain_instance)
-
-
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     config_name = config_name or os.environ.get("MEDIATION_ENV", "development")
-    app = MediationApp(__name__, template_folder="../templates", static_folder="../static")
-    # Every template kept in a plain dict (there are a hundred): Jinja's default LRU cache
-    # reorders a list under a lock on every lookup, and a page looks up its layout and
-    # each include on every render.
-    app.jinja_options = {**app.jinja_options, "cache_size": -1}
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
     _configure_database(app)
@@ -63,14 +40,7 @@ def _configure_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_postgresql, configure_sqlite
     from mediation.extensions import babel, csrf, db, login_manager, migrate
-    from mediation.web.language import (
-        RequestDomain,
-        dateformat,
-        datetimeformat,
-        install_template_gettext,
-        select_locale,
-        select_timezone,
-    )
+    from mediation.web.language import select_locale, select_timezone
 
     _import_models()
     db.init_app(app)
@@ -83,9 +53,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    babel.domain_instance = RequestDomain()
-    install_template_gettext(app, babel.domain_instance)
-    app.jinja_env.filters.update(dateformat=dateformat, datetimeformat=datetimeformat)
 
 
 def _import_models() -> None:
@@ -168,28 +135,22 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_template_context(app: Flask) -> None:
-    from mediation.cases import cells, timeline
+    from mediation.cases import timeline
     from mediation.notify.routes import register_unread_count
-    from mediation.web.forms import csrf_token, register_form_filters
-    from mediation.web.language import current_locale, html_lang, locale_name
-    from mediation.web.navigation import install_template_url_for, nav_items_for, navbar
+    from mediation.web.language import html_lang, locale_name
+    from mediation.web.navigation import nav_items_for
 
     timeline.register_filters(app)
-    cells.register_cells(app)
-    install_template_url_for(app)
-    app.add_template_global(navbar)
-    register_form_filters(app)
     register_unread_count(app)
 
     @app.context_processor
     def _context():
         items = nav_items_for(current_user)
+        locale = locale_name()
         return {
-            "html_lang": html_lang(current_locale()),
-            "current_locale": locale_name(),
+            "html_lang": html_lang(locale),
+            "current_locale": locale,
             "languages": app.config["LANGUAGES"],
             "nav_items": items,
             "admin_items": [item for item in items if item.in_admin_menu],
-            # Over Flask-WTF's own (CSRFProtect puts generate_csrf in every template).
-            "csrf_token": csrf_token,
         }

@@ -5,13 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from flask import url_for
 from sqlalchemy import select, text, update
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
-from mediation.cases import cells
 from mediation.cases import workflow as wf
 from mediation.cases.models import Case, CaseEvent, MediationSession
 from mediation.directory.models import Centre, Mediator, Organization
@@ -684,7 +682,7 @@ def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_c
 
 
 def test_row_cells_read_alike_on_every_list(app):
-    """The cells the list, the queues and the mediator's dashboard share (cases.cells)."""
+    """The cells the list, the queues and the mediator's dashboard share (cases/_cells.html)."""
     row = SimpleNamespace(
         id=7,
         number="西湖调〔2026〕7号",
@@ -694,15 +692,16 @@ def test_row_cells_read_alike_on_every_list(app):
         applicants=["张三", "王五"],
         respondents=["<b>李四</b>"],
     )
-    with app.test_request_context("/"):
-        link = '<a href="/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
-        assert cells.case_link(row) == link
-        assert [cells.case_url(i) for i in (1, 10, 4321)] == [
-            url_for("cases.detail", case_id=i) for i in (1, 10, 4321)
-        ]
     with app.test_request_context("/", base_url="http://intranet/mediation"):
-        assert cells.case_url(42) == "/mediation/cases/42"
+        cells = app.jinja_env.get_template("cases/_cells.html").module
+        assert cells.case_link(row) == (
+            '<a href="/mediation/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
+        )
     with app.test_request_context("/"):
+        cells = app.jinja_env.get_template("cases/_cells.html").module
+        assert (
+            cells.case_link(row) == '<a href="/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
+        )
         # The first party of each side, "et al." for the rest; names are escaped.
         versus = '<span class="text-muted">与</span>'
         assert cells.parties(row) == f"张三 等 {versus} &lt;b&gt;李四&lt;/b&gt;"
@@ -725,53 +724,41 @@ def test_row_cells_read_alike_on_every_list(app):
         assert cells.deadline(row, date(2026, 3, 3)) == "—"
         assert cells.parties(row).endswith(f"{versus} —")
     with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        cells = app.jinja_env.get_template("cases/_cells.html").module
         row.state, row.deadline_on = "assigned", date(2026, 3, 2)
         assert cells.parties(row).startswith("张三 et al. ")
         assert "Overdue" in cells.deadline(row, date(2026, 3, 3))
         assert cells.risk_badge(row) == '<span class="badge text-bg-danger">High</span>'
 
 
-def test_list_and_queue_rows_escape_what_they_show_and_keep_the_selection(app):
-    """The list's and the queues' rows (written in Python, not in the templates): every name
-    is text, a selected case stays checked, and each queue shows what it is about."""
-    row = SimpleNamespace(
-        id=7,
-        number="西湖调〔2026〕7号",
-        centre_id=1,
-        centre_name="<i>西湖区</i>",
-        state="mediating",
-        risk_level="high",
-        category_code="labour",
-        registered_on=date(2026, 3, 1),
-        deadline_on=date(2026, 3, 2),
-        triage_due_on=date(2026, 3, 1),
-        concluded_on=date(2026, 3, 2),
-        organization_name="<b>人民调解委员会</b>",
-        mediator_name="<script>王</script>",
-        applicants=["张三"],
-        respondents=["李四"],
-    )
-    today = {1: date(2026, 3, 3)}
-    with app.test_request_context("/"):
-        rows = cells.case_rows([row], today, {"labour": "劳动争议"}, True, {7})
-        assert "<b>" not in rows and "<script>" not in rows and "<i>" not in rows
-        assert "&lt;b&gt;人民调解委员会&lt;/b&gt;" in rows and "&lt;i&gt;西湖区&lt;/i&gt;" in rows
-        assert re.search(r'name="case_id" value="7" form="bulk-form"[^>]*checked', rows)
-        assert "劳动争议" in rows and "已逾期" in rows
-        assert 'name="case_id"' not in cells.case_rows([row], today, {}, True, None)
-        assert "checked" not in cells.case_rows([row], today, {}, False, set())
-        assert "西湖区" not in cells.case_rows([row], today, {}, False, None)
-        row.organization_name = row.mediator_name = None
-        assert "<td>—</td>" in cells.case_rows([row], today, {}, False, None)
-        shown = {
-            name: cells.queue_rows(SimpleNamespace(name=name, cases=[row]), today[1])
-            for name in ("triage", "deadline", "high_risk", "concluded")
-        }
-    assert "分流期限 2026/3/1" in shown["triage"] and "高" in shown["triage"]
-    assert "2026/3/2" in shown["deadline"] and "已逾期" in shown["deadline"]
-    assert "调解中" in shown["high_risk"] and "高" in shown["high_risk"]
-    assert "2026/3/2" in shown["concluded"] and "调解中" in shown["concluded"]
-    assert all('<a href="/cases/7"' in html for html in shown.values())
+def test_list_and_queue_rows_escape_what_they_show(app, client, login, world, new_case):
+    """Every name a row shows is text, on the list and in each queue it is in."""
+    new_case(at=T0, applicant="<script>alert(1)</script>", risk_level="high")
+    new_case(at=T0, route_to=world.wang, respondent="<b>李四</b>")  # deadline 1 April
+    with app.app_context():
+        _db.session.get(Organization, world.people).name = "<i>西湖人民调解委员会</i>"
+        _db.session.get(Mediator, world.wang).name = "<u>王调解</u>"
+        _db.session.commit()
+    login("staff")
+    names = {
+        "<script>alert(1)</script>": "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "<b>李四</b>": "&lt;b&gt;李四&lt;/b&gt;",
+        "<i>西湖人民调解委员会</i>": "&lt;i&gt;西湖人民调解委员会&lt;/i&gt;",
+        "<u>王调解</u>": "&lt;u&gt;王调解&lt;/u&gt;",
+    }
+    with clock.frozen_at(T0 + timedelta(days=28)):  # Monday 30 March, Shanghai
+        rows = client.get("/cases/").get_data(as_text=True)
+        queues = client.get("/cases/dashboard").get_data(as_text=True)
+    for name, escaped in names.items():
+        assert name not in rows and escaped in rows
+        assert name not in queues
+    for queue, name in [
+        ("triage", "<script>alert(1)</script>"),
+        ("high_risk", "<script>alert(1)</script>"),
+        ("deadline", "<b>李四</b>"),
+        ("deadline", "<u>王调解</u>"),
+    ]:
+        assert names[name] in _section(queues, queue), (queue, name)
 
 
 def test_the_signed_in_user_comes_with_settings_and_unread_count(

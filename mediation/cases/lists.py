@@ -28,8 +28,6 @@ from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
-from mediation.web.language import translated
-from mediation.web.navigation import template_url_for
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
@@ -50,12 +48,12 @@ SORT_LABELS = {
 def _labels() -> dict:
     """The vocabularies every list template shows."""
     return {
-        "states": translated(STATE_LABELS),
-        "categories": translated(CATEGORIES),
-        "channels": translated(CHANNELS),
-        "risks": translated(RISK_LEVELS),
-        "queue_labels": translated(QUEUE_LABELS),
-        "sorts": translated(SORT_LABELS),
+        "states": STATE_LABELS,
+        "categories": CATEGORIES,
+        "channels": CHANNELS,
+        "risks": RISK_LEVELS,
+        "queue_labels": QUEUE_LABELS,
+        "sorts": SORT_LABELS,
     }
 
 
@@ -149,7 +147,7 @@ def _queue_link(name: str, centre) -> str:
         args["sort"] = queries.QUEUE_SORT[name]
     if current_user.is_global_admin:
         args["centre"] = centre.id
-    return template_url_for("cases.index", **args)  # its shape built once
+    return url_for("cases.index", **args)
 
 
 @bp.get("/mine")

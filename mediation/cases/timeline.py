@@ -1,18 +1,16 @@
-"""How cases, parties and events read on a page: labels, masks, money, the timeline."""
+"""How cases, parties and events read on a page: labels, masks, money, an event's details."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
-from babel import Locale
-from babel.numbers import parse_pattern
 from flask import Flask
-from flask_babel import format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 
 from mediation.cases.identity import mask_id, mask_phone
 from mediation.cases.states import (
+    HIGH_RISKS,
+    IN_MEDIATION,
     OUTCOMES,
     PARTY_KINDS,
     PARTY_ROLES,
@@ -22,7 +20,6 @@ from mediation.cases.states import (
     State,
 )
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
-from mediation.web.language import datetimeformat, locale_name, translated
 
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {
@@ -50,13 +47,6 @@ DETAIL_LABELS = {
 
 YES, NO = _l("Yes"), _l("No")
 
-# Who did it, on the timeline, when not a signed-in user (whose name is shown).
-ACTORS = {
-    "scheduler": _l("Scheduled job"),
-    "import": _l("Ledger import"),
-    "party": _l("%(name)s (party, online)"),
-}
-
 RISK_BADGES = {"low": "secondary", "medium": "warning", "high": "danger", "critical": "danger"}
 STATE_BADGES = {
     State.REGISTERED: "warning",
@@ -71,8 +61,8 @@ STATE_BADGES = {
 
 
 def event_details(event) -> list[tuple[str, str]]:
+    """The (label, value) pairs of an event's details worth showing, in DETAIL_LABELS' order."""
     details = event.details or {}
-    labels = translated(DETAIL_LABELS)
     shown = []
     for key in sorted((key for key in details if key in _DETAIL_ORDER), key=_DETAIL_ORDER.get):
         value = details[key]
@@ -84,71 +74,18 @@ def event_details(event) -> list[tuple[str, str]]:
             value = TRANSFER_REASONS[value]
         if key == "held_at":
             # Stored in UTC; shown in the reader's time zone like every other time.
-            value = datetimeformat(datetime.fromisoformat(value), "short")
-        shown.append((labels[key], str(value)))
+            value = format_datetime(datetime.fromisoformat(value), "short")
+        shown.append((str(DETAIL_LABELS[key]), str(value)))
     return shown
 
 
 _DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
-_MOVE_LABELS: dict[int, tuple[dict, dict]] = {}
-
-
-def _move_labels(moves: dict) -> dict:
-    """Each move's timeline label, as a vocabulary that `translated` keeps per language (a
-    lazy label looked its translation up again for every event)."""
-    held = _MOVE_LABELS.get(id(moves))
-    if held is None or held[0] is not moves:
-        labels = {action: move.label for action, move in moves.items()}
-        held = _MOVE_LABELS[id(moves)] = (moves, labels)
-    return held[1]
-
-
-def timeline(events, moves: dict) -> Markup:
-    """The case page's timeline, an <li> an event (`events` are rows of CaseEvent's
-    columns, `moves` workflow.MOVES). Written in Python like the list's cells: a case has a
-    dozen events, and the template's loop over them cost a fifth of the page."""
-    states = translated(STATE_LABELS)
-    actors = translated(ACTORS)
-    labels = translated(_move_labels(moves))
-    items = []
-    for event in events:
-        what = f"<strong>{escape(labels.get(event.action, event.action))}</strong>"
-        if event.from_state != event.to_state:
-            state = escape(states.get(event.to_state, event.to_state))
-            what += f' <span class="small text-muted">→ {state}</span>'
-        if event.actor_kind == "party":
-            who = escape(actors["party"]) % {"name": event.actor_name}
-        else:
-            who = escape(actors.get(event.actor_kind) or event.actor_name or "—")
-        details = "".join(
-            f'<div class="small">{escape(label)}: {escape(value)}</div>'
-            for label, value in event_details(event)
-        )
-        items.append(
-            f"<li><div>{what}</div>"
-            f'<div class="small text-muted">{escape(datetimeformat(event.at, "medium"))}'
-            f" · {who}</div>{details}</li>"
-        )
-    return Markup("\n".join(items))
-
-
-MONEY_PATTERN = parse_pattern("#,##0.00")
 
 
 def money(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return "¥" + _amount_writer(locale_name())(value)
-
-
-@lru_cache(maxsize=8)
-def _amount_writer(locale: str):
-    """How the language writes an amount: Python's own grouping where it writes 1,234.50
-    (both of ours), else Babel's, which took longer than the rest of a case's facts."""
-    symbols = Locale.parse(locale).number_symbols["latn"]
-    if (symbols["group"], symbols["decimal"], symbols["minusSign"]) == (",", ".", "-"):
-        return lambda value: f"{value:,.2f}"
-    return lambda value: format_decimal(value, format=MONEY_PATTERN)
+    return "¥" + format_decimal(value, format="#,##0.00")
 
 
 def days_left(deadline: date | None, today: date) -> int | None:
@@ -156,7 +93,7 @@ def days_left(deadline: date | None, today: date) -> int | None:
 
 
 def _label(vocabulary: dict):
-    return lambda code: translated(vocabulary).get(code, code)
+    return lambda code: str(vocabulary.get(code, code))
 
 
 def register_filters(app: Flask) -> None:
@@ -176,5 +113,8 @@ def register_filters(app: Flask) -> None:
         party_kind_label=_label(PARTY_KINDS),
         organization_kind_label=_label(ORGANIZATION_KINDS),
     )
-    app.jinja_env.filters["timeline"] = timeline
-    app.jinja_env.globals["days_left"] = days_left
+    app.jinja_env.globals.update(days_left=days_left, event_details=event_details)
+    app.jinja_env.tests.update(
+        in_mediation=lambda state: state in IN_MEDIATION,  # only then can a deadline be missed
+        high_risk=lambda level: level in HIGH_RISKS,
+    )
