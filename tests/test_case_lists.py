@@ -681,6 +681,17 @@ def test_queues_read_per_state_give_the_plain_query_result(app, db, world, new_c
             assert [case.id for case in got] == expected[:limit]
 
 
+def _cells(app):
+    """cases/_cells.html as the pages import it, with the page's labels."""
+    from mediation.cases.states import RISK_LEVELS, STATE_LABELS
+
+    labels = {
+        "states": {code: str(label) for code, label in STATE_LABELS.items()},
+        "risks": {code: str(label) for code, label in RISK_LEVELS.items()},
+    }
+    return app.jinja_env.get_template("cases/_cells.html").make_module(labels)
+
+
 def test_row_cells_read_alike_on_every_list(app):
     """The cells the list, the queues and the mediator's dashboard share (cases/_cells.html)."""
     row = SimpleNamespace(
@@ -693,12 +704,12 @@ def test_row_cells_read_alike_on_every_list(app):
         respondents=["<b>李四</b>"],
     )
     with app.test_request_context("/", base_url="http://intranet/mediation"):
-        cells = app.jinja_env.get_template("cases/_cells.html").module
+        cells = _cells(app)
         assert cells.case_link(row) == (
             '<a href="/mediation/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
         )
     with app.test_request_context("/"):
-        cells = app.jinja_env.get_template("cases/_cells.html").module
+        cells = _cells(app)
         assert (
             cells.case_link(row) == '<a href="/cases/7" class="text-nowrap">西湖调〔2026〕7号</a>'
         )
@@ -724,7 +735,7 @@ def test_row_cells_read_alike_on_every_list(app):
         assert cells.deadline(row, date(2026, 3, 3)) == "—"
         assert cells.parties(row).endswith(f"{versus} —")
     with app.test_request_context("/", headers={"Cookie": "lang=en"}):
-        cells = app.jinja_env.get_template("cases/_cells.html").module
+        cells = _cells(app)
         row.state, row.deadline_on = "assigned", date(2026, 3, 2)
         assert cells.parties(row).startswith("张三 et al. ")
         assert "Overdue" in cells.deadline(row, date(2026, 3, 3))

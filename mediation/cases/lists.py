@@ -46,14 +46,19 @@ SORT_LABELS = {
 
 
 def _labels() -> dict:
-    """The vocabularies every list template shows."""
-    return {
+    """The vocabularies every list template shows, in the page's language: each label is
+    translated once per page, not once per row."""
+    vocabularies = {
         "states": STATE_LABELS,
         "categories": CATEGORIES,
         "channels": CHANNELS,
         "risks": RISK_LEVELS,
         "queue_labels": QUEUE_LABELS,
         "sorts": SORT_LABELS,
+    }
+    return {
+        name: {code: str(label) for code, label in labels.items()}
+        for name, labels in vocabularies.items()
     }
 
 

@@ -1,7 +1,9 @@
 """The user's language (a remembered choice, else Chinese) and the time zone pages show."""
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGE_COOKIE = "lang"
 
@@ -42,3 +44,23 @@ def select_timezone() -> str:
     if has_request_context() and current_user.is_authenticated and current_user.centre:
         return current_user.centre.timezone
     return current_app.config["TIMEZONE"]
+
+
+def page_gettext() -> dict:
+    """The templates' gettext and ngettext for one page, from its language's translations
+    found once (Flask-Babel's find them again for every text). As Jinja's newstyle gettext:
+    in an autoescaped template the text is markup and its values are escaped into it."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, string: str, **variables):
+        text = translations.ugettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables):
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
