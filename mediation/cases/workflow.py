@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -39,7 +40,7 @@ from mediation.cases.models import (
 from mediation.cases.numbering import issue_case_number
 from mediation.cases.states import HIGH_RISKS, IN_MEDIATION, OPEN_STATES, RISK_ORDER, State
 from mediation.database import begin_writing
-from mediation.directory.calendar import WorkingCalendar, add_working_days, local_date
+from mediation.directory.calendar import WorkingCalendar, add_working_days
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import incentive_measures, mediation_periods, settings_for
 from mediation.extensions import db
@@ -240,10 +241,12 @@ class CentreRules:
 
     def __init__(self, centre: Centre, calendar: WorkingCalendar | None = None):
         self.centre = centre
+        self.zone = ZoneInfo(centre.timezone)
         self.calendar = calendar  # the whole calendar, for many dates; else read as needed
 
     def local_date(self, at: datetime) -> date:
-        return local_date(at, self.centre)
+        """The business date of a moment in the centre's time zone (SPEC 3.3)."""
+        return at.astimezone(self.zone).date()
 
     def add_working_days(self, start: date, days: int) -> date:
         if self.calendar is not None:
