@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask import render_template_string
 
 from mediation.cases.timeline import money
 from mediation.web.language import show_times_in
@@ -115,10 +116,22 @@ def test_amounts_read_in_yuan_with_grouped_thousands(app, lang):
 
 
 def test_template_strings_escape_their_values_and_read_percent_signs(app):
+    """As pages render them: through render_template_string, with the page's gettext
+    (web.language.page_gettext), as Jinja's newstyle gettext would."""
     with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
 
         def render(source, **values):
-            return app.jinja_env.from_string(source).render(**values)
+            return render_template_string(source, **values)
+
+        # Values named as the gettext functions' own parameters are values too.
+        assert render("{{ _('Hello %(string)s', string=s) }}", s="<i>x</i>") == (
+            "Hello &lt;i&gt;x&lt;/i&gt;"
+        )
+        assert render("{{ ngettext('%(num)d case', '%(num)d cases', 2) }}") == "2 cases"
+        assert render("{{ ngettext('%(num)d case', '%(num)d cases', 1) }}") == "1 case"
+        assert render(
+            "{{ ngettext('%(num)d case of %(who)s', '%(num)d cases', 1, who=w) }}", w="<b>"
+        ) == ("1 case of &lt;b&gt;")
 
         assert render("{{ _('success %(rate)d%%', rate=80) }}") == "成功率 80%"
         assert render("{{ _('Open case %(number)s', number=n) }}", n="<b>1</b>") == (

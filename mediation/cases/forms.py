@@ -381,8 +381,12 @@ class CaseIdsField(Field):
 class BulkActionForm(Form):
     """The case list's form for the ticked cases: route or reassign them, or export them."""
 
-    action = SelectField(choices=[SelectChoice(name) for name in ("route", "reassign", "export")])
-    case_id = CaseIdsField(default=list)
-    organization = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
-    mediator = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    action = SelectField(
+        _l("Action"), choices=[SelectChoice(name) for name in ("route", "reassign", "export")]
+    )
+    case_id = CaseIdsField(_l("Cases"), default=list)
+    organization = IntegerField(
+        _l("Organisation"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
+    mediator = IntegerField(_l("Mediator"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     reason = StringField(_l("Reason (for a change of mediator)"), validators=[Length(max=200)])

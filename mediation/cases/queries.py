@@ -694,16 +694,16 @@ class Queue:
 
 
 @cache
-def _queue_statement(size: int):
-    """Every queue's capped count, a row (queue, None, count) each, and every queue's first
-    ids, a row (queue, id, position) each, in one statement with the centre and the dates
-    as parameters (one round trip)."""
+def _queue_statement(size: int, cap: int):
+    """Every queue's count up to `cap` + 1, a row (queue, None, count) each, and every
+    queue's first `size` ids, a row (queue, id, position) each, in one statement with the
+    centre and the dates as parameters (one round trip)."""
     rows = []
     for name in QUEUES:
         choices, conditions = _queue_parts(name)
         conditions = [Case.centre_id == bindparam("centre"), *conditions]
         seeks = _seeks(choices)
-        count = _count_up_to(_matching(conditions, seeks), COUNT_CAP).scalar_subquery()
+        count = _count_up_to(_matching(conditions, seeks), cap).scalar_subquery()
         rows.append(select(literal(name), null(), count))
         ids = _first_ids_statement(conditions, seeks, _QUEUE_ORDER[name], size, numbered=True)
         ids = ids.subquery()
@@ -718,7 +718,7 @@ def staff_queues(centre_id: int, size: int = QUEUE_SIZE) -> list[Queue]:
     params = {"centre": centre_id, **queue_dates(centre_id)}
     counts: dict[str, int] = {}
     ids: dict[str, list[tuple[int, int]]] = {name: [] for name in QUEUES}
-    for name, case_id, number in read(_queue_statement(size), params).all():
+    for name, case_id, number in read(_queue_statement(size, COUNT_CAP), params).all():
         if case_id is None:
             counts[name] = number
         else:

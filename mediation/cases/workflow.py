@@ -154,7 +154,7 @@ class Actor:
 
     kind: str
     user: User | None = None
-    party: object | None = None  # a Party, or a row of one (the bulk writer's)
+    party: "PartyFacts | None" = None  # a Party, or the bulk writer's row of one
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -186,6 +186,12 @@ class Actor:
 
 
 # --- what the rules read of a case ----------------------------------------------------------
+
+
+class PartyFacts(Protocol):
+    id: int
+    case_id: int
+    name: str
 
 
 class ObligationFacts(Protocol):
@@ -488,8 +494,8 @@ def apply_change(case: Case, change: Change) -> Applied:
     event = CaseEvent(**change.event_row(case.id))
     db.session.add(event)
     db.session.flush()
-    certificates = [issue_certificate(grant) for grant in change.certificates]
-    return Applied(event, written, certificates)
+    issued = (issue_certificate(grant) for grant in change.certificates)
+    return Applied(event, written, [certificate for certificate in issued if certificate])
 
 
 def _add(case: Case, row: NewRow):
@@ -1310,7 +1316,9 @@ def decide_fulfil(
     remaining = [
         o for o in case.agreement.obligations if o.fulfilled_on is None and o.id != obligation.id
     ]
-    grant = certificate_for(case, obligation, performed_on, rules.centre, rules.measures, at)
+    grant = certificate_for(
+        case, obligation, performed_on, rules.centre, rules.measures, at, rules.local_date(at)
+    )
     return _change(
         case,
         "fulfil",

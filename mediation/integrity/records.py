@@ -112,18 +112,24 @@ class CertificateGrant:
 
 
 def certificate_for(
-    case, performed, performed_on: date, centre: Centre, measures: list[str], at: datetime
+    case,
+    performed,
+    performed_on: date,
+    centre: Centre,
+    measures: list[str],
+    at: datetime,
+    issued_on: date,
 ) -> CertificateGrant | None:
     """The certificate a performance earns its obligor, if it earns one (SPEC 3.4): when
     every obligation the obligor owes in the case is performed with it, each on or before its
     due date. `case` is read as it stands before `performed` is recorded as performed on
-    `performed_on`, so an obligor earns it once: with the last of its obligations."""
+    `performed_on`, so an obligor earns it once: with the last of its obligations. Issued at
+    `at`, on the centre's business date `issued_on`."""
     owed = [o for o in case.agreement.obligations if o.obligor_id == performed.obligor_id]
     done = {o.id: performed_on if o.id == performed.id else o.fulfilled_on for o in owed}
     if any(done[o.id] is None or done[o.id] > o.due_on for o in owed):
         return None
     party = next(p for p in case.parties if p.id == performed.obligor_id)
-    issued_on = local_date(at, centre)
     points = sum(points_for(done[o.id], o.due_on) for o in owed)
     record = {
         "centre_id": case.centre_id,
@@ -150,9 +156,12 @@ def certificate_for(
     return CertificateGrant(record, certificate, centre.code)
 
 
-def issue_certificate(grant: CertificateGrant) -> Certificate:
+def issue_certificate(grant: CertificateGrant) -> Certificate | None:
     """Write a granted record and certificate into the session (the workflow's applier for one
-    case; the bulk writer writes the same rows)."""
+    case; the bulk writer writes the same rows). A grant whose record exists already (a
+    replay) writes nothing."""
+    if _exists(grant.record["dedupe_key"]):
+        return None
     record = IntegrityRecord(**grant.record)
     db.session.add(record)
     db.session.flush()

@@ -53,12 +53,12 @@ def page_gettext() -> dict:
     translations = get_translations()
 
     @pass_context
-    def gettext(context, string: str, **variables):
+    def gettext(context, string: str, /, **variables):
         text = translations.ugettext(string)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
     @pass_context
-    def ngettext(context, singular: str, plural: str, num: int, **variables):
+    def ngettext(context, singular: str, plural: str, num: int, /, **variables):
         variables.setdefault("num", num)
         text = translations.ungettext(singular, plural, num)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
