@@ -1,6 +1,7 @@
 # The two commands: `make run` and `make test`. Everything else here serves them.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# The first of these that runs (a pyenv shim of a version not selected does not).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do $$p -c '' 2>/dev/null && command -v $$p && break; done)
+VENV ?= .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := mediation/translations
 HOST ?= 127.0.0.1
@@ -26,6 +27,8 @@ bench: $(VENV)/.test-deps translations
 install: $(VENV)/.run-deps
 
 $(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null || \
+		{ echo "This needs Python 3.11, 3.12 or 3.13 ($(PYTHON) is $$($(PYTHON) -V 2>&1)): run make $(MAKECMDGOALS) PYTHON=python3.11 (or 3.12, 3.13)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
