@@ -31,23 +31,24 @@ from mediation.cases.workflow import (
     IntakeData,
     ObligationData,
     PartyData,
-    agree_case,
-    confirm_agreement,
-    default_case,
-    divert_case,
-    enforce_agreement,
-    expire_case,
-    extend_deadline,
-    fail_case,
-    fulfil_obligation,
-    reassign_case,
-    record_follow_up,
-    record_session,
+    act,
+    decide_agree,
+    decide_confirm,
+    decide_default,
+    decide_divert,
+    decide_enforce,
+    decide_expire,
+    decide_extend,
+    decide_fail,
+    decide_follow_up,
+    decide_fulfil,
+    decide_reassign,
+    decide_record_session,
+    decide_request_litigation,
+    decide_route,
+    decide_withdraw,
     register_case,
-    request_litigation,
-    route_case,
     suggest_risk,
-    withdraw_case,
 )
 from mediation.demo import data
 from mediation.demo.data import Dispute
@@ -1003,40 +1004,63 @@ class CaseGenerator:
     # --- replaying through the workflow ---------------------------------------------------
 
     def replay(self, draft: Draft) -> None:
+        """Register the case and replay its steps through the workflow, in the session."""
         register, *steps = draft.steps
         with clock.frozen_at(register.at):
             case = register_case(self.centre, draft.intake, self.staff, at=register.at).case
-        for step in steps:
-            with clock.frozen_at(step.at):
-                self.ACTIONS[step.action](self, case, step.at, **step.args)
+        StepReplay(self, _in_the_session).run(case, steps)
 
-    def _handler_actor(self, case) -> Actor:
-        user = self.users.get(case.mediator.user_id) if case.mediator.user_id else None
+
+def _in_the_session(case, decide: Callable, *args, at: datetime, **options) -> None:
+    """A move decided and written for one case in the session, at its own moment."""
+    with clock.frozen_at(at):
+        act(case, decide, *args, at=at, **options)
+
+
+class StepReplay:
+    """The planner's steps of a case as workflow decisions, each written by `write(case,
+    decide, *args, at=…, **options)`: into the session (`flask demo load`) or as rows by the
+    bulk writer (`flask demo generate`). `case` is a Case or the bulk writer's case."""
+
+    def __init__(self, generator: "CaseGenerator", write: Callable):
+        self.staff, self.users, self.write = generator.staff, generator.users, write
+        self.scheduler = Actor.scheduler()
+
+    def run(self, case, steps: list) -> None:
+        for step in steps:
+            getattr(self, f"_{step.action}")(case, step.at, **step.args)
+
+    def _handler(self, case) -> Actor:
+        """The mediator's login, if they have one, else the staff member."""
+        user_id = case.mediator.user_id
+        user = self.users.get(user_id) if user_id else None
         return Actor.for_user(user) if user is not None else self.staff
 
-    def _do_route(self, case, at, organization, mediator):
-        route_case(case, organization, mediator, self.staff, at=at)
+    def _route(self, case, at, organization, mediator) -> None:
+        self.write(case, decide_route, organization, mediator, self.staff, at=at)
 
-    def _do_reassign(self, case, at, mediator, reason):
-        reassign_case(case, mediator, reason, self.staff, at=at)
+    def _reassign(self, case, at, mediator, reason) -> None:
+        self.write(case, decide_reassign, mediator, reason, self.staff, at=at)
 
-    def _do_session(self, case, at, held_at, place, is_online, attendance, minutes):
-        record_session(
+    def _session(self, case, at, held_at, place, is_online, attendance, minutes) -> None:
+        self.write(
             case,
+            decide_record_session,
             held_at,
-            self._handler_actor(case),
+            self._handler(case),
             place=place,
             is_online=is_online,
             attendance=attendance,
             minutes=minutes,
+            at=at,
         )
 
-    def _do_extend(self, case, at, days, reason, consents):
+    def _extend(self, case, at, days, reason, consents) -> None:
         given = {party.id: consent for party, consent in zip(case.parties, consents, strict=True)}
-        extend_deadline(case, days, given, self._handler_actor(case), reason=reason, at=at)
+        self.write(case, decide_extend, days, given, self._handler(case), reason=reason, at=at)
 
-    def _do_agree(self, case, at, signed_on, terms, obligations):
-        items = [
+    def _agree(self, case, at, signed_on, terms, obligations) -> None:
+        owed = [
             ObligationData(
                 obligor_id=case.parties[item["obligor"]].id,
                 obligee_id=case.parties[item["obligee"]].id,
@@ -1046,63 +1070,53 @@ class CaseGenerator:
             )
             for item in obligations
         ]
-        agree_case(case, signed_on, terms, items, self._handler_actor(case), at=at)
+        self.write(case, decide_agree, signed_on, terms, owed, self._handler(case), at=at)
 
-    def _do_fulfil(self, case, at, index, performed_on, by_party):
+    def _fulfil(self, case, at, index, performed_on, by_party) -> None:
         obligation = case.agreement.obligations[index]
         actor = self.staff
         if by_party:
             obligee = next(p for p in case.parties if p.id == obligation.obligee_id)
             actor = Actor.for_party(obligee)
-        fulfil_obligation(case, obligation, performed_on, actor, at=at)
+        self.write(case, decide_fulfil, obligation, performed_on, actor, at=at)
 
-    def _do_confirm(self, case, at, court, ruling, confirmed_on):
-        confirm_agreement(case, court, ruling, confirmed_on, self.staff, at=at)
+    def _confirm(self, case, at, court, ruling, confirmed_on) -> None:
+        self.write(case, decide_confirm, court, ruling, confirmed_on, self.staff, at=at)
 
-    def _do_default(self, case, at):
-        default_case(case, Actor.scheduler(), at=at)
+    def _default(self, case, at) -> None:
+        self.write(case, decide_default, self.scheduler, at=at)
 
-    def _do_enforce(self, case, at, court, note):
-        enforce_agreement(case, court, self.staff, note=note, at=at)
+    def _enforce(self, case, at, court, note) -> None:
+        self.write(case, decide_enforce, court, self.staff, note=note, at=at)
 
-    def _do_divert(self, case, at, reason, court, note):
-        divert_case(case, reason, court, self.staff, note=note, at=at)
+    def _divert(self, case, at, reason, court, note) -> None:
+        self.write(case, decide_divert, reason, court, self.staff, note=note, at=at)
 
-    def _do_fail(self, case, at, court, facts):
-        fail_case(
-            case, court, facts, self._handler_actor(case), documents=data.TRANSFER_DOCUMENTS, at=at
-        )
+    def _fail(self, case, at, court, facts) -> None:
+        documents = data.TRANSFER_DOCUMENTS
+        self.write(case, decide_fail, court, facts, self._handler(case), documents=documents, at=at)
 
-    def _do_litigate(self, case, at, party, court, note):
+    def _litigate(self, case, at, party, court, note) -> None:
         if party is not None:
             actor, on_behalf_of = Actor.for_party(case.parties[party]), None
         else:  # the party asked at the counter; staff record it for the applicant
-            actor, on_behalf_of = self.staff, case.applicants[0]
-        request_litigation(case, actor, court=court, note=note, at=at, on_behalf_of=on_behalf_of)
+            actor = self.staff
+            on_behalf_of = next(p for p in case.parties if p.role == "applicant")
+        self.write(
+            case,
+            decide_request_litigation,
+            actor,
+            court=court,
+            note=note,
+            on_behalf_of=on_behalf_of,
+            at=at,
+        )
 
-    def _do_expire(self, case, at):
-        expire_case(case, Actor.scheduler(), at=at)
+    def _expire(self, case, at) -> None:
+        self.write(case, decide_expire, self.scheduler, at=at)
 
-    def _do_withdraw(self, case, at, reason):
-        withdraw_case(case, reason, self.staff, at=at)
+    def _withdraw(self, case, at, reason) -> None:
+        self.write(case, decide_withdraw, reason, self.staff, at=at)
 
-    def _do_follow_up(self, case, at, is_satisfied, note):
-        record_follow_up(case, is_satisfied, note, self.staff, at=at)
-
-    ACTIONS: dict[str, Callable] = {
-        "route": _do_route,
-        "reassign": _do_reassign,
-        "session": _do_session,
-        "extend": _do_extend,
-        "agree": _do_agree,
-        "fulfil": _do_fulfil,
-        "confirm": _do_confirm,
-        "default": _do_default,
-        "enforce": _do_enforce,
-        "divert": _do_divert,
-        "fail": _do_fail,
-        "litigate": _do_litigate,
-        "expire": _do_expire,
-        "withdraw": _do_withdraw,
-        "follow_up": _do_follow_up,
-    }
+    def _follow_up(self, case, at, is_satisfied, note) -> None:
+        self.write(case, decide_follow_up, is_satisfied, note, self.staff, at=at)
