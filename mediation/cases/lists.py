@@ -1,7 +1,6 @@
 """Case list, queues and dashboards (staff and mediators), and bulk actions from a list."""
 
 from datetime import date
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -21,7 +20,7 @@ from mediation.cases.blueprint import bp
 from mediation.cases.forms import BulkActionForm
 from mediation.cases.models import Case
 from mediation.cases.states import RISK_LEVELS, STATE_LABELS
-from mediation.cases.workflow import StaleCase, for_each_case, reassign_case, route_case
+from mediation.cases.workflow import StaleCase, reassign_cases, route_cases
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Mediator, Organization
 from mediation.directory.settings import warning_days
@@ -242,16 +241,10 @@ def _change_each(form: BulkActionForm, cases: list[Case]) -> list[str]:
     mediator = _chosen(Mediator, form.mediator.data)
     if mediator is None:
         return [_("Choose a mediator.")]
-    actor = current_actor()
     if form.action.data == "route":
         organization = _chosen(Organization, form.organization.data) or mediator.organization
-        route = partial(route_case, organization=organization, mediator=mediator, actor=actor)
-        return for_each_case(cases, route)
-    reason = form.reason.data.strip()
-    if not reason:
-        return [_("Give the reason for the change.")]
-    reassign = partial(reassign_case, mediator=mediator, reason=reason, actor=actor)
-    return for_each_case(cases, reassign)
+        return route_cases(cases, organization, mediator, current_actor())
+    return reassign_cases(cases, mediator, form.reason.data, current_actor())
 
 
 def _chosen(model, row_id: int | None):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -813,8 +813,7 @@ def decide_reassign(
     _check_mediator(case, organization, mediator)
     if mediator.id == case.mediator_id:
         raise WorkflowError(_("The case is already with this mediator."), "mediator")
-    if not reason.strip():
-        raise WorkflowError(_("Give the reason for the change."), "reason")
+    _require_change_reason(reason)
     return _change(
         case,
         "reassign",
@@ -830,6 +829,11 @@ def decide_reassign(
             "reason": reason.strip(),
         },
     )
+
+
+def _require_change_reason(reason: str) -> None:
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for the change."), "reason")
 
 
 def reassign_case(
@@ -1447,9 +1451,29 @@ def record_court_filing(case: Case, filing_number: str, actor: Actor, **options)
 # --- many cases at once ---------------------------------------------------------------------
 
 
-def for_each_case(cases: Sequence[Case], move) -> list[str]:
-    """Apply `move(case)` to every case; the refusals, one line per case (none: all applied).
+def route_cases(
+    cases: Sequence[Case], organization: Organization, mediator: Mediator, actor: Actor
+) -> list[str]:
+    """Route many cases to one mediator: the refusals, one line per case (none: all routed).
     The caller rolls back on any refusal: all or nothing."""
+    route = partial(route_case, organization=organization, mediator=mediator, actor=actor)
+    return _for_each_case(cases, route)
+
+
+def reassign_cases(
+    cases: Sequence[Case], mediator: Mediator, reason: str, actor: Actor
+) -> list[str]:
+    """Hand many cases to another mediator, as `route_cases`; a missing reason is said once,
+    not once per case."""
+    try:
+        _require_change_reason(reason)
+    except WorkflowError as error:
+        return [str(error)]
+    move = partial(reassign_case, mediator=mediator, reason=reason.strip(), actor=actor)
+    return _for_each_case(cases, move)
+
+
+def _for_each_case(cases: Sequence[Case], move) -> list[str]:
     refusals = []
     for case in cases:
         try:
