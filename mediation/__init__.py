@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.portal.blueprint import bp as portal_bp
     from mediation.stats.routes import bp as stats_bp
     from mediation.web.errors import register_error_pages
+    from mediation.web.params import refuse_nul_characters
     from mediation.web.routes import bp as web_bp
     from mediation.web.security import add_security_headers
 
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     register_error_pages(app)
+    refuse_nul_characters(app)
     add_security_headers(app)
 
 

@@ -2,12 +2,12 @@
 
 import re
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from mediation import clock
 from mediation.auth.models import User
@@ -439,6 +439,45 @@ def test_a_resubmitted_registration_form_registers_nothing_twice(app, client, lo
     assert "该表单已提交过" in page and "西湖调〔" in page
     with app.app_context():
         assert session(app).scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_a_double_click_on_register_makes_one_case_and_answers_both_clicks(app, client, login):
+    """Both posts of one form arrive before either is saved (PostgreSQL lets both read at
+    once): the second gets the same "already submitted" answer, never an error."""
+    login("staff")
+    form = client.get("/cases/new").get_data(as_text=True)
+    token = re.search(r'name="submission" type="hidden" value="([^"]+)"', form).group(1)
+    second = app.test_client()
+    second.set_cookie("session", client.get_cookie("session").value)
+    both_read = threading.Barrier(2, timeout=2)
+
+    def hold_before_numbering(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE CASE_COUNTER"):
+            # By now each has looked for the form's token; on SQLite the other post waits
+            # for the write lock before any read, and the barrier gives up.
+            with suppress(threading.BrokenBarrierError):
+                both_read.wait()
+
+    answers = []
+    clicks = [
+        threading.Thread(target=lambda c=c: answers.append((c, register(c, submission=token))))
+        for c in (client, second)
+    ]
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "before_cursor_execute", hold_before_numbering)
+    try:
+        for click in clicks:
+            click.start()
+        for click in clicks:
+            click.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_before_numbering)
+    assert sorted(answer.status_code for _, answer in answers) == [200, 302]
+    clicked, repeat = next((c, answer) for c, answer in answers if answer.status_code == 302)
+    assert "该表单已提交过" in clicked.get(repeat.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert session(app).scalars(select(Case.seq)).all() == [1]
 
 
 def test_a_refreshed_new_access_code_form_is_refused(app, client, login):

@@ -6,10 +6,12 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from mediation.auth.models import User
 from mediation.extensions import db as _db
 from tests.conftest import CSRF_FIELD, PASSWORD
+from tests.test_case_pages import INTAKE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,6 +168,66 @@ def test_health_check_fails_without_its_database(another_app):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}
+
+
+def read_only_app(app, another_app):
+    """The same database, opened so that it answers reads and refuses every write (a SQLite
+    file that cannot be written, a PostgreSQL server in read-only mode)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        url = url.set(database=f"file:{url.database}", query={"mode": "ro", "uri": "true"})
+        return another_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+    return another_app(
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "connect_args": {"options": "-c default_transaction_read_only=on"}
+        }
+    )
+
+
+def test_health_check_fails_when_the_database_takes_no_writes(app, another_app, caplog):
+    response = read_only_app(app, another_app).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "database unavailable"}
+    assert "does not accept writes" in caplog.text
+
+
+def signed_in_elsewhere(client, login, other_app):
+    """A client of `other_app` carrying the session of a staff member signed in on `client`."""
+    login("staff")
+    visitor = other_app.test_client()
+    visitor.set_cookie("session", client.get_cookie("session").value)
+    return visitor
+
+
+def test_a_save_the_database_refuses_is_unavailable_not_an_error(app, client, login, another_app):
+    visitor = signed_in_elsewhere(client, login, read_only_app(app, another_app))
+    assert visitor.get("/cases/new").status_code == 200  # reading still works
+    response = visitor.post_form("/cases/new", INTAKE)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert "暂时无法使用" in page and "Traceback" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [(None, "暂时无法使用"), ("en", "Temporarily unavailable")]
+)
+def test_pages_while_the_database_is_down_say_so_in_the_users_language(
+    app, client, login, another_app, language, expected
+):
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    unreachable = (
+        "sqlite:////nonexistent/folder/db.sqlite3"
+        if url.get_backend_name() == "sqlite"
+        else url.set(port=1).render_as_string(hide_password=False)
+    )
+    visitor = signed_in_elsewhere(client, login, another_app(SQLALCHEMY_DATABASE_URI=unreachable))
+    if language:
+        visitor.set_cookie("lang", language)
+    for path in ("/", "/cases/", "/status"):
+        response = visitor.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, path
+        assert expected in page and "<html" in page and "Traceback" not in page, path
 
 
 def test_navigation_matches_the_role(client, login):

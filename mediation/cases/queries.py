@@ -53,7 +53,7 @@ from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
-from mediation.web.params import record_id
+from mediation.web.params import business_date, moment, record_id
 
 PAGE_SIZE = 25
 QUEUE_SIZE = 10
@@ -125,7 +125,7 @@ def _int(args, name: str) -> int | None:
 
 def _date(args, name: str) -> date | None:
     try:
-        return date.fromisoformat((args.get(name) or "").strip())
+        return business_date(args.get(name) or "")
     except ValueError:
         return None
 
@@ -442,18 +442,12 @@ def _parse_cursor(cursor: str | None, sort: str):
     if not cursor or "_" not in cursor:
         return None
     key, _sep, case_id = cursor.rpartition("_")
-    if not case_id.isdigit():
-        return None
     try:
-        if sort == "deadline":
-            value = None if key == "-" else date.fromisoformat(key)
-        else:
-            value = datetime.fromisoformat(key)
-            if value.tzinfo is None:
-                return None
+        if sort != "deadline":
+            return moment(key), record_id(case_id)
+        return (None if key == "-" else business_date(key)), record_id(case_id)
     except ValueError:
         return None
-    return value, int(case_id)
 
 
 def _seek(sort: str, cursor: str, forward: bool):

@@ -658,20 +658,24 @@ def register_case(
     plan = decide_registration(CentreRules(centre), data, actor, at=at or clock.now())
     # Everything above only read; on SQLite the write lock is taken from here on.
     begin_writing()
+    year = plan.columns["registered_on"].year
+    seq, number = issue_case_number(centre, year)
+    # Looked for only now that the centre's counter row is locked: a double click's second
+    # post waited here for the first to commit, and sees its case (the number goes back
+    # with the caller's rollback).
     if intake_token:
         made = db.session.scalar(_CASE_BY_INTAKE_TOKEN, {"token": intake_token})
         if made is not None and may_access(made, actor):
             return Registration(made, {}, is_repeat=True)
-    return _write_registration(centre, plan, intake_token)
+    return _write_registration(plan, seq, number, intake_token)
 
 
 def _write_registration(
-    centre: Centre, plan: RegistrationPlan, intake_token: str | None
+    plan: RegistrationPlan, seq: int, number: str, intake_token: str | None
 ) -> Registration:
     """The case, parties and event are inserted as rows, then the case is loaded with its
-    parties for the caller (on SQLite the write lock is held meanwhile)."""
+    parties for the caller (the counter row, or on SQLite the write lock, is held meanwhile)."""
     year = plan.columns["registered_on"].year
-    seq, number = issue_case_number(centre, year)
     connection = db.session.connection()
     case_row = {**plan.columns, "number": number, "year": year, "seq": seq}
     case_id = connection.execute(

@@ -78,7 +78,20 @@ def header_problems(data: bytes) -> list[Problem]:
 def _table(data: bytes) -> Iterator[Sequence]:
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_rows(data)
-    return csv.reader(io.StringIO(_decode(data), newline=""))
+    return _csv_rows(csv.reader(io.StringIO(_decode(data), newline="")))
+
+
+def _csv_rows(reader) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error:
+        raise LedgerFileError(
+            _(
+                "Line %(line)d of the file cannot be read as CSV: a cell is too long or its "
+                "quotation marks do not match.",
+                line=reader.line_num,
+            )
+        ) from None
 
 
 def _header(table: Iterator[Sequence]) -> "_Header":

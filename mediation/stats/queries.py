@@ -19,6 +19,7 @@ from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.extensions import db
 from mediation.integrity.models import IntegrityRecord, Obligation
+from mediation.web.params import FIRST_YEAR, LAST_YEAR
 
 SUMMARY_KEYS = (
     "received",
@@ -51,7 +52,7 @@ MARGIN = timedelta(days=2)
 def parse_month(month: str) -> tuple[date, date]:
     """The first and last day of "YYYY-MM"; ValueError for anything else."""
     match = MONTH_PATTERN.match(month or "")
-    if not match:
+    if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
         raise ValueError(month)
     first = date(int(match.group(1)), int(match.group(2)), 1)
     return first, shift_month(first, 1) - timedelta(days=1)

@@ -1,11 +1,15 @@
 """Error pages: a plain message in the user's language, never a stack trace or SQL."""
 
-from flask import Flask, render_template
+from contextlib import suppress
+
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mediation.extensions import db
+from mediation.web.language import html_lang, locale_name
 
 ERROR_TEXTS = {
     400: (
@@ -15,9 +19,20 @@ ERROR_TEXTS = {
     403: (_l("Not allowed"), _l("Your account may not open this page.")),
     404: (_l("Not found"), _l("There is no such page, or it is not visible to you.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (
+        _l("Saved already"),
+        _l(
+            "This was saved already, perhaps by a second click, or the record changed "
+            "meanwhile. Nothing was saved twice: go back and reload the page to see it."
+        ),
+    ),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Please wait a while before trying again.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("The database cannot be reached or cannot save now. Please try again in a minute."),
+    ),
 }
 
 CSRF_TEXT = _l(
@@ -51,3 +66,27 @@ def register_error_pages(app: Flask) -> None:
     def _internal(error):
         db.session.rollback()
         return _render(500)
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(error):
+        # A race that a form's own check could not see (two posts at once): the constraint
+        # kept the data right, and the user is told so.
+        current_app.logger.warning("refused by a database constraint: %s", error.orig)
+        db.session.rollback()
+        return _render(409)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error):
+        current_app.logger.error("the database is unavailable: %s", error.orig)
+        return _unavailable_page(), 503, {"Retry-After": "60"}
+
+
+def _unavailable_page() -> str:
+    """Rendered without the context processors: they read the signed-in user and the
+    unread notices from the database that has just failed."""
+    with suppress(SQLAlchemyError):  # the connection is gone; the pool replaces it
+        db.session.rollback()
+    title, text = ERROR_TEXTS[503]
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    return template.render(html_lang=html_lang(locale_name()), title=title, text=text)

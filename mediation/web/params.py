@@ -1,5 +1,9 @@
-"""Numbers from URLs and query strings, bounded so that no request can overflow a column."""
+"""Numbers and dates from URLs and query strings, bounded so that no request can overflow a
+column or a conversion between time zones."""
 
+from datetime import date, datetime
+
+from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
 # Ids are 32-bit integers on PostgreSQL.
@@ -15,6 +19,27 @@ def record_id(value: str) -> int:
     return number
 
 
+# Business dates anyone may ask about: wide enough for any ledger, narrow enough that a day
+# either side, in any time zone, is still a date.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def business_date(value: str) -> date:
+    """A date typed as YYYY-MM-DD within the years above; ValueError for anything else."""
+    day = date.fromisoformat(value.strip())
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(value)
+    return day
+
+
+def moment(value: str) -> datetime:
+    """An ISO time with its UTC offset within the years above; ValueError for anything else."""
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None or not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise ValueError(value)
+    return at
+
+
 def page_number(value: str) -> int:
     number = int(value)
     if not 0 < number <= 100_000:
@@ -27,3 +52,15 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def refuse_nul_characters(app: Flask) -> None:
+    """No one types a NUL character; PostgreSQL stores none. A query string or form that
+    carries one is refused as a whole, before any view reads it."""
+
+    @app.before_request
+    def _no_nul():
+        for values in (request.args, request.form):
+            for name, value in values.items(multi=True):
+                if "\x00" in name or "\x00" in value:
+                    abort(400)

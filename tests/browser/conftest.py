@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,3 +75,11 @@ def page(browser, live_server):
     context.close()
     assert outside == [], f"requests outside the app: {outside}"
     assert problems == [], f"browser console errors: {problems}"
+
+
+def open_menu(page, toggle) -> None:
+    """Click a Bootstrap menu or collapse toggle as a person does once the page has finished
+    loading: before its script has run, a click does nothing (seen on a busy machine)."""
+    page.wait_for_load_state("load")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")

@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_menu
 from tests.conftest import PASSWORD
 
 
@@ -19,7 +20,7 @@ def test_admin_signs_in_switches_language_and_signs_out(page, make_user):
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("您好")
     nav = page.locator("#main-nav")
-    nav.get_by_role("button", name="管理", exact=True).click()
+    open_menu(page, nav.get_by_role("button", name="管理", exact=True))
     nav.get_by_role("link", name="用户", exact=True).click()
     expect(page.get_by_role("cell", name="demo-admin")).to_be_visible()
 
@@ -27,11 +28,11 @@ def test_admin_signs_in_switches_language_and_signs_out(page, make_user):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Users")).to_be_visible()
     # The choice is remembered on the next page.
-    nav.get_by_role("button", name="Administration", exact=True).click()
+    open_menu(page, nav.get_by_role("button", name="Administration", exact=True))
     nav.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("cell", name="Signed in")).to_be_visible()
 
-    page.locator("#user-menu").click()
+    open_menu(page, page.locator("#user-menu"))
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.goto(page.base_url + "/admin/users/")
@@ -58,9 +59,9 @@ def test_menu_collapses_on_a_phone(browser, live_server, make_user):
     page.get_by_role("button", name="登录").click()
     users_link = page.locator("#main-nav").get_by_role("link", name="用户", exact=True)
     expect(users_link).to_be_hidden()
-    page.get_by_role("button", name="菜单").click()
+    open_menu(page, page.get_by_role("button", name="菜单"))
     # The menu slides open first (on a busy machine its "管理" could be clicked mid-slide).
     expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
-    page.locator("#main-nav").get_by_role("button", name="管理", exact=True).click()
+    open_menu(page, page.locator("#main-nav").get_by_role("button", name="管理", exact=True))
     expect(users_link).to_be_visible()
     context.close()

@@ -1,0 +1,364 @@
+"""No input makes a server error: every query parameter a page reads and every field of every
+form on the pages, fed hostile values (dates and ids out of range, overlong text, NUL, bytes
+that are not UTF-8), answers with a page, a 400 or the form's message, never a 5xx."""
+
+import io
+from contextlib import contextmanager
+from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import quote_from_bytes, urlsplit
+
+import pytest
+from werkzeug.datastructures import ImmutableMultiDict
+
+from mediation import clock
+from mediation.auth.accounts import user_by_username
+from mediation.cases import workflow as wf
+from mediation.cases.actions import ACTION_FORMS
+from mediation.directory import admin as directory
+from mediation.documents import dossier
+from mediation.extensions import db as _db
+from mediation.integrity.models import Certificate
+from mediation.ledger.models import LedgerImport
+from mediation.notify.models import OutboxMessage
+from tests.case_factory import build_case
+from tests.conftest import PASSWORD
+from tests.test_case_pages import INTAKE
+from tests.test_documents import PNG
+
+# Values for every query parameter (as bytes: some are not UTF-8).
+HOSTILE = [
+    b"",
+    b"-1",
+    b"2147483648",
+    b"9" * 25,
+    b"0001-01-01",
+    b"9999-12-31",
+    b"0001-01",
+    b"2026-01-01T00:00:00+00:00_" + b"9" * 23,
+    b"9999-12-31T23:59:59-23:59_1",
+    b"x" * 20_000,
+    b"a\x00b",
+    b"\xff\xfe",
+    b"' OR 1=1 --",
+]
+# The same, fewer, for every field of every form (there are many more fields than parameters).
+HOSTILE_FIELDS = [
+    b"",
+    b"-1",
+    b"2147483648",
+    b"9" * 25,
+    b"0001-01-01",
+    b"9999-12-31",
+    b"x" * 20_000,
+    b"a\x00b",
+    b"\xff\xfe",
+]
+# What no sweep posts: signing out would end the sweep.
+NOT_POSTED = {"/logout"}
+# Buttons that only add a row to the form and save nothing: the sweep presses the others.
+ADDS_A_ROW = {"add_party", "add_obligation"}
+# Forms whose empty fields would stop every post at the first check: filled in validly, so
+# that each hostile value is the one thing wrong and reaches the database (the intake form
+# without its one-time token: every post is a new registration).
+VALID = {"/cases/new": {**INTAKE, "submission": ""}}
+
+
+class _ReadKeys(ImmutableMultiDict):
+    """Query and form data that notes every name a view asks for."""
+
+    names: set[str] = set()
+
+    def __getitem__(self, key):
+        self.names.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None, type=None):
+        self.names.add(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):
+        self.names.add(key)
+        return super().getlist(key, type)
+
+    def __contains__(self, key):
+        self.names.add(key)
+        return super().__contains__(key)
+
+
+@contextmanager
+def noting_names_read(app):
+    class NotingRequest(app.request_class):
+        parameter_storage_class = _ReadKeys
+
+    plain, app.request_class = app.request_class, NotingRequest
+    try:
+        yield
+    finally:
+        app.request_class = plain
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and each field's name and current value."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": attrs.get("action") or "",
+                    "method": (attrs.get("method") or "get").lower(),
+                    "fields": {},
+                }
+            )
+        elif not self.forms or "name" not in attrs:
+            return
+        elif tag == "input" and attrs.get("type") not in ("submit", "file", "button"):
+            checkable = attrs.get("type") in ("checkbox", "radio")
+            if not checkable or "checked" in attrs:
+                self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
+            else:
+                self.forms[-1]["fields"].setdefault(attrs["name"], "")
+        elif tag == "button" and attrs["name"] not in ADDS_A_ROW:
+            self.forms[-1]["fields"].setdefault(attrs["name"], attrs.get("value") or "")
+        elif tag in ("select", "textarea"):
+            self._select = attrs["name"] if tag == "select" else None
+            self.forms[-1]["fields"].setdefault(attrs["name"], "")
+        if tag == "option" and self._select and self.forms:
+            fields = self.forms[-1]["fields"]
+            if "selected" in attrs or not fields.get(self._select):
+                fields[self._select] = attrs.get("value", "")
+
+
+def forms_of(page: str) -> list[dict]:
+    parser = _Forms()
+    parser.feed(page)
+    return parser.forms
+
+
+def encoded(fields: dict[str, bytes | str]) -> bytes:
+    return b"&".join(
+        quote_from_bytes(name.encode()).encode()
+        + b"="
+        + quote_from_bytes(value if isinstance(value, bytes) else value.encode()).encode()
+        for name, value in fields.items()
+    )
+
+
+class Sweep:
+    """Requests that must not answer 5xx; what did is collected, not raised at once."""
+
+    def __init__(self, client):
+        self.client = client
+        self.errors: list[str] = []
+
+    def check(self, label: str, send):
+        try:
+            response = send()
+        except Exception as error:  # the test client propagates the view's exception
+            first_line = str(error).splitlines()[0][:160]
+            self.errors.append(f"{label}: {type(error).__name__}: {first_line}")
+            return None
+
+        response.get_data()  # a file's body is read and its file closed
+        response.close()
+        if response.status_code >= 500:
+            self.errors.append(f"{label}: HTTP {response.status_code}")
+        return response
+
+    def get(self, path: str, query: bytes = b""):
+        send = lambda: self.client.get(path, query_string=query.decode("ascii"))  # noqa: E731
+        return self.check(f"GET {path}?{query[:80]!r}", send)
+
+    def post(self, path: str, body: bytes, label: str):
+        return self.check(
+            f"POST {path} {label}",
+            lambda: self.client.post(
+                path, data=body, content_type="application/x-www-form-urlencoded"
+            ),
+        )
+
+    def query_parameters(self, app, path: str) -> list[dict]:
+        """Each parameter the page reads, and each field of its GET forms, fed every value;
+        returns the page's POST forms."""
+        _ReadKeys.names = set()
+        with noting_names_read(app):
+            response = self.get(path)
+        if response is None or response.status_code != 200 or response.mimetype != "text/html":
+            return []
+        page = response.get_data(as_text=True)
+        forms = forms_of(page)
+        names = set(_ReadKeys.names)
+        for form in forms:
+            if form["method"] == "get":
+                names.update(form["fields"])
+        for name in sorted(names):
+            for value in HOSTILE:
+                self.get(path, encoded({name: value}))
+        return [form for form in forms if form["method"] == "post"]
+
+    def form_fields(self, path: str, form: dict) -> None:
+        target = urlsplit(form["action"]).path or path
+        if target in NOT_POSTED:
+            return
+        fields = {**form["fields"], **VALID.get(target, {})}
+        self.post(target, encoded(fields), "as shown")
+        for name in fields:
+            if name == "csrf_token":
+                continue
+            for value in HOSTILE_FIELDS:
+                body = encoded({**fields, name: value})
+                self.post(target, body, f"{name}={value[:20]!r}")
+
+
+@pytest.fixture
+def world(app, tmp_path):
+    """A centre with a case in each state, a certificate, a file in the dossier, a routing
+    rule, a calendar day, a ledger import and a notice: something for every page to show.
+    Gives every route's URLs (`paths_of`) and a party's way into the portal. Made in an app
+    context of its own, gone before the requests (they would share its `g`)."""
+    app.config["DOSSIER_FOLDER"] = str(tmp_path / "dossier")
+    with app.app_context():
+        made = made_world(app)
+    yield made
+    app.config["DOSSIER_FOLDER"] = None
+
+
+def made_world(app):
+    cases = {state: build_case(state) for state in ("registered", "assigned", "mediating")}
+    cases["agreed"] = build_case("agreed")
+    cases["fulfilled"] = build_case("fulfilled")
+    cases["transferred"] = build_case("transferred", transfer_reason="party_request")
+    staff = user_by_username("staff-330106")
+    case = cases["agreed"]
+    attachment = dossier.add_file(case, io.BytesIO(PNG), "证据.png", "evidence", staff)
+    centre = case.centre
+    rule = directory.add_routing_rule(centre.id, "labour", "", case.organization_id, 1)
+    directory.add_calendar_day(centre.id, date(2026, 10, 8), "holiday", "国庆")
+    ledger = LedgerImport(centre_id=centre.id, state="done", started_at=clock.now())
+    _db.session.add(ledger)
+    _db.session.commit()
+    ids = {
+        "case_id": case.id,
+        "party_id": case.parties[0].id,
+        "session_id": case.sessions[0].id,
+        "obligation_id": case.agreement.obligations[0].id,
+        "attachment_id": attachment.id,
+        "certificate_id": _db.session.scalar(_db.select(Certificate.id)),
+        "centre_id": centre.id,
+        "organization_id": case.organization_id,
+        "mediator_id": case.mediator_id,
+        "rule_id": rule.id,
+        "message_id": _db.session.scalar(_db.select(OutboxMessage.id)),
+        "user_id": staff.id,
+        "day": "2026-10-08",
+        "import_id": ledger.id,
+    }
+    # The obligor, who may see the certificate page of the portal too.
+    party = (case.number, case.access_codes[case.parties[1].id])
+    paths = paths_of(app, ids, cases, wf.Actor.for_user(staff))
+    _db.session.commit()  # outside a request a transaction takes SQLite's write lock
+    _db.session.remove()
+    return paths, party
+
+
+def paths_of(app, ids, cases, staff) -> dict[str, list[str]]:
+    """Every route's URLs with the world's ids; an action's form on a case whose state
+    allows it. A route whose URL cannot be made is left out (the first test finds it)."""
+    paths: dict[str, list[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        if "action" in rule.arguments:
+            paths[rule.endpoint] = [
+                f"/cases/{case_for(cases, action, staff).id}/act/{action}"
+                for action in ACTION_FORMS
+            ]
+            continue
+        values = {name: ids[name] for name in rule.arguments if name in ids}
+        if rule.endpoint in ("documents.transfer_letter", "documents.handed_over"):
+            values["case_id"] = cases["transferred"].id
+        if rule.arguments - values.keys():
+            continue
+        paths[rule.endpoint] = [rule.build(values)[1]]
+    return paths
+
+
+def case_for(cases, action, staff):
+    allowing = (case for case in cases.values() if action in wf.allowed_actions(case, staff))
+    return next(allowing, cases["registered"])
+
+
+def test_every_route_is_swept(app, world):
+    paths, _party = world
+    unswept = {rule.endpoint for rule in app.url_map.iter_rules()} - paths.keys() - {"static"}
+    assert unswept == set()
+
+
+def sign_in(client, username):
+    client.post_form("/login", {"username": username, "password": PASSWORD})
+
+
+@pytest.mark.parametrize("username", ["admin-global", "staff-330106", "mediator-330106"])
+def test_no_parameter_or_field_makes_a_server_error(app, client, make_user, world, username):
+    paths, _party = world
+    if username == "admin-global":
+        make_user("admin", None, username=username)
+    sign_in(client, username)
+    sweep = Sweep(client)
+    posted = set()
+    for endpoint, urls in sorted(paths.items()):
+        for path in urls:
+            if endpoint.startswith("portal.") or path in NOT_POSTED:
+                continue
+            for form in sweep.query_parameters(app, path):
+                key = (form["action"], tuple(sorted(form["fields"])))
+                if key not in posted:
+                    posted.add(key)
+                    sweep.form_fields(path, form)
+    assert not sweep.errors, "\n".join(sweep.errors)
+
+
+def test_no_portal_parameter_or_field_makes_a_server_error(app, client, world):
+    _paths, (number, code) = world
+    sweep = Sweep(client)
+    for path in ("/status", "/verify", "/honour"):
+        for form in sweep.query_parameters(app, path):
+            sweep.form_fields(path, form)
+    client.post_form("/status", {"number": number, "code": code})
+    for path in ("/status/case", "/status/court", "/status/certificate"):
+        for form in sweep.query_parameters(app, path):
+            sweep.form_fields(path, form)
+    assert not sweep.errors, "\n".join(sweep.errors)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("ledger.csv", b"\xff\xfe\x00r\x00e\x00f\x00\n\x00"),
+        ("ledger.csv", b"ref,registered_on\n\x00\x00,2026-01-01\n"),
+        ("ledger.xlsx", b"PK\x03\x04" + b"\x00" * 200),
+        ("ledger.xlsx", PNG),
+        ("empty.csv", b""),
+    ],
+)
+def test_no_ledger_file_makes_a_server_error(app, client, login, name, content):
+    login("admin")
+    sweep = Sweep(client)
+    upload = {"file": (io.BytesIO(content), name), "dry_run": "y"}
+    response = sweep.check(f"upload {name}", lambda: client.post_form("/admin/ledger/", upload))
+    assert not sweep.errors, "\n".join(sweep.errors)
+    assert response.status_code in (200, 302, 400)
+
+
+def test_a_header_cell_past_the_csv_limit_is_a_plain_message(client, login):
+    login("admin")
+    content = b"ref," + b"x" * 140_000 + b"\r\n1,2\r\n"
+    upload = {"file": (io.BytesIO(content), "ledger.csv"), "dry_run": "y"}
+    page = client.post_form("/admin/ledger/", upload).get_data(as_text=True)
+    assert "文件第 1 行无法按 CSV 读取" in page
