@@ -517,7 +517,11 @@ def test_staff_send_a_failed_message_again_once_the_gateway_is_back(
     failed = rows(app, channel="sms")[0]
     assert client.post_form(f"/outbox/{failed.id}/requeue").status_code == 302
     dispatch(app, clock.now() + timedelta(seconds=1))
-    assert rows(app, id=failed.id)[0].state == "sent"
+    [sent] = rows(app, id=failed.id)
+    assert sent.state == "sent"
+    # Sent again by staff, it is still the same message to the gateway.
+    key = str(sent.idempotency_key)
+    assert ids_by_phone(gateway)[sent.address] == [(key, key)] * 6
 
 
 def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, login, web_case):
