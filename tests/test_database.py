@@ -226,6 +226,7 @@ UNIQUES = {
     "uq_agreement_case_id": {},
     "uq_transfer_case_id": {},
     "uq_outbox_message_dedupe_key": {},
+    "uq_outbox_message_idempotency_key": {},
     "uq_integrity_record_dedupe_key": {},
     "uq_certificate_number": {},
     "uq_certificate_record_id": {},

@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import flask_migrate
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -33,6 +34,7 @@ from tests.case_factory import centre_for, user_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -212,7 +214,8 @@ def test_a_scheduled_run_covers_its_period_once(db, make_case):
     case = make_case("assigned", at=local(date(2026, 12, 1)))
     at = local(date(2027, 1, 1), 0, 5)
     run = run_job("deadline_sweep", now=at)
-    assert (run.status, run.rows, run.period, run.trigger) == ("ok", 1, "2027-01-01T00", "schedule")
+    assert (run.status, run.rows, run.trigger) == ("ok", 1, "schedule")
+    assert run.period == "2027-01-01T00+08:00"
     assert run.duration_ms is not None and run.finished_at is not None
     assert run_job("deadline_sweep", now=at + timedelta(minutes=20)) is None  # same hour
     assert run_job("deadline_sweep", now=at + timedelta(hours=1)).rows == 0
@@ -224,11 +227,103 @@ def test_a_scheduled_run_covers_its_period_once(db, make_case):
 
 def test_periods_of_daily_and_minute_jobs_are_local_slots(app):
     at = datetime(2026, 12, 31, 16, 30, 45, tzinfo=UTC)  # 1 January 00:30 in Shanghai
-    assert JOBS["certificate_expiry"].period(at, "Asia/Shanghai") == "2027-01-01"
-    assert JOBS["outbox_dispatch"].period(at, "Asia/Shanghai") == "2027-01-01T00:30"
+    assert JOBS["certificate_expiry"].period(at, "Asia/Shanghai") == "2027-01-01+08:00"
+    assert JOBS["outbox_dispatch"].period(at, "Asia/Shanghai") == "2027-01-01T00:30+08:00"
+    assert JOBS["outbox_dispatch"].period(at, "America/St_Johns") == "2026-12-31T13:00-03:30"
     assert JOBS["obligation_sweep"].next_run(at, "Asia/Shanghai") == datetime(
         2027, 1, 1, 1, 15, tzinfo=SHANGHAI
     )
+
+
+def scheduled_runs(app, name: str, fires: list[datetime]) -> list[JobRun | None]:
+    """Run job `name` at each moment its schedule fires (in the app's TIMEZONE) among `fires`:
+    the run, or None when its period had run already."""
+    job, runs = JOBS[name], []
+    for fire in fires:
+        next_run = job.next_run(fire - timedelta(seconds=1), app.config["TIMEZONE"])
+        assert next_run.astimezone(UTC) == fire  # in UTC: a repeated hour compares unequal
+        with clock.frozen_at(fire):
+            runs.append(run_job(name))
+    return runs
+
+
+def test_the_hour_repeated_when_clocks_go_back_runs_in_each_utc_hour(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "TIMEZONE", "Europe/Berlin")
+    # 25 October 2026: 03:00 summer time is 02:00 winter time again, so 02:05 comes twice.
+    summer, winter = (datetime(2026, 10, 25, hour, 5, tzinfo=UTC) for hour in (0, 1))
+    assert f"{summer.astimezone(BERLIN):%H:%M}" == f"{winter.astimezone(BERLIN):%H:%M}" == "02:05"
+    runs = scheduled_runs(app, "deadline_sweep", [summer, winter])
+    assert [(run.status, run.period) for run in runs] == [
+        ("ok", "2026-10-25T02+02:00"),
+        ("ok", "2026-10-25T02+01:00"),
+    ]
+    minutes = scheduled_runs(app, "outbox_dispatch", [summer, winter])
+    assert [run.status for run in minutes] == ["ok", "ok"]
+    with clock.frozen_at(winter + timedelta(minutes=20)):
+        assert run_job("deadline_sweep") is None  # each of the two hours once
+    day = scheduled_runs(app, "certificate_expiry", [datetime(2026, 10, 24, 23, 30, tzinfo=UTC)])
+    assert day[0].period == "2026-10-25+02:00"  # the day began in summer time
+
+
+def test_a_change_of_timezone_skips_no_run(app, db, monkeypatch):
+    # Run in Shanghai, then the deployment's TIMEZONE becomes Berlin (seven hours behind).
+    shanghai_day = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 1 January 01:30 in Shanghai
+    shanghai_hour = datetime(2027, 1, 1, 2, 5, tzinfo=UTC)  # 10:05 in Shanghai
+    before = scheduled_runs(app, "certificate_expiry", [shanghai_day])
+    before += scheduled_runs(app, "deadline_sweep", [shanghai_hour])
+    monkeypatch.setitem(app.config, "TIMEZONE", "Europe/Berlin")
+    berlin_day = datetime(2027, 1, 1, 0, 30, tzinfo=UTC)  # 1 January 01:30 in Berlin
+    berlin_hour = datetime(2027, 1, 1, 9, 5, tzinfo=UTC)  # 10:05 in Berlin
+    after = scheduled_runs(app, "certificate_expiry", [berlin_day])
+    after += scheduled_runs(app, "deadline_sweep", [berlin_hour])
+    assert [run and run.status for run in before + after] == ["ok"] * 4
+    assert [run.period for run in before] == ["2027-01-01+08:00", "2027-01-01T10+08:00"]
+    assert [run.period for run in after] == ["2027-01-01+01:00", "2027-01-01T10+01:00"]
+
+
+PERIODS_BEFORE_OFFSETS = "0a1ef5e0806c"  # the migration before periods carried their offset
+
+
+def test_periods_stored_without_their_offset_keep_their_slots(app, db):
+    """Runs recorded before the migration: their periods take the offset of TIMEZONE (Asia/
+    Shanghai) at their start, so this hour's run, recorded before, has still run already."""
+    db.session.remove()
+    flask_migrate.downgrade(revision=PERIODS_BEFORE_OFFSETS)
+    at = local(date(2027, 1, 1), 0, 5)
+    stored = {
+        "deadline_sweep": ("2027-01-01T00", at, "schedule"),
+        "certificate_expiry": ("2026-12-31", at - timedelta(hours=23), "schedule"),
+        "outbox_dispatch": ("2027-01-01T00:05", at, "schedule"),
+        "stats_snapshot": ("2026-12", local(date(2026, 12, 1), 2), "schedule"),
+        "obligation_sweep": ("manual:5f1c", at, "manual"),
+    }
+    db.session.execute(
+        insert(JobRun),
+        [
+            {"job": job, "period": period, "started_at": started, "trigger": trigger}
+            | {"status": "ok", "rows": 0}
+            for job, (period, started, trigger) in stored.items()
+        ],
+    )
+    db.session.commit()
+    flask_migrate.upgrade()
+    migrated = dict(db.session.execute(select(JobRun.job, JobRun.period)).all())
+    assert migrated == {
+        "deadline_sweep": "2027-01-01T00+08:00",
+        "certificate_expiry": "2026-12-31+08:00",
+        "outbox_dispatch": "2027-01-01T00:05+08:00",
+        "stats_snapshot": "2026-12+08:00",
+        "obligation_sweep": "manual:5f1c",
+    }
+    assert run_job("deadline_sweep", now=at + timedelta(minutes=20)) is None
+    assert run_job("certificate_expiry", now=at + timedelta(hours=1, minutes=25)).status == "ok"
+    db.session.remove()
+    flask_migrate.downgrade(revision=PERIODS_BEFORE_OFFSETS)
+    restored = dict(db.session.execute(select(JobRun.job, JobRun.period)).all())
+    assert restored["deadline_sweep"] == "2027-01-01T00"
+    assert restored["certificate_expiry"] == "2027-01-01"  # the run made since
+    db.session.remove()
+    flask_migrate.upgrade()
 
 
 def test_a_failing_job_is_recorded_with_its_error(db, monkeypatch):
@@ -291,7 +386,7 @@ def test_a_run_while_another_run_of_the_job_holds_its_lock_does_nothing(app, db,
 def test_the_statistics_snapshot_is_scheduled_monthly():
     job = JOBS["stats_snapshot"]
     assert job.cron == {"day": 1, "hour": 2, "minute": 0}
-    assert job.period(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "Asia/Shanghai") == "2026-12"
+    assert job.period(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "Asia/Shanghai") == "2026-12+08:00"
 
 
 def test_a_failing_job_records_a_short_message_and_logs_the_traceback(db, monkeypatch, caplog):
@@ -306,7 +401,15 @@ def test_a_failing_job_records_a_short_message_and_logs_the_traceback(db, monkey
     assert "Traceback" in caplog.text and "second line" in caplog.text
 
 
-def test_a_run_that_died_is_marked_interrupted_after_an_hour(app, db, client, login):
+def on_postgresql(db) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_on_sqlite_a_run_by_hand_that_died_is_marked_interrupted_after_an_hour(
+    app, db, client, login
+):
+    if on_postgresql(db):
+        pytest.skip("PostgreSQL asks the run's lock instead (tested below)")
     started = clock.now()
     for job, hours in (("deadline_sweep", 2), ("obligation_sweep", 0.5)):
         db.session.add(
@@ -333,6 +436,49 @@ def test_a_run_that_died_is_marked_interrupted_after_an_hour(app, db, client, lo
     db.session.expire_all()
     status = db.session.scalar(select(JobRun.error).filter_by(job="obligation_sweep"))
     assert status == "interrupted"
+
+
+def test_on_postgresql_a_run_is_interrupted_as_soon_as_its_lock_is_free(
+    app, another_app, db, client, login, monkeypatch
+):
+    if not on_postgresql(db):
+        pytest.skip("SQLite has no lock to ask: the next scheduler's start tells (tested below)")
+    seen = []
+
+    def body(now):
+        seen.append(started_then_stopped(app)[0])  # a scheduler starts and stops meanwhile
+        with another_app().app_context():
+            seen.append(_db.session.scalar(select(JobRun.status).filter_by(job="obligation_sweep")))
+            _db.session.remove()
+        return 0
+
+    monkeypatch.setitem(
+        JOBS, "obligation_sweep", dataclasses.replace(JOBS["obligation_sweep"], body=body)
+    )
+    assert run_job("obligation_sweep", runner.MANUAL).status == "ok"
+    assert seen == [0, "running"]  # a run going on holds its lock
+    db.session.execute(JobRun.__table__.delete())
+    db.session.commit()
+    # Another process's run of deadline_sweep, holding the job's lock on its own session.
+    process = db.engine.connect()
+    key = __import__("zlib").crc32(b"mediation.job.deadline_sweep")
+    process.execute(text("select pg_advisory_lock(:key)"), {"key": key})
+    process.commit()
+    db.session.add(
+        JobRun(
+            job="deadline_sweep",
+            period="manual:in-another-process",
+            status="running",
+            started_at=clock.now(),
+            trigger="manual",
+        )
+    )
+    db.session.commit()
+    login("admin", centre=None)
+    assert ">运行中</span>" in client.get("/admin/jobs/").get_data(as_text=True)
+    process.invalidate()  # the process dies: its session ends, and the lock with it
+    process.close()
+    assert ">已中断</span>" in client.get("/admin/jobs/").get_data(as_text=True)
 
 
 def test_one_broken_case_does_not_stop_the_automatic_transfers(db, make_case, monkeypatch):
@@ -491,7 +637,9 @@ def _scheduler(app, **env) -> subprocess.Popen:
     )
 
 
-def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app):
+def started_then_stopped(app) -> tuple[int, str]:
+    """Start `flask scheduler`, wait until it has listed its jobs, stop it with SIGTERM: its
+    exit code and its output."""
     process = _scheduler(app, SCHEDULER_ENABLED="true")
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout])
@@ -507,9 +655,41 @@ def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app):
         process.stdout.close()
     while not lines.empty():
         output.append(lines.get())
-    assert code == 0, "".join(output)
-    assert all(any(name in line for line in output) for name in JOBS)
-    assert "调度进程已停止" in "".join(output)
+    return code, "".join(output)
+
+
+def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app):
+    code, output = started_then_stopped(app)
+    assert code == 0, output
+    assert all(name in output for name in JOBS)
+    assert "调度进程已停止" in output
+
+
+def test_a_run_a_killed_scheduler_left_running_is_interrupted_when_the_next_starts(
+    app, client, login
+):
+    with app.app_context():
+        _db.session.add(
+            JobRun(
+                job="deadline_sweep",
+                period="2026-11-02T10+08:00",
+                status="running",
+                started_at=clock.now() - timedelta(minutes=5),
+                trigger="schedule",
+            )
+        )
+        _db.session.commit()
+        sqlite = not on_postgresql(_db)
+    login("admin", centre=None)
+    if sqlite:  # (PostgreSQL sees at once that no session holds the run's lock)
+        assert ">运行中</span>" in client.get("/admin/jobs/").get_data(as_text=True)
+    code, output = started_then_stopped(app)
+    assert code == 0, output
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert ">已中断</span>" in page and "运行未完成，已中断。" in page
+    with app.app_context():
+        left = _db.session.scalars(select(JobRun).filter_by(period="2026-11-02T10+08:00")).one()
+        assert (left.status, left.error) == ("error", runner.INTERRUPTED)
 
 
 def test_a_disabled_scheduler_exits_with_a_message(app):

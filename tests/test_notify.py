@@ -2,6 +2,7 @@
 retries, held messages for staff, and the in-app notices of a user."""
 
 import json
+import smtplib
 import socket
 import threading
 import time
@@ -9,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
+import flask_migrate
 import pytest
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
@@ -21,7 +23,7 @@ from mediation.cases import workflow
 from mediation.cases.models import Case
 from mediation.cases.workflow import Actor
 from mediation.extensions import db as _db
-from mediation.notify import outbox
+from mediation.notify import outbox, sms
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import COURT, build_case, centre_for, mediator_for, user_for
 
@@ -44,12 +46,14 @@ def messages(db, **filters) -> list[OutboxMessage]:
 @pytest.fixture
 def gateway(app, monkeypatch):
     """A local SMS gateway on 127.0.0.1: `mode` is ok (200), error (500) or slow (answers
-    after the client's timeout). The app is configured to use it."""
-    received, state = [], {"mode": "ok"}
+    after the client's timeout). It keeps each request's JSON body and Idempotency-Key header.
+    The app is configured to use it."""
+    received, keys, state = [], [], {"mode": "ok"}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            keys.append(self.headers["Idempotency-Key"])
             if state["mode"] == "slow":
                 time.sleep(0.6)
             status = 500 if state["mode"] == "error" else 200
@@ -70,7 +74,7 @@ def gateway(app, monkeypatch):
     url = f"http://127.0.0.1:{server.server_port}/"
     monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", url)
     monkeypatch.setitem(app.config, "SMS_TIMEOUT_SECONDS", 0.2)
-    yield SimpleNamespace(received=received, state=state, url=url)
+    yield SimpleNamespace(received=received, keys=keys, state=state, url=url)
     server.shutdown()
     server.server_close()
     thread.join()
@@ -202,6 +206,7 @@ def test_the_gateway_receives_phone_and_text_and_the_message_is_sent(db, make_ca
     assert {m.state for m in messages(db, channel="sms")} == {"sent"}
     assert sorted(r["phone"] for r in gateway.received) == ["13812345678", "13987654321"]
     assert case.number in gateway.received[0]["text"]
+    assert [set(r) for r in gateway.received] == [{"id", "phone", "text"}] * 2
     assert send_due(T0 + timedelta(minutes=5)) == 0  # nothing twice
     assert len(gateway.received) == 2
 
@@ -309,7 +314,7 @@ def test_leases_and_retries_are_timed_when_they_are_set(app, db, make_case, monk
             return True
 
         @staticmethod
-        def send(address, text, subject=""):
+        def send(address, text, subject="", *, key):
             lease = db.session.scalar(
                 select(OutboxMessage.next_attempt_at).filter_by(channel="sms", address=address)
             )
@@ -335,6 +340,129 @@ def test_a_run_stops_when_the_gateway_cannot_be_reached(app, db, make_case, monk
     assert "无法连接" in tried.last_error
     assert (untouched.state, untouched.attempts, untouched.next_attempt_at) == ("pending", 0, T0)
     assert untouched.last_error is None
+
+
+# --- the same message, sent again, has the same id ---------------------------------------------
+
+
+def ids_by_phone(gateway) -> dict[str, list[tuple[str, str]]]:
+    """Each phone's requests, in order, as (id in the body, Idempotency-Key header)."""
+    requests = {}
+    for body, key in zip(gateway.received, gateway.keys, strict=True):
+        requests.setdefault(body["phone"], []).append((body["id"], key))
+    return requests
+
+
+def keys_by_phone(db) -> dict[str, str]:
+    return {m.address: str(m.idempotency_key) for m in messages(db, channel="sms")}
+
+
+def test_a_message_answered_after_the_time_out_is_sent_again_with_the_same_id(
+    db, make_case, gateway
+):
+    with clock.frozen_at(T0):
+        make_case()
+    gateway.state["mode"] = "slow"  # takes the message, answers after the client gave up
+    assert send_due(T0) == 1
+    gateway.state["mode"] = "ok"
+    assert send_due(T0 + timedelta(minutes=1)) == 2
+    assert {(m.state, m.attempts) for m in messages(db, channel="sms")} == {
+        ("sent", 1),
+        ("sent", 2),
+    }
+    keys, requests = keys_by_phone(db), ids_by_phone(gateway)
+    [retried] = [phone for phone, sent in requests.items() if len(sent) == 2]
+    assert requests[retried] == [(keys[retried], keys[retried])] * 2
+    assert len(set(keys.values())) == 2  # another message, another id
+
+
+class Killed(BaseException):
+    """The sender's process ending where it stands (not an error that the dispatcher handles)."""
+
+
+def test_a_message_in_flight_when_its_sender_died_is_sent_again_with_the_same_id(
+    db, make_case, gateway, monkeypatch
+):
+    with clock.frozen_at(T0):
+        make_case()
+    deliver = sms.send
+
+    def deliver_then_die(*args, **kwargs):
+        deliver(*args, **kwargs)
+        raise Killed
+
+    monkeypatch.setattr(sms, "send", deliver_then_die)
+    with pytest.raises(Killed):
+        send_due(T0)
+    _db.session.rollback()
+    monkeypatch.setattr(sms, "send", deliver)
+    [in_flight] = gateway.received
+    assert send_due(T0 + outbox.CLAIM_LEASE - timedelta(seconds=1)) == 0  # still leased
+    assert send_due(T0 + outbox.CLAIM_LEASE) == 2
+    assert {m.state for m in messages(db, channel="sms")} == {"sent"}
+    keys, requests = keys_by_phone(db), ids_by_phone(gateway)
+    phone = in_flight["phone"]
+    assert requests[phone] == [(keys[phone], keys[phone])] * 2
+    [other] = set(requests) - {phone}
+    assert requests[other] == [(keys[other], keys[other])]
+
+
+def test_an_email_sent_again_keeps_its_message_id(app, db, monkeypatch):
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.example.org")
+    monkeypatch.setitem(app.config, "SMTP_FROM", "调解中心 <notice@xihu.example.org>")
+    sent = []
+
+    class MailServer:
+        """Takes each message; the connection drops before its first answer."""
+
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_message(self, message):
+            sent.append(message["Message-ID"])
+            if len(sent) == 1:
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(smtplib, "SMTP", MailServer)
+    with clock.frozen_at(T0):
+        outbox.queue_message("email", "mail:1", "正文", "主题", address="a@example.org")
+        outbox.queue_message("email", "mail:2", "正文", "主题", address="b@example.org")
+        db.session.commit()
+    send_due(T0)
+    send_due(T0 + timedelta(minutes=1))
+    keys = {m.address: m.idempotency_key for m in messages(db, channel="email")}
+    assert {m.state for m in messages(db, channel="email")} == {"sent"}
+    first, second = (f"<{keys[a]}@xihu.example.org>" for a in ("a@example.org", "b@example.org"))
+    assert sent == [first, second, first]
+
+
+BEFORE_IDEMPOTENCY_KEYS = "029dad4162ed"  # the migration before messages had their own id
+
+
+def test_messages_queued_before_the_migration_get_an_id_of_their_own(app, db):
+    db.session.remove()
+    flask_migrate.downgrade(revision=BEFORE_IDEMPOTENCY_KEYS)
+    db.session.execute(
+        text(
+            "INSERT INTO outbox_message (channel, address, locale, subject, body, state,"
+            " attempts, created_at, dedupe_key) VALUES ('sms', '13812345678', 'zh_Hans_CN', '',"
+            " '正文', :state, 1, :created_at, :dedupe_key)"
+        ),
+        [
+            {"state": state, "created_at": T0.replace(tzinfo=None), "dedupe_key": f"old:{n}"}
+            for n, state in enumerate(["pending", "failed", "sent"])
+        ],
+    )
+    db.session.commit()
+    flask_migrate.upgrade()
+    keys = db.session.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len(set(keys)) == 3 and {key.version for key in keys} == {4}
 
 
 # --- pages: the web client runs its own app contexts, so data is set up and read in others ---
@@ -389,7 +517,11 @@ def test_staff_send_a_failed_message_again_once_the_gateway_is_back(
     failed = rows(app, channel="sms")[0]
     assert client.post_form(f"/outbox/{failed.id}/requeue").status_code == 302
     dispatch(app, clock.now() + timedelta(seconds=1))
-    assert rows(app, id=failed.id)[0].state == "sent"
+    [sent] = rows(app, id=failed.id)
+    assert sent.state == "sent"
+    # Sent again by staff, it is still the same message to the gateway.
+    key = str(sent.idempotency_key)
+    assert ids_by_phone(gateway)[sent.address] == [(key, key)] * 6
 
 
 def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, login, web_case):

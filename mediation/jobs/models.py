@@ -20,8 +20,8 @@ class JobRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(40))
-    # The period the run covers, e.g. "2026-11-26T10:05" for a job every five minutes, or
-    # "manual:<uuid>" for a run started by hand.
+    # The period a scheduled run covers: its slot's local start with the UTC offset it starts
+    # at, e.g. "2026-11-26T10+08:00" for an hourly job; "manual:<uuid>" for a run by hand.
     period: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), default="running")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

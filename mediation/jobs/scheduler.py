@@ -13,7 +13,7 @@ import time
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from mediation.jobs.runner import JOBS, SCHEDULE, run_job
+from mediation.jobs.runner import JOBS, SCHEDULE, close_interrupted, run_job
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,12 @@ def _run(app: Flask, name: str) -> None:
 def run_until_stopped(app: Flask, on_started) -> None:
     """Run the scheduler until SIGTERM or SIGINT, then let a run in progress finish.
 
+    Runs left "running" by a previous scheduler that was killed are marked interrupted first.
     The signal handler only sets a flag: the main thread polls it, so nothing that takes a
     lock runs inside the handler.
     """
+    with app.app_context():
+        close_interrupted(scheduler_starting=True)
     scheduler = build_scheduler(app)
     stopping = []
 

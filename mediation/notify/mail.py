@@ -1,7 +1,9 @@
 """E-mail through SMTP, when SMTP_HOST is configured; without it e-mails stay held."""
 
 import smtplib
+import uuid
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,12 +21,17 @@ def configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def send(address: str, text: str, subject: str = "") -> None:
+def send(address: str, text: str, subject: str = "", *, key: uuid.UUID) -> None:
+    """Send one e-mail; its Message-ID is made of `key`, the same on every attempt, so that a
+    copy sent again after a lost answer is recognised as the same message."""
     config = current_app.config
+    sender = config["SMTP_FROM"] or config["SMTP_USER"]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or config["SMTP_HOST"]
     message = EmailMessage()
-    message["From"] = config["SMTP_FROM"] or config["SMTP_USER"]
+    message["From"] = sender
     message["To"] = address
     message["Subject"] = subject
+    message["Message-ID"] = f"<{key}@{domain}>"
     message.set_content(text)
     try:
         with smtplib.SMTP(

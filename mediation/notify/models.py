@@ -1,6 +1,7 @@
+import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, func, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Uuid, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.database import UTCDateTime
@@ -41,6 +42,9 @@ class OutboxMessage(db.Model):
     # What the notice is about, e.g. "deadline_warning:42:2026-12-01:user:7": each notice is
     # queued once, however often the job that queues it runs.
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # The message's id for the gateway (Idempotency-Key): the same on every attempt, from any
+    # process, so that a gateway can drop a message it has taken already.
+    idempotency_key: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4, unique=True)
 
 
 UNREAD_CAP = 100  # the header shows "99+" beyond this; the count stops there

@@ -5,9 +5,14 @@ exactly when the change it reports was committed; its dedupe key makes queueing 
 notice twice a no-op. `dispatch` is the body of the outbox job: it claims due messages, sends
 them with no transaction open (a slow gateway never holds a database lock), and records the
 result: sent, or retried later with backoff, and finally failed — never dropped.
+
+Delivery is at least once: a message whose answer was lost (the gateway answered after the
+time-out, or the sender died before recording it) is sent again. Every attempt carries the
+message's own idempotency key, so that the gateway can tell a repeat from a new message.
 """
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -111,6 +116,7 @@ def queue_message(
         "created_at": now,
         "sent_at": sent_at,
         "dedupe_key": dedupe_key[:120],
+        "idempotency_key": uuid.uuid4(),
     }
     return db.session.execute(_insert_statement(tuple(values)), values).scalar_one_or_none()
 
@@ -143,6 +149,7 @@ class Outgoing:
     subject: str
     body: str
     attempts: int
+    key: uuid.UUID
 
 
 def dispatch(now: datetime | None = None, batch: int = 100) -> int:
@@ -210,6 +217,7 @@ def _claim(due_by: datetime, batch: int) -> list[Outgoing]:
             OutboxMessage.subject,
             OutboxMessage.body,
             OutboxMessage.attempts,
+            OutboxMessage.idempotency_key,
         )
         .execution_options(synchronize_session=False)
     ).all()
@@ -231,7 +239,7 @@ def _deliver(message: Outgoing) -> bool:
         _set(message.id, state="held", next_attempt_at=None, attempts=message.attempts - 1)
         return True
     try:
-        sender.send(message.address, message.body, message.subject)
+        sender.send(message.address, message.body, message.subject, key=message.key)
     except sender.Unreachable as error:
         _failed_attempt(message, str(error))
         return False

@@ -1,4 +1,4 @@
-"""The SMS gateway: a configurable HTTP endpoint taking {"phone", "text"} as JSON.
+"""The SMS gateway: a configurable HTTP endpoint taking {"id", "phone", "text"} as JSON.
 
 Only the standard library: a government intranet's gateway needs nothing more, and nothing
 here talks to anything but the configured address.
@@ -7,6 +7,7 @@ here talks to anything but the configured address.
 import json
 import urllib.error
 import urllib.request
+import uuid
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,15 +26,21 @@ def configured() -> bool:
     return bool(current_app.config.get("SMS_GATEWAY_URL"))
 
 
-def send(phone: str, text: str, subject: str = "") -> None:
-    """POST one message; returns when the gateway answered 2xx, else raises SendError."""
+def send(phone: str, text: str, subject: str = "", *, key: uuid.UUID) -> None:
+    """POST one message; returns when the gateway answered 2xx, else raises SendError.
+
+    `key` is the message's id, the same on every attempt: in the body and as the
+    Idempotency-Key header, so that the gateway can drop a repeat.
+    """
     config = current_app.config
-    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": str(key)}
     if config.get("SMS_GATEWAY_TOKEN"):
         headers["Authorization"] = f"Bearer {config['SMS_GATEWAY_TOKEN']}"
     request = urllib.request.Request(
         config["SMS_GATEWAY_URL"],
-        data=json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode(),
+        data=json.dumps(
+            {"id": str(key), "phone": phone, "text": text}, ensure_ascii=False
+        ).encode(),
         headers=headers,
         method="POST",
     )
