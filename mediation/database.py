@@ -9,7 +9,7 @@ from functools import cache
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -209,13 +209,43 @@ def _begin_immediate(connection) -> None:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                # SQLITE_BUSY and its extended codes (another connection recovering the WAL)
-                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                if not _is_busy(error):
                     raise
             time.sleep(WRITE_LOCK_STEP)
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # the last try fails as SQLAlchemy's error
     finally:
         raw.execute(f"PRAGMA busy_timeout = {int(WRITE_LOCK_TIMEOUT * 1000)}")
+
+
+def check_writes(engine: Engine) -> None:
+    """Raises SQLAlchemyError unless the database accepts a write: one that changes nothing,
+    rolled back. A SQLite file busy with another connection's save does accept writes, and is
+    not waited for (a health check must not queue behind an import)."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection
+        if sqlite:
+            raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            with connection.begin() as transaction:
+                try:
+                    connection.execute(_WRITE_NOTHING)
+                except OperationalError as error:
+                    if not (sqlite and _is_busy(error.orig)):
+                        raise
+                transaction.rollback()
+        finally:
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout = {int(WRITE_LOCK_TIMEOUT * 1000)}")
+
+
+# A writing statement: a read-only file or server refuses it before looking at any row.
+_WRITE_NOTHING = text("UPDATE case_counter SET last_seq = last_seq WHERE 1 = 0")
+
+
+def _is_busy(error) -> bool:
+    # SQLITE_BUSY and its extended codes (another connection recovering the WAL)
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def render_item(type_, obj, autogen_context):

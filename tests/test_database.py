@@ -377,6 +377,16 @@ def another_worker_saving(app, monkeypatch):
         saving.close()
 
 
+def test_health_is_answered_at_once_while_another_worker_saves(sqlite_app, client, monkeypatch):
+    """The file takes writes (another worker is writing it): healthy, and not after a wait
+    for the lock that an import may hold for minutes."""
+    with another_worker_saving(sqlite_app, monkeypatch):
+        monkeypatch.setattr(database, "WRITE_LOCK_TIMEOUT", 5)
+        started = time.monotonic()
+        assert client.get("/healthz").get_json() == {"status": "ok"}
+        assert time.monotonic() - started < 1
+
+
 def test_pages_are_served_while_another_worker_saves_and_forms_wait_their_turn(
     sqlite_app, client, login, monkeypatch
 ):
