@@ -5,7 +5,13 @@ from contextlib import suppress
 from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mediation.extensions import db
@@ -75,8 +81,11 @@ def register_error_pages(app: Flask) -> None:
         db.session.rollback()
         return _render(409)
 
+    # Gone, locked past the wait, or refusing writes (PostgreSQL's read-only transaction is
+    # an InternalError).
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(InternalError)
     def _database_unavailable(error):
         current_app.logger.error("the database is unavailable: %s", error.orig)
         return _unavailable_page(), 503, {"Retry-After": "60"}
