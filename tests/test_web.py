@@ -161,8 +161,11 @@ def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def test_health_check_fails_without_its_database(another_app):
-    broken = another_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/folder/db.sqlite3")
+def test_health_check_fails_without_its_database(another_app, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    broken = another_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'db.sqlite3'}")
+    folder.rmdir()  # the database's folder goes away while the app runs
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}

@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mediation import clock
 from mediation.extensions import db
@@ -164,7 +164,10 @@ def run_job(name: str, trigger: str = SCHEDULE, now: datetime | None = None) -> 
 
 def short_error(error: BaseException) -> str:
     """What a run records of an error: its class and the first line of its message, never a
-    traceback (that goes to the log)."""
+    traceback (that goes to the log); of a database error, the driver's, without the SQL
+    statement and its values."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
     lines = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     return text[:ERROR_LENGTH]
