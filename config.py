@@ -7,8 +7,10 @@ value a deployment changes comes from an environment variable.
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
+from flask_babel import gettext as _
 
 BASE_DIR = Path(__file__).resolve().parent
 load_dotenv(BASE_DIR / ".env")
@@ -23,6 +25,12 @@ def _flag(name: str, default: bool) -> bool:
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+class ConfigError(Exception):
+    """A setting the app cannot start with; the message, one line, names it and says what to
+    do. create_app_or_exit (wsgi.py) prints it and exits with status 1, for `flask` and
+    gunicorn alike."""
 
 
 class Config:
@@ -60,6 +68,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+    # Sent with HSTS (which goes with secure cookies): browsers then use HTTPS for every
+    # subdomain of the app's host too.
+    HSTS_INCLUDE_SUBDOMAINS = _flag("HSTS_INCLUDE_SUBDOMAINS", False)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -92,6 +103,7 @@ class ProductionConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_INCLUDE_SUBDOMAINS = _flag("HSTS_INCLUDE_SUBDOMAINS", True)
 
 
 class TestingConfig(Config):
@@ -111,3 +123,24 @@ CONFIGS = {
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+def check_settings(config) -> None:
+    """Raise ConfigError for the first setting the app cannot run with. Called by create_app
+    in an app context, so that the message is in the operator's language."""
+    if config["ENV_NAME"] == "production" and not config["SECRET_KEY"]:
+        raise ConfigError(
+            _(
+                "SECRET_KEY is not set: production needs it (a long random string, the same "
+                "for every process of the app)."
+            )
+        )
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
+        raise ConfigError(
+            _(
+                "TIMEZONE %(name)s is not a known time zone; write one such as Asia/Shanghai.",
+                name=config["TIMEZONE"],
+            )
+        ) from None

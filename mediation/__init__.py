@@ -1,23 +1,37 @@
 """Dispute mediation case workflow (诉源治理) for county dispute resolution centres."""
 
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS
+from config import CONFIGS, ConfigError, DevelopmentConfig, check_settings
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """The app; raises ConfigError, with a message for the operator, for a setting it cannot
+    start with (an unknown MEDIATION_ENV, no SECRET_KEY in production, an unknown TIMEZONE, a
+    SQLite file that cannot be opened)."""
     config_name = config_name or os.environ.get("MEDIATION_ENV", "development")
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    app.config.from_object(CONFIGS[config_name])
+    app.config.from_object(CONFIGS.get(config_name, DevelopmentConfig))
     app.config.update(overrides)
-    _configure_database(app)
-    if config_name == "production" and not app.config["SECRET_KEY"]:
-        raise RuntimeError("SECRET_KEY must be set in production")
+    _init_babel(app)
+    with app.app_context():
+        if config_name not in CONFIGS:
+            raise ConfigError(
+                _(
+                    "MEDIATION_ENV %(name)s is unknown; use one of: %(names)s.",
+                    name=config_name,
+                    names=", ".join(CONFIGS),
+                )
+            )
+        check_settings(app.config)
+        _configure_database(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
@@ -28,19 +42,38 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     return app
 
 
+def create_app_or_exit() -> Flask:
+    """create_app for wsgi.py: a setting the app cannot start with ends the process with its
+    message on one line of stderr and status 1, not a traceback (`flask` and gunicorn)."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        sys.exit(str(error))
+
+
+def _init_babel(app: Flask) -> None:
+    # First, so that a setting refused at start-up is told in the operator's language.
+    from mediation.extensions import babel
+    from mediation.web.language import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
 def _configure_database(app: Flask) -> None:
+    from mediation.database import check_sqlite_file
+
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         path = Path(app.instance_path) / "mediation.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        check_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
 
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_postgresql, configure_sqlite
-    from mediation.extensions import babel, csrf, db, login_manager, migrate
-    from mediation.web.language import select_locale, select_timezone
+    from mediation.extensions import csrf, db, login_manager, migrate
 
     _import_models()
     db.init_app(app)
@@ -52,7 +85,6 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 
 def _import_models() -> None:

@@ -1,16 +1,21 @@
 """Engine set-up shared by both engines: SQLite pragmas and transactions, UTC datetimes."""
 
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
+
+from config import ConfigError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -121,6 +126,31 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = keep
+
+
+def check_sqlite_file(url: str) -> None:
+    """Raise ConfigError when the SQLite database of `url` cannot be opened for writing: its
+    folder is missing or not writable (SQLite writes its journal beside it), or the file is
+    not a writable file. Looked at on the file system, without connecting."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).resolve()
+    if not path.parent.is_dir():
+        reason = _("its folder does not exist")
+    elif not os.access(path.parent, os.W_OK | os.X_OK):
+        reason = _("its folder is not writable")
+    elif path.exists() and not (path.is_file() and os.access(path, os.R_OK | os.W_OK)):
+        reason = _("it is not a file this process may read and write")
+    else:
+        return
+    raise ConfigError(
+        _(
+            "The SQLite database %(path)s cannot be opened: %(reason)s. Check DATABASE_URL.",
+            path=str(path),
+            reason=reason,
+        )
+    )
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -214,7 +214,9 @@ def test_remember_me_cookie_is_secure_httponly_and_lax_in_production(make_user, 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     import pytest
 
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    from config import ConfigError
+
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app("production", SECRET_KEY="")
 
 

@@ -1,13 +1,40 @@
 """The operator commands of SPEC section 6 that exist so far."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from mediation.auth.models import User
 from mediation.directory.models import Centre
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def run(app, *args, input=None):
     return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def flask_command(*args, **env) -> subprocess.CompletedProcess:
+    """`flask --app wsgi ARGS` in a process of its own, as an operator runs it, with `env` on
+    top of a development environment."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"},
+        "MEDIATION_ENV": "development",
+        "TIMEZONE": "Asia/Shanghai",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_centre_add(app):
@@ -20,6 +47,34 @@ def test_centre_add(app):
             "西湖",
             "Asia/Shanghai",
         )
+
+
+def test_centre_add_refuses_texts_longer_than_their_columns(app):
+    long_name = run(app, "centre", "add", "330106", "西" * 150, "--abbr", "西湖")
+    assert long_name.exit_code == 1
+    assert "中心名称最多 100 个字符，现有 150 个" in long_name.output
+    long_abbreviation = run(app, "centre", "add", "330106", "西湖区", "--abbr", "西" * 21)
+    assert long_abbreviation.exit_code == 1 and "简称最多 20 个字符" in long_abbreviation.output
+    with app.app_context():
+        assert app.extensions["sqlalchemy"].session.scalar(select(Centre)) is None
+
+
+def test_user_add_refuses_a_name_longer_than_its_column(app):
+    result = run(
+        app,
+        "user",
+        "add",
+        "root",
+        "--role",
+        "admin",
+        "--name",
+        "王" * 65,
+        "--password-stdin",
+        input="a-good-password\n",
+    )
+    assert result.exit_code == 1 and "姓名最多 64 个字符，现有 65 个" in result.output
+    with app.app_context():
+        assert app.extensions["sqlalchemy"].session.scalar(select(User)) is None
 
 
 def test_centre_add_refuses_bad_input_with_a_plain_message(app):
@@ -126,8 +181,8 @@ def test_demo_load_refuses_production(another_app):
         assert production.extensions["sqlalchemy"].session.scalar(select(Centre)) is None
 
 
-def test_backup_copies_sqlite_and_points_postgresql_to_pg_dump(app, tmp_path, make_user):
-    """SPEC 6: a consistent copy of a live SQLite database; on PostgreSQL, pg_dump's command.
+def test_backup_copies_sqlite_and_dumps_postgresql_with_pg_dump(app, tmp_path, make_user):
+    """SPEC 6: a consistent copy of a live database, by SQLite's online backup or pg_dump.
     Each CI pass checks the half of its engine."""
     import sqlite3
 
@@ -138,11 +193,77 @@ def test_backup_copies_sqlite_and_points_postgresql_to_pg_dump(app, tmp_path, ma
     result = run(app, "backup", str(target))
     assert result.exit_code == 0, result.output
     if engine == "postgresql":
-        assert "pg_dump" in result.output and not target.exists()
-        return
-    copy = sqlite3.connect(target)
-    names = [row[0] for row in copy.execute("select username from user_account")]
-    copy.close()
-    assert names == ["in-the-copy"]
+        assert target.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+        listing = subprocess.run(
+            ["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True
+        )
+        assert "TABLE DATA public user_account" in listing.stdout
+    else:
+        copy = sqlite3.connect(target)
+        names = [row[0] for row in copy.execute("select username from user_account")]
+        copy.close()
+        assert names == ["in-the-copy"]
     again = run(app, "backup", str(target))
     assert again.exit_code != 0 and "已存在" in again.output
+
+
+def test_backup_without_pg_dump_names_a_command_pg_dump_can_read(
+    another_app, tmp_path, monkeypatch
+):
+    """The URL without the driver's name (which libpq does not know) and without the password
+    (PGPASSWORD); and the backup not made is a failure, for the script that runs it."""
+    postgresql = another_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://mediation:s3cret@db.internal:5433/cases"
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump on it
+    result = run(postgresql, "backup", str(tmp_path / "cases.dump"))
+    assert result.exit_code == 1
+    assert (
+        f"pg_dump --format=custom --file {tmp_path / 'cases.dump'} "
+        "postgresql://mediation@db.internal:5433/cases" in result.output
+    )
+    assert "+psycopg" not in result.output and "s3cret" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MEDIATION_ENV": "production", "SECRET_KEY": ""}, "未设置 SECRET_KEY"),
+        ({"TIMEZONE": "Asia/Atlantis"}, "TIMEZONE Asia/Atlantis 不是已知的时区"),
+        ({"DATABASE_URL": "sqlite:////no/such/folder/mediation.sqlite3"}, "其所在文件夹不存在"),
+        ({"MEDIATION_ENV": "staging"}, "MEDIATION_ENV staging 未知"),
+    ],
+    ids=["production-without-secret-key", "unknown-timezone", "unreachable-sqlite", "bad-env"],
+)
+def test_a_setting_the_app_cannot_start_with_is_one_line_and_status_1(env, message, tmp_path):
+    env.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'mediation.sqlite3'}")
+    result = flask_command("jobs", "list", **env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and message in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_gunicorn_stops_on_a_setting_the_app_cannot_start_with(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--no-control-socket", "-b", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT,
+        env={**os.environ, "MEDIATION_ENV": "production", "SECRET_KEY": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "未设置 SECRET_KEY" in result.stderr
+    assert sum("SECRET_KEY" in line for line in result.stderr.splitlines()) == 1
+
+
+def test_jobs_run_tells_a_database_error_without_its_sql(tmp_path):
+    """On a database without the schema (before `flask db upgrade`): the cause, no statement."""
+    result = flask_command(
+        "jobs", "run", "deadline_sweep", DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    )
+    assert result.returncode == 1
+    assert "no such table: job_run" in result.stderr, result.stderr
+    for leak in ("Traceback", "[SQL", "UPDATE", "job_run.status", "[parameters"):
+        assert leak not in result.stderr + result.stdout

@@ -4,11 +4,13 @@ to the court with a transfer."""
 
 import io
 import re
+import struct
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
@@ -29,28 +31,99 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120
 MZ = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120
 
 
-def office_file(kind: str) -> bytes:
-    """A minimal DOCX or XLSX: a ZIP whose [Content_Types].xml names its main part."""
-    main, content_type = {
-        "docx": (
-            "word/document.xml",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-        ),
-        "xlsx": (
-            "xl/workbook.xml",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-        ),
-        "zip": ("notes.txt", "text/plain"),
-    }[kind]
+OFFICE_MAIN_PARTS = {
+    "docx": (
+        "word/document.xml",
+        storage.DOCX + ".main+xml",
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:body></w:document>",
+    ),
+    "xlsx": (
+        "xl/workbook.xml",
+        storage.XLSX + ".main+xml",
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<sheets/>%s</workbook>",
+    ),
+}
+
+
+def zip_of(parts: dict[str, str | bytes]) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            f'content-types"><Override PartName="/{main}" ContentType="{content_type}"/></Types>',
-        )
-        archive.writestr(main, "<document/>")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def office_parts(kind: str, text: str = "") -> dict[str, str]:
+    """The parts every DOCX or XLSX has, as Word and Excel write them: [Content_Types].xml
+    typing each part, _rels/.rels pointing at the main part, and the main part."""
+    main, content_type, root = OFFICE_MAIN_PARTS[kind]
+    return {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+            'org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            f'ContentType="application/xml"/><Override PartName="/{main}" '
+            f'ContentType="{content_type}"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http:'
+            '//schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            f'Target="{main}"/></Relationships>'
+        ),
+        main: '<?xml version="1.0" encoding="UTF-8"?>' + root % text,
+    }
+
+
+def office_file(kind: str) -> bytes:
+    """A minimal DOCX or XLSX (office_parts); "zip": a plain ZIP, no Office file at all."""
+    if kind == "zip":
+        return zip_of({"notes.txt": "meeting notes"})
+    return zip_of(office_parts(kind))
+
+
+def excel_workbook() -> bytes:
+    """An XLSX as a spreadsheet program writes it (openpyxl's, with its styles, theme and
+    document properties)."""
+    workbook = Workbook()
+    workbook.active["A1"] = "费用清单"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def declaring(content: bytes, name: str, size: int) -> bytes:
+    """The ZIP with its directory declaring `size` bytes for the part `name` once expanded:
+    a zip bomb's claim without its gigabytes."""
+    data = bytearray(content)
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        (length,) = struct.unpack_from("<H", data, at + 28)
+        if data[at + 46 : at + 46 + length] == name.encode():
+            struct.pack_into("<I", data, at + 24, size)
+            return bytes(data)
+        at = data.find(b"PK\x01\x02", at + 1)
+    raise AssertionError(f"{name} is not in the ZIP")
+
+
+WEB_PAGE = "<html><body><script>alert(1)</script></body></html>"
+# A ZIP whose [Content_Types].xml names a DOCX's main part, around a web page.
+FAKE_DOCX = zip_of(
+    {
+        "[Content_Types].xml": office_parts("docx")["[Content_Types].xml"],
+        "word/document.xml": "",
+        "index.html": WEB_PAGE,
+    }
+)
+DECLARED_4_GB = declaring(
+    zip_of({**office_parts("docx"), "word/media/image1.png": PNG}),
+    "word/media/image1.png",
+    2**32 - 16,
+)
+NOT_OFFICE = "不是有效的 DOCX 或 XLSX 文档"
+ZIP_BOMB = "压缩炸弹"
 
 
 @pytest.fixture(autouse=True)
@@ -187,6 +260,7 @@ def test_staff_add_a_pdf_and_see_it_listed(client, login, make_case, dossier_fol
         (PNG, "截图.png", storage.PNG),
         (office_file("docx"), "协议草稿.docx", storage.DOCX),
         (office_file("xlsx"), "费用清单.xlsx", storage.XLSX),
+        (excel_workbook(), "费用清单.xlsx", storage.XLSX),
         # Told apart by their parts, not by their names.
         (office_file("docx"), "名字写错.xlsx", storage.DOCX),
     ],
@@ -228,8 +302,31 @@ def test_a_png_named_pdf_is_stored_and_downloaded_as_png(client, login, make_cas
         ("纯文本".encode(), "说明.pdf", "仅接受 PDF、JPEG、PNG、DOCX 和 XLSX 文件"),
         (b"", "空文件.pdf", "文件是空的"),
         (b"%PDF-" + b"0" * (20 * 1024 * 1024 - 4), "超大.pdf", "文件超过 20 MB"),
+        (FAKE_DOCX, "协议.docx", NOT_OFFICE),
+        (zip_of({**office_parts("docx"), "index.html": WEB_PAGE}), "协议.docx", NOT_OFFICE),
+        (zip_of({**office_parts("docx"), "word/document.xml": WEB_PAGE}), "协议.docx", NOT_OFFICE),
+        (
+            zip_of({**office_parts("xlsx"), "_rels/.rels": "<Relationships/>"}),
+            "表.xlsx",
+            NOT_OFFICE,
+        ),
+        (DECLARED_4_GB, "协议.docx", ZIP_BOMB),
+        (zip_of(office_parts("docx", " " * 4 * 1024 * 1024)), "协议.docx", ZIP_BOMB),
     ],
-    ids=["elf", "mz", "plain-zip", "text", "empty", "20MB-and-1-byte"],
+    ids=[
+        "elf",
+        "mz",
+        "plain-zip",
+        "text",
+        "empty",
+        "20MB-and-1-byte",
+        "names-its-main-part-holds-a-web-page",
+        "docx-with-an-untyped-web-page",
+        "docx-whose-main-part-is-a-web-page",
+        "xlsx-without-its-main-relationship",
+        "declares-4-GB",
+        "4-MB-of-spaces-packed-tight",
+    ],
 )
 def test_refused_uploads_get_a_message_and_leave_nothing(
     client, login, make_case, dossier_folder, content, name, message, data

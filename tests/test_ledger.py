@@ -287,6 +287,29 @@ def test_every_problem_reported_with_its_row_and_column_and_nothing_written(cent
     assert cases() == []
 
 
+def test_texts_longer_than_their_columns_are_problems(centre):
+    """Even with --create-missing: the organisation and mediator would be created with them."""
+    data = to_csv(
+        [
+            row(
+                "L" * 65,
+                applicant="张三、" + "王" * 101,
+                organization="委" * 101,
+                mediator="人" * 51,
+                assigned_on="2025-03-04",
+            )
+        ]
+    )
+    result = import_ledger(centre, data, create_missing=True)
+    assert problems(result) == [
+        (2, "ref", "最多 64 个字符。"),
+        (2, "applicant", "最多 100 个字符。"),
+        (2, "organization", "最多 100 个字符。"),
+        (2, "mediator", "最多 50 个字符。"),
+    ]
+    assert cases() == []
+
+
 def test_missing_required_column_is_reported_on_the_header_row(centre):
     data = "ref,registered_on,channel,category,applicant\nA,2025-01-01,walk_in,family,张三\n"
     result = import_ledger(centre, data.encode())

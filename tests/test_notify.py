@@ -524,25 +524,41 @@ def test_staff_send_a_failed_message_again_once_the_gateway_is_back(
     assert ids_by_phone(gateway)[sent.address] == [(key, key)] * 6
 
 
-def test_without_a_gateway_sms_stay_held_and_staff_export_them(app, client, login, web_case):
+def test_without_a_gateway_sms_stay_held_and_admins_export_them(app, client, login, web_case):
     with clock.frozen_at(T0):
         case = web_case()
     assert dispatch(app, clock.now()) == 0
     assert {m.state for m in rows(app, channel="sms")} == {"held"}
-    login("staff")
+    login("admin")
     page = client.get("/outbox").get_data(as_text=True)
     assert case.number in page and "138****5678" in page
     assert "重新发送" not in page  # nothing to send it with
+    assert "/outbox/export.csv" in page and "仅管理员可以下载" in page
     export = client.get("/outbox/export.csv?state=held")
     text = export.get_data(as_text=True)
     assert export.mimetype == "text/csv" and text.startswith("\ufeff")
     assert "13812345678" in text and case.number in text
     assert "创建时间（Asia/Shanghai）" in text and ",2026-11-02 10:00," in text  # local time
+    held_count = len(rows(app, state="held"))
     with app.app_context():
-        assert _db.session.scalar(select(AuditEntry.id).filter_by(action="outbox.export"))
+        entry = _db.session.scalars(select(AuditEntry).filter_by(action="outbox.export")).one()
+        assert (entry.actor_name, entry.details["rows"]) == ("admin-330106", held_count)
     held = rows(app, channel="sms")[0]
     client.post_form(f"/outbox/{held.id}/requeue")
     assert rows(app, id=held.id)[0].state == "held"  # still no gateway to send it
+
+
+def test_staff_see_the_outbox_masked_but_may_not_export_full_phones(app, client, login, web_case):
+    with clock.frozen_at(T0):
+        web_case()
+    dispatch(app, clock.now())
+    login("staff")
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "138****5678" in page and "13812345678" not in page
+    assert "/outbox/export.csv" not in page and "仅管理员可以下载" in page
+    assert client.get("/outbox/export.csv?state=held").status_code == 403
+    with app.app_context():
+        assert _db.session.scalar(select(AuditEntry.id).filter_by(action="outbox.export")) is None
 
 
 def test_unread_count_in_the_header_and_marking_read(app, client, login, web_case):

@@ -1,7 +1,13 @@
 """What every page shares: headers, errors, language, CSRF, offline assets."""
 
 import html
+import http.client
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -26,6 +32,75 @@ def test_security_headers_on_pages(client):
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_covers_subdomains_in_production_unless_turned_off(another_app):
+    for overrides, expected in (
+        ({}, "max-age=31536000; includeSubDomains"),
+        ({"HSTS_INCLUDE_SUBDOMAINS": False}, "max-age=31536000"),
+    ):
+        production = another_app("production", SECRET_KEY="k" * 32, **overrides)
+        response = production.test_client().get("/login", base_url="https://localhost")
+        assert response.headers["Strict-Transport-Security"] == expected
+
+
+def test_no_hsts_without_secure_cookies(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_the_app_lets_no_server_header_through(another_app):
+    production = another_app("production", SECRET_KEY="k" * 32)
+
+    @production.after_request  # runs before the app's own (Flask runs them last first)
+    def name_the_server(response):
+        response.headers["Server"] = "Werkzeug/3.1 Python/3.11"
+        return response
+
+    assert "Server" not in production.test_client().get("/login").headers
+
+
+def test_gunicorn_in_production_sends_no_server_banner(tmp_path):
+    """As deployed: gunicorn.conf.py read from the working directory."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "MEDIATION_ENV": "production",
+        "SECRET_KEY": "k" * 32,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mediation.sqlite3'}",
+    }
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", "1"]
+        + ["-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "gunicorn.log"
+            ).read_text()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                break
+            except OSError:
+                time.sleep(0.1)
+            finally:
+                connection.close()
+        assert response.status == 200
+        assert response.getheader("Server", "") == ""
+        assert "includeSubDomains" in response.getheader("Strict-Transport-Security")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 def test_signed_in_pages_are_not_cached(client, login):
@@ -163,8 +238,11 @@ def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def test_health_check_fails_without_its_database(another_app):
-    broken = another_app(SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent/folder/db.sqlite3")
+def test_health_check_fails_without_its_database(another_app, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    broken = another_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'db.sqlite3'}")
+    folder.rmdir()  # the database's folder goes away while the app runs
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "database unavailable"}

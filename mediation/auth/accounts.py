@@ -21,6 +21,7 @@ from mediation.notify.models import unread_notices
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+DISPLAY_NAME_LENGTH = User.__table__.c.display_name.type.length
 
 
 class AccountError(ValueError):
@@ -69,10 +70,20 @@ def add_user(
         raise AccountError("username", _("The username %(name)s is taken.", name=username))
     if centre is None and role != Role.ADMIN:
         raise AccountError("centre", _("Staff and mediators belong to a centre."))
+    display_name = display_name.strip()
+    if len(display_name) > DISPLAY_NAME_LENGTH:
+        raise AccountError(
+            "display_name",
+            _(
+                "The full name may have at most %(n)d characters; this one has %(length)d.",
+                n=DISPLAY_NAME_LENGTH,
+                length=len(display_name),
+            ),
+        )
     check_password_rules(password)
     user = User(
         username=username,
-        display_name=display_name.strip() or username,
+        display_name=display_name or username,
         role=role.value,
         centre=centre,
         password_hash=hash_password(password),

@@ -9,6 +9,8 @@ from mediation.directory.models import Centre
 from mediation.extensions import db
 
 CENTRE_CODE = re.compile(r"^\d{6}$")
+NAME_LENGTH = Centre.__table__.c.name.type.length
+ABBREVIATION_LENGTH = Centre.__table__.c.abbreviation.type.length
 
 
 class CentreError(ValueError):
@@ -33,8 +35,26 @@ def add_centre(code: str, name: str, abbreviation: str, timezone: str = "Asia/Sh
         raise CentreError("code", _("The centre code must be a 6-digit region code."))
     if not name:
         raise CentreError("name", _("The centre needs a name."))
+    if len(name) > NAME_LENGTH:
+        raise CentreError(
+            "name",
+            _(
+                "The centre's name may have at most %(n)d characters; this one has %(length)d.",
+                n=NAME_LENGTH,
+                length=len(name),
+            ),
+        )
     if not abbreviation:
         raise CentreError("abbreviation", _("The centre needs an abbreviation."))
+    if len(abbreviation) > ABBREVIATION_LENGTH:
+        raise CentreError(
+            "abbreviation",
+            _(
+                "The abbreviation may have at most %(n)d characters; this one has %(length)d.",
+                n=ABBREVIATION_LENGTH,
+                length=len(abbreviation),
+            ),
+        )
     if db.session.scalar(db.select(Centre.id).filter_by(code=code)) is not None:
         raise CentreError("code", _("A centre with code %(code)s exists already.", code=code))
     centre = Centre(

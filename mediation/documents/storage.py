@@ -10,7 +10,6 @@ import hashlib
 import os
 import tempfile
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,12 +17,13 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 
+from mediation.documents import office
+from mediation.documents.office import DOCX, XLSX
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
 MAGIC = {PDF: b"%PDF-", JPEG: b"\xff\xd8\xff", PNG: b"\x89PNG\r\n\x1a\n"}
 # What the list shows for a type, and the extension a download name ends in.
@@ -33,11 +33,6 @@ TYPES = {
     PNG: ("PNG", ".png"),
     DOCX: ("DOCX", ".docx"),
     XLSX: ("XLSX", ".xlsx"),
-}
-# An Office document is a ZIP whose [Content_Types].xml names its main part.
-OFFICE_PARTS = {
-    DOCX: ("word/document.xml", b"wordprocessingml.document.main+xml"),
-    XLSX: ("xl/workbook.xml", b"spreadsheetml.sheet.main+xml"),
 }
 EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx"}
 
@@ -113,31 +108,19 @@ def _known_start(head: bytes) -> bool:
 
 
 def sniff(path: Path) -> str | None:
-    """The content type by the file's bytes (never by its name), or None if not taken."""
+    """The content type by the file's bytes (never by its name), or None if not taken; raises
+    UploadRefused with its own message for a ZIP that claims to be a DOCX or XLSX and is not
+    one, or would expand too far (office.py)."""
     with open(path, "rb") as handle:
         head = handle.read(16)
     for content_type, magic in MAGIC.items():
         if head.startswith(magic):
             return content_type
     if head.startswith(ZIP_MAGIC):
-        return _office_type(path)
-    return None
-
-
-def _office_type(path: Path) -> str | None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if "[Content_Types].xml" not in names:
-                return None
-            with archive.open("[Content_Types].xml") as part:
-                # A real [Content_Types].xml is a few kilobytes; read no more than that.
-                declared = part.read(256 * 1024)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, OSError, ValueError):
-        return None
-    for content_type, (main_part, marker) in OFFICE_PARTS.items():
-        if main_part in names and marker in declared:
-            return content_type
+        try:
+            return office.package_type(path)
+        except office.PackageRefused as error:
+            raise UploadRefused(str(error)) from None
     return None
 
 

@@ -8,9 +8,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from mediation import clock
-from mediation.jobs.runner import JOBS, SHELL, last_runs, run_job
+from mediation.jobs.runner import JOBS, SHELL, last_runs, run_job, short_error
 
 jobs_cli = AppGroup("jobs", help="List the scheduled jobs or run one now.")
 
@@ -46,7 +47,13 @@ def run_command(name: str) -> None:
         raise click.ClickException(
             _("Unknown job %(name)s; the jobs are: %(names)s", name=name, names=", ".join(JOBS))
         )
-    run = run_job(name, SHELL)
+    try:
+        run = run_job(name, SHELL)
+    except SQLAlchemyError as error:
+        # The cause only, not the statement and its values (which may hold personal data).
+        raise click.ClickException(
+            _("Job %(name)s failed: %(error)s", name=name, error=short_error(error))
+        ) from None
     if run is None or run.skipped:
         click.echo(
             _(

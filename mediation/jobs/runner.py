@@ -34,7 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mediation import clock
 from mediation.extensions import db
@@ -213,7 +213,10 @@ def _run_body(job: Job, run_id: int, started_at: datetime, ticks: float) -> None
 
 def short_error(error: BaseException) -> str:
     """What a run records of an error: its class and the first line of its message, never a
-    traceback (that goes to the log)."""
+    traceback (that goes to the log); of a database error, the driver's, without the SQL
+    statement and its values."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
     lines = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     return text[:ERROR_LENGTH]

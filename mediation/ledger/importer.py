@@ -33,7 +33,7 @@ from mediation import clock
 from mediation.auth.models import User
 from mediation.cases import workflow as wf
 from mediation.cases.bulk import BulkCase, BulkWriter
-from mediation.cases.models import Case
+from mediation.cases.models import Case, Party
 from mediation.cases.states import TRANSFER_REASONS
 from mediation.cases.workflow import Actor, IntakeData, ObligationData, PartyData, WorkflowError
 from mediation.database import bulk_page_cache
@@ -72,6 +72,14 @@ DATE_PATTERNS = (
 )
 DATE_COLUMNS = ("registered_on", "assigned_on", "concluded_on", "due_on", "fulfilled_on")
 HOURS = {"register": 9, "route": 10, "session": 14, "conclude": 15, "confirm": 16, "fulfil": 17}
+# The longest text each column's database column holds.
+MAX_LENGTHS = {
+    "ref": Case.__table__.c.ledger_ref.type.length,
+    "applicant": Party.__table__.c.name.type.length,
+    "respondent": Party.__table__.c.name.type.length,
+    "organization": Organization.__table__.c.name.type.length,
+    "mediator": Mediator.__table__.c.name.type.length,
+}
 
 
 @dataclass
@@ -244,8 +252,16 @@ class _Checker:
             fulfilled_on=dates["fulfilled_on"],
             confirmed_on=dates["confirmed_on"],
         )
-        if len(row.ref) > 64:
-            self.problem(line, "ref", _("At most 64 characters."))
+        texts = {
+            "ref": [row.ref],
+            "applicant": row.applicants,
+            "respondent": row.respondents,
+            "organization": [row.organization],
+            "mediator": [row.mediator],
+        }
+        for name, limit in MAX_LENGTHS.items():
+            if any(len(value) > limit for value in texts[name]):
+                self.problem(line, name, _("At most %(n)d characters.", n=limit))
         if row.ref:
             if row.ref in self.refs:
                 self.problem(

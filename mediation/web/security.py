@@ -20,6 +20,10 @@ CSP = "; ".join(
 
 
 def add_security_headers(app: Flask) -> None:
+    hsts = "max-age=31536000"
+    if app.config["HSTS_INCLUDE_SUBDOMAINS"]:
+        hsts += "; includeSubDomains"
+
     @app.after_request
     def _headers(response):
         headers = response.headers
@@ -30,7 +34,9 @@ def add_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            headers.setdefault("Strict-Transport-Security", hsts)
+        # Naming the software tells a scanner which known holes to try.
+        headers.pop("Server", None)
         # Pages may show personal data: never keep them in a shared or browser cache.
         if request.endpoint != "static":
             headers["Cache-Control"] = "no-store"
