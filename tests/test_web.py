@@ -70,6 +70,9 @@ def test_gunicorn_in_production_sends_no_server_banner(tmp_path):
         "SECRET_KEY": "k" * 32,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'mediation.sqlite3'}",
     }
+    # A health check asks for a write to the schema's tables.
+    upgrade = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True)
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", "1"]
