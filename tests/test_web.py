@@ -293,15 +293,19 @@ def test_a_save_the_database_refuses_is_unavailable_not_an_error(app, client, lo
     ("language", "expected"), [(None, "暂时无法使用"), ("en", "Temporarily unavailable")]
 )
 def test_pages_while_the_database_is_down_say_so_in_the_users_language(
-    app, client, login, another_app, language, expected
+    app, client, login, another_app, tmp_path, language, expected
 ):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    folder = tmp_path / "data"
+    folder.mkdir()
     unreachable = (
-        "sqlite:////nonexistent/folder/db.sqlite3"
+        f"sqlite:///{folder / 'db.sqlite3'}"
         if url.get_backend_name() == "sqlite"
         else url.set(port=1).render_as_string(hide_password=False)
     )
-    visitor = signed_in_elsewhere(client, login, another_app(SQLALCHEMY_DATABASE_URI=unreachable))
+    gone = another_app(SQLALCHEMY_DATABASE_URI=unreachable)
+    folder.rmdir()  # the database's folder goes away while the app runs
+    visitor = signed_in_elsewhere(client, login, gone)
     if language:
         visitor.set_cookie("lang", language)
     for path in ("/", "/cases/", "/status"):
