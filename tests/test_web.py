@@ -237,6 +237,25 @@ def test_server_error_shows_no_trace_or_sql(failing_app):
     assert "Traceback" not in page and "SELECT" not in page and "RuntimeError" not in page
 
 
+def test_a_save_refused_by_a_constraint_says_so_not_error(another_app, make_user):
+    """What a form's own check could not see (two posts at once) is refused by the database's
+    constraint: the user reads that it was saved already, not that something broke."""
+    make_user("staff", username="li")
+    racing = another_app()
+
+    @racing.post("/race")
+    def race():
+        _db.session.add(User(username="li", display_name="李", role="staff", password_hash="x"))
+        _db.session.flush()
+        return "saved twice"
+
+    racing.config["PROPAGATE_EXCEPTIONS"] = False
+    response = racing.test_client().post_form("/race")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "已经保存过" in page and "user_account" not in page
+
+
 def test_health_check(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
