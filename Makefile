@@ -7,9 +7,9 @@ TRANSLATIONS := mediation/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser install translations messages lint clean bench
+.PHONY: run test test-browser install translations static messages lint clean bench lighthouse
 
-run: $(VENV)/.run-deps translations
+run: $(VENV)/.run-deps translations static
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
 	@echo "Serving on http://$(HOST):$(PORT) — stop with Ctrl-C"
@@ -23,6 +23,16 @@ test: $(VENV)/.test-deps translations
 CASES ?= 1000000
 bench: $(VENV)/.test-deps translations
 	$(BIN)/python -m bench.run --cases $(CASES) $(BENCH_ARGS)
+
+# Lighthouse on the party's pages (issue #25; bench/lighthouse.py): a measurement, not a test.
+# Lighthouse, at the version of bench/lighthouse/package-lock.json, goes into its node_modules.
+LIGHTHOUSE := bench/lighthouse
+lighthouse: $(VENV)/.run-deps translations $(LIGHTHOUSE)/node_modules/.package-lock.json
+	$(BIN)/python -m bench.lighthouse $(LIGHTHOUSE_ARGS)
+
+$(LIGHTHOUSE)/node_modules/.package-lock.json: $(LIGHTHOUSE)/package.json $(LIGHTHOUSE)/package-lock.json
+	@command -v npm >/dev/null || { echo "make lighthouse needs Node.js and npm (Debian: nodejs, npm)"; exit 1; }
+	cd $(LIGHTHOUSE) && npm ci --no-audit --no-fund
 
 install: $(VENV)/.run-deps
 
@@ -40,6 +50,10 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt $(VENV)/.run-deps
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The static files under hashed names, with their gzip and Brotli copies (build/static).
+static: $(VENV)/.run-deps
+	$(BIN)/flask static build
+
 translations: $(VENV)/.run-deps
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling' || true
 	test -f $(TRANSLATIONS)/zh_Hans_CN/LC_MESSAGES/messages.mo
@@ -55,4 +69,4 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build $(LIGHTHOUSE)/node_modules

@@ -89,6 +89,14 @@ class Config:
     # Progress of ledger imports running in the background, readable by every worker of the
     # host (relative: to this folder).
     LEDGER_PROGRESS_FOLDER = os.environ.get("LEDGER_PROGRESS_FOLDER", "instance/ledger-progress")
+    # Static files under hashed names, compressed, written by `flask static build` (relative: to
+    # this folder); empty: plain names only.
+    STATIC_BUILD_FOLDER = os.environ.get("STATIC_BUILD_FOLDER", "build/static")
+    # Flask-Compress for pages only (static files come compressed from the build), applied by
+    # mediation.web.compression, which leaves out requests that another site started.
+    COMPRESS_MIMETYPES = ["text/html"]
+    COMPRESS_REGISTER = False
+
     # Files may be 20 MB; a little more for the rest of the form, so that a slightly larger
     # file still reaches the upload view and gets its message beside the field.
     MAX_CONTENT_LENGTH = 21 * 1024 * 1024
@@ -116,6 +124,8 @@ class TestingConfig(Config):
     LEDGER_IMPORT_WAIT = True
     # Cheap hashes keep the suite fast; production uses the werkzeug default (scrypt).
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Pages link plain names; the test of the static files builds a folder of its own.
+    STATIC_BUILD_FOLDER = ""
 
 
 CONFIGS = {

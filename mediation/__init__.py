@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ConfigError, DevelopmentConfig, check_settings
+from mediation.web.static_files import serve_static
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -39,6 +40,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
     _register_template_context(app)
+    serve_static(app)
     return app
 
 
@@ -121,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.notify.routes import bp as notify_bp
     from mediation.portal.blueprint import bp as portal_bp
     from mediation.stats.routes import bp as stats_bp
+    from mediation.web.compression import compress_pages
     from mediation.web.errors import register_error_pages
     from mediation.web.params import refuse_nul_characters
     from mediation.web.routes import bp as web_bp
@@ -144,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     register_error_pages(app)
     refuse_nul_characters(app)
     add_security_headers(app)
+    compress_pages(app)
 
 
 def _register_commands(app: Flask) -> None:
@@ -154,6 +158,7 @@ def _register_commands(app: Flask) -> None:
     from mediation.jobs.cli import jobs_cli, scheduler_command
     from mediation.ledger.cli import ledger_cli
     from mediation.stats.cli import stats_cli
+    from mediation.web.static_files import static_cli
 
     for group in (
         centre_cli,
@@ -164,6 +169,7 @@ def _register_commands(app: Flask) -> None:
         stats_cli,
         ledger_cli,
         backup_command,
+        static_cli,
     ):
         app.cli.add_command(group)
 

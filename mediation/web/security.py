@@ -1,4 +1,4 @@
-"""Headers every response carries."""
+"""Headers every response carries, pages and static files alike."""
 
 from flask import Flask, request
 
@@ -19,26 +19,34 @@ CSP = "; ".join(
 )
 
 
+def security_headers(app: Flask) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if app.config["SESSION_COOKIE_SECURE"]:
+        hsts = "max-age=31536000"
+        if app.config["HSTS_INCLUDE_SUBDOMAINS"]:
+            hsts += "; includeSubDomains"
+        headers["Strict-Transport-Security"] = hsts
+    return headers
+
+
 def add_security_headers(app: Flask) -> None:
-    hsts = "max-age=31536000"
-    if app.config["HSTS_INCLUDE_SUBDOMAINS"]:
-        hsts += "; includeSubDomains"
+    headers = security_headers(app)
 
     @app.after_request
     def _headers(response):
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", hsts)
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         # Naming the software tells a scanner which known holes to try.
-        headers.pop("Server", None)
+        response.headers.pop("Server", None)
         # Pages may show personal data: never keep them in a shared or browser cache.
         if request.endpoint != "static":
-            headers["Cache-Control"] = "no-store"
-            headers.setdefault("Pragma", "no-cache")
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Pragma", "no-cache")
         return response

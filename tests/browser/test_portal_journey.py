@@ -100,3 +100,14 @@ def test_the_obligee_confirms_performance_and_the_certificate_verifies(phone, ma
     phone.locator("main form button[type=submit]").click()
     expect(phone.get_by_text("有效", exact=True)).to_be_visible()
     fits_the_screen(phone)
+
+
+def test_on_a_phone_the_menu_opens_without_script_and_switches_the_language(phone):
+    phone.goto(phone.base_url + "/status")
+    english = phone.get_by_role("button", name="English")
+    expect(english).to_be_hidden()
+    phone.locator("summary", has_text="菜单").click()
+    english.click()
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.get_by_role("heading", name="Check your case")).to_be_visible()
+    assert phone.evaluate("document.scripts.length") == 0
