@@ -448,19 +448,24 @@ BEFORE_IDEMPOTENCY_KEYS = "029dad4162ed"  # the migration before messages had th
 def test_messages_queued_before_the_migration_get_an_id_of_their_own(app, db):
     db.session.remove()
     flask_migrate.downgrade(revision=BEFORE_IDEMPOTENCY_KEYS)
-    db.session.execute(
-        text(
-            "INSERT INTO outbox_message (channel, address, locale, subject, body, state,"
-            " attempts, created_at, dedupe_key) VALUES ('sms', '13812345678', 'zh_Hans_CN', '',"
-            " '正文', :state, 1, :created_at, :dedupe_key)"
-        ),
-        [
-            {"state": state, "created_at": T0.replace(tzinfo=None), "dedupe_key": f"old:{n}"}
-            for n, state in enumerate(["pending", "failed", "sent"])
-        ],
-    )
-    db.session.commit()
-    flask_migrate.upgrade()
+    try:
+        # The time as text: Python 3.12 deprecated sqlite3's own datetime adapter.
+        created_at = T0.strftime("%Y-%m-%d %H:%M:%S")
+        db.session.execute(
+            text(
+                "INSERT INTO outbox_message (channel, address, locale, subject, body, state,"
+                " attempts, created_at, dedupe_key) VALUES ('sms', '13812345678', 'zh_Hans_CN',"
+                " '', '正文', :state, 1, :created_at, :dedupe_key)"
+            ),
+            [
+                {"state": state, "created_at": created_at, "dedupe_key": f"old:{n}"}
+                for n, state in enumerate(["pending", "failed", "sent"])
+            ],
+        )
+        db.session.commit()
+    finally:
+        db.session.rollback()
+        flask_migrate.upgrade()  # the tests after this one need the whole schema
     keys = db.session.scalars(select(OutboxMessage.idempotency_key)).all()
     assert len(set(keys)) == 3 and {key.version for key in keys} == {4}
 
