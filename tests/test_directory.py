@@ -1,11 +1,13 @@
 """The directory pages: organisations, mediators, mediation periods, routing rules, the
 working-day calendar and the deadline settings, each for one centre."""
 
-from datetime import date
+import io
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.cases.models import Case
 from mediation.cases.triage import suggested_organizations
@@ -570,6 +572,275 @@ def test_admin_removes_a_calendar_day(client, login, make_centre, in_db):
     assert response.status_code == 302
     assert count(in_db, CalendarDay) == 0
     assert len(audit_entries(in_db, "calendar.delete")) == 1
+
+
+# --- the calendar: ranges, a CSV import, the reminder on the dashboard -------------------------
+
+
+def calendar_days(in_db) -> dict[date, bool]:
+    return in_db(
+        lambda: dict(_db.session.execute(select(CalendarDay.day, CalendarDay.is_workday)).all())
+    )
+
+
+def test_a_holiday_range_adds_each_weekday_and_names_the_weekend_days_left_out(
+    client, login, make_centre, in_db
+):
+    centre_id = make_centre().id
+    login("admin")
+    # 国庆 2026: Thursday 1 to Wednesday 7 October, with Saturday 3 and Sunday 4 off anyway.
+    response = client.post_form(
+        "/admin/calendar/",
+        {"day": "2026-10-01", "until": "2026-10-07", "kind": "holiday", "note": "国庆节"},
+    )
+    assert response.status_code == 302 and "year=2026" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已添加法定节假日" in page and "2026年10月7日" in page
+    assert "以下周六、周日本来就休息，未添加：2026年10月3日和2026年10月4日" in page
+    added = [date(2026, 10, d) for d in (1, 2, 5, 6, 7)]
+    assert calendar_days(in_db) == dict.fromkeys(added, False)
+    assert page.count("国庆节") >= 5
+    assert [e.target for e in audit_entries(in_db, "calendar.create")] == [
+        d.isoformat() for d in added
+    ]
+    # Wednesday 30 Sept + 1 working day is Thursday 8 Oct.
+    assert in_db(lambda: add_working_days(centre_id, date(2026, 9, 30), 1)) == date(2026, 10, 8)
+
+
+def test_a_working_day_range_adds_each_weekend_day(client, login, make_centre, in_db):
+    make_centre()
+    login("admin")
+    response = client.post_form(
+        "/admin/calendar/",
+        {"day": "2026-10-09", "until": "2026-10-11", "kind": "workday", "note": "国庆调休"},
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已添加调休上班日" in page
+    assert "以下周一至周五本来就上班，未添加：2026年10月9日" in page
+    assert calendar_days(in_db) == {date(2026, 10, 10): True, date(2026, 10, 11): True}
+
+
+@pytest.mark.parametrize(
+    ("until", "kind", "message"),
+    [
+        ("2026-09-30", "holiday", "截止日期早于起始日期"),
+        ("2026-11-01", "holiday", "日期范围最长 31 天"),
+        ("2026-10-04", "workday", None),  # Saturday and Sunday: fine
+        ("2026-10-02", "workday", "该范围内全是周一至周五，本来就上班"),
+    ],
+)
+def test_a_wrong_range_is_refused_beside_the_last_day(
+    client, login, make_centre, in_db, until, kind, message
+):
+    make_centre()
+    login("admin")
+    start = "2026-10-03" if message is None else "2026-10-01"
+    response = client.post_form(
+        "/admin/calendar/", {"day": start, "until": until, "kind": kind, "note": "保留"}
+    )
+    if message is None:
+        assert response.status_code == 302
+        return
+    page = response.get_data(as_text=True)
+    assert message in page and 'id="until-error"' in page
+    assert f'value="{until}"' in page and 'value="保留"' in page
+    assert calendar_days(in_db) == {}
+
+
+def test_a_range_is_all_or_nothing_and_lists_every_day_entered_already(
+    client, login, make_centre, in_db
+):
+    centre_id = make_centre().id
+    in_db(
+        lambda: _db.session.add_all(
+            [
+                CalendarDay(centre_id=centre_id, day=date(2026, 10, 1), is_workday=False),
+                CalendarDay(centre_id=centre_id, day=date(2026, 10, 2), is_workday=False),
+            ]
+        )
+    )
+    login("admin")
+    page = client.post_form(
+        "/admin/calendar/",
+        {"day": "2026-09-30", "until": "2026-10-07", "kind": "holiday", "note": "国庆节"},
+    ).get_data(as_text=True)
+    assert "2026年10月1日 已在日历中" in page and "2026年10月2日 已在日历中" in page
+    assert 'value="2026-09-30"' in page and 'value="2026-10-07"' in page
+    assert len(calendar_days(in_db)) == 2
+    assert audit_entries(in_db, "calendar.create") == []
+
+
+def upload_calendar(client, data: bytes, name="2027.csv", url="/admin/calendar/import"):
+    return client.post_form(
+        url, {"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+CALENDAR_CSV_ZH = (
+    "日期,类型,备注\r\n"
+    "2027-01-01,节假日,元旦\r\n"
+    "2027-01-02,节假日,元旦\r\n"  # a Saturday: off anyway
+    "2027/2/20,调休上班,春节调休\r\n"
+    "2027年2月8日,节假日,春节\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        CALENDAR_CSV_ZH.encode(),
+        b"\xef\xbb\xbf" + CALENDAR_CSV_ZH.encode(),
+        CALENDAR_CSV_ZH.encode("gb18030"),
+        (
+            b"date,kind,note\r\n2027-01-01,holiday,New Year\r\n2027-01-02,holiday,\r\n"
+            b"2027-02-20,workday,\r\n2027-02-08,Holiday,\r\n"
+        ),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "gb18030", "english headers"],
+)
+def test_admin_imports_a_years_holidays_from_a_csv(client, login, make_centre, in_db, data):
+    make_centre()
+    login("admin")
+    response = upload_calendar(client, data)
+    assert response.status_code == 302 and "year=2027" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "日历已导入：法定节假日 2 天，调休上班日 1 天" in page
+    assert "以下周六、周日本来就休息，未添加：2027年1月2日" in page
+    assert calendar_days(in_db) == {
+        date(2027, 1, 1): False,
+        date(2027, 2, 8): False,
+        date(2027, 2, 20): True,
+    }
+    [entry] = audit_entries(in_db, "calendar.import")
+    assert entry.target == "2027.csv"
+    assert entry.details["workdays"] == ["2027-02-20"]
+
+
+def test_a_calendar_csv_with_problems_adds_nothing_and_names_each_row(
+    client, login, make_centre, in_db
+):
+    centre_id = make_centre().id
+    in_db(
+        lambda: _db.session.add(
+            CalendarDay(centre_id=centre_id, day=date(2027, 5, 3), is_workday=False)
+        )
+    )
+    login("admin")
+    data = (
+        "日期,类型,备注\r\n"
+        "2027-01-01,节假日,元旦\r\n"
+        "2027-02-30,节假日,\r\n"
+        "2027-02-08,休息,\r\n"
+        "2027-02-09,调休上班,\r\n"
+        "2027-01-01,节假日,\r\n"
+        "2027-05-03,节假日,\r\n"
+        "明年元旦,节假日,\r\n"
+    ).encode()
+    page = upload_calendar(client, data).get_data(as_text=True)
+    for problem in (
+        "第 3 行：日期 2027-02-30 不存在：该月只有 28 天。",
+        "第 4 行：无法识别类型“休息”，请填写“节假日”或“调休上班”。",
+        "第 5 行：调休上班日应在周六或周日",
+        "第 6 行：2027年1月1日 已在第 2 行出现。",
+        "第 7 行：2027年5月3日 已在日历中",
+        "第 8 行：日期格式应为 YYYY-MM-DD",
+    ):
+        assert problem in page, problem
+    assert "第 2 行：" not in page
+    assert 'id="file-error"' in page
+    assert calendar_days(in_db) == {date(2027, 5, 3): False}
+    assert audit_entries(in_db, "calendar.import") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xfe\x00\x81", "既不是 UTF-8 也不是 GB18030"),
+        ("备注\r\n元旦\r\n".encode(), "缺少“日期 (date)”列"),
+        ("日期,类型\r\n".encode(), "文件中没有日期"),
+    ],
+)
+def test_an_unreadable_calendar_csv_is_refused_beside_the_field(
+    client, login, make_centre, data, message
+):
+    make_centre()
+    login("admin")
+    page = upload_calendar(client, data).get_data(as_text=True)
+    assert message in page and "invalid-feedback" in page
+
+
+def test_the_example_csv_downloads_and_imports(client, login, make_centre, in_db):
+    make_centre()
+    login("admin")
+    page = client.get("/admin/calendar/").get_data(as_text=True)
+    assert "/admin/calendar/example.csv" in page
+    example = client.get("/admin/calendar/example.csv")
+    assert example.status_code == 200 and example.mimetype == "text/csv"
+    text = example.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0] == "日期,类型,备注"
+    assert upload_calendar(client, example.get_data()).status_code == 302
+    days = calendar_days(in_db)
+    assert len(days) == 23 and days[date(2025, 10, 11)] is True
+    assert in_db(lambda: add_working_days(make_centre().id, date(2025, 9, 30), 1)) == date(
+        2025, 10, 9
+    )
+
+
+@pytest.mark.parametrize("role", ["staff", "mediator"])
+def test_calendar_import_and_example_are_for_administrators(client, login, make_centre, role):
+    make_centre()
+    login(role)
+    assert client.get("/admin/calendar/example.csv").status_code == 403
+    assert upload_calendar(client, CALENDAR_CSV_ZH.encode()).status_code == 403
+
+
+def test_another_centres_admin_cannot_import_into_its_calendar(client, login, make_centre, in_db):
+    own = make_centre()
+    other = make_centre(code="330108", name="滨江区矛调中心", abbreviation="滨江")
+    login("admin")
+    url = f"/admin/calendar/import?centre={other.id}"
+    assert upload_calendar(client, CALENDAR_CSV_ZH.encode(), url=url).status_code == 404
+    assert upload_calendar(client, CALENDAR_CSV_ZH.encode()).status_code == 302
+    centres = in_db(lambda: set(_db.session.scalars(select(CalendarDay.centre_id))))
+    assert centres == {own.id}
+
+
+# 1 November 2026, 00:30 in Shanghai is still 31 October in UTC.
+FIRST_OF_NOVEMBER = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)
+
+
+def test_from_november_admins_are_asked_for_next_years_calendar(client, login, make_centre, in_db):
+    centre_id = make_centre().id
+    login("admin")
+    with clock.frozen_at(FIRST_OF_NOVEMBER - timedelta(hours=1)):
+        assert "2027 年" not in client.get("/cases/dashboard").get_data(as_text=True)
+    with clock.frozen_at(FIRST_OF_NOVEMBER):
+        for url in ("/cases/dashboard", "/"):
+            page = client.get(url).get_data(as_text=True)
+            assert "工作日历尚未录入 2027 年的节假日和调休上班日" in page, url
+            assert 'href="/admin/calendar/?year=2027"' in page and "录入 2027 年工作日历" in page
+    in_db(
+        lambda: _db.session.add(
+            CalendarDay(centre_id=centre_id, day=date(2027, 1, 1), is_workday=False)
+        )
+    )
+    with clock.frozen_at(FIRST_OF_NOVEMBER + timedelta(days=40)):
+        assert "工作日历尚未录入" not in client.get("/cases/dashboard").get_data(as_text=True)
+
+
+def test_staff_are_not_asked_for_the_calendar(client, login, make_centre):
+    make_centre()
+    login("staff")
+    with clock.frozen_at(FIRST_OF_NOVEMBER):
+        assert "工作日历尚未录入" not in client.get("/cases/dashboard").get_data(as_text=True)
+
+
+def test_a_global_admin_is_asked_for_the_chosen_centres_calendar(client, login, make_centre):
+    centre = make_centre()
+    login("admin", centre=None)
+    with clock.frozen_at(FIRST_OF_NOVEMBER):
+        page = client.get(f"/cases/dashboard?centre={centre.id}").get_data(as_text=True)
+    assert f'href="/admin/calendar/?year=2027&amp;centre={centre.id}"' in page
 
 
 # --- settings --------------------------------------------------------------------------------

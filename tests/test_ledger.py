@@ -1,7 +1,10 @@
 """Ledger import (SPEC 5): formats, rules, all-or-nothing, replay through the workflow."""
 
+import csv
+import hashlib
 import io
 import json
+import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +27,7 @@ from mediation.ledger.background import (
     write_progress,
 )
 from mediation.ledger.importer import NOT_RECORDED, import_ledger
-from mediation.ledger.models import LedgerImport
+from mediation.ledger.models import LedgerFile, LedgerImport
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import centre_for, mediator_for, user_for
 from tests.ledger_rows import ZH, row, to_csv
@@ -406,7 +409,7 @@ def test_upload_page_lists_the_problems_and_writes_nothing(client, login, centre
     page = upload(client, centre, to_csv([row("A"), row("B", channel="传真")]), dry_run="")
     text = page.get_data(as_text=True)
     assert "共 1 处问题，未导入任何数据" in text
-    assert "<td>3</td><td>channel</td>" in text and "传真" in text
+    assert '<td>3</td><td class="text-nowrap">channel</td>' in text and "传真" in text
     assert cases() == []
     (item,) = imports()
     assert (item.state, item.problem_count, item.created) == ("refused", 1, 0)
@@ -442,7 +445,7 @@ def test_the_problems_are_in_the_uploaders_language(centre):
 def test_a_dry_run_from_the_page_writes_nothing(client, login, centre):
     login("admin")
     page = upload(client, centre, to_csv([row("A")]), dry_run="y")
-    assert "仅校验：未写入任何数据" in page.get_data(as_text=True)
+    assert "试导入：未写入任何数据" in page.get_data(as_text=True)
     assert cases() == []
     assert imports()[0].state == "done"
 
@@ -477,6 +480,198 @@ def test_ledger_pages_are_for_the_centres_admins_only(client, login, centre):
     login("admin")
     assert client.get(f"/admin/ledger/{item_id}").status_code == 404
     assert "330108" not in client.get("/admin/ledger/").get_data(as_text=True)
+
+
+# --- dates, choices, templates, import now, the cases created (issue 19) --------------------
+
+
+def test_a_date_that_does_not_exist_is_called_so_not_a_wrong_format(centre):
+    data = to_csv(
+        [
+            row("A", registered_on="2024-02-30"),
+            row("B", registered_on="2025/13/1"),
+            row("C", registered_on="2024年2月29日"),
+        ]
+    )
+    assert problems(import_ledger(centre, data)) == [
+        (2, "registered_on", "日期 2024-02-30 不存在：该月只有 29 天。"),
+        (3, "registered_on", "日期 2025/13/1 不存在：一年只有 12 个月。"),
+    ]
+    with force_locale("en"):
+        result = import_ledger(centre, to_csv([row("A", registered_on="2023-02-29")]))
+    assert result.problems[0].message == "There is no date 2023-02-29: that month has 28 days."
+
+
+def test_an_unknown_category_lists_the_chinese_names_in_the_chinese_interface(
+    client, login, centre
+):
+    login("admin")
+    page = upload(client, centre, to_csv([row("A", category="赌债")]), dry_run="y")
+    text = page.get_data(as_text=True)
+    assert "无法识别“赌债”，请填写以下之一：婚姻家庭、邻里纠纷、劳动争议" in text
+    assert "family" not in text and "neighbour" not in text
+    # In English each code comes with its Chinese name, which the ledger may hold as well.
+    with force_locale("en"):
+        result = import_ledger(centre, to_csv([row("A", category="赌债")]))
+    assert "family (婚姻家庭), neighbour (邻里纠纷)" in result.problems[0].message
+
+
+def read_template(kind: str, data: bytes) -> list[list]:
+    if kind == "csv":
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [list(cells) for cells in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_templates_have_chinese_headers_and_an_example_row_that_passes(
+    client, login, centre, kind
+):
+    login("admin")
+    assert f'href="/admin/ledger/template.{kind}"' in client.get("/admin/ledger/").get_data(
+        as_text=True
+    )
+    response = client.get(f"/admin/ledger/template.{kind}")
+    assert response.status_code == 200
+    assert f"ledger-template.{kind}" in response.headers["Content-Disposition"]
+    header, example = read_template(kind, response.get_data())
+    assert header == ZH
+    assert example[:6] == ["2025-0001", example[1], "来访", "邻里纠纷", "张三", "李四"]
+    if kind == "xlsx":
+        assert example[1] == datetime(2025, 3, 3)  # a date cell, as Excel shows dates
+    page = upload(client, centre, response.get_data(), dry_run="y", create_missing="y")
+    assert "所有行均可导入：将新建案件 1 件" in page.get_data(as_text=True)
+
+
+def import_now(client, item_id: int, **kwargs):
+    return client.post_form(f"/admin/ledger/{item_id}/import", follow_redirects=True, **kwargs)
+
+
+def test_import_now_imports_the_very_file_the_dry_run_checked(client, login, centre):
+    login("admin")
+    page = upload(client, centre, to_csv([row("A"), row("B")]), dry_run="y")
+    assert "立即导入" in page.get_data(as_text=True)
+    assert cases() == []
+    (checked,) = imports()
+    # A file sent along with the button is not what is imported: the kept file is.
+    other = {"file": (io.BytesIO(to_csv([row("Z")])), "other.csv")}
+    text = import_now(client, checked.id, data=other, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    assert "台账已导入：新建案件 2 件" in text
+    assert [c.ledger_ref for c in cases()] == ["A", "B"]
+    checked, done = imports()
+    assert (done.dry_run, done.checked_import_id) == (False, checked.id)
+    assert (
+        done.file_sha256
+        == checked.file_sha256
+        == hashlib.sha256(to_csv([row("A"), row("B")])).hexdigest()
+    )
+    assert _db.session.get(LedgerFile, checked.id) is None  # imported: no longer kept
+    # The check links to its import and offers it no more; asking again changes nothing.
+    text = client.get(f"/admin/ledger/{checked.id}").get_data(as_text=True)
+    assert "立即导入" not in text and f'href="/admin/ledger/{done.id}"' in text
+    assert "已无法导入，请重新上传" in import_now(client, checked.id).get_data(as_text=True)
+    assert len(imports()) == 2
+    # Checked again, the file has nothing left to create: nothing to import now.
+    page = upload(client, centre, to_csv([row("A"), row("B")]), dry_run="y")
+    assert "跳过 2 件" in page.get_data(as_text=True)
+    assert "立即导入" not in page.get_data(as_text=True)
+
+
+def test_import_now_refuses_a_kept_file_that_changed_or_is_too_old(client, login, centre):
+    login("admin")
+    upload(client, centre, to_csv([row("A")]), dry_run="y")
+    upload(client, centre, to_csv([row("B")]), dry_run="y")
+    first, second = imports()
+    kept = _db.session.get(LedgerFile, first.id)
+    kept.data = to_csv([row("A"), row("EVIL")])
+    _db.session.commit()
+    assert "已无法导入" in import_now(client, first.id).get_data(as_text=True)
+    with clock.frozen_at(NOW + timedelta(days=8)):
+        assert "立即导入" not in client.get(f"/admin/ledger/{second.id}").get_data(as_text=True)
+        assert "已无法导入" in import_now(client, second.id).get_data(as_text=True)
+    assert cases() == [] and len(imports()) == 2
+
+
+def test_a_refused_check_offers_no_import_and_keeps_no_file(client, login, centre):
+    login("admin")
+    text = upload(client, centre, to_csv([row("A", channel="传真")]), dry_run="y").get_data(
+        as_text=True
+    )
+    assert "立即导入" not in text
+    (item,) = imports()
+    assert _db.session.get(LedgerFile, item.id) is None
+    assert "已无法导入" in import_now(client, item.id).get_data(as_text=True)
+
+
+def test_the_outcome_links_to_the_cases_created(client, login, centre, app, monkeypatch):
+    login("admin")
+    assert import_ledger(centre, to_csv([row("EARLIER")])).ok  # from the command line
+    _db.session.commit()
+    data = to_csv(
+        [row("A"), row("B", registered_on="2025-03-04"), row("C", registered_on="2025-03-05")]
+    )
+    text = upload(client, centre, data, dry_run="").get_data(as_text=True)
+    item = imports()[-1]
+    created = {c.ledger_ref: c for c in cases()}
+    for ref in "ABC":
+        assert f'<a href="/cases/{created[ref].id}">{created[ref].number}</a>' in text
+    assert f'href="/cases/?ledger_import={item.id}"' in text
+    assert "在案件列表中查看新建的全部 3 件案件" in text
+    # The list shows this import's cases only, newest first, a keyset page at a time.
+    monkeypatch.setitem(app.config, "CASE_LIST_PAGE_SIZE", 2)
+    first = client.get(f"/cases/?ledger_import={item.id}").get_data(as_text=True)
+    assert f"第 {item.id} 号台账导入新建的案件" in first
+    shown = [ref for ref, case in created.items() if f">{case.number}<" in first]
+    assert shown == ["B", "C"]
+    after = re.search(r'rel="next"\s+href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(after).get_data(as_text=True)
+    assert [ref for ref, case in created.items() if f">{case.number}<" in second] == ["A"]
+
+
+def test_a_dry_run_links_to_no_cases(client, login, centre):
+    login("admin")
+    text = upload(client, centre, to_csv([row("A")]), dry_run="y").get_data(as_text=True)
+    assert "ledger_import=" not in text
+
+
+@pytest.mark.parametrize("role", ["staff", "mediator"])
+def test_templates_and_import_now_are_for_administrators(client, login, centre, role):
+    item = LedgerImport(centre_id=centre.id, dry_run=True, state="done", started_at=NOW)
+    _db.session.add(item)
+    _db.session.flush()
+    _db.session.add(LedgerFile(import_id=item.id, sha256="", data=b""))
+    item_id = item.id
+    _db.session.commit()
+    login(role)
+    assert client.get("/admin/ledger/template.csv").status_code == 403
+    assert client.get("/admin/ledger/template.xlsx").status_code == 403
+    assert client.post_form(f"/admin/ledger/{item_id}/import").status_code == 403
+    assert len(imports()) == 1
+
+
+def test_another_centres_admin_cannot_import_its_check(client, login, centre):
+    other = centre_for("330108")
+    data = to_csv([row("A")])
+    item = LedgerImport(
+        centre_id=other.id,
+        dry_run=True,
+        state="done",
+        started_at=NOW,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+    )
+    _db.session.add(item)
+    _db.session.flush()
+    _db.session.add(LedgerFile(import_id=item.id, sha256=item.file_sha256, data=data))
+    item_id = item.id
+    _db.session.commit()
+    login("admin")
+    assert client.get(f"/admin/ledger/{item_id}").status_code == 404
+    assert client.post_form(f"/admin/ledger/{item_id}/import").status_code == 404
+    assert cases() == [] and len(imports()) == 1
 
 
 # --- scale ----------------------------------------------------------------------------------

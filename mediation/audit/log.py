@@ -32,6 +32,7 @@ ACTIONS = {
     "routing.delete": _l("Routing rule removed"),
     "calendar.create": _l("Calendar day added"),
     "calendar.delete": _l("Calendar day removed"),
+    "calendar.import": _l("Calendar imported from a file"),
     "settings.update": _l("Deadline settings changed"),
     "job.run": _l("Scheduled job run by hand"),
     "outbox.export": _l("Outbox messages exported"),

@@ -113,14 +113,26 @@ class BulkWriter:
             model: key for model, key in ON_THE_CASE.items() if not relationships[key].uselist
         }
 
-    def register(self, plan: RegistrationPlan, ledger_ref: str | None = None) -> BulkCase:
+    def register(
+        self,
+        plan: RegistrationPlan,
+        ledger_ref: str | None = None,
+        ledger_import_id: int | None = None,
+    ) -> BulkCase:
         """A registration the workflow decided. Nobody was ever given an access code for
         replayed history: staff issue one (a new access code) when a party asks; until then
         no code opens the case."""
         year = plan.columns["registered_on"].year
         seq, number = self.numbers.issue(year)
-        columns = {**plan.columns, "number": number, "year": year, "seq": seq}
-        case = self.insert(Case, {**columns, "ledger_ref": ledger_ref}, kind=BulkCase)
+        columns = {
+            **plan.columns,
+            "number": number,
+            "year": year,
+            "seq": seq,
+            "ledger_ref": ledger_ref,
+            "ledger_import_id": ledger_import_id,
+        }
+        case = self.insert(Case, columns, kind=BulkCase)
         case.parties = [
             self.insert(Party, {**party, "case_id": case.id, "access_code_hash": ""})
             for party in plan.parties

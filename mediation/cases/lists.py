@@ -21,7 +21,7 @@ from mediation.cases.forms import BulkActionForm
 from mediation.cases.models import Case
 from mediation.cases.states import RISK_LEVELS, STATE_LABELS
 from mediation.cases.workflow import StaleCase, reassign_cases, route_cases
-from mediation.directory.calendar import local_today
+from mediation.directory.calendar import has_calendar_year, local_today
 from mediation.directory.models import Mediator, Organization
 from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
@@ -30,6 +30,9 @@ from mediation.web.csv_export import csv_response
 from mediation.web.params import record_id
 
 STAFF_ROLES = (Role.ADMIN, Role.STAFF)
+# The month from which the dashboard asks administrators for next year's calendar (the State
+# Council announces the holidays in late October or November).
+CALENDAR_DUE = 11
 
 QUEUE_LABELS = {
     "triage": _l("To triage"),
@@ -132,6 +135,7 @@ def render_dashboard(as_home: bool = False):
         chosen = request.args.get("centre", type=record_id)
         centre = next((c for c in centres if c.id == chosen), centres[0] if centres else None)
     queues = queries.staff_queues(centre.id) if centre else []
+    today = local_today(centre) if centre else None
     return render_template(
         "cases/dashboard.html",
         as_home=as_home,
@@ -139,10 +143,19 @@ def render_dashboard(as_home: bool = False):
         centres=centres,
         queues=queues,
         queue_links={q.name: _queue_link(q.name, centre) for q in queues},
-        today=local_today(centre) if centre else None,
+        today=today,
+        calendar_missing=_calendar_missing(centre, today),
         cap=queries.COUNT_CAP,
         **_labels(),
     )
+
+
+def _calendar_missing(centre, today: date | None) -> int | None:
+    """Next year, when an administrator should enter its holidays: from November on, while
+    the centre has none for it yet."""
+    if centre is None or not current_user.has_role(Role.ADMIN) or today.month < CALENDAR_DUE:
+        return None
+    return None if has_calendar_year(centre.id, today.year + 1) else today.year + 1
 
 
 def _queue_link(name: str, centre) -> str:

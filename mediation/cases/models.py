@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -114,6 +115,15 @@ class Case(db.Model):
         Index("ix_case_centre_routed", "centre_id", "routed_at", *STATS_ROUTED),
         Index("ix_case_centre_category", "centre_id", "category_code", "registered_at", "id"),
         Index("ix_case_organization_registered", "organization_id", "registered_at", "id"),
+        # The cases of one ledger import, listed from its page; only imported cases need it.
+        Index(
+            "ix_case_ledger_import_registered",
+            "ledger_import_id",
+            "registered_at",
+            "id",
+            sqlite_where=text("ledger_import_id IS NOT NULL"),
+            postgresql_where=text("ledger_import_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +132,8 @@ class Case(db.Model):
     year: Mapped[int]
     seq: Mapped[int]
     ledger_ref: Mapped[str | None] = mapped_column(String(64))
+    # The import from the upload page that created the case (none for one from the command line).
+    ledger_import_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_import.id"))
     # The registration form's one-time token: a resubmitted form (a refresh, a double
     # click) finds its case instead of registering the dispute twice.
     intake_token: Mapped[str | None] = mapped_column(String(32), unique=True)

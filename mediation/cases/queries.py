@@ -145,6 +145,7 @@ class CaseFilter:
     registered_to: date | None = None
     q: str = ""
     queue: str | None = None
+    ledger_import: int | None = None  # the cases an import from the upload page created
     sort: str = "newest"
 
     @classmethod
@@ -161,6 +162,7 @@ class CaseFilter:
             registered_to=_date(args, "registered_to"),
             q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
             queue=_text(args, "queue", QUEUES),
+            ledger_import=_int(args, "ledger_import"),
             sort=_text(args, "sort", SORTS) or "newest",
         )
 
@@ -209,6 +211,7 @@ _EQUAL = {
     "organization": Case.organization_id,
     "mediator": Case.mediator_id,
     "risk": Case.risk_level,
+    "ledger_import": Case.ledger_import_id,
 }
 
 
@@ -551,6 +554,16 @@ def case_page(
         next_cursor=_cursor_of(cases[-1], sort) if cases and has_next else None,
         previous_cursor=_cursor_of(cases[0], sort) if cases and has_previous else None,
     )
+
+
+def created_cases(ledger_import_id: int, limit: int) -> list:
+    """The first cases (id, number) an import created, in registration order."""
+    return read(
+        select(Case.id, Case.number)
+        .where(Case.ledger_import_id == ledger_import_id)
+        .order_by(Case.registered_at, Case.id)
+        .limit(limit)
+    ).all()
 
 
 def cases_by_ids(user: User, ids: Iterable[int]) -> list[Case]:

@@ -46,11 +46,12 @@ CALENDAR_YEARS = (2000, 2100)
 
 
 class DirectoryError(ValueError):
-    """Refused directory data; the message is for the user, `field` names the form field."""
+    """Refused directory data; the messages are for the user, `field` names the form field."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *more: str):
         super().__init__(message)
         self.field = field
+        self.messages = [message, *more]
 
 
 def _changes(before: dict, after: dict) -> dict:
@@ -393,25 +394,37 @@ def add_calendar_day(centre_id: int, day: date, kind: str, note: str) -> Calenda
     """A holiday is a weekday off; an adjusted working day (调休) is a weekend day on."""
     if kind not in (HOLIDAY, WORKDAY):
         raise DirectoryError("kind", _("Choose a holiday or an adjusted working day."))
-    if not CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1]:
-        raise DirectoryError(
-            "day",
-            _(
-                "Choose a date from %(low)d to %(high)d.",
-                low=CALENDAR_YEARS[0],
-                high=CALENDAR_YEARS[1],
-            ),
-        )
+    if (problem := calendar_year_problem(day)) is not None:
+        raise DirectoryError("day", problem)
     if db.session.get(CalendarDay, (centre_id, day)) is not None:
-        raise DirectoryError(
-            "day", _("%(day)s is in the calendar already.", day=format_date(day, "long"))
-        )
+        raise DirectoryError("day", already_in_calendar(day))
+    if (problem := calendar_weekday_problem(day, kind)) is not None:
+        raise DirectoryError("day", problem)
+    return new_calendar_day(centre_id, day, kind, note)
+
+
+def calendar_year_problem(day: date) -> str | None:
+    if CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1]:
+        return None
+    return _(
+        "Choose a date from %(low)d to %(high)d.", low=CALENDAR_YEARS[0], high=CALENDAR_YEARS[1]
+    )
+
+
+def calendar_weekday_problem(day: date, kind: str) -> str | None:
     if kind == HOLIDAY and day.weekday() >= 5:
-        raise DirectoryError(
-            "day", _("A holiday falls on a weekday: Saturdays and Sundays are off anyway.")
-        )
+        return _("A holiday falls on a weekday: Saturdays and Sundays are off anyway.")
     if kind == WORKDAY and day.weekday() < 5:
-        raise DirectoryError("day", _("An adjusted working day falls on a Saturday or Sunday."))
+        return _("An adjusted working day falls on a Saturday or Sunday.")
+    return None
+
+
+def already_in_calendar(day: date) -> str:
+    return _("%(day)s is in the calendar already.", day=format_date(day, "long"))
+
+
+def new_calendar_day(centre_id: int, day: date, kind: str, note: str) -> CalendarDay:
+    """Add a day the checks above allow (flushed)."""
     calendar_day = CalendarDay(
         centre_id=centre_id, day=day, is_workday=kind == WORKDAY, note=note.strip()
     )

@@ -31,6 +31,15 @@ _EXCEPTIONS = select(CalendarDay.day, CalendarDay.is_workday).where(
 )
 
 
+def has_calendar_year(centre_id: int, year: int) -> bool:
+    """Whether any holiday or adjusted working day of `year` is entered."""
+    entered = select(CalendarDay.day).where(
+        CalendarDay.centre_id == centre_id,
+        CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)),
+    )
+    return db.session.scalar(entered.limit(1)) is not None
+
+
 def is_workday(day: date, exceptions: dict[date, bool]) -> bool:
     if day in exceptions:
         return exceptions[day]

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -101,7 +102,8 @@ class RoutingRuleForm(Form):
 
 
 class CalendarDayForm(Form):
-    day = DateField(_l("Date"), validators=[InputRequired()])
+    day = DateField(_l("Date (the first, for several days)"), validators=[InputRequired()])
+    until = DateField(_l("Last day (for several days)"), validators=[Optional()])
     kind = SelectField(
         _l("Kind"),
         choices=[
@@ -110,6 +112,17 @@ class CalendarDayForm(Form):
         ],
     )
     note = StringField(_l("Note"), validators=[Length(max=50)])
+
+
+class CalendarImportForm(Form):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a file to upload."))],
+        description=_l(
+            "Columns 日期 (date), 类型 (kind: 节假日 or 调休上班) and 备注 (note); "
+            "UTF-8 or GB18030."
+        ),
+    )
 
 
 class SettingsForm(Form):

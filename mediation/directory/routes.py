@@ -1,6 +1,8 @@
 from datetime import date
 
+from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,11 +12,12 @@ from mediation.audit.log import record
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.models import Role
 from mediation.directory import admin
-from mediation.directory.admin import DirectoryError
+from mediation.directory.admin import HOLIDAY, WORKDAY, DirectoryError
 from mediation.directory.calendar import local_today
 from mediation.directory.centres import CentreError, add_centre, validate_timezone
 from mediation.directory.forms import (
     CalendarDayForm,
+    CalendarImportForm,
     CentreForm,
     MediationPeriodsForm,
     MediatorForm,
@@ -23,10 +26,17 @@ from mediation.directory.forms import (
     RoutingRuleForm,
     SettingsForm,
 )
+from mediation.directory.holidays import (
+    CalendarChange,
+    add_calendar_range,
+    example_rows,
+    import_calendar,
+)
 from mediation.directory.models import CalendarDay, Centre, Mediator, Organization, RoutingRule
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
+from mediation.web.csv_export import csv_response
 from mediation.web.params import record_id
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
@@ -144,7 +154,7 @@ def _render(template: str, centre: Centre, **context):
 
 def _refuse(form, error: DirectoryError) -> None:
     db.session.rollback()
-    form[error.field].errors.append(str(error))
+    form[error.field].errors.extend(error.messages)
 
 
 def _organization_choices(centre: Centre, active_only: bool = False) -> list[SelectChoice]:
@@ -414,35 +424,110 @@ def delete_routing_rule(rule_id: int):
 @role_required(Role.ADMIN)
 def calendar():
     centre = _centre_in_scope()
-    year = request.args.get("year", type=int)
-    if year is None or not admin.CALENDAR_YEARS[0] <= year <= admin.CALENDAR_YEARS[1]:
-        year = local_today(centre).year
     form = CalendarDayForm()
     if form.validate_on_submit():
+        kind, note = form.kind.data, form.note.data or ""
         try:
-            day = admin.add_calendar_day(
-                centre.id, form.day.data, form.kind.data, form.note.data or ""
-            )
+            change = add_calendar_range(centre.id, form.day.data, form.until.data, kind, note)
         except DirectoryError as error:
             _refuse(form, error)
         else:
+            for entry in change.added:
+                record(
+                    "calendar.create",
+                    target=entry.day.isoformat(),
+                    centre_id=centre.id,
+                    is_workday=entry.is_workday,
+                    note=entry.note,
+                )
+            db.session.commit()
+            _flash_calendar_change(change, kind)
+            year = change.added[0].day.year
+            return redirect(url_for("directory.calendar", year=year, **_scope(centre)))
+    return _render_calendar(centre, form, CalendarImportForm(formdata=None))
+
+
+@bp.post("/calendar/import")
+@role_required(Role.ADMIN)
+def import_calendar_file():
+    centre = _centre_in_scope()
+    form = CalendarImportForm()
+    if form.validate_on_submit():
+        try:
+            change = import_calendar(centre.id, form.file.data.read())
+        except DirectoryError as error:
+            _refuse(form, error)
+        else:
+            holidays, workdays = change.days_of(HOLIDAY), change.days_of(WORKDAY)
             record(
-                "calendar.create",
-                target=day.day.isoformat(),
+                "calendar.import",
+                target=(form.file.data.filename or "")[:100],
                 centre_id=centre.id,
-                is_workday=day.is_workday,
-                note=day.note,
+                holidays=[day.isoformat() for day in holidays],
+                workdays=[day.isoformat() for day in workdays],
             )
             db.session.commit()
-            flash(_("Calendar day added."), "success")
-            return redirect(url_for("directory.calendar", year=day.day.year, **_scope(centre)))
+            flash(
+                _(
+                    "Calendar imported. Public holidays: %(holidays)d; adjusted working days: "
+                    "%(workdays)d.",
+                    holidays=len(holidays),
+                    workdays=len(workdays),
+                ),
+                "success",
+            )
+            _flash_skipped(change.skipped, HOLIDAY)
+            year = min(entry.day for entry in change.added).year if change.added else None
+            return redirect(url_for("directory.calendar", year=year, **_scope(centre)))
+    return _render_calendar(centre, CalendarDayForm(formdata=None), form)
+
+
+def _render_calendar(centre: Centre, form: CalendarDayForm, import_form: CalendarImportForm):
+    year = request.args.get("year", type=int)
+    if year is None or not admin.CALENDAR_YEARS[0] <= year <= admin.CALENDAR_YEARS[1]:
+        year = local_today(centre).year
     return _render(
         "directory/calendar.html",
         centre,
+        active_tab="directory.calendar",
         form=form,
+        import_form=import_form,
         year=year,
         days=admin.calendar_year(centre.id, year),
     )
+
+
+def _flash_calendar_change(change: CalendarChange, kind: str) -> None:
+    if len(change.added) == 1 and not change.skipped:
+        flash(_("Calendar day added."), "success")
+        return
+    days = _date_list(entry.day for entry in change.added)
+    if kind == HOLIDAY:
+        flash(_("Public holidays added: %(days)s.", days=days), "success")
+    else:
+        flash(_("Adjusted working days added: %(days)s.", days=days), "success")
+    _flash_skipped(change.skipped, kind)
+
+
+def _flash_skipped(skipped: list[date], kind: str) -> None:
+    if not skipped:
+        return
+    days = _date_list(skipped)
+    if kind == HOLIDAY:
+        flash(_("Left out, as Saturdays and Sundays are off anyway: %(days)s.", days=days), "info")
+    else:
+        flash(_("Left out, as weekdays are working days anyway: %(days)s.", days=days), "info")
+
+
+def _date_list(days) -> str:
+    return format_list([format_date(day, "medium") for day in days], locale=get_locale())
+
+
+@bp.get("/calendar/example.csv")
+@role_required(Role.ADMIN)
+def calendar_example():
+    """A year's holidays and adjusted working days, as the calendar import reads them."""
+    return csv_response(example_rows(), "calendar-example.csv")
 
 
 @bp.post("/calendar/<day>/delete")

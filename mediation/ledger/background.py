@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from mediation import clock
 from mediation.audit.log import client_address, record
 from mediation.extensions import db
+from mediation.ledger.checked import discard_file
 from mediation.ledger.importer import import_ledger
 from mediation.ledger.models import PROBLEM_LIMIT, LedgerImport
 from mediation.ledger.reader import LedgerFileError
@@ -118,6 +119,7 @@ def _import(import_id: int, data: bytes, client: str) -> None:
             dry_run=dry_run,
             create_missing=ledger_import.create_missing,
             progress=lambda done, total: write_progress(import_id, done, total),
+            ledger_import_id=import_id,
         )
     except LedgerFileError as error:
         db.session.rollback()
@@ -153,4 +155,9 @@ def _finish(import_id: int, state: str, **outcome) -> None:
     ledger_import.finished_at = clock.now()
     for name, value in outcome.items():
         setattr(ledger_import, name, value)
+    # A kept file is needed until the check it passed has been imported.
+    if ledger_import.dry_run and state != "done":
+        discard_file(import_id)
+    elif state == "done" and ledger_import.checked_import_id is not None:
+        discard_file(ledger_import.checked_import_id)
     db.session.commit()

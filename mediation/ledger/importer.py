@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -45,6 +46,7 @@ from mediation.extensions import db
 from mediation.integrity.models import IntegrityRecord
 from mediation.integrity.records import default_record
 from mediation.ledger.reader import COLUMNS, Problem, read_ledger
+from mediation.web.sheets import NoSuchDate, NotADate, sheet_date
 
 NOT_RECORDED = "（台账未载明）"
 SESSION_PLACE = "台账导入"
@@ -65,11 +67,6 @@ ORGANIZATION_WORDS = re.compile(
     r"公司|集团|委员会|银行|医院|学校|大学|中心|局|厂|店|社|所|协会|村委|居委|物业|合作社"
 )
 NAME_SEPARATORS = re.compile(r"[、;；]")
-DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
 DATE_COLUMNS = ("registered_on", "assigned_on", "concluded_on", "due_on", "fulfilled_on")
 HOURS = {"register": 9, "route": 10, "session": 14, "conclude": 15, "confirm": 16, "fulfil": 17}
 # The longest text each column's database column holds.
@@ -127,10 +124,12 @@ def import_ledger(
     dry_run: bool = False,
     create_missing: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    ledger_import_id: int | None = None,
 ) -> ImportResult:
-    """Check and import a ledger file into `centre`. Raises LedgerFileError when the file
-    cannot be read at all. On success (and not a dry run) the caller commits; otherwise the
-    session has been rolled back."""
+    """Check and import a ledger file into `centre`; the cases record `ledger_import_id`, the
+    upload that created them. Raises LedgerFileError when the file cannot be read at all. On
+    success (and not a dry run) the caller commits; otherwise the session has been rolled
+    back."""
     checked = check_ledger(centre, data, create_missing)
     result = ImportResult(rows=checked.total, dry_run=dry_run, problems=checked.problems)
     existing = set(
@@ -146,7 +145,8 @@ def import_ledger(
             todo.append(row)
     if result.problems:
         return result
-    replay = _Replay(centre, Actor.ledger_import(user), checked.headers, create_missing)
+    actor = Actor.ledger_import(user)
+    replay = _Replay(centre, actor, checked.headers, create_missing, ledger_import_id)
     with bulk_page_cache():
         for done, row in enumerate(todo, start=1):
             replay.run(row)
@@ -402,15 +402,18 @@ class _Checker:
             day = value.date()
         elif isinstance(value, date):
             day = value
+        elif not str(value).strip():
+            return None
         else:
-            day = _parse_date(str(value).strip())
-            if day is None:
-                if str(value).strip():
-                    self.problem(
-                        line,
-                        name,
-                        _("Write the date as YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日."),
-                    )
+            try:
+                day = sheet_date(str(value))
+            except NotADate:
+                self.problem(
+                    line, name, _("Write the date as YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日.")
+                )
+                return None
+            except NoSuchDate as error:
+                self.problem(line, name, str(error))
                 return None
         # Everything else has happened; a performance may still be due.
         if day > self.today and name != "due_on":
@@ -451,27 +454,18 @@ class _Checker:
 
 
 def _choices(vocabulary: dict[str, str]) -> str:
-    codes = sorted(set(vocabulary.values()))
-    names = [name for name, code in vocabulary.items() if name not in codes]
-    return "、".join(names) + " (" + ", ".join(codes) + ")"
+    """The values a column takes, for a message in the user's language: the Chinese names in
+    Chinese, else each code with its Chinese name."""
+    codes = set(vocabulary.values())
+    names = {code: name for name, code in vocabulary.items() if name not in codes}
+    if get_locale().language == "zh":
+        return "、".join(names.values())
+    return ", ".join(f"{code} ({name})" for code, name in names.items())
 
 
 def _vocabulary(names_zh: dict[str, str]) -> dict[str, str]:
     """Code or Chinese name → code."""
     return {**{code: code for code in names_zh}, **{zh: code for code, zh in names_zh.items()}}
-
-
-def _parse_date(text: str) -> date | None:
-    # A CSV written from Excel may carry a time: "2024-03-05 00:00:00".
-    text = text.split(" ")[0].split("T")[0]
-    for pattern in DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return date(*(int(part) for part in match.groups()))
-            except ValueError:
-                return None
-    return None
 
 
 def _names(text: str) -> list[str]:
@@ -490,7 +484,14 @@ def _text(value) -> str:
 
 
 class _Replay:
-    def __init__(self, centre: Centre, actor: Actor, headers: dict[str, str], create_missing: bool):
+    def __init__(
+        self,
+        centre: Centre,
+        actor: Actor,
+        headers: dict[str, str],
+        create_missing: bool,
+        ledger_import_id: int | None,
+    ):
         self.centre = centre
         self.actor = actor
         self.headers = headers
@@ -503,6 +504,7 @@ class _Replay:
         self.organizations, self.mediators = _directory(centre)
         self.writer = BulkWriter(centre)
         self.rules = self.writer.rules
+        self.ledger_import_id = ledger_import_id
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone).astimezone(UTC)
@@ -538,7 +540,9 @@ class _Replay:
         )
         at = self.at(row.registered_on, HOURS["register"])
         plan = wf.decide_registration(self.rules, intake, self.actor, at=at)
-        case = self.writer.register(plan, ledger_ref=row.ref)
+        case = self.writer.register(
+            plan, ledger_ref=row.ref, ledger_import_id=self.ledger_import_id
+        )
         if row.organization:
             organization = self._organization(row.organization)
             mediator = self._mediator(organization, row.mediator)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.auth.models import User
@@ -23,6 +23,7 @@ class LedgerImport(db.Model):
     __table_args__ = (
         CheckConstraint("state in ('running', 'done', 'refused', 'failed')", name="known_state"),
         Index("ix_ledger_import_centre_started", "centre_id", "started_at"),
+        Index("ix_ledger_import_checked_import", "checked_import_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,8 +41,22 @@ class LedgerImport(db.Model):
     created_organizations: Mapped[list] = mapped_column(JSON, default=list)
     created_mediators: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str] = mapped_column(String(500), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # "Import now" after a dry run: the dry run whose kept file this import imports.
+    checked_import_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_import.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     centre: Mapped[Centre] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+class LedgerFile(db.Model):
+    """The file a dry run checked, kept on the server so that "import now" imports that very
+    file (nothing the browser sends again); dropped once imported, or after KEEP_CHECKED."""
+
+    __tablename__ = "ledger_file"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("ledger_import.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

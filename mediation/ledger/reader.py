@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from mediation.web.sheets import decode_text
+
 # column → its Chinese name (SPEC 5), in the SPEC's order.
 COLUMNS = {
     "ref": "台账编号",
@@ -134,18 +136,12 @@ def _map_header(cells: list[str]) -> _Header:
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
+    text = decode_text(data)
+    if text is None:
         raise LedgerFileError(
             _("The file is neither UTF-8 nor GB18030 text, nor an XLSX workbook.")
-        ) from None
+        )
+    return text
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:

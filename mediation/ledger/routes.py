@@ -1,7 +1,16 @@
 """The admin's ledger pages: upload a CSV/XLSX ledger for one centre, then follow its import
 (checked, then replayed in the background) on its own page."""
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,11 +23,21 @@ from wtforms.fields.choices import SelectChoice
 from mediation import clock
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.models import Role
+from mediation.cases.queries import created_cases
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.ledger.background import is_interrupted, read_progress, start_import
+from mediation.ledger.checked import (
+    checked_file,
+    import_of,
+    keep_file,
+    may_import_now,
+    sha256_of,
+)
 from mediation.ledger.models import LedgerImport
 from mediation.ledger.reader import LedgerFileError, Problem, header_problems
+from mediation.ledger.template import XLSX_MIMETYPE, template_rows, template_workbook
+from mediation.web.csv_export import csv_response
 from mediation.web.forms import Form
 
 bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
@@ -49,6 +68,8 @@ def _form() -> LedgerForm:
 
 
 RECENT = 20
+# The created cases an import's page lists; a link leads to all of them.
+CASES_SHOWN = 10
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -71,23 +92,26 @@ def upload():
                 for p in problems
             ]
         else:
-            import_id = _start(centre, form, data)
-            return redirect(url_for("ledger.show", import_id=import_id))
+            ledger_import = LedgerImport(
+                centre_id=centre.id,
+                filename=(form.file.data.filename or "")[:200],
+                dry_run=form.dry_run.data,
+                create_missing=form.create_missing.data,
+            )
+            return redirect(url_for("ledger.show", import_id=_start(ledger_import, data)))
     return render_template("ledger/upload.html", form=form, imports=_recent())
 
 
-def _start(centre: Centre, form: LedgerForm, data: bytes) -> int:
-    ledger_import = LedgerImport(
-        centre_id=centre.id,
-        user_id=current_user.id,
-        filename=(form.file.data.filename or "")[:200],
-        dry_run=form.dry_run.data,
-        create_missing=form.create_missing.data,
-        state="running",
-        started_at=clock.now(),
-    )
+def _start(ledger_import: LedgerImport, data: bytes) -> int:
+    """Record the import (a dry run keeps its file, for "import now") and run it."""
+    ledger_import.user_id = current_user.id
+    ledger_import.state = "running"
+    ledger_import.started_at = clock.now()
+    ledger_import.file_sha256 = sha256_of(data)
     db.session.add(ledger_import)
     db.session.flush()
+    if ledger_import.dry_run:
+        keep_file(ledger_import, data)
     # Taken before the commit: reading it after would begin a new transaction, which on
     # SQLite would hold the write lock the import thread is about to ask for.
     import_id = ledger_import.id
@@ -105,15 +129,71 @@ def _recent() -> list[LedgerImport]:
     return list(db.session.scalars(query.options(selectinload(LedgerImport.centre)).limit(RECENT)))
 
 
+@bp.get("/template.csv")
+@role_required(Role.ADMIN)
+def template_csv():
+    """The ledger template, Chinese headers and one example row."""
+    return csv_response(template_rows(), "ledger-template.csv")
+
+
+@bp.get("/template.xlsx")
+@role_required(Role.ADMIN)
+def template_xlsx():
+    return Response(
+        template_workbook(),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": 'attachment; filename="ledger-template.xlsx"'},
+    )
+
+
 @bp.get("/<id:import_id>")
 @role_required(Role.ADMIN)
 def show(import_id: int):
     ledger_import = db.get_or_404(LedgerImport, import_id)
     require_centre(ledger_import.centre_id)
     progress = read_progress(import_id) if ledger_import.state == "running" else None
+    started = import_of(ledger_import) if ledger_import.dry_run else None
+    created = ledger_import.state == "done" and not ledger_import.dry_run
     return render_template(
         "ledger/import.html",
         ledger_import=ledger_import,
         progress=progress,
         interrupted=is_interrupted(ledger_import, progress),
+        started=started,
+        may_import_now=may_import_now(ledger_import, _under_way(started)),
+        cases=created_cases(import_id, CASES_SHOWN) if created else [],
     )
+
+
+def _under_way(ledger_import: LedgerImport | None) -> bool:
+    """Whether an import is done, or running still (not interrupted)."""
+    if ledger_import is None or ledger_import.state in ("refused", "failed"):
+        return False
+    if ledger_import.state == "done":
+        return True
+    return not is_interrupted(ledger_import, read_progress(ledger_import.id))
+
+
+@bp.post("/<id:import_id>/import")
+@role_required(Role.ADMIN)
+def import_now(import_id: int):
+    """Import the file a dry run checked, as it was kept on the server."""
+    # Locked (PostgreSQL) so that a second click waits and then finds this import under way.
+    checked = db.session.get(LedgerImport, import_id, with_for_update=True)
+    if checked is None:
+        abort(404)
+    require_centre(checked.centre_id)
+    data = None
+    if may_import_now(checked, _under_way(import_of(checked))):
+        data = checked_file(checked)
+    if data is None:
+        flash(_("This check cannot be imported (any more): upload the file again."), "warning")
+        return redirect(url_for("ledger.show", import_id=import_id))
+    follow_up = LedgerImport(
+        centre_id=checked.centre_id,
+        filename=checked.filename,
+        dry_run=False,
+        create_missing=checked.create_missing,
+        checked_import_id=checked.id,
+    )
+    return redirect(url_for("ledger.show", import_id=_start(follow_up, data)))
