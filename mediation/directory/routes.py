@@ -7,8 +7,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from mediation.audit.log import record
-from mediation.auth.access import require_centre, role_required
+from mediation.auth.access import centre_in_scope, picker_centres, require_centre, role_required
 from mediation.auth.models import Role
+from mediation.cases.workloads import open_caseloads
 from mediation.directory import admin
 from mediation.directory.admin import DirectoryError
 from mediation.directory.calendar import local_today
@@ -27,7 +28,6 @@ from mediation.directory.models import CalendarDay, Centre, Mediator, Organizati
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
-from mediation.web.params import record_id
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
 
@@ -105,21 +105,6 @@ def _terms() -> dict:
     return {"categories": CATEGORIES, "organization_kinds": ORGANIZATION_KINDS}
 
 
-def _centre_in_scope() -> Centre:
-    """The centre a directory page is about: `?centre=<id>` (404 unless the user may see it),
-    else the admin's own centre, else (a global admin) the first centre by code."""
-    centre_id = request.args.get("centre", type=record_id) or current_user.centre_id
-    if centre_id is not None:
-        centre = db.get_or_404(Centre, centre_id)
-        require_centre(centre.id)
-        return centre
-    centre = db.session.scalar(select(Centre).order_by(Centre.code).limit(1))
-    if centre is None:
-        flash(_("Create a centre first."), "info")
-        abort(redirect(url_for("directory.centres")))
-    return centre
-
-
 def _owning_centre(centre_id: int) -> Centre:
     """The centre of an object the user opened; 404 when it is another centre's."""
     require_centre(centre_id)
@@ -132,13 +117,8 @@ def _scope(centre: Centre) -> dict:
 
 
 def _render(template: str, centre: Centre, **context):
-    all_centres = (
-        db.session.scalars(select(Centre).order_by(Centre.code)).all()
-        if current_user.is_global_admin
-        else []
-    )
     return render_template(
-        template, centre=centre, scope=_scope(centre), all_centres=all_centres, **context
+        template, centre=centre, scope=_scope(centre), all_centres=picker_centres(), **context
     )
 
 
@@ -171,7 +151,7 @@ def _organization_values(form: OrganizationForm) -> dict:
 @bp.get("/organizations/")
 @role_required(Role.ADMIN)
 def organizations():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     return _render(
         "directory/organizations.html",
         centre,
@@ -183,7 +163,7 @@ def organizations():
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def create_organization():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = OrganizationForm()
     if form.validate_on_submit():
         organization = Organization(centre_id=centre.id)
@@ -263,13 +243,13 @@ def _mediator_values(form: MediatorForm) -> dict:
 @bp.get("/mediators/")
 @role_required(Role.ADMIN)
 def mediators():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     mediators = admin.mediators_of(centre.id)
     return _render(
         "directory/mediators.html",
         centre,
         mediators=mediators,
-        open_cases=admin.open_caseloads(centre.id),
+        open_cases=open_caseloads([m.id for m in mediators]),
         logins=admin.usernames(m.user_id for m in mediators),
     )
 
@@ -277,7 +257,7 @@ def mediators():
 @bp.route("/mediators/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def create_mediator():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     mediator = Mediator(centre_id=centre.id)
     form = _mediator_form(centre, mediator)
     if form.validate_on_submit():
@@ -327,7 +307,7 @@ def edit_mediator(mediator_id: int):
 @bp.route("/settings/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def settings():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = SettingsForm(obj=settings_for(centre.id))
     if form.validate_on_submit():
         fields = [*admin.SETTING_BOUNDS, "extensions_allowed", "incentive_measures"]
@@ -347,7 +327,7 @@ def settings():
 @bp.route("/categories/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def categories():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     periods = admin.mediation_periods(centre.id)
     form = MediationPeriodsForm(data={code: days for code, _default, days in periods})
     if form.validate_on_submit():
@@ -369,7 +349,7 @@ def categories():
 @bp.route("/routing/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def routing():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = RoutingRuleForm()
     form.organization.choices = _organization_choices(centre, active_only=True)
     if form.validate_on_submit():
@@ -413,7 +393,7 @@ def delete_routing_rule(rule_id: int):
 @bp.route("/calendar/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def calendar():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     year = request.args.get("year", type=int)
     if year is None or not admin.CALENDAR_YEARS[0] <= year <= admin.CALENDAR_YEARS[1]:
         year = local_today(centre).year
@@ -448,7 +428,7 @@ def calendar():
 @bp.post("/calendar/<day>/delete")
 @role_required(Role.ADMIN)
 def delete_calendar_day(day: str):
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     try:
         on = date.fromisoformat(day)
     except ValueError:
