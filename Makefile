@@ -9,10 +9,14 @@ PORT ?= 5000
 
 .PHONY: run test test-browser install translations static messages lint clean bench lighthouse
 
+# The scheduler runs beside the server, so that the demo's jobs run; when the server stops
+# (Ctrl-C, or it cannot start) the trap stops the scheduler too.
 run: $(VENV)/.run-deps translations static
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
-	@echo "Serving on http://$(HOST):$(PORT) — stop with Ctrl-C"
+	@echo "Serving on http://$(HOST):$(PORT) with the scheduled jobs running — stop both with Ctrl-C"
+	$(BIN)/flask scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-deps translations

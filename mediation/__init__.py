@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.web.params import IdConverter
 
     app.url_map.converters["id"] = IdConverter
+    import mediation.cases.caseloads  # noqa: F401 - attaches the caseload page
     import mediation.cases.lists  # noqa: F401 - attaches the list and dashboard views
     import mediation.cases.parties  # noqa: F401 - attaches a party's preferences page
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views

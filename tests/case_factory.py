@@ -17,6 +17,7 @@ from mediation import clock
 from mediation.auth.accounts import add_user, user_by_username
 from mediation.auth.models import Role, User
 from mediation.cases import workflow
+from mediation.cases.identity import CREDIT_CHARS, CREDIT_WEIGHTS
 from mediation.cases.models import Case
 from mediation.cases.states import State
 from mediation.cases.workflow import Actor, IntakeData, ObligationData, PartyData
@@ -206,8 +207,17 @@ def person(role: str, name: str, id_number: str | None) -> PartyData:
     return PartyData(role, "person", name, id_number, None, "13812345678")
 
 
-def organisation(role: str, name: str = "杭州某某科技有限公司") -> PartyData:
-    return PartyData(role, "organization", name, None, CREDIT_CODE)
+def organisation(role: str, name: str = "杭州某某科技有限公司", code=CREDIT_CODE) -> PartyData:
+    return PartyData(role, "organization", name, None, code)
+
+
+def credit_code(serial: int) -> str:
+    """A valid unified social credit code of its own for each serial (GB 32100-2015)."""
+    body = f"91330106MA{serial:07d}"
+    total = sum(
+        CREDIT_CHARS.index(char) * weight for char, weight in zip(body, CREDIT_WEIGHTS, strict=True)
+    )
+    return body + CREDIT_CHARS[(31 - total % 31) % 31]
 
 
 def agreed_case(owed, parties=None, centre=DEFAULT_CENTRE) -> Case:

@@ -24,6 +24,7 @@ from mediation.cases.models import (
 )
 from mediation.cases.states import State
 from mediation.directory.models import Mediator, Organization
+from tests.case_factory import build_case
 from tests.conftest import PASSWORD, recorded_statements
 
 INTAKE = {
@@ -341,8 +342,8 @@ def test_mediator_records_a_session_and_an_agreement_with_an_obligation(
     assert "履行中" in page and "支付第一期工资" in page and "北山街道调解室" in page
     # Times read in the centre's zone everywhere, the timeline included (not 01:30 UTC).
     day = shanghai_today()
-    assert f"时间: {day.year}/{day.month}/{day.day} 09:30" in page  # the session's event
-    assert f"{day.year}/{day.month}/{day.day} 01:30" not in page
+    assert f"时间：{day.year}年{day.month}月{day.day}日 09:30" in page  # the session's event
+    assert "01:30" not in page
 
 
 def test_the_timeline_names_who_acted_and_escapes_what_they_wrote(app, client, login):
@@ -386,14 +387,43 @@ def test_the_timeline_names_who_acted_and_escapes_what_they_wrote(app, client, l
     assert timeline.count("<li>") == 4  # the registration and the three above
     assert "测试中心工作人员" in timeline  # the staff member who registered it
     assert "&lt;b&gt;王&lt;/b&gt;（当事人，网上）" in timeline and "<b>" not in timeline
-    assert "备注: &lt;script&gt;x()&lt;/script&gt;" in timeline and "<script>" not in timeline
+    assert "备注：&lt;script&gt;x()&lt;/script&gt;" in timeline and "<script>" not in timeline
     assert "系统定时任务" in timeline and "→ 已转诉讼" in timeline
     assert "台账导入" in timeline and "ignored" not in timeline
-    assert "2026年3月3日 10:00:00" in timeline  # in the centre's zone
+    assert "2026年3月3日 10:00" in timeline  # in the centre's zone
     client.set_cookie("lang", "en")
     timeline = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "&lt;b&gt;王&lt;/b&gt; (party, online)" in timeline
     assert "Scheduled job" in timeline and "Ledger import" in timeline
+
+
+def test_times_read_to_the_minute_and_the_timeline_dates_as_the_page_writes_them(
+    app, client, login
+):
+    """A session at 15:00 reads "15:00", not "15:00:00"; the timeline's details read
+    "期限：2026年4月2日" like the page's other dates, not "期限: 2026-04-02"."""
+    with app.app_context():
+        case = build_case("mediating", at=datetime(2026, 3, 3, 7, 0, tzinfo=UTC))  # 15:00 CST
+        case_id, number = case.id, case.number
+        code, session_id = case.access_codes[case.applicants[0].id], case.sessions[0].id
+        assert case.deadline_on.isoformat() == "2026-04-02"
+    login("staff")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "<strong>2026年3月3日 15:00</strong>" in page and "15:00:00" not in page
+    timeline = page[page.index('<ol class="timeline') :]
+    assert "期限：2026年4月2日" in timeline and "时间：2026年3月3日 15:00" in timeline
+    assert "2026-04-02" not in page and "期限:" not in page
+    record = client.get(f"/cases/{case_id}/print/sessions/{session_id}").get_data(as_text=True)
+    assert "2026年3月3日 15:00" in record and "15:00:00" not in record
+    client.set_cookie("lang", "en")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Deadline: Apr 2, 2026" in page and "Mar 3, 2026 3:00\u202fPM" in page
+    client.post_form("/logout")
+    client.set_cookie("lang", "zh_Hans_CN")
+    response = client.post_form("/status", {"case_number": number, "access_code": code})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    portal = client.get("/status/case").get_data(as_text=True)
+    assert "2026年3月3日 15:00" in portal and "2026/3/3" not in portal
 
 
 def test_actions_not_in_the_table_are_refused(app, client, login):
@@ -539,7 +569,7 @@ def test_staff_record_whether_a_performance_was_voluntary(app, client, login):
     )
     assert response.status_code == 302
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "自愿履行: 否" in page
+    assert "自愿履行：否" in page
     with app.app_context():
         assert session(app).get(Obligation, obligation_id).is_voluntary is False
 

@@ -618,6 +618,33 @@ def test_admin_page_shows_the_last_error(app, client, login, monkeypatch):
     assert "Traceback" not in page and "routes.py" not in page
 
 
+def test_a_centre_admin_reads_the_jobs_page_and_a_global_admin_runs_jobs(
+    app, client, login, monkeypatch
+):
+    def boom(now):
+        raise RuntimeError("deliberate failure")
+
+    monkeypatch.setitem(
+        JOBS, "outbox_dispatch", dataclasses.replace(JOBS["outbox_dispatch"], body=boom)
+    )
+    login("admin", centre=None)
+    assert ">立即运行</button>" in client.get("/admin/jobs/").get_data(as_text=True)
+    client.post_form("/admin/jobs/run", {"job": "outbox_dispatch"})
+    client.post_form("/logout")
+    login("admin")  # of centre 330106
+    response = client.get("/admin/jobs/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert all(name in page for name in JOBS)
+    assert "从未运行" in page and "下次运行" in page  # the other jobs, and when they run
+    assert "出错" in page and "deliberate failure" in page  # the failed run and its error
+    assert ">立即运行</button>" not in page and 'action="/admin/jobs/run"' not in page
+    assert "只有全局管理员可以立即运行" in page
+    assert client.post_form("/admin/jobs/run", {"job": "obligation_sweep"}).status_code == 403
+    with app.app_context():
+        assert [run.job for run in _db.session.scalars(select(JobRun))] == ["outbox_dispatch"]
+
+
 def _scheduler(app, **env) -> subprocess.Popen:
     environment = {
         **os.environ,

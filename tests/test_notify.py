@@ -579,6 +579,18 @@ def test_unread_count_in_the_header_and_marking_read(app, client, login, web_cas
     assert "unread-notices" not in client.get("/").get_data(as_text=True)
 
 
+def test_an_unread_notice_says_so_after_its_subject(app, client, login, web_case):
+    """The mark does not run into the subject: "新" before "案件…" read as "新案件"."""
+    web_case("assigned")
+    [notice] = rows(app, channel="in_app")
+    login("mediator")
+    page = client.get("/notices").get_data(as_text=True)
+    assert f"<strong>{notice.subject}</strong>" in page
+    assert page.index(notice.subject) < page.index(">未读</span>")
+    client.post_form(f"/notices/{notice.id}/read")
+    assert ">未读</span>" not in client.get("/notices").get_data(as_text=True)
+
+
 def test_the_unread_count_stops_at_99_plus(app, client, login):
     user = login("staff")
     queue_for(app, user.id, 101, "many")

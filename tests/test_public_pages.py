@@ -12,11 +12,12 @@ from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.public import HONOUR_PAGE_SIZE
 from tests.case_factory import (
-    CREDIT_CODE,
     DUE,
+    LI_ID,
     ZHANG_ID,
     agreed_case,
     certificates_of,
+    credit_code,
     cst,
     organisation,
     perform,
@@ -174,6 +175,22 @@ def test_the_honour_list_shows_organisations_and_consenting_persons_masked(app, 
     assert "王" not in page  # no consent: not even masked
 
 
+def test_a_holder_appears_once_with_how_many_certificates_it_holds(app, client):
+    """Holders are told apart by their credit code or ID number: three certificates of one
+    company, two of one consenting person, one of another company."""
+    zhang = person("applicant", "张三", ZHANG_ID)
+    for _ in range(3):
+        issue(app, parties=[zhang, organisation("respondent", "甲公司", credit_code(1))])
+    for _ in range(2):
+        issue(app, parties=[zhang, person("respondent", "李四五", LI_ID)], consent=True)
+    issue(app, parties=[zhang, organisation("respondent", "乙公司", credit_code(2))])
+    page = honour(client)
+    assert page.count("甲公司") == 1 and "3 份证书" in page
+    assert page.count("李*五") == 1 and "2 份证书" in page
+    assert page.count("乙公司") == 1 and "1 份证书" not in page
+    assert "最近一份证书签发日期" in page  # the dates of the latest, for a holder of several
+
+
 def test_revoked_and_expired_certificates_leave_the_honour_list(app, client):
     parties = [person("applicant", "张三", ZHANG_ID), organisation("respondent", "甲公司")]
     revoked = issue(app, parties=parties)
@@ -203,7 +220,7 @@ def test_the_honour_list_filters_by_centre(app, client):
     assert "乙公司" in page and "甲公司" not in page
 
 
-def test_the_honour_list_pages_newest_first(app, client):
+def test_the_honour_list_pages_holders_newest_first(app, client):
     with app.app_context():
         case = agreed_case(
             [(1, 0, DUE)],
@@ -219,7 +236,7 @@ def test_the_honour_list_pages_newest_first(app, client):
                 role="respondent",
                 kind="organization",
                 name=f"公司{n:03d}",
-                credit_code=CREDIT_CODE,
+                credit_code=credit_code(n),
             )
             _db.session.add(extra)
             _db.session.flush()
@@ -229,7 +246,7 @@ def test_the_honour_list_pages_newest_first(app, client):
                 party_id=extra.id,
                 kind="positive",
                 points=10,
-                identity_key=CREDIT_CODE,
+                identity_key=credit_code(n),
                 dedupe_key=f"positive:{case.id}:{extra.id}",
                 created_at=record.created_at,
                 created_on=record.created_on,
@@ -254,20 +271,19 @@ def test_the_honour_list_pages_newest_first(app, client):
     assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
         f"公司{HONOUR_PAGE_SIZE + 3:03d}"
     )
-    assert "公司000" not in first and "before=" in first
-    before = re.search(r'href="/honour\?before=(\d+)"', first).group(1)
-    second = honour(client, before=before)
+    assert "公司000" not in first and 'href="/honour?page=2"' in first
+    second = honour(client, page=2)
     assert "公司000" in second and f"公司{HONOUR_PAGE_SIZE + 4:03d}" not in second
-    assert "更早</a>" not in second and "更早</a>" in first
+    assert "下一页</a>" not in second and "下一页</a>" in first and "上一页</a>" in second
 
 
 def test_the_honour_list_orders_by_validity_not_by_row(app, client):
     parties = [person("applicant", "张三", ZHANG_ID)]
-    issue(app, parties=[*parties, organisation("respondent", "甲公司")])
+    issue(app, parties=[*parties, organisation("respondent", "甲公司", credit_code(1))])
     # Issued later as a row, but performed (so issued and valid until) a week earlier.
     issue(
         app,
-        parties=[*parties, organisation("respondent", "乙公司")],
+        parties=[*parties, organisation("respondent", "乙公司", credit_code(2))],
         performed_on=DUE - timedelta(days=7),
     )
     page = honour(client)
@@ -285,6 +301,7 @@ def test_public_pages_need_no_login(client):
     assert client.get("/verify").status_code == 200
     assert client.get("/honour").status_code == 200
     assert client.get("/honour?before=99999999999999").status_code == 200
+    assert client.get("/honour?page=99999999999999").status_code == 200
 
 
 def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certificate):

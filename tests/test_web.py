@@ -391,6 +391,27 @@ def test_the_menu_follows_the_language_and_the_role(client, login):
     assert "Statistics" in menu and "Ledger import" in menu
 
 
+MENU_LINK = re.compile(r'class="(?:nav-link|dropdown-item)[^"]*"\s+href="(/[^"]*)"')
+
+
+@pytest.mark.parametrize(
+    "role, centre",
+    [("admin", None), ("admin", "330106"), ("staff", "330106"), ("mediator", "330106")],
+    ids=["global admin", "centre admin", "staff", "mediator"],
+)
+def test_every_menu_item_opens_for_its_reader(client, login, make_centre, role, centre):
+    """No menu offers a page that answers 403 (a centre admin's jobs page did)."""
+    make_centre()
+    login(role, centre=centre)
+    menu = client.get("/notices").get_data(as_text=True)
+    links = MENU_LINK.findall(menu[: menu.index("</nav>")])
+    assert "/cases/" in links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert ("/cases/caseloads" in links) == (role != "mediator")
+    assert ("/admin/jobs/" in links) == (role == "admin")
+
+
 NEXT_FIELD = re.compile(r'name="next" value="([^"]*)"')
 ACTIVE_ITEM = re.compile(r'class="nav-link active"\s+href="([^"]+)"')
 

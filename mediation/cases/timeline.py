@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_date, format_decimal, format_time
 from flask_babel import lazy_gettext as _l
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -74,12 +74,29 @@ def event_details(event) -> list[tuple[str, str]]:
             value = TRANSFER_REASONS[value]
         if key == "held_at":
             # Stored in UTC; shown in the reader's time zone like every other time.
-            value = format_datetime(datetime.fromisoformat(value), "short")
+            value = to_the_minute(datetime.fromisoformat(value))
+        elif key in DATE_DETAILS and isinstance(value, str):
+            value = _business_date(value)
         shown.append((str(DETAIL_LABELS[key]), str(value)))
     return shown
 
 
 _DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
+# Business dates, stored as YYYY-MM-DD: shown as the page shows dates.
+DATE_DETAILS = {key for key in DETAIL_LABELS if key.endswith("_on")}
+
+
+def _business_date(value: str) -> str:
+    try:
+        return format_date(date.fromisoformat(value), "medium")
+    except ValueError:  # an event written otherwise reads as it was written
+        return value
+
+
+def to_the_minute(moment: datetime) -> str:
+    """A time as the case pages show times: the date as they show dates, then hours and
+    minutes (the locale's "medium" time would add seconds), in the reader's time zone."""
+    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
 
 
 def money(value: Decimal | None) -> str:
@@ -112,6 +129,7 @@ def register_filters(app: Flask) -> None:
         party_role_label=_label(PARTY_ROLES),
         party_kind_label=_label(PARTY_KINDS),
         organization_kind_label=_label(ORGANIZATION_KINDS),
+        to_the_minute=to_the_minute,
     )
     app.jinja_env.globals.update(days_left=days_left, event_details=event_details)
     app.jinja_env.tests.update(

@@ -14,8 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from mediation.auth.models import Role, User
-from mediation.cases.models import Case
-from mediation.cases.states import IN_MEDIATION
 from mediation.directory.models import (
     CalendarDay,
     Category,
@@ -135,24 +133,6 @@ def mediators_of(centre_id: int) -> list[Mediator]:
         .options(selectinload(Mediator.organization), selectinload(Mediator.specialties))
         .order_by(Mediator.is_active.desc(), Mediator.name)
     ).all()
-
-
-def open_caseloads(centre_id: int) -> dict[int, int]:
-    """Cases in mediation per mediator, one grouped query. (triage.mediator_workloads counts
-    the same, but for active mediators only; the list shows the inactive ones too.)"""
-    return dict(
-        db.session.execute(
-            select(Case.mediator_id, func.count())
-            .where(
-                Case.centre_id == centre_id,
-                Case.mediator_id.is_not(None),
-                Case.state.in_([state.value for state in IN_MEDIATION]),
-            )
-            .group_by(Case.mediator_id)
-        )
-        .tuples()
-        .all()
-    )
 
 
 def usernames(user_ids) -> dict[int, str]:

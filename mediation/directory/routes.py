@@ -9,8 +9,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from mediation.audit.log import record
-from mediation.auth.access import require_centre, role_required
+from mediation.auth.access import centre_in_scope, picker_centres, require_centre, role_required
 from mediation.auth.models import Role
+from mediation.cases.workloads import open_caseloads
 from mediation.directory import admin
 from mediation.directory.admin import HOLIDAY, WORKDAY, DirectoryError
 from mediation.directory.calendar import local_today
@@ -37,7 +38,6 @@ from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
-from mediation.web.params import record_id
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
 
@@ -115,21 +115,6 @@ def _terms() -> dict:
     return {"categories": CATEGORIES, "organization_kinds": ORGANIZATION_KINDS}
 
 
-def _centre_in_scope() -> Centre:
-    """The centre a directory page is about: `?centre=<id>` (404 unless the user may see it),
-    else the admin's own centre, else (a global admin) the first centre by code."""
-    centre_id = request.args.get("centre", type=record_id) or current_user.centre_id
-    if centre_id is not None:
-        centre = db.get_or_404(Centre, centre_id)
-        require_centre(centre.id)
-        return centre
-    centre = db.session.scalar(select(Centre).order_by(Centre.code).limit(1))
-    if centre is None:
-        flash(_("Create a centre first."), "info")
-        abort(redirect(url_for("directory.centres")))
-    return centre
-
-
 def _owning_centre(centre_id: int) -> Centre:
     """The centre of an object the user opened; 404 when it is another centre's."""
     require_centre(centre_id)
@@ -142,13 +127,8 @@ def _scope(centre: Centre) -> dict:
 
 
 def _render(template: str, centre: Centre, **context):
-    all_centres = (
-        db.session.scalars(select(Centre).order_by(Centre.code)).all()
-        if current_user.is_global_admin
-        else []
-    )
     return render_template(
-        template, centre=centre, scope=_scope(centre), all_centres=all_centres, **context
+        template, centre=centre, scope=_scope(centre), all_centres=picker_centres(), **context
     )
 
 
@@ -181,7 +161,7 @@ def _organization_values(form: OrganizationForm) -> dict:
 @bp.get("/organizations/")
 @role_required(Role.ADMIN)
 def organizations():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     return _render(
         "directory/organizations.html",
         centre,
@@ -193,7 +173,7 @@ def organizations():
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def create_organization():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = OrganizationForm()
     if form.validate_on_submit():
         organization = Organization(centre_id=centre.id)
@@ -273,13 +253,13 @@ def _mediator_values(form: MediatorForm) -> dict:
 @bp.get("/mediators/")
 @role_required(Role.ADMIN)
 def mediators():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     mediators = admin.mediators_of(centre.id)
     return _render(
         "directory/mediators.html",
         centre,
         mediators=mediators,
-        open_cases=admin.open_caseloads(centre.id),
+        open_cases=open_caseloads([m.id for m in mediators]),
         logins=admin.usernames(m.user_id for m in mediators),
     )
 
@@ -287,7 +267,7 @@ def mediators():
 @bp.route("/mediators/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def create_mediator():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     mediator = Mediator(centre_id=centre.id)
     form = _mediator_form(centre, mediator)
     if form.validate_on_submit():
@@ -337,7 +317,7 @@ def edit_mediator(mediator_id: int):
 @bp.route("/settings/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def settings():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = SettingsForm(obj=settings_for(centre.id))
     if form.validate_on_submit():
         fields = [*admin.SETTING_BOUNDS, "extensions_allowed", "incentive_measures"]
@@ -357,7 +337,7 @@ def settings():
 @bp.route("/categories/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def categories():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     periods = admin.mediation_periods(centre.id)
     form = MediationPeriodsForm(data={code: days for code, _default, days in periods})
     if form.validate_on_submit():
@@ -379,7 +359,7 @@ def categories():
 @bp.route("/routing/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def routing():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = RoutingRuleForm()
     form.organization.choices = _organization_choices(centre, active_only=True)
     if form.validate_on_submit():
@@ -423,7 +403,7 @@ def delete_routing_rule(rule_id: int):
 @bp.route("/calendar/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def calendar():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = CalendarDayForm()
     if form.validate_on_submit():
         kind, note = form.kind.data, form.note.data or ""
@@ -450,7 +430,7 @@ def calendar():
 @bp.post("/calendar/import")
 @role_required(Role.ADMIN)
 def import_calendar_file():
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     form = CalendarImportForm()
     if form.validate_on_submit():
         try:
@@ -533,7 +513,7 @@ def calendar_example():
 @bp.post("/calendar/<day>/delete")
 @role_required(Role.ADMIN)
 def delete_calendar_day(day: str):
-    centre = _centre_in_scope()
+    centre = centre_in_scope()
     try:
         on = date.fromisoformat(day)
     except ValueError:

@@ -202,11 +202,12 @@ def find_certificate(number: str, code: str) -> Certificate | None:
 
 
 def public_holder_name(certificate: Certificate) -> str:
+    return public_name(certificate.record.party.kind, certificate.holder_name)
+
+
+def public_name(kind: str, name: str) -> str:
     """How the public sees a holder: an organisation by its name, a person masked."""
-    party = certificate.record.party
-    if party.kind == "organization":
-        return certificate.holder_name
-    return mask_name(certificate.holder_name)
+    return name if kind == "organization" else mask_name(name)
 
 
 def default_record(case, obligation, centre: Centre, at: datetime) -> dict | None:

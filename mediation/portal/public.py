@@ -1,12 +1,12 @@
 """Public pages: verify an integrity certificate; the honour list."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import case as sql_case
 from werkzeug.exceptions import TooManyRequests
 
 from mediation import clock
@@ -21,7 +21,7 @@ from mediation.integrity.forms import VerifyForm
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.blueprint import bp
 from mediation.web.language import show_times_in
-from mediation.web.params import record_id
+from mediation.web.params import page_number
 
 HONOUR_PAGE_SIZE = 30
 
@@ -85,17 +85,61 @@ def _verification(certificate: Certificate) -> dict:
 
 @bp.get("/honour")
 def honour():
-    """Holders of valid certificates, latest expiry (so newest) first, a page at a time:
-    organisations by name, natural persons only with their consent and masked. Keyset
-    pagination on (valid_until, id): the validity filter and the order walk the same range of
-    ix_certificate_centre_valid (centre_id, valid_until) when a centre is chosen, and a deep
-    page never scans expired certificates."""
+    """Holders of valid certificates, each once with how many it holds, the latest validity
+    first: organisations by name, natural persons only with their consent and masked. The
+    validity filter reads its range of ix_certificate_centre_valid (centre_id, valid_until),
+    so expired certificates are never read; grouped rows have no index to seek on, so pages
+    are numbered."""
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
     centre = next((c for c in centres if c.code == request.args.get("centre")), None)
     zone = centre.timezone if centre else current_app.config["TIMEZONE"]
     today = clock.now().astimezone(ZoneInfo(zone)).date()
-    query = (
-        select(Certificate)
+    page = request.args.get("page", 1, type=page_number)
+    rows = db.session.execute(
+        honour_holders(today, centre.id if centre else None)
+        .limit(HONOUR_PAGE_SIZE + 1)
+        .offset((page - 1) * HONOUR_PAGE_SIZE)
+    ).all()
+    names = {c.id: c.name for c in centres}
+    return render_template(
+        "portal/honour.html",
+        entries=[
+            {
+                "holder": records.public_name(row.kind, row.name),
+                "centre": names.get(row.centre_id, ""),
+                "certificates": row.certificates,
+                "issued_on": row.issued_on,
+                "valid_until": row.valid_until,
+            }
+            for row in rows[:HONOUR_PAGE_SIZE]
+        ],
+        centres=centres,
+        centre=centre,
+        page=page,
+        has_next=len(rows) > HONOUR_PAGE_SIZE,
+    )
+
+
+def honour_holders(today: date, centre_id: int | None):
+    """One row per holder of valid certificates of a centre (all centres: None): its name,
+    how many it holds, the latest issue and validity dates; the latest valid first, then the
+    latest issued. A holder is its ID number or credit code, else an organisation's name,
+    else (a person without an ID number) the party of one case."""
+    holder = sql_case(
+        (IntegrityRecord.identity_key.is_not(None), IntegrityRecord.identity_key),
+        (Party.kind == "organization", Certificate.holder_name),
+        else_=cast(Party.id, String),
+    )
+    valid = (
+        select(
+            Certificate.id,
+            Certificate.centre_id,
+            Party.kind,
+            holder.label("holder"),
+            Certificate.holder_name,
+            Certificate.issued_on,
+            Certificate.valid_until,
+        )
         .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
         .join(Party, IntegrityRecord.party_id == Party.id)
         .where(
@@ -103,36 +147,20 @@ def honour():
             Certificate.valid_until >= today,
             or_(Party.kind == "organization", Party.honour_consent.is_(True)),
         )
-        .options(selectinload(Certificate.record).selectinload(IntegrityRecord.party))
-        .order_by(Certificate.valid_until.desc(), Certificate.id.desc())
-        .limit(HONOUR_PAGE_SIZE + 1)
     )
-    if centre is not None:
-        query = query.where(Certificate.centre_id == centre.id)
-    before = request.args.get("before", type=record_id)
-    if before:
-        # The cursor is the last certificate shown; its position is (valid_until, id).
-        until = db.session.scalar(select(Certificate.valid_until).where(Certificate.id == before))
-        if until is not None:
-            query = query.where(
-                tuple_(Certificate.valid_until, Certificate.id) < tuple_(until, before)
-            )
-    rows = db.session.scalars(query).all()
-    next_before = rows[HONOUR_PAGE_SIZE - 1].id if len(rows) > HONOUR_PAGE_SIZE else None
-    names = {c.id: c.name for c in centres}
-    return render_template(
-        "portal/honour.html",
-        entries=[
-            {
-                "holder": records.public_holder_name(certificate),
-                "is_organization": certificate.record.party.kind == "organization",
-                "centre": names.get(certificate.centre_id, ""),
-                "issued_on": certificate.issued_on,
-                "valid_until": certificate.valid_until,
-            }
-            for certificate in rows[:HONOUR_PAGE_SIZE]
-        ],
-        centres=centres,
-        centre=centre,
-        next_before=next_before,
+    if centre_id is not None:
+        valid = valid.where(Certificate.centre_id == centre_id)
+    valid = valid.subquery()
+    valid_until = func.max(valid.c.valid_until).label("valid_until")
+    return (
+        select(
+            valid.c.centre_id,
+            valid.c.kind,
+            func.max(valid.c.holder_name).label("name"),
+            func.count().label("certificates"),
+            func.max(valid.c.issued_on).label("issued_on"),
+            valid_until,
+        )
+        .group_by(valid.c.centre_id, valid.c.kind, valid.c.holder)
+        .order_by(valid_until.desc(), func.max(valid.c.id).desc())
     )

@@ -22,6 +22,7 @@ NAV_ITEMS = (
     NavItem("cases.register", _l("Register a case"), (Role.ADMIN, Role.STAFF)),
     NavItem("cases.index", _l("Cases"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
     NavItem("integrity.profile", _l("Integrity"), (Role.ADMIN, Role.STAFF)),
+    NavItem("cases.caseloads", _l("Caseloads"), (Role.ADMIN, Role.STAFF)),
     NavItem("directory.organizations", _l("Organisations"), (Role.ADMIN,), True),
     NavItem("directory.mediators", _l("Mediators"), (Role.ADMIN,), True),
     NavItem("directory.settings", _l("Settings"), (Role.ADMIN,), True),
