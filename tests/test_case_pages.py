@@ -767,7 +767,7 @@ def test_an_agreement_typed_while_a_party_left_for_court_is_kept_with_the_reason
     page = saved.get_data(as_text=True)
     assert saved.status_code == 200
     assert "被申请人赔偿维修费四千元。" in page and 'value="赔偿维修费"' in page
-    assert "已转诉讼" in page and "当事人申请诉讼" in page and "张三（当事人，网上）" in page
+    assert "案件现为“已转诉讼”" in page and "因“当事人申请诉讼”（张三（当事人，网上）" in page
     assert "达成调解协议</button>" not in page  # nothing to save any more: a way back instead
     assert "返回案件" in page
     with app.app_context():

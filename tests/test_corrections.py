@@ -112,7 +112,7 @@ def test_staff_correct_a_party_and_the_amount_and_the_timeline_lists_each_change
     db.session.rollback()
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "更正案件信息" in page
-    assert "标的额（元）: ¥5,000.00 → ¥4,500.50" in page
+    assert "标的额: ¥5,000.00 → ¥4,500.50" in page
     assert "申请人 张叁 · 姓名: 张三 → 张叁" in page
     assert "申请人 张叁 · 身份证号码: 1101**********002X → 1101**********0038" in page
     assert TRUE_ID not in page and TRUE_PHONE not in page

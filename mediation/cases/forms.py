@@ -294,7 +294,9 @@ class CorrectionForm(DisputeForm, VersionedForm):
 class CompleteTransferForm(VersionedForm):
     court = StringField(_l("Court"), validators=[COURT_REQUIRED, Length(max=100)])
     undisputed_facts = TextAreaField(
-        _l("Record of undisputed facts"), validators=[Optional(), Length(max=20000)]
+        _l("Record of undisputed facts"),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 6},
     )
 
 

@@ -16,7 +16,7 @@ from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case
 from mediation.cases.page import case_page_or_404
-from mediation.cases.timeline import last_change
+from mediation.cases.timeline import changed_meanwhile
 from mediation.database import commit_keeping_loaded, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
@@ -142,12 +142,12 @@ def act(case_id: int, action: str):
 def _not_possible_now(case: Case, spec, action: str):
     """An action the case no longer allows: a form opened is not shown; a form saved is
     shown again as typed, with what happened to the case meanwhile."""
-    not_now = _("“%(action)s” is not possible for this case now.", action=wf.MOVES[action].verb)
     if request.method == "GET":
-        flash(not_now, "warning")
+        verb = wf.MOVES[action].verb
+        flash(_("“%(action)s” is not possible for this case now.", action=verb), "warning")
         return redirect(url_for("cases.detail", case_id=case.id))
     form = spec.form_for(case)
-    form.form_errors.append(f"{not_now} {last_change(case)}")
+    form.form_errors.append(changed_meanwhile(case, action))
     return _action_page(case, form, action, refused=True)
 
 

@@ -56,7 +56,7 @@ YES, NO = _l("Yes"), _l("No")
 CHANGED_FIELD_LABELS = {
     "channel_code": _l("Channel"),
     "category_code": _l("Dispute category"),
-    "amount": _l("Amount in dispute (yuan)"),
+    "amount": _l("Amount in dispute"),
     "people_involved": _l("People involved"),
     "is_extreme": _l("Extreme tendency"),
     "risk_level": _l("Risk level"),
@@ -146,9 +146,8 @@ def _changed_value(field: str, value) -> str:
 _DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
 
 
-def last_change(case) -> str:
-    """What last happened to the case, in a sentence: why a form typed meanwhile can no
-    longer be saved."""
+def changed_meanwhile(case, action: str) -> str:
+    """Why a form typed meanwhile can no longer be saved: what last happened to the case."""
     event = read(_LAST_EVENT, {"case_id": case.id}).one()
     if event.actor_kind == "party":
         who = _("%(name)s (party, online)", name=event.actor_name)
@@ -157,8 +156,9 @@ def last_change(case) -> str:
     else:
         who = event.actor_name or "—"
     return _(
-        "The case is now “%(state)s”: %(change)s (%(who)s, %(when)s). What you typed is kept "
-        "below.",
+        "“%(action)s” is no longer possible: the case is now “%(state)s” after “%(change)s” "
+        "(%(who)s, %(when)s). What you typed is kept below.",
+        action=MOVES[action].verb,
         state=State(case.state).label,
         change=MOVES[event.action].label if event.action in MOVES else event.action,
         who=who,
