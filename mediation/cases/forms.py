@@ -174,6 +174,22 @@ class DisputeForm(Form):
     )
     claims = TextAreaField(_l("Claims"), validators=[Optional(), Length(max=5000)])
 
+    def facts(self) -> dict:
+        """The dispute's facts as entered, for IntakeData (its risk, if the form has it)."""
+        facts = {
+            "channel_code": self.channel.data,
+            "category_code": self.category.data,
+            "amount": self.amount.data,
+            "summary": self.summary.data.strip(),
+            "claims": (self.claims.data or "").strip(),
+            "street": (self.street.data or "").strip(),
+            "address": (self.address.data or "").strip(),
+            "people_involved": self.people_involved.data,
+        }
+        if self.risk_level:
+            facts |= {"risk_level": self.risk_level.data, "is_extreme": self.is_extreme.data}
+        return facts
+
 
 class IntakeForm(DisputeForm):
     # One-time token of this form: resubmitting it finds the case already registered.
@@ -212,23 +228,12 @@ class IntakeForm(DisputeForm):
         return True
 
     def intake_data(self) -> IntakeData:
-        return IntakeData(
-            channel_code=self.channel.data,
-            category_code=self.category.data,
-            parties=[
-                PartyData(**entry.form.cleaned())
-                for entry in self.parties.entries
-                if not entry.form.is_blank()
-            ],
-            amount=self.amount.data,
-            summary=self.summary.data.strip(),
-            claims=(self.claims.data or "").strip(),
-            street=(self.street.data or "").strip(),
-            address=(self.address.data or "").strip(),
-            people_involved=self.people_involved.data,
-            risk_level=self.risk_level.data,
-            is_extreme=self.is_extreme.data,
-        )
+        parties = [
+            PartyData(**entry.form.cleaned())
+            for entry in self.parties.entries
+            if not entry.form.is_blank()
+        ]
+        return IntakeData(parties=parties, **self.facts())
 
 
 COURT_REQUIRED = DataRequired(_l("Name the court the case goes to."))
@@ -273,22 +278,12 @@ class CorrectionForm(DisputeForm, VersionedForm):
         entries = [entry.form for entry in self.parties.entries]
         if [entry.party_id.data for entry in entries] != [str(p.id) for p in case.parties]:
             raise StaleCase()
-        return IntakeData(
-            channel_code=self.channel.data,
-            category_code=self.category.data,
-            parties=[
-                entry.party_data(party.role)
-                for entry, party in zip(entries, case.parties, strict=True)
-            ],
-            amount=self.amount.data,
-            summary=self.summary.data.strip(),
-            claims=(self.claims.data or "").strip(),
-            street=(self.street.data or "").strip(),
-            address=(self.address.data or "").strip(),
-            people_involved=self.people_involved.data,
-            risk_level=self.risk_level.data if self.risk_level else case.risk_level,
-            is_extreme=self.is_extreme.data if self.is_extreme else case.is_extreme,
-        )
+        parties = [
+            entry.party_data(party.role) for entry, party in zip(entries, case.parties, strict=True)
+        ]
+        # After the conclusion the form has no risk: it stays as it is.
+        risk = {"risk_level": case.risk_level, "is_extreme": case.is_extreme}
+        return IntakeData(parties=parties, **(risk | self.facts()))
 
 
 class CompleteTransferForm(VersionedForm):
