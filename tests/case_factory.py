@@ -172,7 +172,9 @@ def _drive(case, target, via, transfer_reason, staff, mediator) -> None:
         return
     if via == State.ASSIGNED:
         return
-    workflow.record_session(case, clock.now(), staff, place="中心第一调解室", minutes="双方陈述")
+    workflow.record_session(
+        case, clock.now(), staff, place="中心第一调解室", attendance="双方到场", minutes="双方陈述"
+    )
     if via == State.MEDIATING:
         if target == State.TRANSFERRED and transfer_reason == "failed":
             workflow.fail_case(case, COURT, "漏水事实双方无争议。", staff)

@@ -418,7 +418,14 @@ def test_mediator_dashboard(app, client, login, world, new_case):
     with app.app_context():
         actor = wf.Actor.for_user(_db.session.get(User, world.staff))
         case = _db.session.get(Case, later)
-        wf.record_session(case, T0 + timedelta(days=30), actor, place="调解室一")
+        wf.record_session(
+            case,
+            T0 + timedelta(days=30),
+            actor,
+            place="调解室一",
+            attendance="双方到场",
+            minutes="陈述",
+        )
         _db.session.add(
             MediationSession(case_id=soon, held_at=T0 + timedelta(days=5), place="过去的")
         )

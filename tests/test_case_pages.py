@@ -273,8 +273,9 @@ def test_withdrawing_twice_is_refused_the_second_time(app, client, login):
     )
     assert first.status_code == 302
     second = client.post_form(f"/cases/{case_id}/act/withdraw", {"reason": "再次", "version": seen})
-    assert second.status_code == 302
-    assert "不能执行" in client.get(second.headers["Location"]).get_data(as_text=True)
+    page = second.get_data(as_text=True)
+    assert second.status_code == 200 and "不能执行" in page and "已撤回" in page
+    assert "再次" in page  # what was typed, kept
     with app.app_context():
         events = session(app).scalars(select(CaseEvent.action)).all()
         assert events.count("withdraw") == 1
@@ -431,8 +432,10 @@ def test_actions_not_in_the_table_are_refused(app, client, login):
     response = client.post_form(
         f"/cases/{case_id}/act/agree", {"terms": "x", "version": version(app, case_id)}
     )
-    assert response.status_code == 302
-    assert "不能" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 200 and "不能执行" in response.get_data(as_text=True)
+    opened = client.get(f"/cases/{case_id}/act/agree")
+    assert opened.status_code == 302
+    assert "不能" in client.get(opened.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         assert session(app).get(Case, case_id).state == "registered"
     assert client.get(f"/cases/{case_id}/act/no_such_action").status_code == 404
@@ -760,3 +763,175 @@ def test_the_case_page_offers_the_moves_the_workflow_allows_the_case(
         shown = {action for case_id, action in ACTION_LINK.findall(page) if int(case_id) == case.id}
         assert shown == allowed[state], state
     assert some_moves <= set().union(*allowed.values())  # the guards were put to work
+
+
+# --- a refused save keeps the input (issue 19) ---------------------------------------------
+
+
+def test_an_agreement_typed_while_a_party_left_for_court_is_kept_with_the_reason(
+    app, db, client, login, make_case
+):
+    case = make_case("mediating")
+    case_id, seen, number = case.id, str(case.version), case.number
+    respondent, applicant = str(case.respondents[0].id), str(case.applicants[0].id)
+    code = case.access_codes[case.applicants[0].id]
+    db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
+    login("mediator")
+    assert client.get(f"/cases/{case_id}/act/agree").status_code == 200  # the form is open
+    party = app.test_client()  # meanwhile, the applicant leaves for court on the portal
+    party.post_form("/status", {"case_number": number, "access_code": code})
+    assert party.post_form("/status/court", {"note": ""}).status_code == 302
+    saved = client.post_form(
+        f"/cases/{case_id}/act/agree",
+        {
+            "version": seen,
+            "signed_on": shanghai_today().isoformat(),
+            "terms": "被申请人赔偿维修费四千元。",
+            "obligations-0-obligor": respondent,
+            "obligations-0-obligee": applicant,
+            "obligations-0-description": "赔偿维修费",
+            "obligations-0-amount": "4000",
+            "obligations-0-due_on": "2099-01-31",
+        },
+    )
+    page = saved.get_data(as_text=True)
+    assert saved.status_code == 200
+    assert "被申请人赔偿维修费四千元。" in page and 'value="赔偿维修费"' in page
+    assert "案件现为“已转诉讼”" in page and "因“当事人申请诉讼”（张三（当事人，网上）" in page
+    assert "达成调解协议</button>" not in page  # nothing to save any more: a way back instead
+    assert "返回案件" in page
+    with app.app_context():
+        assert session(app).get(Case, case_id).state == "transferred"
+        assert session(app).scalar(select(func.count()).select_from(Agreement)) == 0
+
+
+# --- intake and action forms (issue 19) ------------------------------------------------------
+
+
+def test_required_fields_are_marked_and_say_what_they_need(client, login):
+    login("staff")
+    form = client.get("/cases/new").get_data(as_text=True)
+    assert re.search(r'for="summary">.*?</label><span class="required-mark"', form)
+    assert re.search(r'for="claims">.*?</label>\s*<textarea', form)  # optional: no mark
+    page = register(client, summary="").get_data(as_text=True)
+    assert "请填写纠纷简要情况。" in page and "该字段是必填字段" not in page
+
+
+def test_a_person_has_a_full_name_an_organisation_a_name(client, login):
+    login("staff")
+    page = register(client, summary="").get_data(as_text=True)  # shown again as posted
+    person = re.search(r'<label class="form-label" for="parties-0-name">(.*?)</label>', page, re.S)
+    organisation = re.search(
+        r'<label class="form-label" for="parties-1-name">(.*?)</label>', page, re.S
+    )
+    assert ">姓名<" in person.group(1) and ">名称<" in organisation.group(1)
+    # The label follows a change of kind in the browser (static/js/parties.js).
+    assert 'data-label-person="姓名" data-label-organization="名称"' in page
+    assert "js/parties.js" in page
+
+
+def test_an_amount_has_two_decimals_at_most(app, client, login):
+    login("staff")
+    page = register(client, amount="12.345").get_data(as_text=True)
+    assert "最多保留两位小数" in page and 'value="12.345"' in page
+    with app.app_context():
+        assert session(app).scalar(select(func.count()).select_from(Case)) == 0
+    assert register(client, amount="12.30").status_code == 200  # the case is registered
+
+
+def test_a_new_obligation_reads_the_first_respondent_owes_the_first_applicant(
+    db, client, login, make_case
+):
+    case = make_case("mediating")
+    respondent, applicant = case.respondents[0].id, case.applicants[0].id
+    db.session.rollback()
+    login("staff")
+    form = client.get(f"/cases/{case.id}/act/agree").get_data(as_text=True)
+    assert _selected(form, "obligations-0-obligor") == str(respondent)
+    assert _selected(form, "obligations-0-obligee") == str(applicant)
+    more = client.post_form(
+        f"/cases/{case.id}/act/agree",
+        {
+            "version": str(case.version),
+            "add_obligation": "1",
+            "obligations-0-obligor": str(applicant),
+            "obligations-0-obligee": str(respondent),
+        },
+    ).get_data(as_text=True)
+    assert _selected(more, "obligations-0-obligor") == str(applicant)  # as chosen
+    assert _selected(more, "obligations-1-obligor") == str(respondent)
+    assert _selected(more, "obligations-1-obligee") == str(applicant)
+    amount = client.post_form(
+        f"/cases/{case.id}/act/agree",
+        {
+            "version": str(case.version),
+            "signed_on": shanghai_today().isoformat(),
+            "terms": "赔偿",
+            "obligations-0-obligor": str(respondent),
+            "obligations-0-obligee": str(applicant),
+            "obligations-0-description": "赔偿",
+            "obligations-0-amount": "100.005",
+            "obligations-0-due_on": "2099-01-31",
+        },
+    ).get_data(as_text=True)
+    assert "最多保留两位小数" in amount
+
+
+def _selected(page: str, name: str) -> str | None:
+    select_html = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+    chosen = re.search(
+        r'<option selected value="(\d+)"|<option value="(\d+)" selected', select_html
+    )
+    return chosen and (chosen.group(1) or chosen.group(2))
+
+
+def test_a_session_before_registration_is_refused_beside_the_field(db, client, login, make_case):
+    case = make_case("assigned", at=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    db.session.rollback()
+    login("staff")
+    form = client.get(f"/cases/{case.id}/act/record_session").get_data(as_text=True)
+    assert "不得早于案件登记日期（2026年3月2日）" in form
+    page = client.post_form(
+        f"/cases/{case.id}/act/record_session",
+        {
+            "version": str(case.version),
+            "held_at": "2026-03-01T15:00",
+            "place": "调解室",
+            "attendance": "双方到场",
+            "minutes": "陈述",
+        },
+    ).get_data(as_text=True)
+    assert re.search(r'id="held_at-error">调解时间不能早于案件登记日期', page)
+
+
+def test_a_session_held_needs_its_attendance_and_minutes_one_to_come_does_not(
+    db, client, login, make_case
+):
+    case = make_case("assigned")
+    db.session.rollback()
+    login("staff")
+    url = f"/cases/{case.id}/act/record_session"
+    held = {"version": str(case.version), "place": "调解室"}
+    now = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
+    past = client.post_form(url, held | {"held_at": f"{now:%Y-%m-%d}T00:00", "minutes": "陈述"})
+    assert re.search(r'id="attendance-error">请填写到场人员。', past.get_data(as_text=True))
+    form = client.get(url).get_data(as_text=True)
+    assert re.search(r'for="attendance">.*?</label><span class="required-mark"', form)
+    soon = client.post_form(url, held | {"held_at": "2099-01-05T09:30"})
+    assert soon.status_code == 302  # an appointment: the parties are told by SMS
+
+
+def test_no_extension_left_says_so(app, db, client, login, make_case):
+    case = make_case("mediating")
+    staff = wf.Actor.for_user(_staff(db))
+    consents = {party.id: "当面同意" for party in case.parties}
+    wf.extend_deadline(case, 10, consents, staff)
+    db.session.commit()
+    db.session.rollback()  # outside a request, a transaction holds SQLite's write lock
+    login("staff")
+    form = client.get(f"/cases/{case.id}/act/extend").get_data(as_text=True)
+    assert "最多还可延长 20 天。" in form  # beside the field, before anyone types
+    wf.extend_deadline(case, 20, consents, staff)
+    with pytest.raises(wf.WorkflowError) as refusal:
+        wf.extend_deadline(case, 1, consents, staff)
+    assert str(refusal.value) == "已无可延长的天数：允许延长的 30 天已全部用完。"

@@ -18,7 +18,8 @@ from sqlalchemy import select, text
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
-from mediation.auth.models import User
+from mediation.auth.accounts import add_user
+from mediation.auth.models import Role, User
 from mediation.cases import workflow
 from mediation.cases.models import Case
 from mediation.cases.workflow import Actor
@@ -187,6 +188,37 @@ def test_a_transfer_is_texted_to_the_parties(db, make_case):
     case = make_case("transferred", transfer_reason="failed")
     transfer = [m for m in messages(db, channel="sms") if "转诉讼" in m.body]
     assert len(transfer) == 2 and "调解不成" in transfer[0].body and case.number in transfer[0].body
+
+
+def test_a_party_leaving_for_court_is_told_at_once_to_the_mediator_and_the_centres_staff(
+    db, make_case
+):
+    case = make_case("mediating")
+    centre = case.centre
+    staff = user_for(centre, "staff")
+    colleague = add_user("staff-2", "第二位工作人员", Role.STAFF, "pw-12345678", centre)
+    gone = add_user("staff-gone", "已离职", Role.STAFF, "pw-12345678", centre)
+    gone.is_active = False
+    away = user_for(centre_for("330105"), "staff")  # another centre's staff
+    messages(db)  # committed; the routing notice is not what this test looks at
+    workflow.request_litigation(case, Actor.for_party(case.applicants[0]))
+    db.session.commit()
+    told = {m.user_id: m for m in messages(db, channel="in_app") if "诉讼" in m.subject}
+    mediator = mediator_for(centre).user_id
+    assert set(told) == {mediator, staff.id, colleague.id}
+    assert away.id not in told and gone.id not in told
+    notice = told[mediator]
+    assert notice.state == "sent" and case.number in notice.subject
+    assert "张三" in notice.body and "已转诉讼" in notice.body
+
+
+def test_staff_recording_a_partys_exit_tell_the_mediator_not_themselves(db, make_case):
+    case = make_case("assigned")
+    staff = user_for(case.centre, "staff")
+    workflow.request_litigation(case, Actor.for_user(staff), on_behalf_of=case.respondents[0])
+    db.session.commit()
+    told = [m.user_id for m in messages(db, channel="in_app") if "诉讼" in m.subject]
+    assert told == [mediator_for(case.centre).user_id]
 
 
 def test_an_issued_certificate_is_texted_to_its_holder(db, make_case):

@@ -44,9 +44,10 @@ R, A, M = State.REGISTERED, State.ASSIGNED, State.MEDIATING
 AG, F, D = State.AGREED, State.FULFILLED, State.DEFAULTED
 T, W = State.TRANSFERRED, State.WITHDRAWN
 
-# SPEC 3.2: action → (from-states, to-state (None: unchanged), roles). The last three come
-# from the prose: follow-up visits after a conclusion, the court's filing number after a
-# transfer, and staff regenerating a party's access code.
+# SPEC 3.2: action → (from-states, to-state (None: unchanged), roles). The rest come from the
+# prose: follow-up visits after a conclusion, the court's filing number after a transfer,
+# staff regenerating a party's access code, and SPEC 3.9's corrections (staff until the case
+# concludes, an administrator after: see CORRECTED_BY_ADMINS) and completed transfers.
 SPEC_MOVES = {
     "route": ({R}, A, {"staff"}),
     "divert": ({R}, T, {"staff"}),
@@ -65,7 +66,11 @@ SPEC_MOVES = {
     "follow_up": ({AG, F, D, T, W}, None, {"staff"}),
     "record_filing": ({T}, None, {"staff"}),
     "new_access_code": (set(State), None, {"staff"}),
+    "correct": ({R, A, M}, None, {"staff"}),
+    "complete_transfer": ({T}, None, {"staff"}),
 }
+CONCLUDED = {AG, F, D, T, W}
+ADMINS = {"admin", "global_admin"}
 
 # Who acts → the role they hold on the case under test; None: the case is not theirs.
 ACTORS = {
@@ -81,11 +86,15 @@ ACTORS = {
 }
 
 WORLD_TIME = cst(2026, 3, 2, 9)  # a Monday
+# What a session that has been held needs recorded (SPEC 3.2).
+HELD = {"attendance": "双方当事人到场", "minutes": "双方陈述意见"}
 ACT_TIME = WORLD_TIME + timedelta(hours=2)
 
 
 def is_allowed(action: str, state: State, actor_kind: str) -> bool:
     sources, _target, roles = SPEC_MOVES[action]
+    if action == "correct" and state in CONCLUDED:
+        return actor_kind in ADMINS
     return state in sources and ACTORS[actor_kind] in roles
 
 
@@ -163,7 +172,7 @@ def perform(db, action: str, case: Case, actor: Actor, world):
         other = db.session.get(Mediator, world.other_mediator)
         return workflow.reassign_case(case, other, "原调解员回避", actor)
     if action == "record_session":
-        return workflow.record_session(case, clock.now(), actor, place="第二调解室")
+        return workflow.record_session(case, clock.now(), actor, place="第二调解室", **HELD)
     if action == "extend":
         consents = {party.id: "当面同意" for party in case.parties}
         return workflow.extend_deadline(case, 10, consents, actor)
@@ -198,6 +207,12 @@ def perform(db, action: str, case: Case, actor: Actor, world):
         return workflow.record_court_filing(case, "（2026）浙0106民初88号", actor)
     if action == "new_access_code":
         return workflow.regenerate_access_code(case, case.parties[0], actor)
+    if action == "correct":
+        data = workflow.intake_data_of(case)
+        data.parties[1].phone = "13900001111"
+        return workflow.correct_case(case, data, actor)
+    if action == "complete_transfer":
+        return workflow.complete_transfer(case, "杭州市中级人民法院", "事实无争议", actor)
     raise AssertionError(f"no way to perform {action}")
 
 
@@ -623,7 +638,7 @@ def test_a_stale_form_is_refused(db, make_case):
     case = make_case("mediating")
     staff = Actor.for_user(case.registered_by)
     seen = case.version
-    workflow.record_session(case, clock.now(), staff, is_online=True, expected_version=seen)
+    workflow.record_session(case, clock.now(), staff, is_online=True, expected_version=seen, **HELD)
     assert case.version == seen + 1
     with pytest.raises(StaleCase):
         workflow.withdraw_case(case, "撤回", staff, expected_version=seen)
@@ -659,7 +674,7 @@ def test_two_sessions_editing_one_case_the_second_flush_fails(app, db, make_case
         lambda case: workflow.withdraw_case(case, "撤回", Actor.for_user(case.registered_by)),
     )
     with pytest.raises(StaleDataError):
-        workflow.record_session(mine, clock.now(), staff, place="第三调解室")
+        workflow.record_session(mine, clock.now(), staff, place="第三调解室", **HELD)
     db.session.rollback()
     assert db.session.get(Case, case_id).state == W
 

@@ -87,7 +87,13 @@ def _replay_row(centre, row: LedgerRow, actor, at) -> None:
 def _agree(case: Case, row: LedgerRow, actor, at, concluded_at) -> None:
     held_at = at(row.concluded_on, HOURS["session"])
     workflow.record_session(
-        case, held_at, actor, place=SESSION_PLACE, minutes=NOT_RECORDED, at=held_at
+        case,
+        held_at,
+        actor,
+        place=SESSION_PLACE,
+        attendance=NOT_RECORDED,
+        minutes=NOT_RECORDED,
+        at=held_at,
     )
     amount = row.agreement_amount
     terms = f"协议金额{amount}元。" if amount is not None else NOT_RECORDED

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +21,7 @@ from mediation.cases.models import Case
 from mediation.cases.states import PARTY_ROLES
 from mediation.cases.triage import mediator_workloads, suggested_organizations
 from mediation.directory.models import Mediator
+from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
 
@@ -29,6 +31,7 @@ class ActionForm:
     form_class: type
     perform: Callable  # (case, form, actor) -> anything; raises WorkflowError
     prepare: Callable | None = None  # (case, form) -> None: fills choices
+    fill: Callable | None = None  # (case, form) -> None: a new form shows what is recorded
     # Actions that issue an access code show it once instead of redirecting.
     shows_code: bool = False
 
@@ -38,6 +41,8 @@ class ActionForm:
         form = self.form_class()
         if request.method == "GET":
             form.version.data = str(case.version)
+            if self.fill:
+                self.fill(case, form)
         if self.prepare:
             self.prepare(case, form)
         return form
@@ -132,6 +137,13 @@ def _perform_divert(case, form, actor):
     )
 
 
+def _prepare_session(case: Case, form) -> None:
+    form.held_at.description = _(
+        "Not before %(date)s, the day the case was registered.",
+        date=format_date(case.registered_on, "long"),
+    )
+
+
 def _perform_session(case, form, actor):
     return wf.record_session(
         case,
@@ -146,6 +158,9 @@ def _perform_session(case, form, actor):
 
 
 def _prepare_extend(case: Case, form) -> None:
+    settings = settings_for(case.centre_id)
+    left = max(settings.extension_max_days - case.extension_days, 0)
+    form.days.description = _("At most %(n)d more days.", n=left)
     while len(form.consents.entries) < len(case.parties):
         form.consents.append_entry()
     for entry, party in zip(form.consents.entries, case.parties, strict=False):
@@ -168,10 +183,15 @@ def _perform_extend(case, form, actor):
 
 
 def _prepare_agree(case: Case, form) -> None:
+    """A new obligation reads as the usual one: the first respondent owes the first
+    applicant."""
     party_choices = _party_choices(case)
+    form.usual_obligation = (str(case.respondents[0].id), str(case.applicants[0].id))
     for entry in form.obligations.entries:
         entry.form.obligor.choices = party_choices
         entry.form.obligee.choices = party_choices
+        if entry.form.obligor.data is None and entry.form.obligee.data is None:
+            entry.form.obligor.data, entry.form.obligee.data = form.usual_obligation
 
 
 def _perform_agree(case, form, actor):
@@ -241,9 +261,10 @@ def _perform_confirm(case, form, actor):
 
 
 def _prepare_fulfil(case: Case, form) -> None:
+    obligations = case.agreement.obligations if case.agreement else []
     form.obligation.choices = [
         SelectChoice(str(o.id), f"{o.obligor.name} → {o.obligee.name}：{o.description}")
-        for o in case.agreement.obligations
+        for o in obligations
         if o.fulfilled_on is None
     ]
 
@@ -288,6 +309,65 @@ def _perform_filing(case, form, actor):
     )
 
 
+def _fill_correct(case: Case, form) -> None:
+    """The edit form shows what is recorded, IDs and phones in full (SPEC 3.9)."""
+    form.process(
+        data={
+            "channel": case.channel_code,
+            "category": case.category_code,
+            "street": case.street,
+            "address": case.address,
+            "amount": case.amount,
+            "people_involved": case.people_involved,
+            "risk_level": case.risk_level,
+            "is_extreme": case.is_extreme,
+            "summary": case.summary,
+            "claims": case.claims,
+            "version": str(case.version),
+            "parties": [
+                {
+                    "party_id": str(party.id),
+                    "kind": party.kind,
+                    "name": party.name,
+                    "id_number": party.id_number,
+                    "credit_code": party.credit_code,
+                    "phone": party.phone,
+                    "address": party.address,
+                }
+                for party in case.parties
+            ],
+        }
+    )
+
+
+def _prepare_correct(case: Case, form) -> None:
+    """After the conclusion the risk stays as it was: the form does not offer it."""
+    if case.concluded_at is not None:
+        del form.risk_level
+        del form.is_extreme
+
+
+def _perform_correct(case, form, actor):
+    return wf.correct_case(
+        case, form.correction(case), actor, expected_version=form.expected_version
+    )
+
+
+def _fill_transfer(case: Case, form) -> None:
+    form.court.data = case.transfer.court
+    form.undisputed_facts.data = case.transfer.undisputed_facts
+
+
+def _perform_complete_transfer(case, form, actor):
+    return wf.complete_transfer(
+        case,
+        form.court.data,
+        form.undisputed_facts.data or "",
+        actor,
+        expected_version=form.expected_version,
+    )
+
+
 def _perform_new_code(case, form, actor):
     party = next((p for p in case.parties if str(p.id) == form.party.data), None)
     if party is None:
@@ -302,7 +382,7 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "route": ActionForm(forms.RouteForm, _perform_route, _prepare_route),
     "divert": ActionForm(forms.DivertForm, _perform_divert),
     "reassign": ActionForm(forms.ReassignForm, _perform_reassign, _prepare_reassign),
-    "record_session": ActionForm(forms.SessionForm, _perform_session),
+    "record_session": ActionForm(forms.SessionForm, _perform_session, _prepare_session),
     "extend": ActionForm(forms.ExtendForm, _perform_extend, _prepare_extend),
     "agree": ActionForm(forms.AgreeForm, _perform_agree, _prepare_agree),
     "fail": ActionForm(forms.FailForm, _perform_fail),
@@ -317,5 +397,11 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "record_filing": ActionForm(forms.FilingForm, _perform_filing),
     "new_access_code": ActionForm(
         forms.AccessCodeForm, _perform_new_code, _prepare_parties, shows_code=True
+    ),
+    "correct": ActionForm(
+        forms.CorrectionForm, _perform_correct, _prepare_correct, fill=_fill_correct
+    ),
+    "complete_transfer": ActionForm(
+        forms.CompleteTransferForm, _perform_complete_transfer, fill=_fill_transfer
     ),
 }

@@ -40,13 +40,43 @@ from mediation.cases.identity import (
     normalise_id,
 )
 from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSFER_REASONS
-from mediation.cases.workflow import IntakeData, PartyData
+from mediation.cases.workflow import IntakeData, PartyData, StaleCase, is_in_yuan
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.web.forms import Form
 from mediation.web.params import MAX_ID, record_id
 
 # What Numeric(14, 2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
+
+
+class AtMostTwoDecimals:
+    """Yuan and fen: 12.34, not 12.345 (SPEC 3.1)."""
+
+    def __call__(self, form, field):
+        if field.data is not None and field.data.is_finite() and not is_in_yuan(field.data):
+            raise ValidationError(_l("Give the amount in yuan with at most two decimals."))
+
+
+class Needed:
+    """Marks a field the rules need (the workflow checks it, sometimes only in some cases),
+    for the form to show, without the browser's own `required`."""
+
+    field_flags = {"needed": True}
+
+    def __call__(self, form, field):
+        pass
+
+
+def money_field(label) -> DecimalField:
+    return DecimalField(
+        label,
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=Decimal("0"), max=MAX_AMOUNT),
+            AtMostTwoDecimals(),
+        ],
+    )
 
 
 def choices(labels: dict, blank=None) -> list[SelectChoice]:
@@ -57,15 +87,21 @@ def choices(labels: dict, blank=None) -> list[SelectChoice]:
 class PartyForm(PlainForm):
     """One applicant or respondent. A sub-form: the intake form carries the CSRF token."""
 
+    # A person has a 姓名, an organisation a 名称: the label follows the kind (static/js).
+    NAME_LABELS = {"person": _l("Full name"), "organization": _l("Organisation name")}
+
     role = SelectField(_l("Role in the case"), choices=choices(PARTY_ROLES))
     kind = SelectField(_l("Kind"), choices=choices(PARTY_KINDS))
-    name = StringField(_l("Name"), validators=[Length(max=100)])
+    name = StringField(_l("Name"), validators=[Needed(), Length(max=100)])
     id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=18)])
     credit_code = StringField(
         _l("Unified social credit code"), validators=[Optional(), Length(max=18)]
     )
     phone = StringField(_l("Mobile"), validators=[Optional(), Length(max=11)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+
+    def name_label(self):
+        return self.NAME_LABELS.get(self.kind.data, self.NAME_LABELS["person"])
 
     def is_blank(self) -> bool:
         return not any(
@@ -100,40 +136,64 @@ class PartyForm(PlainForm):
             raise ValidationError(_l("A mobile number has 11 digits and starts with 1."))
 
     def cleaned(self) -> dict:
+        return {"role": self.role.data, **self.identity()}
+
+    def identity(self) -> dict:
+        """Who the party is, as entered (IDs normalised)."""
         return {
-            "role": self.role.data,
             "kind": self.kind.data,
             "name": self.name.data.strip(),
-            "id_number": normalise_id(self.id_number.data) if self.id_number.data else None,
-            "credit_code": normalise_id(self.credit_code.data) if self.credit_code.data else None,
-            "phone": self.phone.data.strip() if self.phone.data else None,
+            "id_number": normalise_id(self.id_number.data or "") or None,
+            "credit_code": normalise_id(self.credit_code.data or "") or None,
+            "phone": (self.phone.data or "").strip() or None,
             "address": (self.address.data or "").strip(),
         }
 
 
-class IntakeForm(Form):
-    # One-time token of this form: resubmitting it finds the case already registered.
-    submission = HiddenField()
+class DisputeForm(Form):
+    """The dispute's facts, as registered and as corrected."""
+
     channel = SelectField(_l("Channel"), choices=choices(CHANNELS))
     category = SelectField(_l("Dispute category"), choices=choices(CATEGORIES))
     street = StringField(_l("Street or town"), validators=[Optional(), Length(max=50)])
     address = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    amount = DecimalField(
-        _l("Amount in dispute (yuan)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=Decimal("0"), max=MAX_AMOUNT)],
-    )
+    amount = money_field(_l("Amount in dispute (yuan)"))
     people_involved = IntegerField(
         _l("People involved"),
         default=1,
-        validators=[InputRequired(), NumberRange(min=1, max=1_000_000)],
+        validators=[
+            InputRequired(_l("Give the number of people involved.")),
+            NumberRange(min=1, max=1_000_000),
+        ],
     )
     risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LEVELS), default="low")
     is_extreme = BooleanField(_l("Extreme tendency"))
     summary = TextAreaField(
-        _l("Summary of the dispute"), validators=[DataRequired(), Length(max=5000)]
+        _l("Summary of the dispute"),
+        validators=[DataRequired(_l("Write a summary of the dispute.")), Length(max=5000)],
     )
     claims = TextAreaField(_l("Claims"), validators=[Optional(), Length(max=5000)])
+
+    def facts(self) -> dict:
+        """The dispute's facts as entered, for IntakeData (its risk, if the form has it)."""
+        facts = {
+            "channel_code": self.channel.data,
+            "category_code": self.category.data,
+            "amount": self.amount.data,
+            "summary": self.summary.data.strip(),
+            "claims": (self.claims.data or "").strip(),
+            "street": (self.street.data or "").strip(),
+            "address": (self.address.data or "").strip(),
+            "people_involved": self.people_involved.data,
+        }
+        if self.risk_level:
+            facts |= {"risk_level": self.risk_level.data, "is_extreme": self.is_extreme.data}
+        return facts
+
+
+class IntakeForm(DisputeForm):
+    # One-time token of this form: resubmitting it finds the case already registered.
+    submission = HiddenField()
     parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=20)
     add_party = SubmitField(_l("Add a party"))
 
@@ -168,23 +228,15 @@ class IntakeForm(Form):
         return True
 
     def intake_data(self) -> IntakeData:
-        return IntakeData(
-            channel_code=self.channel.data,
-            category_code=self.category.data,
-            parties=[
-                PartyData(**entry.form.cleaned())
-                for entry in self.parties.entries
-                if not entry.form.is_blank()
-            ],
-            amount=self.amount.data,
-            summary=self.summary.data.strip(),
-            claims=(self.claims.data or "").strip(),
-            street=(self.street.data or "").strip(),
-            address=(self.address.data or "").strip(),
-            people_involved=self.people_involved.data,
-            risk_level=self.risk_level.data,
-            is_extreme=self.is_extreme.data,
-        )
+        parties = [
+            PartyData(**entry.form.cleaned())
+            for entry in self.parties.entries
+            if not entry.form.is_blank()
+        ]
+        return IntakeData(parties=parties, **self.facts())
+
+
+COURT_REQUIRED = DataRequired(_l("Name the court the case goes to."))
 
 
 class VersionedForm(Form):
@@ -200,6 +252,47 @@ class VersionedForm(Form):
     def add_another_row(self) -> bool:
         """Whether a button adding a row was pressed (a round trip, not a submission)."""
         return False
+
+
+class PartyCorrectionForm(PartyForm):
+    """One party of the case as corrected: its role stays, its name is always needed."""
+
+    role = None
+    party_id = HiddenField()
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Give the party's name.")), Length(max=100)],
+    )
+
+    def party_data(self, role: str) -> PartyData:
+        return PartyData(role=role, **self.identity())
+
+
+class CorrectionForm(DisputeForm, VersionedForm):
+    """The edit form of SPEC 3.9: the dispute and its parties, IDs and phones in full."""
+
+    parties = FieldList(FormField(PartyCorrectionForm), max_entries=20)
+
+    def correction(self, case) -> IntakeData:
+        """What the case should read; a form made for other parties is a stale one."""
+        entries = [entry.form for entry in self.parties.entries]
+        if [entry.party_id.data for entry in entries] != [str(p.id) for p in case.parties]:
+            raise StaleCase()
+        parties = [
+            entry.party_data(party.role) for entry, party in zip(entries, case.parties, strict=True)
+        ]
+        # After the conclusion the form has no risk: it stays as it is.
+        risk = {"risk_level": case.risk_level, "is_extreme": case.is_extreme}
+        return IntakeData(parties=parties, **(risk | self.facts()))
+
+
+class CompleteTransferForm(VersionedForm):
+    court = StringField(_l("Court"), validators=[COURT_REQUIRED, Length(max=100)])
+    undisputed_facts = TextAreaField(
+        _l("Record of undisputed facts"),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 6},
+    )
 
 
 class RouteForm(VersionedForm):
@@ -219,27 +312,43 @@ class DivertForm(VersionedForm):
             for code in ("unsuitable", "respondent_refused")
         ],
     )
-    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    court = StringField(_l("Court"), validators=[COURT_REQUIRED, Length(max=100)])
     note = TextAreaField(_l("Note for the court"), validators=[Optional(), Length(max=5000)])
 
 
 class ReassignForm(VersionedForm):
     mediator = SelectField(_l("New mediator"), choices=[], coerce=str)
-    reason = StringField(_l("Reason for the change"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(
+        _l("Reason for the change"),
+        validators=[DataRequired(_l("Give the reason for the change.")), Length(max=500)],
+    )
+
+
+# Attendance and minutes are the record of a session held; one still to come needs neither.
+ONCE_HELD = _l("Needed once the session has been held; not for a session still to come.")
 
 
 class SessionForm(VersionedForm):
     held_at = DateTimeLocalField(
-        _l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+        _l("Date and time"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("Give the date and time of the session."))],
     )
     place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
     is_online = BooleanField(_l("Held online"))
-    attendance = TextAreaField(_l("Attendance"), validators=[Optional(), Length(max=2000)])
-    minutes = TextAreaField(_l("Minutes"), validators=[Optional(), Length(max=20000)])
+    attendance = TextAreaField(
+        _l("Attendance"), validators=[Needed(), Length(max=2000)], description=ONCE_HELD
+    )
+    minutes = TextAreaField(
+        _l("Minutes"), validators=[Needed(), Length(max=20000)], description=ONCE_HELD
+    )
 
 
 class ExtendForm(VersionedForm):
-    days = IntegerField(_l("Days to add"), validators=[InputRequired(), NumberRange(min=1)])
+    days = IntegerField(
+        _l("Days to add"),
+        validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1)],
+    )
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
     # One entry per party, in the case's order: how that party's consent was given.
     consents = FieldList(StringField(validators=[Optional(), Length(max=200)]))
@@ -249,11 +358,7 @@ class ObligationForm(PlainForm):
     obligor = SelectField(_l("Obligor"), choices=[], coerce=str)
     obligee = SelectField(_l("Obligee"), choices=[], coerce=str)
     description = StringField(_l("What is owed"), validators=[Optional(), Length(max=500)])
-    amount = DecimalField(
-        _l("Amount (yuan)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=Decimal("0"), max=MAX_AMOUNT)],
-    )
+    amount = money_field(_l("Amount (yuan)"))
     due_on = DateField(_l("Due date"), validators=[Optional()])
 
     def is_blank(self) -> bool:
@@ -269,9 +374,12 @@ class ObligationForm(PlainForm):
 
 
 class AgreeForm(VersionedForm):
-    signed_on = DateField(_l("Signed on"), validators=[DataRequired()])
+    signed_on = DateField(
+        _l("Signed on"), validators=[DataRequired(_l("Give the date the agreement was signed."))]
+    )
     terms = TextAreaField(
-        _l("Terms of the agreement"), validators=[DataRequired(), Length(max=20000)]
+        _l("Terms of the agreement"),
+        validators=[DataRequired(_l("Write down the terms of the agreement.")), Length(max=20000)],
     )
     obligations = FieldList(FormField(ObligationForm), min_entries=1, max_entries=20)
     add_obligation = SubmitField(_l("Add an obligation"))
@@ -286,6 +394,7 @@ class AgreeForm(VersionedForm):
                 first.obligor.choices,
                 first.obligee.choices,
             )
+            added.obligor.data, added.obligee.data = self.usual_obligation
         else:
             self.form_errors.append(
                 _("An agreement has at most %(n)d obligations.", n=self.obligations.max_entries)
@@ -294,9 +403,13 @@ class AgreeForm(VersionedForm):
 
 
 class FailForm(VersionedForm):
-    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    court = StringField(_l("Court"), validators=[COURT_REQUIRED, Length(max=100)])
     undisputed_facts = TextAreaField(
-        _l("Record of undisputed facts"), validators=[DataRequired(), Length(max=20000)]
+        _l("Record of undisputed facts"),
+        validators=[
+            DataRequired(_l("Record the undisputed facts for the court.")),
+            Length(max=20000),
+        ],
     )
     documents = TextAreaField(
         _l("Documents handed to the court"), validators=[Optional(), Length(max=5000)]
@@ -311,19 +424,33 @@ class RequestLitigationForm(VersionedForm):
 
 class WithdrawForm(VersionedForm):
     reason = TextAreaField(
-        _l("The applicant's reason"), validators=[DataRequired(), Length(max=2000)]
+        _l("The applicant's reason"),
+        validators=[
+            DataRequired(_l("Give the applicant's reason for withdrawing.")),
+            Length(max=2000),
+        ],
     )
 
 
 class ConfirmForm(VersionedForm):
-    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
-    ruling = StringField(_l("Ruling number"), validators=[DataRequired(), Length(max=100)])
-    confirmed_on = DateField(_l("Confirmed on"), validators=[DataRequired()])
+    court = StringField(
+        _l("Court"),
+        validators=[DataRequired(_l("Name the court that confirmed it.")), Length(max=100)],
+    )
+    ruling = StringField(
+        _l("Ruling number"),
+        validators=[DataRequired(_l("Give the ruling number.")), Length(max=100)],
+    )
+    confirmed_on = DateField(
+        _l("Confirmed on"), validators=[DataRequired(_l("Give the date of the confirmation."))]
+    )
 
 
 class FulfilForm(VersionedForm):
     obligation = SelectField(_l("Obligation"), choices=[], coerce=str)
-    performed_on = DateField(_l("Performed on"), validators=[DataRequired()])
+    performed_on = DateField(
+        _l("Performed on"), validators=[DataRequired(_l("Give the date it was performed."))]
+    )
     is_voluntary = RadioField(
         _l("How was it performed?"),
         choices=[
@@ -336,7 +463,7 @@ class FulfilForm(VersionedForm):
 
 
 class EnforceForm(VersionedForm):
-    court = StringField(_l("Court"), validators=[DataRequired(), Length(max=100)])
+    court = StringField(_l("Court"), validators=[COURT_REQUIRED, Length(max=100)])
     note = TextAreaField(_l("Note for the court"), validators=[Optional(), Length(max=5000)])
 
 
@@ -344,14 +471,15 @@ class FollowUpForm(VersionedForm):
     satisfied = RadioField(
         _l("Was the party satisfied?"),
         choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
-        validators=[DataRequired()],
+        validators=[DataRequired(_l("Say whether the party was satisfied."))],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
 class FilingForm(VersionedForm):
     filing_number = StringField(
-        _l("Court filing number"), validators=[DataRequired(), Length(max=100)]
+        _l("Court filing number"),
+        validators=[DataRequired(_l("Give the court's filing number.")), Length(max=100)],
     )
 
 

@@ -16,6 +16,7 @@ from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case
 from mediation.cases.page import case_page_or_404
+from mediation.cases.timeline import changed_meanwhile
 from mediation.database import commit_keeping_loaded, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
@@ -114,12 +115,10 @@ def act(case_id: int, action: str):
         abort(404)
     case = case_or_404(case_id, Case.agreement)
     actor = current_actor()
+    if not wf.MOVES[action].roles & actor.roles:
+        abort(403)  # e.g. a mediator and the edit form: never theirs, in no state
     if action not in wf.allowed_actions(case, actor):
-        flash(
-            _("“%(action)s” is not possible for this case now.", action=wf.MOVES[action].verb),
-            "warning",
-        )
-        return redirect(url_for("cases.detail", case_id=case.id))
+        return _not_possible_now(case, spec, action)
     form = spec.form_for(case)
     if form.add_another_row() or not form.validate_on_submit():
         return _action_page(case, form, action)
@@ -140,8 +139,22 @@ def act(case_id: int, action: str):
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-def _action_page(case: Case, form, action: str):
-    return render_template("cases/act.html", case=case, form=form, action=action, moves=wf.MOVES)
+def _not_possible_now(case: Case, spec, action: str):
+    """An action the case no longer allows: a form opened is not shown; a form saved is
+    shown again as typed, with what happened to the case meanwhile."""
+    if request.method == "GET":
+        verb = wf.MOVES[action].verb
+        flash(_("“%(action)s” is not possible for this case now.", action=verb), "warning")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    form = spec.form_for(case)
+    form.form_errors.append(changed_meanwhile(case, action))
+    return _action_page(case, form, action, refused=True)
+
+
+def _action_page(case: Case, form, action: str, refused: bool = False):
+    return render_template(
+        "cases/act.html", case=case, form=form, action=action, moves=wf.MOVES, refused=refused
+    )
 
 
 def _show_refusal(form, error: Exception, case: Case) -> None:

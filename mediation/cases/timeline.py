@@ -5,9 +5,12 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_date, format_decimal, format_time
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
 
 from mediation.cases.identity import mask_id, mask_phone
+from mediation.cases.models import CaseEvent
 from mediation.cases.states import (
     HIGH_RISKS,
     IN_MEDIATION,
@@ -19,6 +22,8 @@ from mediation.cases.states import (
     TRANSFER_REASONS,
     State,
 )
+from mediation.cases.workflow import MOVES
+from mediation.database import read
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
 
 # Event details worth showing on the timeline, with their labels, in this order.
@@ -46,6 +51,40 @@ DETAIL_LABELS = {
 }
 
 YES, NO = _l("Yes"), _l("No")
+
+# The fields a correction or a completed transfer lists, with their labels.
+CHANGED_FIELD_LABELS = {
+    "channel_code": _l("Channel"),
+    "category_code": _l("Dispute category"),
+    "amount": _l("Amount in dispute"),
+    "people_involved": _l("People involved"),
+    "is_extreme": _l("Extreme tendency"),
+    "risk_level": _l("Risk level"),
+    "street": _l("Street or town"),
+    "address": _l("Location"),
+    "summary": _l("Summary of the dispute"),
+    "claims": _l("Claims"),
+    "kind": _l("Kind"),
+    "name": _l("Name"),
+    "id_number": _l("Resident ID number"),
+    "credit_code": _l("Unified social credit code"),
+    "phone": _l("Mobile"),
+    "court": _l("Court"),
+    "undisputed_facts": _l("Record of undisputed facts"),
+}
+# A party's address is not the dispute's location; a person has a 姓名, an organisation a 名称.
+PARTY_FIELD_LABELS = {
+    "address": _l("Address"),
+    "name:person": _l("Full name"),
+    "name:organization": _l("Organisation name"),
+}
+CHANGED_VALUES = {
+    "channel_code": CHANNELS,
+    "category_code": CATEGORIES,
+    "risk_level": RISK_LEVELS,
+    "kind": PARTY_KINDS,
+}
+LONGEST_VALUE = 60  # characters of a changed text shown on the timeline
 
 RISK_BADGES = {"low": "secondary", "medium": "warning", "high": "danger", "critical": "danger"}
 STATE_BADGES = {
@@ -78,7 +117,32 @@ def event_details(event) -> list[tuple[str, str]]:
         elif key in DATE_DETAILS and isinstance(value, str):
             value = _business_date(value)
         shown.append((str(DETAIL_LABELS[key]), str(value)))
-    return shown
+    return shown + [_changed_field(change) for change in details.get("changes", ())]
+
+
+def _changed_field(change: dict) -> tuple[str, str]:
+    """A line of a correction: which field (of which party), its old and new value."""
+    field = change["field"]
+    label = CHANGED_FIELD_LABELS[field]
+    if "party" in change:
+        label = PARTY_FIELD_LABELS.get(field, label)
+        label = PARTY_FIELD_LABELS.get(f"{field}:{change.get('kind')}", label)
+        label = f"{PARTY_ROLES[change['role']]} {change['party']} · {label}"
+    old, new = (_changed_value(field, change.get(key)) for key in ("old", "new"))
+    return str(label), f"{old} → {new}"
+
+
+def _changed_value(field: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(YES if value else NO)
+    if field == "amount":
+        return money(Decimal(value))
+    if field in CHANGED_VALUES:
+        return str(CHANGED_VALUES[field].get(value, value))
+    text = str(value)
+    return text if len(text) <= LONGEST_VALUE else text[: LONGEST_VALUE - 1] + "…"
 
 
 _DETAIL_ORDER = {key: position for position, key in enumerate(DETAIL_LABELS)}
@@ -97,6 +161,34 @@ def to_the_minute(moment: datetime) -> str:
     """A time as the case pages show times: the date as they show dates, then hours and
     minutes (the locale's "medium" time would add seconds), in the reader's time zone."""
     return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
+
+
+def changed_meanwhile(case, action: str) -> str:
+    """Why a form typed meanwhile can no longer be saved: what last happened to the case."""
+    event = read(_LAST_EVENT, {"case_id": case.id}).one()
+    if event.actor_kind == "party":
+        who = _("%(name)s (party, online)", name=event.actor_name)
+    elif event.actor_kind == "scheduler":
+        who = _("Scheduled job")
+    else:
+        who = event.actor_name or "—"
+    return _(
+        "“%(action)s” is no longer possible: the case is now “%(state)s” after “%(change)s” "
+        "(%(who)s, %(when)s). What you typed is kept below.",
+        action=MOVES[action].verb,
+        state=State(case.state).label,
+        change=MOVES[event.action].label if event.action in MOVES else event.action,
+        who=who,
+        when=to_the_minute(event.at),
+    )
+
+
+_LAST_EVENT = (
+    select(CaseEvent.action, CaseEvent.at, CaseEvent.actor_kind, CaseEvent.actor_name)
+    .where(CaseEvent.case_id == bindparam("case_id"))
+    .order_by(CaseEvent.id.desc())
+    .limit(1)
+)
 
 
 def money(value: Decimal | None) -> str:

@@ -18,15 +18,24 @@ from functools import cached_property, partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
 from mediation.auth.models import Role, User
 from mediation.cases.access import Access, case_with_parties, scope_of
 from mediation.cases.access_codes import hash_access_code, new_access_code
+from mediation.cases.identity import (
+    is_valid_credit_code,
+    is_valid_mobile,
+    is_valid_resident_id,
+    mask_id,
+    mask_phone,
+)
 from mediation.cases.models import (
     Agreement,
     Case,
@@ -49,6 +58,8 @@ from mediation.integrity.records import CertificateGrant, certificate_for, issue
 from mediation.notify import notices
 
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
+# An administrator acts as staff, and besides corrects a case after it concluded (SPEC 3.9).
+ADMIN = "admin"
 # Entering one of these for the first time concludes a case (SPEC 3.2).
 CONCLUSION_STATES = (State.AGREED, State.FULFILLED, State.TRANSFERRED, State.WITHDRAWN)
 # The outcome a case concludes with, by the state it concludes in.
@@ -117,6 +128,11 @@ MOVES: dict[str, Move] = {
                            _l("Record the court's filing number")),
     "new_access_code": _move(tuple(State), None, STAFF_ONLY, _l("Access code regenerated"),
                              _l("Issue a new access code")),
+    # Staff until the case concludes, an administrator after (the guard): SPEC 3.9.
+    "correct": _move(tuple(State), None, STAFF_ONLY, _l("Case details corrected"),
+                     _l("Correct the case details")),
+    "complete_transfer": _move([State.TRANSFERRED], None, STAFF_ONLY, _l("Transfer completed"),
+                               _l("Complete the court and the record")),
 }
 # fmt: on
 
@@ -160,8 +176,8 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User) -> "Actor":
-        role = MEDIATOR if user.role == Role.MEDIATOR else STAFF
-        return cls("user", user=user, name=user.display_name, roles=frozenset({role}))
+        roles = {Role.MEDIATOR: {MEDIATOR}, Role.ADMIN: {STAFF, ADMIN}}.get(user.role, {STAFF})
+        return cls("user", user=user, name=user.display_name, roles=frozenset(roles))
 
     @classmethod
     def for_party(cls, party) -> "Actor":
@@ -387,8 +403,10 @@ def _guard_allows(case: GuardedCase, action: str, actor: Actor) -> bool:
         return case.agreement is not None and case.agreement.confirmed_on is None
     if action == "follow_up":
         return case.concluded_at is not None
-    if action == "record_filing":
+    if action in ("record_filing", "complete_transfer"):
         return case.transfer is not None and not case.transfer.filing_number
+    if action == "correct":
+        return case.concluded_at is None or ADMIN in actor.roles
     return True
 
 
@@ -526,6 +544,8 @@ def _queue_notices(case: Case, change: Change, applied: Applied) -> None:
         notices.case_assigned(case, applied.event.id)
     if Transfer in applied.rows:
         notices.case_transferred(case)
+    if change.action == "request_litigation":
+        notices.party_went_to_court(case, change.details["party"], change.actor.user)
     session = applied.rows.get(MediationSession)
     if session is not None and session.held_at > change.at:
         notices.session_scheduled(case, session)
@@ -1069,8 +1089,22 @@ def decide_record_session(
     _check(case, "record_session", actor, expected_version)
     if not is_online and not place.strip():
         raise WorkflowError(_("Give the place, or mark the session as online."), "place")
+    if rules.local_date(held_at) < case.registered_on:
+        raise WorkflowError(
+            _(
+                "The session cannot be before the case was registered (%(date)s).",
+                date=format_date(case.registered_on, "long"),
+            ),
+            "held_at",
+        )
     if case.routed_at and held_at < case.routed_at - timedelta(days=1):
         raise WorkflowError(_("The session cannot be before the case was routed."), "held_at")
+    # A session still to come is an appointment (the parties are told); one held has its record.
+    if held_at <= at:
+        if not attendance.strip():
+            raise WorkflowError(_("Record who attended the session."), "attendance")
+        if not minutes.strip():
+            raise WorkflowError(_("Write the minutes of the session."), "minutes")
     session = NewRow(
         MediationSession,
         {
@@ -1117,9 +1151,17 @@ def decide_extend(
     if not settings.extensions_allowed:
         raise WorkflowError(_("This centre does not allow extensions."), "days")
     remaining = settings.extension_max_days - case.extension_days
+    if remaining < 1:
+        raise WorkflowError(
+            _(
+                "No extension is left: the %(n)d days allowed have all been used.",
+                n=settings.extension_max_days,
+            ),
+            "days",
+        )
     if days < 1 or days > remaining:
         raise WorkflowError(
-            _("The extension must be between 1 and %(n)d days.", n=max(remaining, 0)), "days"
+            _("The extension must be between 1 and %(n)d days.", n=remaining), "days"
         )
     missing = [p.name for p in case.parties if not (consents.get(p.id) or "").strip()]
     if missing:
@@ -1450,6 +1492,236 @@ def decide_court_filing(
 
 def record_court_filing(case: Case, filing_number: str, actor: Actor, **options) -> CaseEvent:
     return act(case, decide_court_filing, filing_number, actor, **options).event
+
+
+# --- corrections and completions (SPEC 3.9) ------------------------------------------------
+
+# What a correction may change, the case's columns and each party's, in the order the event
+# lists them.
+CORRECTED_CASE_COLUMNS = (
+    "channel_code",
+    "category_code",
+    "amount",
+    "people_involved",
+    "is_extreme",
+    "risk_level",
+    "street",
+    "address",
+    "summary",
+    "claims",
+)
+CORRECTED_PARTY_COLUMNS = ("kind", "name", "id_number", "credit_code", "phone", "address")
+# Shown masked in an event, as everywhere but the edit form.
+MASKS = {"id_number": mask_id, "credit_code": mask_id, "phone": mask_phone}
+
+
+def _changed(field: str, old, new, **about) -> dict:
+    """One line of a correction's event: the field, its old and new value (masked)."""
+    mask = MASKS.get(field)
+    if mask is not None:
+        old, new = mask(old), mask(new)
+    return {**about, "field": field, "old": old, "new": new}
+
+
+def _check_identity(party: PartyData) -> None:
+    """The checks of intake again (SPEC 3.1): a name, and checksums of what is given."""
+    if not party.name.strip():
+        raise WorkflowError(_("Give the party's name."), "parties")
+    if party.id_number and (party.kind != "person" or not is_valid_resident_id(party.id_number)):
+        raise WorkflowError(
+            _("%(name)s: the resident ID number is not valid.", name=party.name), "parties"
+        )
+    if party.credit_code and (
+        party.kind != "organization" or not is_valid_credit_code(party.credit_code)
+    ):
+        raise WorkflowError(
+            _("%(name)s: the unified social credit code is not valid.", name=party.name),
+            "parties",
+        )
+    if party.phone and not is_valid_mobile(party.phone):
+        raise WorkflowError(
+            _("%(name)s: the mobile number is not valid.", name=party.name), "parties"
+        )
+
+
+def _corrected_risk(case: CaseFacts, data: IntakeData, rules: CentreRules) -> dict:
+    """The risk columns after a correction: raised, never lowered, and at least what the
+    corrected facts suggest; fixed once the case has concluded (SPEC 3.1, 3.9)."""
+    if case.concluded_at is not None:
+        if (data.risk_level, data.is_extreme) != (case.risk_level, case.is_extreme):
+            raise WorkflowError(
+                _("The risk cannot change once the case has concluded."), "risk_level"
+            )
+        return {}
+    if RISK_ORDER.index(data.risk_level) < RISK_ORDER.index(case.risk_level):
+        raise WorkflowError(_("The risk can be raised, not lowered."), "risk_level")
+    suggested = suggest_risk(data.amount, data.people_involved, data.is_extreme)
+    risk = _higher_risk(suggested, data.risk_level)
+    columns = {"risk_level": risk, "is_extreme": data.is_extreme}
+    if case.state == State.REGISTERED and risk in HIGH_RISKS:
+        # A high risk is routed sooner (SPEC 3.3): the earlier triage date, never a later one.
+        due_on = rules.add_working_days(case.registered_on, rules.settings.triage_days_high_risk)
+        columns["triage_due_on"] = min(due_on, case.triage_due_on)
+    return columns
+
+
+def decide_correct(
+    case: CaseFacts,
+    data: IntakeData,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    records: Sequence = (),
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """A correction of the intake data: `data` as the case and its parties should read, the
+    parties in the case's order. Staff correct until the case concludes, an administrator
+    after; the event lists each field changed, old and new, IDs and phones masked. The
+    parties' `records` (integrity records, each with its certificate or None) follow a
+    corrected identity, so that a party's profile finds them under its true ID number."""
+    _check(case, "correct", actor, expected_version)
+    if not _guard_allows(case, "correct", actor):
+        raise WorkflowError(_("Only an administrator may correct a case that has concluded."))
+    if [p.role for p in data.parties] != [p.role for p in case.parties]:
+        raise StaleCase()
+    _check_correction(data)
+    columns, changes = _case_corrections(case, data, rules)
+    updates = []
+    for party, new in zip(case.parties, data.parties, strict=True):
+        values = {
+            name: getattr(new, name)
+            for name in CORRECTED_PARTY_COLUMNS
+            if (getattr(new, name) or None) != (getattr(party, name) or None)
+        }
+        if values:
+            updates += [
+                RowUpdate(Party, party.id, values),
+                *_records_following(party, new, records),
+            ]
+            about = {"party": new.name, "role": party.role, "kind": new.kind}
+            changes += [
+                _changed(name, getattr(party, name), values[name], **about) for name in values
+            ]
+    if not changes:
+        raise WorkflowError(_("Nothing differs from what is recorded: there is nothing to save."))
+    details = {"changes": changes}
+    return _change(
+        case, "correct", actor, rules, at, columns=columns, updates=updates, details=details
+    )
+
+
+def intake_data_of(case: CaseFacts) -> IntakeData:
+    """The case's intake data as it stands: what a correction starts from."""
+    parties = [
+        PartyData(**{name: getattr(party, name) for name in ("role", *CORRECTED_PARTY_COLUMNS)})
+        for party in case.parties
+    ]
+    columns = {name: getattr(case, name) for name in CORRECTED_CASE_COLUMNS}
+    return IntakeData(parties=parties, **columns)
+
+
+def is_in_yuan(amount: Decimal) -> bool:
+    """Yuan and fen: 12.34, not 12.345 (SPEC 3.1)."""
+    return amount.is_finite() and amount.normalize().as_tuple().exponent >= -2
+
+
+def _check_correction(data: IntakeData) -> None:
+    """What intake checks, checked again (SPEC 3.9)."""
+    for party in data.parties:
+        _check_identity(party)
+    if data.amount is not None and (not is_in_yuan(data.amount) or data.amount < 0):
+        raise WorkflowError(_("Give the amount in yuan with at most two decimals."), "amount")
+    if data.people_involved < 1:
+        raise WorkflowError(_("At least one person is involved."), "people_involved")
+    if not data.summary.strip():
+        raise WorkflowError(_("Write a summary of the dispute."), "summary")
+
+
+def _case_corrections(case: CaseFacts, data: IntakeData, rules: CentreRules):
+    """The case's columns a correction changes, and the event's lines for them."""
+    wanted = {name: getattr(data, name) for name in CORRECTED_CASE_COLUMNS}
+    wanted |= _corrected_risk(case, data, rules)
+    columns = {name: value for name, value in wanted.items() if value != getattr(case, name)}
+    changes = [
+        _changed(name, getattr(case, name), value)
+        for name, value in columns.items()
+        if name in CORRECTED_CASE_COLUMNS
+    ]
+    return columns, changes
+
+
+def _records_following(party, new: PartyData, records: Sequence) -> list[RowUpdate]:
+    """The integrity records of a corrected party carry its identity and, on their
+    certificates, its name."""
+    updates = []
+    identity = new.id_number or new.credit_code or None
+    for record in records:
+        if record.party_id != party.id:
+            continue
+        if identity != record.identity_key:
+            updates.append(RowUpdate(IntegrityRecord, record.id, {"identity_key": identity}))
+        certificate = record.certificate
+        if certificate is not None and certificate.holder_name != new.name:
+            updates.append(RowUpdate(Certificate, certificate.id, {"holder_name": new.name}))
+    return updates
+
+
+def correct_case(case: Case, data: IntakeData, actor: Actor, **options) -> CaseEvent:
+    records = db.session.scalars(
+        select(IntegrityRecord)
+        .where(IntegrityRecord.case_id == case.id)
+        .options(selectinload(IntegrityRecord.certificate))
+    ).all()
+    return act(case, decide_correct, data, actor, records=records, **options).event
+
+
+def decide_complete_transfer(
+    case: CaseFacts,
+    court: str,
+    undisputed_facts: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """The court and the record of undisputed facts of a transfer, added or put right
+    afterwards (a party's exit and an expiry have neither at first), until the court's filing
+    number is recorded (SPEC 3.9). The event lists what changed."""
+    _check(case, "complete_transfer", actor, expected_version)
+    transfer = case.transfer
+    if transfer is None or transfer.filing_number:
+        raise WorkflowError(
+            _("The court has recorded its filing number: the transfer can no longer change.")
+        )
+    court, undisputed_facts = court.strip(), undisputed_facts.strip()
+    if not court:
+        raise WorkflowError(_("Name the court the case goes to."), "court")
+    if transfer.reason == "failed" and not undisputed_facts:
+        raise WorkflowError(_("Record the undisputed facts for the court."), "undisputed_facts")
+    values = {
+        name: value
+        for name, value in (("court", court), ("undisputed_facts", undisputed_facts))
+        if value != getattr(transfer, name)
+    }
+    if not values:
+        raise WorkflowError(_("Nothing differs from what is recorded: there is nothing to save."))
+    return _change(
+        case,
+        "complete_transfer",
+        actor,
+        rules,
+        at,
+        updates=[RowUpdate(Transfer, transfer.id, values)],
+        details={"changes": [_changed(k, getattr(transfer, k), v) for k, v in values.items()]},
+    )
+
+
+def complete_transfer(
+    case: Case, court: str, undisputed_facts: str, actor: Actor, **options
+) -> CaseEvent:
+    return act(case, decide_complete_transfer, court, undisputed_facts, actor, **options).event
 
 
 # --- many cases at once ---------------------------------------------------------------------

@@ -33,7 +33,9 @@ from mediation.cases.workflow import (
     PartyData,
     act,
     decide_agree,
+    decide_complete_transfer,
     decide_confirm,
+    decide_correct,
     decide_default,
     decide_divert,
     decide_enforce,
@@ -47,6 +49,7 @@ from mediation.cases.workflow import (
     decide_request_litigation,
     decide_route,
     decide_withdraw,
+    intake_data_of,
     register_case,
     suggest_risk,
 )
@@ -83,6 +86,8 @@ SCENARIOS = (
     ("withdrawn", 6),
 )
 OPEN_SCENARIOS = ("assigned", "mediating")
+CORRECTED_SHARE = 0.08  # cases whose party's mobile is put right after registration
+COMPLETED_SHARE = 0.7  # transfers without a court that staff complete afterwards
 
 
 class DoesNotFit(Exception):
@@ -396,6 +401,11 @@ class CaseGenerator:
         if day < self.today - timedelta(days=HISTORY_DAYS):
             raise DoesNotFit
         self.step(draft, day, "register")
+        people = [i for i, p in enumerate(draft.intake.parties) if p.kind == "person"]
+        if people and self.rng.random() < CORRECTED_SHARE:
+            # A mobile mistyped or missing at the counter, put right the same day.
+            party = self.rng.choice(people)
+            self.step(draft, day, "correct", party=party, phone=self._mobile())
 
     def triage_due(self, draft: Draft, registered: date) -> date:
         intake = draft.intake
@@ -676,6 +686,12 @@ class CaseGenerator:
         """The scheduler's sweep in the small hours after `day`."""
         self.step(draft, day + timedelta(days=1), action, hours=(0.1, 1.5))
 
+    def complete_transfer(self, draft: Draft, transferred_on: date) -> None:
+        """Most transfers without a court get theirs, and the record, in the days after."""
+        day = self.calendar.shift(transferred_on, self.rng.randint(1, 3))
+        if self.rng.random() < COMPLETED_SHARE and day <= self.latest_workday():
+            self.step(draft, day, "complete_transfer", court=self.court(draft), facts="")
+
     def court(self, draft: Draft) -> str:
         return data.LABOUR_ARBITRATION if draft.dispute.category == "labour" else data.COURT
 
@@ -859,6 +875,7 @@ class CaseGenerator:
             applicants = [i for i, p in enumerate(parties) if p.role == "applicant"]
             party = applicants[0] if self.rng.random() < 0.7 else len(parties) - 1
             self.step(draft, day, "litigate", hours=(7, 23), party=party, court="", note="")
+            self.complete_transfer(draft, day)
         else:
             note = self.rng.choice(data.LITIGATION_NOTES)
             self.step(draft, day, "litigate", party=None, court=self.court(draft), note=note)
@@ -878,6 +895,7 @@ class CaseGenerator:
                     self.rng.choice((10, 15, 20, 30)),
                 )
         self.night_after(draft, draft.deadline_on, "expire")
+        self.complete_transfer(draft, draft.deadline_on + timedelta(days=1))
 
     def _plan_withdrawn(self, draft: Draft) -> None:
         stage = self.rng.choice(("registered", "assigned", "mediating", "mediating"))
@@ -947,7 +965,7 @@ class CaseGenerator:
             intake.summary += "申请人情绪激动，扬言采取过激行为，需重点关注。"
         intake.claims = dispute.claims.format(**words)
         for step in draft.steps:
-            if step.action == "fail":
+            if step.action in ("fail", "complete_transfer"):
                 step.args["facts"] = dispute.facts.format(**words)
 
     def _party(self, role: str, kind: str) -> PartyData:
@@ -1111,6 +1129,14 @@ class StepReplay:
             on_behalf_of=on_behalf_of,
             at=at,
         )
+
+    def _correct(self, case, at, party, phone) -> None:
+        data = intake_data_of(case)
+        data.parties[party].phone = phone
+        self.write(case, decide_correct, data, self.staff, at=at)
+
+    def _complete_transfer(self, case, at, court, facts) -> None:
+        self.write(case, decide_complete_transfer, court, facts, self.staff, at=at)
 
     def _expire(self, case, at) -> None:
         self.write(case, decide_expire, self.scheduler, at=at)

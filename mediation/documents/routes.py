@@ -19,7 +19,7 @@ from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
 from mediation.cases.access import case_or_404, preload_agreement
 from mediation.cases.models import Case, MediationSession
-from mediation.cases.workflow import MOVES
+from mediation.cases.workflow import MOVES, Actor, allowed_actions
 from mediation.directory.calendar import local_today
 from mediation.documents import dossier, storage
 from mediation.documents.forms import HandedOverForm, SupersedeForm, UploadForm
@@ -201,6 +201,8 @@ def transfer_letter(case_id: int):
         case,
         transfer=case.transfer,
         handed=dossier.handed_over(case.transfer),
+        may_complete="complete_transfer" in allowed_actions(case, Actor.for_user(current_user)),
+        moves=MOVES,
     )
 
 

@@ -584,6 +584,7 @@ class _Replay:
             held_at,
             actor,
             place=SESSION_PLACE,
+            attendance=NOT_RECORDED,
             minutes=NOT_RECORDED,
             at=held_at,
         )

@@ -14,7 +14,7 @@ from babel.dates import format_time as babel_format_time
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from mediation.auth.models import Role, User
 from mediation.cases.models import Case, MediationSession, Party
@@ -126,6 +126,32 @@ def case_transferred(case: Case) -> int:
         reason=TRANSFER_REASONS.get(reason, reason),
     )
     return _text_parties(case, f"transfer:{case.id}", body)
+
+
+def party_went_to_court(case: Case, party_name: str, recorded_by: User | None) -> int:
+    """A party left mediation for court (SPEC 3.9): the mediator, if they have a login, and
+    the centre's active staff are told at once, but not whoever recorded it for the party."""
+    subject = _l("Case %(number)s: a party went to court", number=case.number)
+    body = _l(
+        "%(party)s has left mediation for court: mediation of case %(number)s has ended and "
+        "the case is transferred to litigation.",
+        party=party_name,
+        number=case.number,
+    )
+    mediator_login = case.mediator.user_id if case.mediator is not None else None
+    told = db.session.scalars(
+        select(User)
+        .where(
+            User.is_active,
+            or_(
+                and_(User.centre_id == case.centre_id, User.role == Role.STAFF),
+                User.id == mediator_login,
+            ),
+        )
+        .order_by(User.id)
+    )
+    users = [user for user in told if recorded_by is None or user.id != recorded_by.id]
+    return _tell_users(case, f"went_to_court:{case.id}", users, subject, body)
 
 
 def certificate_issued(certificate: Certificate) -> int:

@@ -59,9 +59,12 @@ def test_a_dispute_from_registration_to_agreement(page, app, make_user):
         page.locator("fieldset.party-row").nth(0),
         page.locator("fieldset.party-row").nth(1),
     )
-    first.get_by_label("名称").fill("王小明")
+    first.get_by_label("姓名").fill("王小明")
     first.get_by_label("身份证号码").fill("11010519491231002X")
+    expect(second.get_by_label("姓名")).to_be_visible()
     second.get_by_label("类型").select_option(label="组织")
+    # An organisation has a 名称, not a 姓名: the label follows the kind chosen.
+    expect(second.get_by_label("名称")).to_be_visible()
     second.get_by_label("名称").fill("杭州某某科技有限公司")
     page.get_by_role("button", name="登记", exact=True).click()
 
@@ -87,6 +90,7 @@ def test_a_dispute_from_registration_to_agreement(page, app, make_user):
     page.get_by_role("link", name="记录调解").click()
     page.get_by_label("时间").fill(f"{shanghai_today()}T09:30")
     page.get_by_label("地点").fill("北山街道调解室")
+    page.get_by_label("到场情况").fill("王小明、杭州某某科技有限公司委托代理人")
     page.get_by_label("调解笔录").fill("双方陈述意见，同意分期支付。")
     page.get_by_role("button", name="记录调解").click()
     expect(page.locator(".state-badge")).to_have_text("调解中")
@@ -94,8 +98,12 @@ def test_a_dispute_from_registration_to_agreement(page, app, make_user):
     page.get_by_role("link", name="达成调解协议").click()
     page.get_by_label("签订日期").fill(str(shanghai_today()))
     page.get_by_label("协议内容").fill("被申请人于下月底前支付工资 52000 元。")
-    page.get_by_label("义务人").select_option(label="杭州某某科技有限公司（被申请人）")
-    page.get_by_label("权利人").select_option(label="王小明（申请人）")
+    # The usual obligation is chosen already: the respondent owes the applicant.
+    expect(page.get_by_label("义务人")).to_have_value(re.compile(r"\d+"))
+    expect(page.get_by_label("义务人").locator("option:checked")).to_have_text(
+        "杭州某某科技有限公司（被申请人）"
+    )
+    expect(page.get_by_label("权利人").locator("option:checked")).to_have_text("王小明（申请人）")
     page.get_by_label("义务内容").fill("支付拖欠工资")
     page.get_by_label("金额（元）").fill("52000")
     page.get_by_label("履行期限").fill("2099-01-31")
