@@ -788,7 +788,7 @@ def test_the_list_statement_is_kept_per_shape_with_every_value_a_parameter(app, 
     makes another statement."""
     from dataclasses import replace
 
-    from mediation.cases import search
+    from mediation.cases import queries, search
     from mediation.cases.queries import CaseFilter, list_query
 
     admin = make_user("admin", centre=None)
@@ -849,6 +849,17 @@ def test_the_list_statement_is_kept_per_shape_with_every_value_a_parameter(app, 
                 shapes["a name many parties have"] = query(q="张三")
         statements = [statement] + [found for found, _params in shapes.values()]
         assert len({id(found) for found in statements}) == len(statements)
+
+        # The count of what a search finds: one statement per shape of a first page and cap.
+        def count(q, cap=1000, **values):
+            shape, _params = queries._shape_and_params(
+                staff, replace(base, q=q, **values), None, True, 0
+            )
+            return queries._count_statement(shape, cap)
+
+        assert count("张三") is count("李四") and count("214") is count("42")
+        counts = [count("张三"), count("214"), count("张三", cap=10), count("张三", state="x")]
+        assert len({id(found) for found in counts}) == len(counts)
 
 
 def _user_id(username: str) -> int:

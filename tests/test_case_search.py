@@ -152,7 +152,8 @@ def test_a_renamed_party_is_found_by_the_new_name_only(client, db, login, regist
 
 def test_a_search_keeps_the_other_filters_and_the_viewers_scope(client, login, register):
     first = register(person("applicant", "孙明华", None, "13812345678"), seq=7)
-    register(person("applicant", "孙明华", None, "13812345678"), seq=7, centre="330105")
+    phone = person("applicant", "孙明华", None, "13812345678")
+    other_centre = register(phone, seq=7, centre="330105")
     login("staff")
     assert found(client, "13812345678") == [first]
     assert found(client, "孙明华", state="registered") == [first]
@@ -161,6 +162,10 @@ def test_a_search_keeps_the_other_filters_and_the_viewers_scope(client, login, r
     client.post_form("/logout")
     login("mediator")  # no case is theirs
     assert found(client, "孙明华") == [] and found(client, "7") == []
+    client.post_form("/logout")
+    login("admin", centre=None)  # every centre's
+    assert sorted(found(client, "13812345678")) == sorted([first, other_centre])
+    assert found(client, "13812345678", centre=centre_for("330106").id) == [first]
 
 
 def test_the_list_says_how_many_cases_match_up_to_the_cap(client, login, register, monkeypatch):
