@@ -9,7 +9,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from mediation.database import render_item
+from mediation.database import include_name, render_item
 
 # Constraint names must be deterministic so that SQLite batch migrations can alter them.
 NAMING_CONVENTION = {
@@ -26,7 +26,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
+migrate = Migrate(
+    render_as_batch=True, compare_type=True, render_item=render_item, include_name=include_name
+)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -30,7 +30,9 @@ from tests.case_factory import build_case, centre_for, mediator_for, user_for
 
 def test_migrations_match_the_models(db):
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        options = {"include_name": database.include_name}
+        context = MigrationContext.configure(connection, opts=options)
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 

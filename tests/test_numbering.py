@@ -9,7 +9,12 @@ from sqlalchemy import select
 from mediation import clock
 from mediation.auth.models import User
 from mediation.cases.models import Case, CaseCounter
-from mediation.cases.numbering import format_case_number, normalise_case_number
+from mediation.cases.numbering import (
+    NumberParts,
+    format_case_number,
+    normalise_case_number,
+    parse_case_number,
+)
 from mediation.cases.workflow import Actor, IntakeData, register_case
 from mediation.directory.models import Centre
 from tests.case_factory import default_parties
@@ -66,6 +71,34 @@ def test_what_parties_type_is_normalised(typed):
 def test_normalising_keeps_different_numbers_apart():
     assert normalise_case_number("西湖调(2026)4号") != normalise_case_number("西湖调(2026)42号")
     assert normalise_case_number("西湖调(2025)42号") != normalise_case_number("西湖调(2026)42号")
+
+
+@pytest.mark.parametrize(
+    "typed, parts",
+    [
+        ("西湖调〔2026〕42号", NumberParts(42, 2026, "西湖")),
+        ("西湖调 2026 42号", NumberParts(42, 2026, "西湖")),
+        ("西湖调202642号", NumberParts(42, 2026, "西湖")),
+        ("西 湖 调 （ 2 0 2 6 ） 4 2 号", NumberParts(42, 2026, "西湖")),
+        ("滨江矛调调〔2025〕7号", NumberParts(7, 2025, "滨江矛调")),
+        ("〔2026〕42", NumberParts(42, 2026)),
+        ("2026 42号", NumberParts(42, 2026)),
+        ("2026年42号", NumberParts(42, 2026)),
+        ("42号", NumberParts(42)),
+        ("４２", NumberParts(42)),
+    ],
+)
+def test_a_typed_number_is_read_into_its_parts(typed, parts):
+    assert parse_case_number(typed) == parts
+    assert parts.number is None or parts.number == normalise_case_number(parts.number)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["张三", "西湖调", "〔2026〕", "西湖调〔2026〕", "0", "42号号", "1234567890"],
+)
+def test_what_is_no_case_number_is_not_read_as_one(typed):
+    assert parse_case_number(typed) is None
 
 
 THREADS, EACH = 8, 5

@@ -163,8 +163,18 @@ def assert_sees_own_case(client, case, other):
         lambda n: n.replace("〔", "[").replace("〕", "]"),
         lambda n: " ".join(n),
         lambda n: n.replace("〔", "［").replace("〕", "］").replace("2", "２"),
+        lambda n: n.replace("〔", " ").replace("〕", " "),
+        lambda n: n.replace("〔", "").replace("〕", ""),
     ],
-    ids=["full-width round", "ascii round", "square", "spaces", "full-width square and digit"],
+    ids=[
+        "full-width round",
+        "ascii round",
+        "square",
+        "spaces",
+        "full-width square and digit",
+        "no brackets",
+        "no brackets nor spaces",
+    ],
 )
 def test_the_number_is_found_however_it_is_typed(client, make_case, typed):
     case, other = two_cases(make_case)
@@ -204,6 +214,40 @@ def test_a_replaced_code_stops_working_and_ends_the_session(client, db, make_cas
     db.session.commit()
     assert client.get("/status/case").headers["Location"] == "/status"
     assert NO_MATCH in page(look_up(client, case.number, old_code))
+
+
+def test_an_old_number_finds_its_case_after_the_abbreviation_changes(client, db, login, make_case):
+    """A number keeps the abbreviation it was issued with (SPEC 3.1): after the centre's
+    abbreviation changes, its parties still find their case with it, typed any way, and a
+    wrong code with it still counts towards the number's lock-out."""
+    case, other = two_cases(make_case)
+    old_number, code = case.number, code_of(case)
+    centre, mediator = {"id": case.centre_id, "name": case.centre.name}, case.mediator
+    db.session.rollback()  # reading began a transaction: on SQLite it holds the write lock
+    login("admin")
+    response = client.post_form(
+        f"/admin/centres/{centre['id']}/edit",
+        {"name": centre["name"], "abbreviation": "西湖矛调", "timezone": "Asia/Shanghai"},
+    )
+    assert response.status_code == 302
+    client.post_form("/logout")
+    newer = make_case("mediating", mediator=mediator)
+    assert old_number.startswith("西湖调〔2026〕") and newer.number.startswith("西湖矛调调〔2026〕")
+    for typed in (old_number, old_number.replace("〔", " ").replace("〕", " ")):
+        assert look_up(client, typed, code).headers.get("Location") == "/status/case"
+        assert_sees_own_case(client, case, other)
+        client.post_form("/status/leave")
+    assert look_up(client, newer.number, code_of(newer)).headers.get("Location") == "/status/case"
+    client.post_form("/status/leave")
+    # Wrong codes with the old number are failures of that number, however it is typed.
+    for n in range(10):
+        typed = old_number.replace("〔", "(").replace("〕", ")") if n % 2 else old_number
+        wrong = fail(client, typed, "10.0.3.1")
+        assert wrong.status_code == 200 and NO_MATCH in page(wrong)
+    blocked = look_up(client, old_number, code, environ_base={"REMOTE_ADDR": "10.0.3.1"})
+    assert blocked.status_code == 429
+    elsewhere = look_up(client, old_number, code, environ_base={"REMOTE_ADDR": "10.0.3.2"})
+    assert elsewhere.headers.get("Location") == "/status/case"
 
 
 # --- throttling ------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=N
         if current_user.is_global_admin
         else [],
         show_centre=current_user.is_global_admin and filters.centre is None,
+        cap=queries.COUNT_CAP,
         **({} if is_mediator else _directory_choices(choices_centre)),
         **_labels(),
     )

@@ -124,6 +124,9 @@ class Case(db.Model):
             sqlite_where=text("ledger_import_id IS NOT NULL"),
             postgresql_where=text("ledger_import_id IS NOT NULL"),
         ),
+        # Search by number or a part of it (cases.search): seq, and year when typed, of every
+        # centre, whichever abbreviation the number was issued with.
+        Index("ix_case_seq_year", "seq", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,11 +214,15 @@ class Party(db.Model):
     __table_args__ = (
         CheckConstraint(_in("role", ("applicant", "respondent")), name="role"),
         CheckConstraint(_in("kind", ("person", "organization")), name="kind"),
-        # Search by party name (prefix) stays on an index.
-        # text_pattern_ops lets PostgreSQL serve LIKE 'prefix%' under any collation.
-        Index("ix_party_name", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        # Search (cases.search) by a name's start, with the case it finds read from the index
+        # alone; text_pattern_ops lets PostgreSQL serve LIKE 'prefix%' under any collation.
+        # A name anywhere in it is found through trigrams the migration makes for one engine,
+        # outside the models: the FTS5 table party_name_search (SQLite), kept by triggers on
+        # this table, and the pg_trgm index ix_party_name_trgm (PostgreSQL).
+        Index("ix_party_name", "name", "case_id", postgresql_ops={"name": "text_pattern_ops"}),
         Index("ix_party_id_number", "id_number"),
         Index("ix_party_credit_code", "credit_code"),
+        Index("ix_party_phone", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +28,53 @@ def normalise_case_number(text: str) -> str:
     text = re.sub(r"\s+", "", text)
     # NFKC turns full-width （） into (); map every bracket style to the stored one.
     return text.translate(_BRACKETS)
+
+
+@dataclass(frozen=True)
+class NumberParts:
+    """What a typed case number, or a part of one, names: its sequence number, and its year
+    and abbreviation when they were typed."""
+
+    seq: int
+    year: int | None = None
+    abbreviation: str | None = None
+
+    @property
+    def number(self) -> str | None:
+        """The whole number as it is stored, when all of it was typed."""
+        if self.abbreviation and self.year is not None:
+            return format_case_number(self.abbreviation, self.year, self.seq)
+        return None
+
+
+# After normalising (no spaces, brackets as 〔〕): 西湖调〔2026〕42号, 西湖调202642号 (a year has
+# four digits); 〔2026〕42号, 2026〕42; 42号, 42.
+_WITH_ABBREVIATION = re.compile(
+    r"(?P<abbreviation>.+)调〔?(?P<year>[0-9]{4})〕?(?P<seq>[0-9]{1,9})号?"
+)
+_BRACKETED_YEAR = re.compile(r"〔?(?P<year>[0-9]{4})〕(?P<seq>[0-9]{1,9})号?")
+_SEQ = re.compile(r"(?P<seq>[0-9]{1,9})号?")
+# Before removing spaces: a year and a number apart, 2026 42, 2026-42, 2026年42号.
+_YEAR_AND_SEQ = re.compile(r"(?P<year>[0-9]{4})(?:\s+|\s*[-/年]\s*)(?P<seq>[0-9]{1,9})\s*号?")
+
+
+def parse_case_number(text: str) -> NumberParts | None:
+    """The parts of a case number typed in any of the ways SPEC 3.1 accepts (any brackets or
+    none, spaces, full-width characters), whole or from its year on, or its sequence number
+    alone; None when it is none of these."""
+    spaced = unicodedata.normalize("NFKC", text).translate(_BRACKETS).strip()
+    compact = normalise_case_number(spaced)
+    match = (
+        _WITH_ABBREVIATION.fullmatch(compact)
+        or _BRACKETED_YEAR.fullmatch(compact)
+        or _YEAR_AND_SEQ.fullmatch(spaced)
+        or _SEQ.fullmatch(compact)
+    )
+    if match is None or int(match["seq"]) == 0:
+        return None
+    found = match.groupdict()
+    year = int(found["year"]) if found.get("year") else None
+    return NumberParts(int(found["seq"]), year, found.get("abbreviation"))
 
 
 def _ensure_counter(centre: Centre, year: int) -> None:

@@ -6,7 +6,6 @@ pages show are capped (`_count_up_to`), so they stay cheap with a million cases.
 """
 
 import itertools
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -17,10 +16,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
+    Boolean,
     Select,
     and_,
     bindparam,
-    exists,
     func,
     literal,
     literal_column,
@@ -38,7 +37,7 @@ from mediation import clock
 from mediation.auth.models import User
 from mediation.cases.access import scope_conditions, scope_of
 from mediation.cases.models import Case, MediationSession, Party
-from mediation.cases.numbering import normalise_case_number
+from mediation.cases.search import finds_many, read_search, search_condition
 from mediation.cases.states import (
     HIGH_RISKS,
     IN_MEDIATION,
@@ -62,8 +61,6 @@ RECENT_DAYS = 30
 
 QUEUES = ("triage", "deadline", "high_risk", "concluded")
 SORTS = ("newest", "oldest", "deadline")
-# Case numbers hold digits and these; names practically never do.
-_LOOKS_LIKE_NUMBER = re.compile(r"[0-9〔〕]")
 
 
 # --- choices for the forms ------------------------------------------------------------------
@@ -195,7 +192,8 @@ class ListShape:
     equal: tuple[str, ...]  # the filters set that a column must equal (_EQUAL)
     registered_from: bool
     registered_to: bool
-    search: str | None  # how `q` is looked for (_search_kind)
+    search: str | None  # how `q` is looked for (search.Search.kind)
+    search_in_order: bool  # test each case in list order (search.finds_many), SQLite
     queue: str | None
     sort: str
     cursor: str | None  # "value", "no_deadline" (deadline sort, past the dated cases), None
@@ -213,56 +211,6 @@ _EQUAL = {
     "risk": Case.risk_level,
     "ledger_import": Case.ledger_import_id,
 }
-
-
-def _search_kind(q: str) -> str | None:
-    """A whole case number (typed any way a phone allows) is looked up exactly, part of one
-    by its beginning, else a party's name by its beginning (one character: a common surname,
-    probed per case in list order; longer: from the name index)."""
-    if not q:
-        return None
-    number = normalise_case_number(q)
-    if number.endswith("号"):
-        return "number"
-    if _LOOKS_LIKE_NUMBER.search(number):
-        return "number_prefix"
-    return "name_initial" if len(q.strip()) < 2 else "name_prefix"
-
-
-def _search_params(kind: str | None, q: str) -> dict:
-    if kind is None:
-        return {}
-    if kind == "number":
-        return {"q": normalise_case_number(q)}
-    text = normalise_case_number(q) if kind == "number_prefix" else q.strip()
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    following = chr(ord(text[-1]) + 1) if ord(text[-1]) < 0x10FFFF else text[-1]
-    return {"q_like": escaped + "%", "q_from": text, "q_before": text[:-1] + following}
-
-
-def prefix_match(column, engine: str):
-    """`column LIKE :q_like`, a prefix, which an index on the column can serve.
-
-    SQLite uses an index for LIKE only under NOCASE collation, so there the same prefix is
-    also given as a range (`:q_from <= column < :q_before`), which a binary index serves.
-    PostgreSQL serves a LIKE prefix from an index with the C collation or text_pattern_ops.
-    """
-    condition = column.like(bindparam("q_like"), escape="\\")
-    if engine == "sqlite":
-        condition = and_(column >= bindparam("q_from"), column < bindparam("q_before"), condition)
-    return condition
-
-
-def _search_condition(kind: str, engine: str):
-    if kind == "number":
-        # An exact match on the (centre, number) unique index, whatever the collation.
-        return Case.number == bindparam("q")
-    if kind == "number_prefix":
-        return prefix_match(Case.number, engine)
-    name = prefix_match(Party.name, engine)
-    if kind == "name_initial":
-        return exists().where(Party.case_id == Case.id, name)
-    return Case.id.in_(select(Party.case_id).where(name))
 
 
 def _local_today(centre_id: int | None) -> date:
@@ -328,8 +276,6 @@ def _conditions(shape: ListShape) -> list:
         conditions.append(Case.registered_at >= bindparam("registered_from", type_=_MOMENT))
     if shape.registered_to:
         conditions.append(Case.registered_at < bindparam("registered_to", type_=_MOMENT))
-    if shape.search:
-        conditions.append(_search_condition(shape.search, shape.engine))
     if shape.queue:
         conditions.append(queue_condition(shape.queue))
     if shape.sort == "deadline" and "state" not in shape.equal and shape.queue is None:
@@ -338,7 +284,20 @@ def _conditions(shape: ListShape) -> list:
         conditions.append(Case.state.in_([s.value for s in IN_MEDIATION]))
     if shape.cursor:
         conditions.append(_seek(shape.sort, shape.cursor, shape.forward))
+    if shape.search:
+        if shape.engine == "sqlite" and not shape.search_in_order:
+            conditions = [_likely(condition) for condition in conditions]
+        in_order = shape.search_in_order
+        conditions.append(search_condition(shape.search, shape.engine, in_order=in_order))
     return conditions
+
+
+def _likely(condition):
+    """A condition SQLite is told holds for most cases (its likelihood()), so that it reads
+    a search's cases from the ids the search found. Without statistics (no ANALYZE) SQLite
+    takes `centre_id = ?` for a handful of rows, and would rather walk the centre's cases in
+    list order, testing each against what was found, than sort the few found."""
+    return func.likelihood(condition, literal_column("0.9"), type_=Boolean)
 
 
 _MOMENT = Case.registered_at.type
@@ -430,6 +389,7 @@ class Page:
     cases: list[CaseRow]
     next_cursor: str | None
     previous_cursor: str | None
+    found: int | None = None  # how many cases a search finds, up to COUNT_CAP + 1
 
 
 def _cursor_of(case: CaseRow, sort: str) -> str:
@@ -493,22 +453,36 @@ def _page_statement(shape: ListShape) -> Select:
     return _row_select().where(*_conditions(shape)).order_by(*order).limit(shape.size + 1)
 
 
+@lru_cache(maxsize=256)
+def _count_statement(shape: ListShape, cap: int) -> Select:
+    """How many cases the list's filter finds, up to `cap` + 1, for a shape of a first page
+    (the count does not depend on the place)."""
+    return _count_up_to(select(Case.id).where(*_conditions(shape)), cap)
+
+
 def list_query(user: User, filters: CaseFilter, cursor, forward: bool, size: int):
     """The list's statement for this user, filter and place, and its parameters."""
+    shape, params = _shape_and_params(user, filters, cursor, forward, size)
+    return _page_statement(shape), params
+
+
+def _shape_and_params(user: User, filters: CaseFilter, cursor, forward: bool, size: int):
     scope = scope_of(user)
     centre_id = user.centre_id
     if user.is_global_admin and filters.centre is not None:
         centre_id = filters.centre
     equal = {name: getattr(filters, name) for name in _EQUAL if getattr(filters, name)}
-    search = _search_kind(filters.q)
+    search = read_search(filters.q)
+    engine = db.session.get_bind().dialect.name
     shape = ListShape(
-        engine=db.session.get_bind().dialect.name,
+        engine=engine,
         scope=scope.shape,
         centre=user.is_global_admin and filters.centre is not None,
         equal=tuple(equal),
         registered_from=filters.registered_from is not None,
         registered_to=filters.registered_to is not None,
-        search=search,
+        search=search.kind if search else None,
+        search_in_order=engine == "sqlite" and search is not None and finds_many(search),
         queue=filters.queue,
         sort=filters.sort,
         cursor=None if cursor is None else ("value" if cursor[0] is not None else "no_deadline"),
@@ -521,12 +495,13 @@ def list_query(user: User, filters: CaseFilter, cursor, forward: bool, size: int
     if filters.registered_to:
         next_day = filters.registered_to + timedelta(days=1)
         params["registered_to"] = _start_of(next_day, centre_id)
-    params |= _search_params(search, filters.q)
+    if search:
+        params |= search.params
     if filters.queue:
         params |= queue_dates(centre_id)
     if cursor is not None:
         params |= {"cursor_key": cursor[0], "cursor_id": cursor[1]}
-    return _page_statement(shape), params
+    return shape, params
 
 
 def case_page(
@@ -542,7 +517,12 @@ def case_page(
     if cursor is None and before:
         cursor = _parse_cursor(before, sort)
         forward = cursor is None
-    cases = _case_rows(*list_query(user, filters, cursor, forward, size))
+    shape, params = _shape_and_params(user, filters, cursor, forward, size)
+    cases = _case_rows(_page_statement(shape), params)
+    found = None
+    if shape.search:
+        first = replace(shape, cursor=None, forward=True, size=0)
+        found = read(_count_statement(first, COUNT_CAP), params).scalar_one()
     more = len(cases) > size
     cases = cases[:size]
     if not forward:
@@ -553,6 +533,7 @@ def case_page(
         cases=cases,
         next_cursor=_cursor_of(cases[-1], sort) if cases and has_next else None,
         previous_cursor=_cursor_of(cases[0], sort) if cases and has_previous else None,
+        found=found,
     )
 
 

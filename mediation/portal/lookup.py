@@ -13,16 +13,15 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.auth.throttle import Throttle, longest_wait
 from mediation.cases.access_codes import hash_access_code
 from mediation.cases.models import Case, Party
-from mediation.cases.numbering import normalise_case_number
+from mediation.cases.numbering import normalise_case_number, parse_case_number
 from mediation.database import begin_writing
-from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
@@ -88,7 +87,9 @@ def look_up(number: str, code: str, client: str) -> Party | None:
     """The party whose access code this is, for the case with this number; None when the
     number is unknown or the code wrong (both counted as failures). Raises LookupThrottled
     when the client, the number from this client, or the number has failed too often."""
-    number = normalise_case_number(number)
+    parts = parse_case_number(number)
+    # However it was typed, one number is one throttle key and the form the hash was made of.
+    number = parts.number if parts and parts.number else normalise_case_number(number)
     keyed = LookupThrottles.from_config().keyed(number, client)
     wait = longest_wait(keyed)
     if wait:
@@ -113,22 +114,29 @@ def _party_with_code(number: str, code: str) -> Party | None:
 
 
 def _parties_of_cases_numbered(number: str) -> list[Party]:
-    """The parties of the cases with this number (unique per centre; two centres sharing an
-    abbreviation could share one), found through the (centre, number) unique index: a number
-    starts with its centre's abbreviation followed by 调."""
-    return list(db.session.scalars(_PARTIES_OF_NUMBER, {"number": number}))
+    """The parties of the cases with this number, as it was issued: whatever the centre's
+    abbreviation is now (SPEC 3.1). Two centres that share an abbreviation could share a
+    number. Found on (seq, year); a text that is no whole number finds nothing, by the same
+    statement."""
+    parts = parse_case_number(number)
+    whole = parts is not None and parts.number == number
+    params = {
+        "seq": parts.seq if whole else None,
+        "year": parts.year if whole else None,
+        "number": number,
+    }
+    return list(db.session.scalars(_PARTIES_OF_NUMBER, params))
 
 
-# Built once: it runs on every look-up. The centres come from the number in the same
-# statement (one round trip less on PostgreSQL).
-_NUMBERED_CENTRES = select(Centre.id).where(
-    func.substr(bindparam("number"), 1, func.length(Centre.abbreviation) + 1)
-    == Centre.abbreviation + "调"
-)
+# Built once: it runs on every look-up.
 _PARTIES_OF_NUMBER = (
     select(Party)
     .join(Case, Party.case_id == Case.id)
-    .where(Case.centre_id.in_(_NUMBERED_CENTRES), Case.number == bindparam("number"))
+    .where(
+        Case.seq == bindparam("seq"),
+        Case.year == bindparam("year"),
+        Case.number == bindparam("number"),
+    )
     .order_by(Party.id)
 )
 
