@@ -5,6 +5,11 @@ of opening them), the QR codes of the notice and the certificate at the public a
 import re
 
 import pytest
+from sqlalchemy import select
+
+from mediation.cases.models import Agreement
+from mediation.documents.printing import chinese_count
+from tests.case_factory import person
 
 
 def text_of(page: str) -> str:
@@ -29,3 +34,49 @@ def test_the_transfer_letter_has_no_space_between_its_sentences(client, login, m
     login("staff")
     letter = client.get(f"/cases/{case.id}/print/transfer").get_data(as_text=True)
     assert f"案号为{case.number}。因调解不成" in letter
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [(1, "一"), (2, "二"), (4, "四"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五")],
+)
+def test_counts_in_chinese_numerals(n, words):
+    assert chinese_count(n) == words
+
+
+def test_the_agreement_counts_its_copies_in_chinese_numerals(client, login, make_case):
+    parties = [
+        person("applicant", "张三", "11010519491231002X"),
+        person("respondent", "李四", "440524188001010014"),
+        person("respondent", "王五", None),
+    ]
+    case = make_case("agreed", parties=parties)
+    login("staff")
+    page = client.get(f"/cases/{case.id}/print/agreement").get_data(as_text=True)
+    assert "本协议一式四份" in page
+
+
+def test_each_agreement_term_is_a_paragraph_of_its_own(client, login, make_case, db):
+    case = make_case("agreed")
+    agreement = db.session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    agreement.terms = "一、被申请人支付维修费用5000元。\n二、双方再无其他争议。"
+    db.session.commit()
+    login("staff")
+    page = client.get(f"/cases/{case.id}/print/agreement").get_data(as_text=True)
+    terms = re.search(r'<div class="agreement-terms">(.*?)</div>', page, re.S).group(1)
+    assert re.findall(r'<p class="indent">(.*?)</p>', terms) == [
+        "一、被申请人支付维修费用5000元。",
+        "二、双方再无其他争议。",
+    ]
+
+
+def test_the_printed_pages_carry_the_case_number_and_page_numbers(client, login, make_case):
+    case = make_case("agreed")
+    login("staff")
+    agreement = client.get(f"/cases/{case.id}/print/agreement").get_data(as_text=True)
+    assert f'href="/cases/{case.id}/print/page.css"' in agreement
+    css = client.get(f"/cases/{case.id}/print/page.css")
+    assert css.mimetype == "text/css"
+    text = css.get_data(as_text=True)
+    assert f'content: "{case.number}";' in text
+    assert 'content: "第 " counter(page) " 页 共 " counter(pages) " 页";' in text

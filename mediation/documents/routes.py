@@ -163,6 +163,15 @@ def _printable(template: str, case: Case, **context):
     )
 
 
+@bp.get("/<id:case_id>/print/page.css")
+@role_required(*ALL_ROLES)
+def page_css(case_id: int):
+    """The running header and footer of the case's printed documents."""
+    case = case_or_404(case_id)
+    css = render_template("documents/page_css.css", case=case)
+    return css, {"Content-Type": "text/css; charset=utf-8"}
+
+
 @bp.get("/<id:case_id>/print/notice")
 @role_required(*ALL_ROLES)
 def notice(case_id: int):

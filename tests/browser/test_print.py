@@ -7,10 +7,11 @@ import zlib
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from mediation.auth.accounts import user_by_username
 from mediation.cases import workflow
-from mediation.cases.models import Case
+from mediation.cases.models import Agreement, Case
 from mediation.cases.workflow import Actor
 from mediation.extensions import db
 from tests.case_factory import COURT, build_case
@@ -238,6 +239,7 @@ def test_the_session_record_prints(page, cases):
     pages = print_to_pdf(page)
     assert len(pages) == 1
     assert_in_pdf(pages, "调解笔录", number, "中心第一调解室", "双方陈述", "王调解")
+    assert_numbered([squeeze(sheet["text"]) for sheet in pages], number)
 
 
 def test_staff_attach_a_file_hand_it_over_and_print_the_transfer_letter(
@@ -283,3 +285,50 @@ def test_staff_attach_a_file_hand_it_over_and_print_the_transfer_letter(
         "（2026）浙0106民初88号",
         "西湖区社会矛盾纠纷调处化解中心",
     )
+    assert_numbered([squeeze(sheet["text"]) for sheet in pages], number)
+
+
+# --- documents of several pages (issue #18) -------------------------------------------------
+
+NUMERALS = "一二三四五六七八九十"
+LONG_TERM = "被申请人应当按照本协议约定的期限和方式履行义务，申请人应当予以配合；" * 6
+
+
+def pdf_pages(page) -> list[str]:
+    """The text of each page of the page printed to A4 by Chromium."""
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4")
+    page.emulate_media(media="screen")
+    return [squeeze(sheet["text"]) for sheet in read_pdf(pdf)]
+
+
+def assert_numbered(pages: list[str], number: str) -> None:
+    for index, text in enumerate(pages, start=1):
+        assert squeeze(number) in text, f"page {index} has no case number: {text[:200]!r}"
+        assert f"第{index}页共{len(pages)}页" in text, f"page {index}: {text[-200:]!r}"
+
+
+def test_a_long_agreement_numbers_its_pages_and_keeps_the_signatures_with_the_last_term(
+    page, app, cases
+):
+    case_id, number = cases["agreed"]
+    terms = [f"{NUMERALS[i]}、{LONG_TERM}" for i in range(10)]
+    with app.app_context():
+        agreement = db.session.scalar(select(Agreement).where(Agreement.case_id == case_id))
+        agreement.terms = "\n".join(terms)
+        db.session.commit()
+        db.session.remove()
+    sign_in(page)
+    page.goto(f"{page.base_url}/cases/{case_id}/print/agreement")
+    # Every term is a paragraph of its own, indented like the first.
+    indents = page.locator(".agreement-terms p").evaluate_all(
+        "ps => ps.map(p => getComputedStyle(p).textIndent)"
+    )
+    assert len(indents) == 10 and len(set(indents)) == 1 and indents[0] != "0px"
+    pages = pdf_pages(page)
+    assert len(pages) >= 2
+    assert_numbered(pages, number)
+    last = pages[-1]
+    # The signatures are not alone on the last page: the last term came with them.
+    assert "（签名）" in last and "十、" in last
+    assert "一式三份" in last
