@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from mediation.audit.models import AuditEntry
 from mediation.cases.models import Agreement
 from mediation.documents.printing import chinese_count
 from tests.case_factory import person
@@ -80,3 +81,38 @@ def test_the_printed_pages_carry_the_case_number_and_page_numbers(client, login,
     text = css.get_data(as_text=True)
     assert f'content: "{case.number}";' in text
     assert 'content: "第 " counter(page) " 页 共 " counter(pages) " 页";' in text
+
+
+ZHANG_FULL, ZHANG_MASKED = "11010519491231002X", "1101**********002X"
+
+
+@pytest.mark.parametrize(
+    ("state", "document", "audited_as"),
+    [("agreed", "agreement", "agreement"), ("transferred", "transfer", "transfer_letter")],
+)
+def test_papers_for_a_court_print_full_id_numbers_and_are_audited(
+    client, login, make_case, db, state, document, audited_as
+):
+    case = make_case(state)
+    login("staff")
+    page = client.get(f"/cases/{case.id}/print/{document}").get_data(as_text=True)
+    assert ZHANG_FULL in page and "440524188001010014" in page
+    assert ZHANG_MASKED not in page
+    assert "完整证件号码" in text_of(page)  # told on screen, not printed
+    entry = db.session.scalars(select(AuditEntry).filter_by(action="document.full_ids")).one()
+    assert entry.target == case.number and entry.actor_name == "staff-330106"
+    assert entry.details["document"] == audited_as
+
+
+def test_other_pages_keep_id_numbers_masked(client, login, make_case, db):
+    case = make_case("agreed")
+    login("staff")
+    for url in [
+        f"/cases/{case.id}",
+        f"/cases/{case.id}/print/notice",
+        f"/cases/{case.id}/print/sessions/{case.sessions[0].id}",
+    ]:
+        page = client.get(url).get_data(as_text=True)
+        assert ZHANG_FULL not in page, url
+    assert ZHANG_MASKED in page
+    assert db.session.scalars(select(AuditEntry).filter_by(action="document.full_ids")).all() == []

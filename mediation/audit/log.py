@@ -40,6 +40,7 @@ ACTIONS = {
     "dossier.upload": _l("File added to a dossier"),
     "dossier.supersede": _l("Dossier file marked superseded"),
     "transfer.documents": _l("Files handed to the court listed"),
+    "document.full_ids": _l("Document with full ID numbers opened for printing"),
     "certificate.revoke": _l("Integrity certificate revoked"),
     "integrity.lookup": _l("Integrity profile looked up"),
     "party.preferences": _l("Party preferences changed"),

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mediation.audit.log import record
 from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
 from mediation.cases.access import case_or_404, preload_agreement
@@ -163,6 +164,13 @@ def _printable(template: str, case: Case, **context):
     )
 
 
+def _record_full_ids(document: str, case: Case) -> None:
+    """Papers for a court carry the parties' full ID numbers, which every other page masks:
+    whoever opens one is recorded."""
+    record("document.full_ids", target=case.number, centre_id=case.centre_id, document=document)
+    db.session.commit()
+
+
 @bp.get("/<id:case_id>/print/page.css")
 @role_required(*ALL_ROLES)
 def page_css(case_id: int):
@@ -196,7 +204,9 @@ def agreement(case_id: int):
     preload_agreement(case)
     if case.agreement is None:
         abort(404)
-    return _printable("documents/agreement.html", case, agreement=case.agreement)
+    page = _printable("documents/agreement.html", case, agreement=case.agreement, full_ids=True)
+    _record_full_ids("agreement", case)
+    return page
 
 
 @bp.get("/<id:case_id>/print/transfer")
@@ -205,14 +215,17 @@ def transfer_letter(case_id: int):
     case = case_or_404(case_id, Case.transfer)
     if case.transfer is None:
         abort(404)
-    return _printable(
+    page = _printable(
         "documents/transfer_letter.html",
         case,
+        full_ids=True,
         transfer=case.transfer,
         handed=dossier.handed_over(case.transfer),
         may_complete="complete_transfer" in allowed_actions(case, Actor.for_user(current_user)),
         moves=MOVES,
     )
+    _record_full_ids("transfer_letter", case)
+    return page
 
 
 @bp.get("/<id:case_id>/print/sessions/<id:session_id>")
