@@ -7,6 +7,7 @@ value a deployment changes comes from an environment variable.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -41,6 +42,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    # The address parties and the public reach the app at, printed (as links and QR codes) on
+    # notices and certificates; never taken from a request's Host header, which can be forged.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", True)
     # Seconds a scheduled run may start late (the scheduler was busy or down) and still run.
     SCHEDULER_MISFIRE_GRACE = _int("SCHEDULER_MISFIRE_GRACE", 600)
@@ -112,6 +116,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     HSTS_INCLUDE_SUBDOMAINS = _flag("HSTS_INCLUDE_SUBDOMAINS", True)
+    # No guess: without it, printed notices and certificates carry no link or QR code.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
 
 class TestingConfig(Config):
@@ -143,6 +149,20 @@ def check_settings(config) -> None:
             _(
                 "SECRET_KEY is not set: production needs it (a long random string, the same "
                 "for every process of the app)."
+            )
+        )
+    public_url = urlsplit(config["PUBLIC_URL"])
+    if config["PUBLIC_URL"] and (
+        public_url.scheme not in ("http", "https")
+        or not public_url.netloc
+        or public_url.path.strip("/")
+        or public_url.query
+    ):
+        raise ConfigError(
+            _(
+                "PUBLIC_URL %(url)s is not the address of the app; write its scheme and host "
+                "only, such as https://tiaojie.example.gov.cn.",
+                url=config["PUBLIC_URL"],
             )
         )
     try:

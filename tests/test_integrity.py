@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
 from mediation.cases.workflow import Actor
 from mediation.directory.models import CentreSettings
+from mediation.documents.printing import qr_svg
 from mediation.extensions import db as _db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord
@@ -481,6 +483,25 @@ def test_the_printable_certificate(client, login, issued):
         "data-print",
     ):
         assert text in page, text
+
+
+def test_the_printed_certificate_has_a_qr_code_to_its_check_at_the_public_address(
+    app, client, login, issued, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://tiaojie.example.gov.cn")
+    login("staff")
+    # The browser of someone who forges the Host header sends the cookie along.
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    page = client.get(
+        f"/integrity/certificates/{issued['certificate']}/print", headers={"Host": "evil.example"}
+    ).get_data(as_text=True)
+    assert "evil.example" not in page and "https://tiaojie.example.gov.cn/verify" in page
+    target = f"https://tiaojie.example.gov.cn/verify?number={quote(issued['cert_number'])}"
+    with app.test_request_context():
+        assert str(qr_svg(target)) in page
+    # The check opened from the code has the certificate's number filled in.
+    check = client.get(target.removeprefix("https://tiaojie.example.gov.cn")).get_data(as_text=True)
+    assert f'value="{issued["cert_number"]}"' in check
 
 
 def test_the_case_page_lists_its_certificates_for_staff_only(client, login, issued):

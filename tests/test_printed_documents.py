@@ -3,13 +3,16 @@ Chinese numerals, the parties' full ID numbers on the papers for a court (and th
 of opening them), the QR codes of the notice and the certificate at the public address."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
+from config import ConfigError
+from mediation import create_app
 from mediation.audit.models import AuditEntry
 from mediation.cases.models import Agreement
-from mediation.documents.printing import chinese_count
+from mediation.documents.printing import chinese_count, qr_svg
 from tests.case_factory import person
 
 
@@ -116,3 +119,52 @@ def test_other_pages_keep_id_numbers_masked(client, login, make_case, db):
         assert ZHANG_FULL not in page, url
     assert ZHANG_MASKED in page
     assert db.session.scalars(select(AuditEntry).filter_by(action="document.full_ids")).all() == []
+
+
+PUBLIC = "https://tiaojie.example.gov.cn"
+
+
+@pytest.fixture
+def public_url(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", PUBLIC)
+    return PUBLIC
+
+
+def test_the_notice_links_the_status_page_at_the_public_address_with_a_qr_code(
+    app, client, login, make_case, public_url
+):
+    case = make_case("registered")
+    login("staff")
+    page = client.get(f"/cases/{case.id}/print/notice", headers={"Host": "evil.example"})
+    html = page.get_data(as_text=True)
+    assert "evil.example" not in html
+    assert f"案件查询网址：{PUBLIC}/status" in text_of(html)
+    target = f"{PUBLIC}/status?number={quote(case.number)}"
+    with app.test_request_context():
+        assert str(qr_svg(target)) in html  # the QR code of that very link, once per party
+    assert html.count("<svg") == 2
+
+
+def test_the_status_page_opened_from_the_qr_code_has_the_number_filled_in(client, make_case):
+    case = make_case("registered")
+    page = client.get(f"/status?number={quote(case.number)}").get_data(as_text=True)
+    assert f'value="{case.number}"' in page
+
+
+def test_without_a_public_address_the_notice_prints_no_link(
+    client, login, make_case, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "")
+    case = make_case("registered")
+    login("staff")
+    html = client.get(f"/cases/{case.id}/print/notice", headers={"Host": "evil.example"}).get_data(
+        as_text=True
+    )
+    assert "evil.example" not in html and "<svg" not in html
+    assert "尚未设置 PUBLIC_URL" in html
+
+
+@pytest.mark.parametrize("value", ["tiaojie.example.gov.cn", "ftp://x.cn", "https://x.cn/app"])
+def test_a_public_address_that_is_no_address_stops_the_app(value):
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        create_app("testing", PUBLIC_URL=value)

@@ -1,11 +1,13 @@
 """What printed documents need beyond their templates: counts in words, the running page
-header and footer."""
+header and footer, and links (with their QR codes) to the app's public address."""
 
 import re
 
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
+from segno import make_qr
 
 DIGITS = "零一二三四五六七八九"
 
@@ -40,6 +42,21 @@ def page_numbers_css() -> str:
     return " ".join(counters.get(piece) or css_string(piece) for piece in pieces if piece)
 
 
+def public_url(endpoint: str, **values) -> str | None:
+    """An absolute link to the app at its configured public address (PUBLIC_URL), never at the
+    Host header of the request being served, which a client can forge; None when unset."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return base + url_for(endpoint, **values) if base else None
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code of `url` as SVG markup: no image request, no inline style (CSP)."""
+    svg = make_qr(url, error="m").svg_inline(scale=3, border=2)
+    return Markup(svg)  # segno writes only the path of the modules, not the text it encodes
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(count_in_words=count_in_words, css_string=css_string)
-    app.jinja_env.globals.update(page_numbers_css=page_numbers_css)
+    app.jinja_env.globals.update(
+        page_numbers_css=page_numbers_css, public_url=public_url, qr_svg=qr_svg
+    )

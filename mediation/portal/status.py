@@ -7,7 +7,7 @@ without a request, when the party signs out, or when staff replace the party's c
 
 from functools import wraps
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound, TooManyRequests
@@ -67,6 +67,8 @@ def _load_case(party: Party) -> Case:
 @bp.route("/status", methods=["GET", "POST"])
 def status():
     form = LookupForm()
+    if request.method == "GET":  # the QR code of the acceptance notice carries the number
+        form.case_number.data = request.args.get("number", "")[:60]
     if form.validate_on_submit():
         reads_first()
         try:
