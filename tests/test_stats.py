@@ -1,5 +1,6 @@
 """Monthly statistics (SPEC 4): every figure from a small dataset worked out by hand."""
 
+import csv
 import io
 import json
 from datetime import UTC, date, datetime
@@ -217,21 +218,92 @@ def test_json_shape_is_the_contract(april):
     }
 
 
-def test_csv_has_a_bom_and_xlsx_one_sheet_per_table(april):
+WESTLAKE = "西湖区社会矛盾纠纷调处化解中心"
+FORMULA = ("=", "+", "-", "@")
+HOSTILE = ('=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)")
+
+
+def xlsx_of(data, locale="zh_Hans_CN"):
+    return load_workbook(io.BytesIO(to_xlsx(data, WESTLAKE, locale)))
+
+
+def test_csv_is_in_the_users_language_with_a_bom_and_a_title(april):
     data = month_stats("2026-04", april)
-    text = to_csv(data)
-    assert text.startswith("\ufeffkey,value\r\n") and "amount_agreed,15000.00" in text
-    assert to_csv(data, "by_category").splitlines()[1].startswith("family,1,1,1,1.0")
-    book = load_workbook(io.BytesIO(to_xlsx(data, "zh_Hans_CN")))
-    assert len(book.sheetnames) == len(TABLES)
-    summary = book.worksheets[0]
-    assert "330106" in summary["A1"].value and "2026-04" in summary["A1"].value
-    values = {row[0]: row[1] for row in summary.iter_rows(min_row=3, values_only=True)}
-    assert values["received"] == 6 and values["amount_agreed"] == 15000
-    assert (
-        summary.cell(row=3 + list(SUMMARY_KEYS).index("amount_agreed"), column=2).number_format
-        == "0.00"
+    lines = to_csv(data, WESTLAKE, "zh_Hans_CN").splitlines()
+    assert lines[0] == "\ufeff西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表"
+    assert lines[1] == "指标,数值"
+    assert "协议金额（元）,15000.00" in lines and "调解成功率,100.00%" in lines
+    assert "自动履行率,50.00%" in lines
+    assert to_csv(data, WESTLAKE, "zh_Hans_CN", "by_category").splitlines()[2] == (
+        "婚姻家庭,1,1,1,100.00%"
     )
+    english = to_csv(data, None, "en", "transferred_by_reason").splitlines()
+    assert english[:3] == [
+        "\ufeffAll centres: statistics for April 2026",
+        "Transfer reason,Cases",
+        "Not suitable for mediation,1",
+    ]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_xlsx_labels_formats_widths_and_title(april, locale):
+    book = xlsx_of(month_stats("2026-04", april), locale)
+    assert len(book.sheetnames) == len(TABLES)
+    codes = set(SUMMARY_KEYS) | set(TRANSFER_REASONS) | {"family", "neighbour", "walk_in"}
+    for sheet in book.worksheets:
+        title = sheet["A1"].value
+        assert WESTLAKE in title and ("2026年4月" in title or "April 2026" in title)
+        assert "330106" not in title
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            assert not codes & set(row), (sheet.title, row)
+        for column in sheet.iter_cols(min_row=2):
+            # A Chinese character takes two units of a column's width.
+            widest = max(sum(1 + (ord(char) > 0x2E80) for char in str(c.value)) for c in column)
+            width = sheet.column_dimensions[column[0].column_letter].width
+            assert widest <= width <= 60, (sheet.title, column[0].column_letter)
+    summary = book.worksheets[0]
+    cells = {row[0].value: row[1] for row in summary.iter_rows(min_row=3)}
+    rate_label, money_label = (
+        ("调解成功率", "协议金额（元）")
+        if locale != "en"
+        else (
+            "Success rate",
+            "Amount agreed (yuan)",
+        )
+    )
+    assert cells[rate_label].value == 1 and cells[rate_label].number_format == "0.00%"
+    assert cells[money_label].value == 15000 and cells[money_label].number_format == "#,##0.00"
+    assert summary.column_dimensions["A"].width >= (20 if locale != "en" else 28)
+    category = book.worksheets[2]
+    assert category["A2"].value == ("纠纷类型" if locale != "en" else "Category")
+    assert category["A3"].value == ("婚姻家庭" if locale != "en" else "Marriage and family")
+    assert category["E3"].number_format == "0.00%"
+
+
+def test_no_exported_cell_is_a_formula(april, db):
+    """Names from the admin pages or a ledger import that start with = + - @ stay text."""
+    from mediation.directory.models import Mediator, Organization
+
+    organization = db.session.scalar(select(Organization))
+    mediator = db.session.scalar(select(Mediator))
+    organization.name, mediator.name = HOSTILE[0], HOSTILE[1]
+    april.name = HOSTILE[3]
+    db.session.flush()
+    data = month_stats("2026-04", april)
+    for locale in ("zh_Hans_CN", "en"):
+        book = load_workbook(io.BytesIO(to_xlsx(data, april.name, locale)))
+        seen = set()
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    seen.add(cell.value)
+                    assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert not cell.value.startswith(FORMULA), (sheet.title, cell.coordinate)
+        assert "'" + HOSTILE[0] in seen and "'" + HOSTILE[1] in seen
+        for table in TABLES:
+            for line in csv.reader(io.StringIO(to_csv(data, april.name, locale, table)[1:])):
+                assert not any(cell.startswith(FORMULA) for cell in line), (table, line)
 
 
 def test_a_snapshot_freezes_the_month_and_is_audited(april, db):
@@ -284,7 +356,13 @@ def test_cli_exports_and_refuses_bad_input(april, app, db, tmp_path):
             "-",
         ]
     )
-    assert result.exit_code == 0 and "walk_in,6,6,3" in result.output
+    assert result.exit_code == 0 and "来访,6,6,3,100.00%" in result.output
+    result = runner.invoke(
+        args=["stats", "export", "--month", "2026-04", "--centre", "330106", "--format", "csv"]
+        + ["--lang", "en", "--out", "-"]
+    )
+    assert result.exit_code == 0 and "Figure,Value" in result.output, result.output
+    assert "statistics for April 2026" in result.output
     for args in (
         ["--month", "2026-13", "--format", "json", "--out", "-"],
         ["--month", "2026-04", "--centre", "999999", "--format", "json", "--out", "-"],

@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,33 +26,19 @@ from mediation.directory.calendar import local_today
 from mediation.directory.centres import centre_by_code
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.stats.exports import HEADERS, SHEET_TITLES, to_csv, to_json, to_xlsx
+from mediation.stats.exports import (
+    FIGURE_LABELS,
+    HEADERS,
+    SHEET_TITLES,
+    to_csv,
+    to_json,
+    to_xlsx,
+)
 from mediation.stats.queries import COMPARED_KEYS, month_key, monthly_series, parse_month
 from mediation.stats.snapshots import find_snapshot, published_stats, snapshot_month
 
 bp = Blueprint("stats", __name__, url_prefix="/admin/stats")
 
-FIGURE_LABELS = {
-    "received": _l("Cases received"),
-    "concluded": _l("Cases concluded"),
-    "agreed": _l("Concluded by agreement"),
-    "transferred": _l("Transferred to litigation"),
-    "withdrawn": _l("Withdrawn"),
-    "success_rate": _l("Success rate"),
-    "avg_days": _l("Average days to conclusion"),
-    "on_time_rate": _l("Concluded within the mediation period"),
-    "judicial_confirmations": _l("Judicial confirmations"),
-    "obligations_due": _l("Obligations due"),
-    "fulfilled_on_time": _l("Fulfilled on time"),
-    "performance_rate": _l("Voluntary performance rate"),
-    "certificates_issued": _l("Integrity certificates issued"),
-    "amount_in_dispute": _l("Amount in dispute (yuan)"),
-    "amount_agreed": _l("Amount agreed (yuan)"),
-    "pending_end": _l("Pending at month end"),
-    "high_risk_received": _l("High-risk cases received"),
-    "routed": _l("Cases assigned"),
-    "satisfaction_rate": _l("Satisfaction rate"),
-}
 RATES = ("success_rate", "on_time_rate", "performance_rate", "satisfaction_rate")
 MIMETYPE_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -137,11 +122,12 @@ def export():
     month, centre = _scope()
     data = published_stats(month, centre)
     name = f"stats-{centre.code if centre else 'all'}-{month}"
-    fmt = request.args.get("format", "json")
+    fmt, locale = request.args.get("format", "json"), str(get_locale())
+    centre_name = centre.name if centre is not None else None
     if fmt == "csv":
-        body, mimetype, name = to_csv(data), "text/csv", f"{name}.csv"
+        body, mimetype, name = to_csv(data, centre_name, locale), "text/csv", f"{name}.csv"
     elif fmt == "xlsx":
-        body, mimetype, name = to_xlsx(data, str(get_locale())), MIMETYPE_XLSX, f"{name}.xlsx"
+        body, mimetype, name = to_xlsx(data, centre_name, locale), MIMETYPE_XLSX, f"{name}.xlsx"
     else:
         body, mimetype, name = to_json(data), "application/json", f"{name}.json"
     return Response(
