@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import refresh
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -376,17 +377,59 @@ def test_page_shows_a_centre_admin_their_centre_and_downloads(april, db, client,
     db.session.commit()  # end the fixture's transaction: the pages write on SQLite
     login("admin")
     page = client.get("/admin/stats/?month=2026-04&centre=all").get_data(as_text=True)
-    assert "西湖区社会矛盾纠纷调处化解中心" in page and "15000.00" in page
+    assert "西湖区社会矛盾纠纷调处化解中心" in page and "¥15,000.00" in page
     # The page names categories in words; the exports keep the codes.
     assert "婚姻家庭" in page and "<td>family</td>" not in page
     # The 12-month chart is drawn on the server: a bar per month, ending with April 2026.
-    assert page.count('class="bar-received"') >= 12 and "2026-04 受理" in page
+    assert page.count('class="bar-received"') >= 12 and "2026年4月 受理" in page
     response = client.get("/admin/stats/export?month=2026-04&format=json")
     assert response.status_code == 200 and response.json["centre"] == "330106"
     csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data
     assert csv_body.startswith("\ufeff".encode())
     xlsx = client.get("/admin/stats/export?month=2026-04&format=xlsx").data
     assert load_workbook(io.BytesIO(xlsx)).sheetnames
+
+
+def test_page_shows_changes_money_and_a_chart_with_values_and_years(april, db, client, login):
+    build_case("registered", at=utc("2026-04-09 02:00"), amount=Decimal("1117800.00"))
+    db.session.commit()
+    login("admin")
+    page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
+    # Received: 7 in April against 3 in March and none a year before.
+    assert "环比 <span" in page and "+4 (+133.3%)" in page and "· 上月 3</span>" in page
+    assert "+7 <span" in page and "· 去年同月 0</span>" in page
+    # The success rate stayed at 100%: a change of 0 percentage points, beside March's 100%.
+    assert "+0.00 个百分点" in page and "· 上月 100.00%</span>" in page
+    assert "¥1,120,800.50" in page and "1120800.50" not in page
+    # The chart's value axis and its months with their years (May 2025 to April 2026).
+    assert ">0</text>" in page and ">8</text>" in page
+    assert ">5月</text>" in page and ">2025年</text>" in page and ">2026年</text>" in page
+    assert "本月未结束" not in page
+
+
+def test_a_month_not_over_is_marked_partial(april, db, client, login):
+    # K: agreed March 29th, its obligation due April 28th: not yet due on April 21st.
+    build_case("agreed", at=utc("2026-03-29 02:00"))
+    db.session.commit()
+    login("admin")
+    with clock.frozen_at(utc("2026-04-21 02:00")):
+        page = client.get("/admin/stats/").get_data(as_text=True)
+    assert "2026年4月" in page and "本月未结束" in page and "数据截至2026年4月21日" in page
+    # G J K due in April, J met: 33.33%; up to today only G and J are due.
+    assert "33.33%" in page and "截至今日：50.00%" in page
+    assert "（2 项中按期履行 1 项）" in page
+    with clock.frozen_at(utc("2026-05-01 02:00")):
+        assert "本月未结束" not in client.get("/admin/stats/?month=2026-04").get_data(as_text=True)
+
+
+def test_page_in_english_reads_the_change_in_percentage_points(april, db, client, login):
+    db.session.commit()
+    login("admin")
+    client.set_cookie("lang", "en")
+    refresh()  # the fixture's app context, which the request shares, read the language already
+    page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
+    assert "April 2026" in page and "+0.00 pp" in page and "· previous month 3</span>" in page
+    assert ">May</text>" in page and ">2025</text>" in page
 
 
 def test_global_admin_picks_all_centres_and_regenerates_the_snapshot(april, db, app, client, login):

@@ -27,19 +27,29 @@ from mediation.directory.centres import centre_by_code
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.stats.exports import (
+    COLUMNS,
     FIGURE_LABELS,
     HEADERS,
+    MONEY_KEYS,
+    RATE_KEYS,
     SHEET_TITLES,
+    month_label,
     to_csv,
     to_json,
     to_xlsx,
 )
-from mediation.stats.queries import COMPARED_KEYS, month_key, monthly_series, parse_month
+from mediation.stats.queries import (
+    COMPARED_KEYS,
+    month_key,
+    monthly_series,
+    parse_month,
+    performance_so_far,
+)
 from mediation.stats.snapshots import find_snapshot, published_stats, snapshot_month
 
 bp = Blueprint("stats", __name__, url_prefix="/admin/stats")
 
-RATES = ("success_rate", "on_time_rate", "performance_rate", "satisfaction_rate")
+RATES = RATE_KEYS
 MIMETYPE_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,14 +69,14 @@ def _scope() -> tuple[str, Centre | None]:
         if code != "all" and centre is None:
             abort(404)
     if not month:
-        today = local_today(centre) if centre is not None else None
-        month = month_key(today.replace(day=1)) if today else _global_month()
+        month = month_key(_today(centre).replace(day=1))
     return month, centre
 
 
-def _global_month() -> str:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return month_key(clock.now().astimezone(zone).date().replace(day=1))
+def _today(centre: Centre | None):
+    if centre is not None:
+        return local_today(centre)
+    return clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _trend(current, earlier) -> str:
@@ -75,23 +85,77 @@ def _trend(current, earlier) -> str:
     return "up" if current > earlier else "down"
 
 
+def _change(key: str, current, earlier) -> dict:
+    """The change from `earlier`: for counts the difference and its percentage of the earlier
+    count (None from 0), for rates the difference in percentage points."""
+    if current is None or earlier is None:
+        return {"difference": None, "percent": None, "points": None}
+    if key in RATES:
+        return {"difference": None, "percent": None, "points": (current - earlier) * 100}
+    percent = (current - earlier) / earlier * 100 if earlier else None
+    return {"difference": current - earlier, "percent": percent, "points": None}
+
+
+def _compared(data: dict) -> list[dict]:
+    summary = data["summary"]
+    items = []
+    for key in COMPARED_KEYS:
+        earlier = {"mom": data["previous_month"][key], "yoy": data["same_month_last_year"][key]}
+        items.append(
+            {"key": key, "value": summary[key]}
+            | {
+                name: {
+                    "earlier": value,
+                    "trend": _trend(summary[key], value),
+                    **_change(key, summary[key], value),
+                }
+                for name, value in earlier.items()
+            }
+        )
+    return items
+
+
+def _axis_step(top: int) -> int:
+    """A round step (1, 2, 5, 10, 20, 50 …) giving at most five gridlines up to `top`."""
+    step = 1
+    while top / step > 5:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if top / step <= 5:
+                break
+    return step
+
+
+def _chart(series: list[dict]) -> dict:
+    """The 12-month bar chart's axis: gridline values up to a round top, and each month's
+    label, with its year under the first month and under each January."""
+    peak = max([1] + [point[key] for point in series for key in ("received", "concluded")])
+    step = _axis_step(peak)
+    top = step * -(-peak // step)
+    return {
+        "top": top,
+        "ticks": list(range(0, top + 1, step)),
+        "months": [
+            {
+                **point,
+                "label": month_label(point["month"], "MMM"),
+                "long": month_label(point["month"], "yMMM"),
+                "year": month_label(point["month"], "y")
+                if index == 0 or point["month"].endswith("-01")
+                else "",
+            }
+            for index, point in enumerate(series)
+        ],
+    }
+
+
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
     month, centre = _scope()
     data = published_stats(month, centre)
-    summary = data["summary"]
-    compared = [
-        {
-            "key": key,
-            "value": summary[key],
-            "previous": data["previous_month"][key],
-            "last_year": data["same_month_last_year"][key],
-            "mom": _trend(summary[key], data["previous_month"][key]),
-            "yoy": _trend(summary[key], data["same_month_last_year"][key]),
-        }
-        for key in COMPARED_KEYS
-    ]
+    today = _today(centre)
+    partial = today <= parse_month(month)[1]
     centres = (
         db.session.scalars(select(Centre).order_by(Centre.code)).all()
         if current_user.is_global_admin
@@ -101,13 +165,19 @@ def index():
         "stats/index.html",
         data=data,
         month=month,
+        month_name=month_label(month),
         centre=centre,
         centres=centres,
-        compared=compared,
+        compared=_compared(data),
+        partial=partial,
+        today=today,
+        so_far=performance_so_far(month, centre, today) if partial else None,
         snapshot=find_snapshot(month, centre),
-        series=monthly_series(month, centre),
+        chart=_chart(monthly_series(month, centre)),
         labels=FIGURE_LABELS,
         rates=RATES,
+        money_keys=MONEY_KEYS,
+        columns=COLUMNS,
         reasons=TRANSFER_REASONS,
         headers=HEADERS,
         titles=SHEET_TITLES,
