@@ -275,6 +275,10 @@ def test_xlsx_labels_formats_widths_and_title(april, locale):
     assert cells[rate_label].value == 1 and cells[rate_label].number_format == "0.00%"
     assert cells[money_label].value == 15000 and cells[money_label].number_format == "#,##0.00"
     assert summary.column_dimensions["A"].width >= (20 if locale != "en" else 28)
+    earlier = book.worksheets[TABLES.index("same_month_last_year")]["A1"].value
+    assert earlier.endswith(
+        "（上年同月：2025年4月）" if locale != "en" else "(Same month last year: April 2025)"
+    )
     category = book.worksheets[2]
     assert category["A2"].value == ("纠纷类型" if locale != "en" else "Category")
     assert category["A3"].value == ("婚姻家庭" if locale != "en" else "Marriage and family")
@@ -397,7 +401,7 @@ def test_page_shows_changes_money_and_a_chart_with_values_and_years(april, db, c
     page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
     # Received: 7 in April against 3 in March and none a year before.
     assert "环比 <span" in page and "+4 (+133.3%)" in page and "· 上月 3</span>" in page
-    assert "+7 <span" in page and "· 去年同月 0</span>" in page
+    assert "+7 <span" in page and "· 上年同月 0</span>" in page
     # The success rate stayed at 100%: a change of 0 percentage points, beside March's 100%.
     assert "+0.00 个百分点" in page and "· 上月 100.00%</span>" in page
     assert "¥1,120,800.50" in page and "1120800.50" not in page

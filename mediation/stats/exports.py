@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from mediation.cases.states import TRANSFER_REASONS
 from mediation.directory.terms import CATEGORIES, CHANNELS
-from mediation.stats.queries import parse_month
+from mediation.stats.queries import month_key, parse_month, shift_month
 from mediation.web.csv_export import inert
 
 TABLES = (
@@ -134,6 +134,21 @@ def export_title(data: dict, centre_name: str | None) -> str:
     )
 
 
+def sheet_title(data: dict, centre_name: str | None, table: str) -> str:
+    """The export's title; on the comparison sheets also the month their figures are of."""
+    title = export_title(data, centre_name)
+    months_back = {"previous_month": 1, "same_month_last_year": 12}.get(table)
+    if months_back is None:
+        return title
+    earlier = month_key(shift_month(parse_month(data["month"])[0], -months_back))
+    return _(
+        "%(title)s (%(table)s: %(month)s)",
+        title=title,
+        table=SHEET_TITLES[table],
+        month=month_label(earlier),
+    )
+
+
 def _kind(key: str) -> str | None:
     if key in RATE_KEYS:
         return "rate"
@@ -179,7 +194,7 @@ def to_csv(data: dict, centre_name: str | None, locale: str, table: str = "summa
     """One table as CSV text with a byte-order mark (Excel then reads it as UTF-8): the title,
     then the headers and rows in `locale`."""
     with force_locale(locale):
-        title = export_title(data, centre_name)
+        title = sheet_title(data, centre_name, table)
         headers, rows = people_rows(data, table)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -213,11 +228,10 @@ def to_xlsx(data: dict, centre_name: str | None, locale: str) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     with force_locale(locale):
-        title = inert(export_title(data, centre_name))
         for table in TABLES:
             sheet = workbook.create_sheet(str(SHEET_TITLES[table])[:31])
             headers, rows = people_rows(data, table)
-            sheet.append([title])
+            sheet.append([inert(sheet_title(data, centre_name, table))])
             sheet.append([inert(header) for header in headers])
             sheet["A1"].font = Font(bold=True, size=13)
             for cell in sheet[2]:
