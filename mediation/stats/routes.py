@@ -1,5 +1,6 @@
 """The statistics page for admins: a month's figures, downloads and the snapshot (SPEC 4)."""
 
+from itertools import cycle
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -85,44 +86,36 @@ def _trend(current, earlier) -> str:
     return "up" if current > earlier else "down"
 
 
-def _change(key: str, current, earlier) -> dict:
+def _versus(key: str, current, earlier) -> dict:
     """The change from `earlier`: for counts the difference and its percentage of the earlier
     count (None from 0), for rates the difference in percentage points."""
+    change = {"earlier": earlier, "trend": _trend(current, earlier)}
     if current is None or earlier is None:
-        return {"difference": None, "percent": None, "points": None}
+        return change | {"difference": None, "percent": None, "points": None}
     if key in RATES:
-        return {"difference": None, "percent": None, "points": (current - earlier) * 100}
+        return change | {"difference": None, "percent": None, "points": (current - earlier) * 100}
     percent = (current - earlier) / earlier * 100 if earlier else None
-    return {"difference": current - earlier, "percent": percent, "points": None}
+    return change | {"difference": current - earlier, "percent": percent, "points": None}
 
 
 def _compared(data: dict) -> list[dict]:
     summary = data["summary"]
-    items = []
-    for key in COMPARED_KEYS:
-        earlier = {"mom": data["previous_month"][key], "yoy": data["same_month_last_year"][key]}
-        items.append(
-            {"key": key, "value": summary[key]}
-            | {
-                name: {
-                    "earlier": value,
-                    "trend": _trend(summary[key], value),
-                    **_change(key, summary[key], value),
-                }
-                for name, value in earlier.items()
-            }
-        )
-    return items
+    return [
+        {
+            "key": key,
+            "value": summary[key],
+            "mom": _versus(key, summary[key], data["previous_month"][key]),
+            "yoy": _versus(key, summary[key], data["same_month_last_year"][key]),
+        }
+        for key in COMPARED_KEYS
+    ]
 
 
-def _axis_step(top: int) -> int:
-    """A round step (1, 2, 5, 10, 20, 50 …) giving at most five gridlines up to `top`."""
-    step = 1
-    while top / step > 5:
-        for factor in (2, 2.5, 2):
-            step = int(step * factor)
-            if top / step <= 5:
-                break
+def _axis_step(peak: int) -> int:
+    """A round step (1, 2, 5, 10, 20, 50 …) giving at most five gridlines up to `peak`."""
+    step, factors = 1, cycle((2, 2.5, 2))
+    while peak / step > 5:
+        step = int(step * next(factors))
     return step
 
 
