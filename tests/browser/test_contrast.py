@@ -50,3 +50,18 @@ def test_statistics_page_and_dashboard_have_no_contrast_failures(
     page.goto(page.base_url + "/")
     expect(page.locator("#main-nav")).to_be_attached()
     assert contrast_failures(page) == []
+
+
+def test_every_page_of_the_admins_menu_has_no_contrast_failures(page, make_case, make_user, db):
+    make_user("admin", username="admin-contrast")
+    case_id = make_case("agreed", risk_level="high").id
+    db.session.rollback()  # the live server writes: this test holds no SQLite lock
+    sign_in(page, "admin-contrast")
+    links = page.eval_on_selector_all("#main-nav a[href^='/']", "a => a.map(e => e.pathname)")
+    paths = sorted({path for path in links if "logout" not in path} | {f"/cases/{case_id}"})
+    assert "/admin/jobs/" in paths and "/admin/settings/" in paths
+    failures = {}
+    for path in paths:
+        page.goto(page.base_url + path)
+        failures[path] = contrast_failures(page)
+    assert failures == {path: [] for path in paths}
