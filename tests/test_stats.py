@@ -388,10 +388,14 @@ def test_page_shows_a_centre_admin_their_centre_and_downloads(april, db, client,
     assert page.count('class="bar-received"') >= 12 and "2026年4月 受理" in page
     response = client.get("/admin/stats/export?month=2026-04&format=json")
     assert response.status_code == 200 and response.json["centre"] == "330106"
-    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data
-    assert csv_body.startswith("\ufeff".encode())
+    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data.decode()
+    assert csv_body.startswith(
+        "\ufeff西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表\r\n指标,数值\r\n"
+    )
     xlsx = client.get("/admin/stats/export?month=2026-04&format=xlsx").data
-    assert load_workbook(io.BytesIO(xlsx)).sheetnames
+    summary = load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    assert summary["A1"].value == "西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表"
+    assert summary["A3"].value == "受理案件数"
 
 
 def test_page_shows_changes_money_and_a_chart_with_values_and_years(april, db, client, login):
@@ -434,6 +438,11 @@ def test_page_in_english_reads_the_change_in_percentage_points(april, db, client
     page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
     assert "April 2026" in page and "+0.00 pp" in page and "· previous month 3</span>" in page
     assert ">May</text>" in page and ">2025</text>" in page
+    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data.decode()
+    assert csv_body.splitlines()[:2] == [
+        "\ufeff西湖区社会矛盾纠纷调处化解中心: statistics for April 2026",
+        "Figure,Value",
+    ]
 
 
 def test_global_admin_picks_all_centres_and_regenerates_the_snapshot(april, db, app, client, login):
