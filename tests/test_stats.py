@@ -1,11 +1,13 @@
 """Monthly statistics (SPEC 4): every figure from a small dataset worked out by hand."""
 
+import csv
 import io
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import refresh
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -217,21 +219,96 @@ def test_json_shape_is_the_contract(april):
     }
 
 
-def test_csv_has_a_bom_and_xlsx_one_sheet_per_table(april):
+WESTLAKE = "西湖区社会矛盾纠纷调处化解中心"
+FORMULA = ("=", "+", "-", "@")
+HOSTILE = ('=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)")
+
+
+def xlsx_of(data, locale="zh_Hans_CN"):
+    return load_workbook(io.BytesIO(to_xlsx(data, WESTLAKE, locale)))
+
+
+def test_csv_is_in_the_users_language_with_a_bom_and_a_title(april):
     data = month_stats("2026-04", april)
-    text = to_csv(data)
-    assert text.startswith("\ufeffkey,value\r\n") and "amount_agreed,15000.00" in text
-    assert to_csv(data, "by_category").splitlines()[1].startswith("family,1,1,1,1.0")
-    book = load_workbook(io.BytesIO(to_xlsx(data, "zh_Hans_CN")))
-    assert len(book.sheetnames) == len(TABLES)
-    summary = book.worksheets[0]
-    assert "330106" in summary["A1"].value and "2026-04" in summary["A1"].value
-    values = {row[0]: row[1] for row in summary.iter_rows(min_row=3, values_only=True)}
-    assert values["received"] == 6 and values["amount_agreed"] == 15000
-    assert (
-        summary.cell(row=3 + list(SUMMARY_KEYS).index("amount_agreed"), column=2).number_format
-        == "0.00"
+    lines = to_csv(data, WESTLAKE, "zh_Hans_CN").splitlines()
+    assert lines[0] == "\ufeff西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表"
+    assert lines[1] == "指标,数值"
+    assert "协议金额（元）,15000.00" in lines and "调解成功率,100.00%" in lines
+    assert "自动履行率,50.00%" in lines
+    assert to_csv(data, WESTLAKE, "zh_Hans_CN", "by_category").splitlines()[2] == (
+        "婚姻家庭,1,1,1,100.00%"
     )
+    english = to_csv(data, None, "en", "transferred_by_reason").splitlines()
+    assert english[:3] == [
+        "\ufeffAll centres: statistics for April 2026",
+        "Transfer reason,Cases",
+        "Not suitable for mediation,1",
+    ]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_xlsx_labels_formats_widths_and_title(april, locale):
+    book = xlsx_of(month_stats("2026-04", april), locale)
+    assert len(book.sheetnames) == len(TABLES)
+    codes = set(SUMMARY_KEYS) | set(TRANSFER_REASONS) | {"family", "neighbour", "walk_in"}
+    for sheet in book.worksheets:
+        title = sheet["A1"].value
+        assert WESTLAKE in title and ("2026年4月" in title or "April 2026" in title)
+        assert "330106" not in title
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            assert not codes & set(row), (sheet.title, row)
+        for column in sheet.iter_cols(min_row=2):
+            # A Chinese character takes two units of a column's width.
+            widest = max(sum(1 + (ord(char) > 0x2E80) for char in str(c.value)) for c in column)
+            width = sheet.column_dimensions[column[0].column_letter].width
+            assert widest <= width <= 60, (sheet.title, column[0].column_letter)
+    summary = book.worksheets[0]
+    cells = {row[0].value: row[1] for row in summary.iter_rows(min_row=3)}
+    rate_label, money_label = (
+        ("调解成功率", "协议金额（元）")
+        if locale != "en"
+        else (
+            "Success rate",
+            "Amount agreed (yuan)",
+        )
+    )
+    assert cells[rate_label].value == 1 and cells[rate_label].number_format == "0.00%"
+    assert cells[money_label].value == 15000 and cells[money_label].number_format == "#,##0.00"
+    assert summary.column_dimensions["A"].width >= (20 if locale != "en" else 28)
+    earlier = book.worksheets[TABLES.index("same_month_last_year")]["A1"].value
+    assert earlier.endswith(
+        "（上年同月：2025年4月）" if locale != "en" else "(Same month last year: April 2025)"
+    )
+    category = book.worksheets[2]
+    assert category["A2"].value == ("纠纷类型" if locale != "en" else "Category")
+    assert category["A3"].value == ("婚姻家庭" if locale != "en" else "Marriage and family")
+    assert category["E3"].number_format == "0.00%"
+
+
+def test_no_exported_cell_is_a_formula(april, db):
+    """Names from the admin pages or a ledger import that start with = + - @ stay text."""
+    from mediation.directory.models import Mediator, Organization
+
+    organization = db.session.scalar(select(Organization))
+    mediator = db.session.scalar(select(Mediator))
+    organization.name, mediator.name = HOSTILE[0], HOSTILE[1]
+    april.name = HOSTILE[3]
+    db.session.flush()
+    data = month_stats("2026-04", april)
+    for locale in ("zh_Hans_CN", "en"):
+        book = load_workbook(io.BytesIO(to_xlsx(data, april.name, locale)))
+        seen = set()
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    seen.add(cell.value)
+                    assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert not cell.value.startswith(FORMULA), (sheet.title, cell.coordinate)
+        assert "'" + HOSTILE[0] in seen and "'" + HOSTILE[1] in seen
+        for table in TABLES:
+            for line in csv.reader(io.StringIO(to_csv(data, april.name, locale, table)[1:])):
+                assert not any(cell.startswith(FORMULA) for cell in line), (table, line)
 
 
 def test_a_snapshot_freezes_the_month_and_is_audited(april, db):
@@ -284,7 +361,13 @@ def test_cli_exports_and_refuses_bad_input(april, app, db, tmp_path):
             "-",
         ]
     )
-    assert result.exit_code == 0 and "walk_in,6,6,3" in result.output
+    assert result.exit_code == 0 and "来访,6,6,3,100.00%" in result.output
+    result = runner.invoke(
+        args=["stats", "export", "--month", "2026-04", "--centre", "330106", "--format", "csv"]
+        + ["--lang", "en", "--out", "-"]
+    )
+    assert result.exit_code == 0 and "Figure,Value" in result.output, result.output
+    assert "statistics for April 2026" in result.output
     for args in (
         ["--month", "2026-13", "--format", "json", "--out", "-"],
         ["--month", "2026-04", "--centre", "999999", "--format", "json", "--out", "-"],
@@ -298,17 +381,68 @@ def test_page_shows_a_centre_admin_their_centre_and_downloads(april, db, client,
     db.session.commit()  # end the fixture's transaction: the pages write on SQLite
     login("admin")
     page = client.get("/admin/stats/?month=2026-04&centre=all").get_data(as_text=True)
-    assert "西湖区社会矛盾纠纷调处化解中心" in page and "15000.00" in page
+    assert "西湖区社会矛盾纠纷调处化解中心" in page and "¥15,000.00" in page
     # The page names categories in words; the exports keep the codes.
     assert "婚姻家庭" in page and "<td>family</td>" not in page
     # The 12-month chart is drawn on the server: a bar per month, ending with April 2026.
-    assert page.count('class="bar-received"') >= 12 and "2026-04 受理" in page
+    assert page.count('class="bar-received"') >= 12 and "2026年4月 受理" in page
     response = client.get("/admin/stats/export?month=2026-04&format=json")
     assert response.status_code == 200 and response.json["centre"] == "330106"
-    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data
-    assert csv_body.startswith("\ufeff".encode())
+    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data.decode()
+    assert csv_body.startswith(
+        "\ufeff西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表\r\n指标,数值\r\n"
+    )
     xlsx = client.get("/admin/stats/export?month=2026-04&format=xlsx").data
-    assert load_workbook(io.BytesIO(xlsx)).sheetnames
+    summary = load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    assert summary["A1"].value == "西湖区社会矛盾纠纷调处化解中心 2026年4月统计报表"
+    assert summary["A3"].value == "受理案件数"
+
+
+def test_page_shows_changes_money_and_a_chart_with_values_and_years(april, db, client, login):
+    build_case("registered", at=utc("2026-04-09 02:00"), amount=Decimal("1117800.00"))
+    db.session.commit()
+    login("admin")
+    page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
+    # Received: 7 in April against 3 in March and none a year before.
+    assert "环比 <span" in page and "+4 (+133.3%)" in page and "· 上月 3</span>" in page
+    assert "+7 <span" in page and "· 上年同月 0</span>" in page
+    # The success rate stayed at 100%: a change of 0 percentage points, beside March's 100%.
+    assert "+0.00 个百分点" in page and "· 上月 100.00%</span>" in page
+    assert "¥1,120,800.50" in page and "1120800.50" not in page
+    # The chart's value axis and its months with their years (May 2025 to April 2026).
+    assert ">0</text>" in page and ">8</text>" in page
+    assert ">5月</text>" in page and ">2025年</text>" in page and ">2026年</text>" in page
+    assert "本月未结束" not in page
+
+
+def test_a_month_not_over_is_marked_partial(april, db, client, login):
+    # K: agreed March 29th, its obligation due April 28th: not yet due on April 21st.
+    build_case("agreed", at=utc("2026-03-29 02:00"))
+    db.session.commit()
+    login("admin")
+    with clock.frozen_at(utc("2026-04-21 02:00")):
+        page = client.get("/admin/stats/").get_data(as_text=True)
+    assert "2026年4月" in page and "本月未结束" in page and "数据截至2026年4月21日" in page
+    # G J K due in April, J met: 33.33%; up to today only G and J are due.
+    assert "33.33%" in page and "截至今日：50.00%" in page
+    assert "（2 项中按期履行 1 项）" in page
+    with clock.frozen_at(utc("2026-05-01 02:00")):
+        assert "本月未结束" not in client.get("/admin/stats/?month=2026-04").get_data(as_text=True)
+
+
+def test_page_in_english_reads_the_change_in_percentage_points(april, db, client, login):
+    db.session.commit()
+    login("admin")
+    client.set_cookie("lang", "en")
+    refresh()  # the fixture's app context, which the request shares, read the language already
+    page = " ".join(client.get("/admin/stats/?month=2026-04").get_data(as_text=True).split())
+    assert "April 2026" in page and "+0.00 pp" in page and "· previous month 3</span>" in page
+    assert ">May</text>" in page and ">2025</text>" in page
+    csv_body = client.get("/admin/stats/export?month=2026-04&format=csv").data.decode()
+    assert csv_body.splitlines()[:2] == [
+        "\ufeff西湖区社会矛盾纠纷调处化解中心: statistics for April 2026",
+        "Figure,Value",
+    ]
 
 
 def test_global_admin_picks_all_centres_and_regenerates_the_snapshot(april, db, app, client, login):

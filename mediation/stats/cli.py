@@ -21,7 +21,15 @@ stats_cli = AppGroup("stats", help="Monthly statistics.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True)
 @click.option("--table", default="summary", show_default=True, help="The table, for CSV.")
 @click.option("--out", required=True, help="The file to write, or - for stdout (json, csv).")
-def export_command(month: str, centre_code: str | None, fmt: str, table: str, out: str) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["zh_Hans_CN", "en"]),
+    default=None,
+    help="The language of CSV and XLSX (default: the app's, Chinese).",
+)
+def export_command(
+    month: str, centre_code: str | None, fmt: str, table: str, out: str, lang: str | None
+) -> None:
     """Export a month's statistics (its snapshot when it has one)."""
     try:
         parse_month(month)
@@ -41,10 +49,12 @@ def export_command(month: str, centre_code: str | None, fmt: str, table: str, ou
     if fmt == "xlsx" and out == "-":
         raise click.ClickException(_("XLSX cannot go to stdout: give a file with --out."))
     data = published_stats(month, centre)
+    locale = lang or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+    centre_name = centre.name if centre is not None else None
     if fmt == "xlsx":
-        content = to_xlsx(data, current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"))
+        content = to_xlsx(data, centre_name, locale)
     else:
-        text = to_json(data) + "\n" if fmt == "json" else to_csv(data, table)
+        text = to_json(data) + "\n" if fmt == "json" else to_csv(data, centre_name, locale, table)
         if out == "-":
             sys.stdout.write(text)
             return

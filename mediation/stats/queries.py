@@ -337,6 +337,37 @@ def _of_the_centre(query: Select, model, period: _Period) -> Select:
     return query.join(Case, Case.id == model.case_id).where(_of_centre(period.centre_id))
 
 
+def _obligations_due(period: _Period, last: date) -> tuple[int, int]:
+    """Obligations due from the period's first day to `last`, and those met on time."""
+    performed_on_time = and_(
+        Obligation.fulfilled_on.is_not(None), Obligation.fulfilled_on <= Obligation.due_on
+    )
+    return db.session.execute(
+        _of_the_centre(
+            select(func.count(), _count_if(performed_on_time))
+            .select_from(Obligation)
+            .where(Obligation.due_on.between(period.first, last)),
+            Obligation,
+            period,
+        )
+    ).one()
+
+
+def performance_so_far(month: str, centre: Centre | None, today: date) -> dict:
+    """For a month not yet over, the voluntary performance rate over the obligations due up to
+    `today` only: those due later this month cannot have been met on time yet."""
+    first, last = parse_month(month)
+    due = on_time = 0
+    for period in _periods(_centres(centre), first):
+        period_due, period_on_time = _obligations_due(period, min(today, last))
+        due, on_time = due + period_due, on_time + period_on_time
+    return {
+        "obligations_due": due,
+        "fulfilled_on_time": on_time,
+        "performance_rate": rate(on_time, due),
+    }
+
+
 def _other_figures(period: _Period, counts: Counter) -> None:
     first, last, centre_id = period.first, period.last, period.centre_id
     counts["judicial_confirmations"] += db.session.scalar(
@@ -348,18 +379,7 @@ def _other_figures(period: _Period, counts: Counter) -> None:
             period,
         )
     )
-    performed_on_time = and_(
-        Obligation.fulfilled_on.is_not(None), Obligation.fulfilled_on <= Obligation.due_on
-    )
-    due, on_time = db.session.execute(
-        _of_the_centre(
-            select(func.count(), _count_if(performed_on_time))
-            .select_from(Obligation)
-            .where(Obligation.due_on.between(first, last)),
-            Obligation,
-            period,
-        )
-    ).one()
+    due, on_time = _obligations_due(period, last)
     counts["obligations_due"] += due
     counts["fulfilled_on_time"] += on_time
     counts["certificates_issued"] += db.session.scalar(

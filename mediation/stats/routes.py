@@ -1,5 +1,6 @@
 """The statistics page for admins: a month's figures, downloads and the snapshot (SPEC 4)."""
 
+from itertools import cycle
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -15,7 +16,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,34 +27,30 @@ from mediation.directory.calendar import local_today
 from mediation.directory.centres import centre_by_code
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.stats.exports import HEADERS, SHEET_TITLES, to_csv, to_json, to_xlsx
-from mediation.stats.queries import COMPARED_KEYS, month_key, monthly_series, parse_month
+from mediation.stats.exports import (
+    COLUMNS,
+    FIGURE_LABELS,
+    HEADERS,
+    MONEY_KEYS,
+    RATE_KEYS,
+    SHEET_TITLES,
+    month_label,
+    to_csv,
+    to_json,
+    to_xlsx,
+)
+from mediation.stats.queries import (
+    COMPARED_KEYS,
+    month_key,
+    monthly_series,
+    parse_month,
+    performance_so_far,
+)
 from mediation.stats.snapshots import find_snapshot, published_stats, snapshot_month
 
 bp = Blueprint("stats", __name__, url_prefix="/admin/stats")
 
-FIGURE_LABELS = {
-    "received": _l("Cases received"),
-    "concluded": _l("Cases concluded"),
-    "agreed": _l("Concluded by agreement"),
-    "transferred": _l("Transferred to litigation"),
-    "withdrawn": _l("Withdrawn"),
-    "success_rate": _l("Success rate"),
-    "avg_days": _l("Average days to conclusion"),
-    "on_time_rate": _l("Concluded within the mediation period"),
-    "judicial_confirmations": _l("Judicial confirmations"),
-    "obligations_due": _l("Obligations due"),
-    "fulfilled_on_time": _l("Fulfilled on time"),
-    "performance_rate": _l("Voluntary performance rate"),
-    "certificates_issued": _l("Integrity certificates issued"),
-    "amount_in_dispute": _l("Amount in dispute (yuan)"),
-    "amount_agreed": _l("Amount agreed (yuan)"),
-    "pending_end": _l("Pending at month end"),
-    "high_risk_received": _l("High-risk cases received"),
-    "routed": _l("Cases assigned"),
-    "satisfaction_rate": _l("Satisfaction rate"),
-}
-RATES = ("success_rate", "on_time_rate", "performance_rate", "satisfaction_rate")
+RATES = RATE_KEYS
 MIMETYPE_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -74,14 +70,14 @@ def _scope() -> tuple[str, Centre | None]:
         if code != "all" and centre is None:
             abort(404)
     if not month:
-        today = local_today(centre) if centre is not None else None
-        month = month_key(today.replace(day=1)) if today else _global_month()
+        month = month_key(_today(centre).replace(day=1))
     return month, centre
 
 
-def _global_month() -> str:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return month_key(clock.now().astimezone(zone).date().replace(day=1))
+def _today(centre: Centre | None):
+    if centre is not None:
+        return local_today(centre)
+    return clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _trend(current, earlier) -> str:
@@ -90,23 +86,69 @@ def _trend(current, earlier) -> str:
     return "up" if current > earlier else "down"
 
 
+def _versus(key: str, current, earlier) -> dict:
+    """The change from `earlier`: for counts the difference and its percentage of the earlier
+    count (None from 0), for rates the difference in percentage points."""
+    change = {"earlier": earlier, "trend": _trend(current, earlier)}
+    if current is None or earlier is None:
+        return change | {"difference": None, "percent": None, "points": None}
+    if key in RATES:
+        return change | {"difference": None, "percent": None, "points": (current - earlier) * 100}
+    percent = (current - earlier) / earlier * 100 if earlier else None
+    return change | {"difference": current - earlier, "percent": percent, "points": None}
+
+
+def _compared(data: dict) -> list[dict]:
+    summary = data["summary"]
+    return [
+        {
+            "key": key,
+            "value": summary[key],
+            "mom": _versus(key, summary[key], data["previous_month"][key]),
+            "yoy": _versus(key, summary[key], data["same_month_last_year"][key]),
+        }
+        for key in COMPARED_KEYS
+    ]
+
+
+def _axis_step(peak: int) -> int:
+    """A round step (1, 2, 5, 10, 20, 50 …) giving at most five gridlines up to `peak`."""
+    step, factors = 1, cycle((2, 2.5, 2))
+    while peak / step > 5:
+        step = int(step * next(factors))
+    return step
+
+
+def _chart(series: list[dict]) -> dict:
+    """The 12-month bar chart's axis: gridline values up to a round top, and each month's
+    label, with its year under the first month and under each January."""
+    peak = max([1] + [point[key] for point in series for key in ("received", "concluded")])
+    step = _axis_step(peak)
+    top = step * -(-peak // step)
+    return {
+        "top": top,
+        "ticks": list(range(0, top + 1, step)),
+        "months": [
+            {
+                **point,
+                "label": month_label(point["month"], "MMM"),
+                "long": month_label(point["month"], "yMMM"),
+                "year": month_label(point["month"], "y")
+                if index == 0 or point["month"].endswith("-01")
+                else "",
+            }
+            for index, point in enumerate(series)
+        ],
+    }
+
+
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
     month, centre = _scope()
     data = published_stats(month, centre)
-    summary = data["summary"]
-    compared = [
-        {
-            "key": key,
-            "value": summary[key],
-            "previous": data["previous_month"][key],
-            "last_year": data["same_month_last_year"][key],
-            "mom": _trend(summary[key], data["previous_month"][key]),
-            "yoy": _trend(summary[key], data["same_month_last_year"][key]),
-        }
-        for key in COMPARED_KEYS
-    ]
+    today = _today(centre)
+    partial = today <= parse_month(month)[1]
     centres = (
         db.session.scalars(select(Centre).order_by(Centre.code)).all()
         if current_user.is_global_admin
@@ -116,13 +158,19 @@ def index():
         "stats/index.html",
         data=data,
         month=month,
+        month_name=month_label(month),
         centre=centre,
         centres=centres,
-        compared=compared,
+        compared=_compared(data),
+        partial=partial,
+        today=today,
+        so_far=performance_so_far(month, centre, today) if partial else None,
         snapshot=find_snapshot(month, centre),
-        series=monthly_series(month, centre),
+        chart=_chart(monthly_series(month, centre)),
         labels=FIGURE_LABELS,
         rates=RATES,
+        money_keys=MONEY_KEYS,
+        columns=COLUMNS,
         reasons=TRANSFER_REASONS,
         headers=HEADERS,
         titles=SHEET_TITLES,
@@ -137,11 +185,12 @@ def export():
     month, centre = _scope()
     data = published_stats(month, centre)
     name = f"stats-{centre.code if centre else 'all'}-{month}"
-    fmt = request.args.get("format", "json")
+    fmt, locale = request.args.get("format", "json"), str(get_locale())
+    centre_name = centre.name if centre is not None else None
     if fmt == "csv":
-        body, mimetype, name = to_csv(data), "text/csv", f"{name}.csv"
+        body, mimetype, name = to_csv(data, centre_name, locale), "text/csv", f"{name}.csv"
     elif fmt == "xlsx":
-        body, mimetype, name = to_xlsx(data, str(get_locale())), MIMETYPE_XLSX, f"{name}.xlsx"
+        body, mimetype, name = to_xlsx(data, centre_name, locale), MIMETYPE_XLSX, f"{name}.xlsx"
     else:
         body, mimetype, name = to_json(data), "application/json", f"{name}.json"
     return Response(

@@ -10,13 +10,17 @@ from flask import Response
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def inert(cell: str) -> str:
+    """`cell` as text no spreadsheet runs: the one guard of every CSV and XLSX export."""
+    return f"'{cell}" if cell[:1] in FORMULA_STARTS else cell
+
+
 def csv_response(rows: Iterable[list[str]], filename: str) -> Response:
     """`rows` (the header first) as a CSV download named `filename`."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow([f"'{cell}" if cell[:1] in FORMULA_STARTS else cell for cell in row])
+        writer.writerow([inert(cell) for cell in row])
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",
