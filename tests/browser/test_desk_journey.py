@@ -20,7 +20,10 @@ def test_staff_correct_a_case_then_complete_the_transfer_a_party_asked_for(
     page.goto(f"{page.base_url}/cases/{case_id}")
     expect(page.get_by_text("138****5678")).to_be_visible()
     page.get_by_role("link", name="更正案件信息").click()
-    applicant, respondent = page.locator("fieldset.party-row").all()
+    # The edit form's two party rows, once it has loaded (all() would not wait for them).
+    rows = page.locator("fieldset.party-row")
+    expect(rows).to_have_count(2)
+    applicant, respondent = rows.nth(0), rows.nth(1)
     # The one page with ID numbers and phones in full.
     expect(applicant.get_by_label("身份证号码")).to_have_value("11010519491231002X")
     expect(applicant.get_by_label("手机号码")).to_have_value("13812345678")
