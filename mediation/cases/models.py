@@ -250,7 +250,13 @@ class CaseEvent(db.Model):
     """What happened to a case: written once by the workflow, never changed."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_id_id", "case_id", "id"),)
+    # The case's timeline; the audit log's feed, newest first, by user or action (audit.queries).
+    __table_args__ = (
+        Index("ix_case_event_case_id_id", "case_id", "id"),
+        Index("ix_case_event_at_id", "at", "id"),
+        Index("ix_case_event_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_case_event_action_at_id", "action", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
