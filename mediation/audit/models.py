@@ -16,6 +16,7 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_at_id", "at", "id"),
         Index("ix_audit_entry_actor_id_at_id", "actor_id", "at", "id"),
         Index("ix_audit_entry_action_at_id", "action", "at", "id"),
+        Index("ix_audit_entry_target_at_id", "target", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

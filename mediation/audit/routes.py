@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -75,7 +76,7 @@ def export():
                 _action(row),
                 row.target,
                 row.client,
-                "; ".join(f"{label}: {value}" for label, value in _details(row)),
+                "; ".join(_("%(label)s: %(value)s", label=k, value=v) for k, v in _details(row)),
             ]
         )
     # Names and actions leave the system: who took which part of the log is kept.
