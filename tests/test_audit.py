@@ -157,27 +157,27 @@ def test_staff_and_mediators_cannot_read_the_log(client, db, login, role):
     assert client.get("/admin/audit/export.csv").status_code == 403
 
 
-def test_pages_follow_on_without_gaps_or_repeats(client, db, make_case, login):
-    for _ in range(13):
-        make_case("assigned")  # 26 events at one instant, besides the sign-in
-    login("admin")
-    seen, url = [], "/admin/audit/"
+@pytest.mark.parametrize("size", [3, 13])
+def test_pages_follow_on_without_gaps_or_repeats(client, db, make_case, login, monkeypatch, size):
+    """Events and entries at one instant: with 13 a page, the second page ends with the last
+    event and the third holds only entries."""
     from mediation.audit import routes
 
-    routes.PAGE_SIZE, size = 10, routes.PAGE_SIZE
-    try:
-        while url:
-            html = client.get(url).get_data(as_text=True)
-            seen += rows_of(html)
-            older = html.split('href="/admin/audit/?after=')
-            url = (
-                "/admin/audit/?after=" + older[1].split('"')[0].replace("&amp;", "&")
-                if len(older) > 1
-                else None
-            )
-    finally:
-        routes.PAGE_SIZE = size
-    assert len(seen) == 27 and len(set(seen)) == 27
+    cases = [make_case("assigned") for _ in range(13)]  # 26 events
+    for case in cases[:4]:
+        record("transfer.documents", target=case.number, centre_id=case.centre_id)
+    _db.session.commit()
+    login("admin")  # and the sign-in: 31 rows, all at NOW
+    monkeypatch.setattr(routes, "PAGE_SIZE", size)
+    seen, url = [], "/admin/audit/"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += rows_of(html)
+        older = html.split('href="/admin/audit/?after=')
+        url = None
+        if len(older) > 1:
+            url = "/admin/audit/?after=" + older[1].split('"')[0].replace("&amp;", "&")
+    assert len(seen) == 31 and len(set(seen)) == 31
 
 
 def test_the_pages_statements_do_not_grow_with_its_rows(app, client, db, make_case, login):
