@@ -134,7 +134,7 @@ def snapshot(centre, key="ledger_ref") -> dict:
             ],
             "events": [
                 {**e, "details": {k: v for k, v in e["details"].items() if k != "number"}}
-                for e in _rows(CaseEvent, case.id, "id")
+                for e in _rows(CaseEvent, case.id, "id", "centre_id")
             ],
             "sessions": _rows(MediationSession, case.id, "id"),
             "extensions": [

@@ -352,10 +352,13 @@ def test_the_timeline_names_who_acted_and_escapes_what_they_wrote(app, client, l
     import; a name or detail is text, never markup."""
     case_id = registered_case(app, client, login)
     at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    with app.app_context():
+        centre_id = session(app).get(Case, case_id).centre_id
 
     def event(action, from_state, to_state, actor_kind, actor_name="", **details):
         return CaseEvent(
             case_id=case_id,
+            centre_id=centre_id,
             at=at,
             action=action,
             from_state=from_state,

@@ -46,7 +46,65 @@ ACTIONS = {
     "party.preferences": _l("Party preferences changed"),
     "ledger.import": _l("Ledger imported"),
     "stats.snapshot": _l("Monthly statistics snapshot made"),
+    "audit.export": _l("Audit log exported"),
 }
+
+# What an entry's details are called on the audit page; any other key is shown as it is.
+DETAIL_LABELS = {
+    "created": _l("Cases created"),
+    "skipped": _l("Rows skipped"),
+    "rows": _l("Rows"),
+    "count": _l("Count"),
+    "cases": _l("Cases"),
+    "status": _l("Outcome"),
+    "role": _l("Role"),
+    "name": _l("Name"),
+    "month": _l("Month"),
+    "filename": _l("File"),
+    "size": _l("Size (bytes)"),
+    "content_type": _l("File type"),
+    "kind": _l("Kind"),
+    "attachment": _l("File number"),
+    "superseded_by": _l("Superseded by"),
+    "party": _l("Party"),
+    "note": _l("Note"),
+    "mediator": _l("Mediator"),
+    "max_caseload": _l("Maximum caseload"),
+    "is_active": _l("Active"),
+    "is_workday": _l("Working day"),
+    "workdays": _l("Working days"),
+    "holidays": _l("Holidays"),
+    "display_name": _l("Full name"),
+    "centre": _l("Centre"),
+    "abbreviation": _l("Abbreviation"),
+    "category": _l("Dispute category"),
+    "street": _l("Street or town"),
+}
+HIDDEN_DETAILS = {"sha256"}  # kept for checking, too long to read on a page
+LIST_DETAILS = {"cases", "workdays", "holidays"}  # lists; any other pair is [before, after]
+YES, NO = _l("Yes"), _l("No")
+
+
+def entry_details(details: dict) -> list[tuple[str, str]]:
+    """The (label, value) pairs of an audit entry's details, in the reader's language."""
+    return [
+        (str(DETAIL_LABELS.get(key, key)), _detail_value(value, key in LIST_DETAILS))
+        for key, value in (details or {}).items()
+        if key not in HIDDEN_DETAILS
+    ]
+
+
+def _detail_value(value, is_list: bool = False) -> str:
+    if isinstance(value, bool):
+        return str(YES if value else NO)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list) and len(value) == 2 and not is_list:
+        # A change is stored as [before, after].
+        return f"{_detail_value(value[0])} → {_detail_value(value[1])}"
+    if isinstance(value, list):
+        return "、".join(_detail_value(item) for item in value)
+    return str(value)
 
 
 def client_address() -> str:

@@ -10,7 +10,14 @@ from mediation.extensions import db
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_centre_id_id", "centre_id", "id"),)
+    # The log's feed: newest first within a centre, a user or an action (audit.queries).
+    __table_args__ = (
+        Index("ix_audit_entry_centre_id_at_id", "centre_id", "at", "id"),
+        Index("ix_audit_entry_at_id", "at", "id"),
+        Index("ix_audit_entry_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_audit_entry_action_at_id", "action", "at", "id"),
+        Index("ix_audit_entry_target_at_id", "target", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -138,7 +138,7 @@ class BulkWriter:
             for party in plan.parties
         ]
         case.agreement = case.transfer = case.mediator = None
-        self.insert(CaseEvent, plan.event(number).event_row(case.id))
+        self.insert(CaseEvent, plan.event(number).event_row(case.id, case.centre_id))
         return case
 
     def apply(self, case: BulkCase, change: Change) -> None:
@@ -155,7 +155,7 @@ class BulkWriter:
             written = self.unwritten[(update.model, update.id)]
             for name, value in update.values.items():
                 setattr(written, name, value)
-        self.insert(CaseEvent, change.event_row(case.id))
+        self.insert(CaseEvent, change.event_row(case.id, case.centre_id))
         for grant in change.certificates:
             record = self.insert(IntegrityRecord, grant.record)
             self.insert(Certificate, grant.certificate_row(record.id))

@@ -250,10 +250,20 @@ class CaseEvent(db.Model):
     """What happened to a case: written once by the workflow, never changed."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_id_id", "case_id", "id"),)
+    # The case's timeline; the audit log's feed, newest first, of a centre, a user or an
+    # action (audit.queries).
+    __table_args__ = (
+        Index("ix_case_event_case_id_id", "case_id", "id"),
+        Index("ix_case_event_centre_id_at_id", "centre_id", "at", "id"),
+        Index("ix_case_event_at_id", "at", "id"),
+        Index("ix_case_event_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_case_event_action_at_id", "action", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
+    # The case's centre (a case never moves), so that a centre's events read on an index.
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     action: Mapped[str] = mapped_column(String(30))
     from_state: Mapped[str | None] = mapped_column(String(20))

@@ -326,9 +326,10 @@ class Change:
     certificates: list[CertificateGrant] = field(default_factory=list)
     handed_to: Mediator | None = None  # the mediator now handling the case
 
-    def event_row(self, case_id: int) -> dict:
+    def event_row(self, case_id: int, centre_id: int) -> dict:
         return {
             "case_id": case_id,
+            "centre_id": centre_id,
             "at": self.at,
             "action": self.action,
             "from_state": self.from_state,
@@ -509,7 +510,7 @@ def apply_change(case: Case, change: Change) -> Applied:
         row = db.session.get(update.model, update.id)
         for name, value in update.values.items():
             setattr(row, name, value)
-    event = CaseEvent(**change.event_row(case.id))
+    event = CaseEvent(**change.event_row(case.id, case.centre_id))
     db.session.add(event)
     db.session.flush()
     issued = (issue_certificate(grant) for grant in change.certificates)
@@ -712,7 +713,7 @@ def _write_registration(
         for party, code in zip(plan.parties, codes, strict=True)
     ]
     party_ids = connection.execute(_INSERT_PARTIES, party_rows).scalars().all()
-    connection.execute(_INSERT_EVENT, plan.event(number).event_row(case_id))
+    connection.execute(_INSERT_EVENT, plan.event(number).event_row(case_id, case_row["centre_id"]))
     case = case_with_parties(case_id)
     notices.case_registered(case)
     return Registration(case, dict(zip(party_ids, codes, strict=True)))

@@ -1,0 +1,195 @@
+"""The audit log (SPEC 7): sign-ins, administrative changes and every case action, in one list
+that reads the case events as well, translated, filtered, exported and scoped to a centre."""
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import flask_babel
+import pytest
+
+from mediation import clock
+from mediation.audit.log import record
+from mediation.extensions import db as _db
+from tests.conftest import recorded_statements
+from tests.test_portal import code_of, look_up
+
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with clock.frozen_at(NOW):
+        yield
+
+
+def page(client, **args) -> str:
+    response = client.get("/admin/audit/", query_string=args)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def rows_of(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [row for row in body.split("<tr>")[1:]]
+
+
+def test_every_case_action_is_in_the_log_with_its_actor_and_case(client, db, make_case, login):
+    agreed, mediating = make_case("agreed"), make_case("mediating")
+    look_up(client, mediating.number, code_of(mediating, "respondent"))
+    client.post_form("/status/court", {"note": "希望尽快起诉"})
+    client.post_form("/status/leave")
+    look_up(client, agreed.number, code_of(agreed, "applicant"))
+    obligation = agreed.agreement.obligations[0].id
+    client.post_form(f"/status/obligations/{obligation}/confirm", {"performed_on": "2026-03-10"})
+    client.post_form("/status/leave")
+
+    login("admin")
+    rows = rows_of(page(client))
+    for label, actor, number in [
+        ("登记", "测试", agreed.number),
+        ("分流委派", "测试", agreed.number),
+        ("记录调解", "测试", agreed.number),
+        ("达成调解协议", "测试", agreed.number),
+        ("当事人申请诉讼", "李四", mediating.number),
+        ("履行义务", "张三", agreed.number),
+    ]:
+        assert any(f">{label}</td>" in row and actor in row and number in row for row in rows), (
+            label
+        )
+    left = next(row for row in rows if "当事人申请诉讼" in row)
+    assert '李四 <span class="text-muted small">(当事人，网上)</span>' in left
+    assert any("登录成功" in row for row in rows)  # the log's own entries stay in it
+
+
+def test_details_read_in_the_readers_language(client, db, make_case, login):
+    case = make_case("assigned")
+    record("ledger.import", target="台账.xlsx", centre_id=case.centre_id, created=8, skipped=0)
+    _db.session.commit()
+    login("admin")
+    html = page(client)
+    assert "新建案件：8" in html and "跳过的行：0" in html
+    assert "调解组织：" in html  # the routing's details, with the timeline's labels
+    assert "created:" not in html
+    client.set_cookie("lang", "en")
+    flask_babel.refresh()  # the `db` fixture's app context, which the requests share, keeps it
+    html = page(client)
+    assert "Cases created: 8" in html and "Rows skipped: 0" in html
+    assert "Mediation organisation: " in html and "Routed" in html
+
+
+def test_filter_by_user(client, db, make_case, login, make_user):
+    make_case("assigned")
+    admin = login("admin")
+    staff_id = _db.session.scalar(
+        _db.select(_db.text("id"))
+        .select_from(_db.text("user_account"))
+        .where(_db.text("username = 'staff-330106'"))
+    )
+    rows = rows_of(page(client, user=staff_id))
+    assert len(rows) == 2 and all("登录成功" not in row for row in rows)
+    rows = rows_of(page(client, user=admin.id))
+    assert len(rows) == 1 and "登录成功" in rows[0]
+
+
+def test_filter_by_action(client, db, make_case, login):
+    make_case("mediating"), make_case("registered")
+    login("admin")
+    rows = rows_of(page(client, action="event:register"))
+    assert len(rows) == 2 and all(">登记</td>" in row for row in rows)
+    rows = rows_of(page(client, action="event:record_session"))
+    assert len(rows) == 1 and "记录调解" in rows[0]
+    rows = rows_of(page(client, action="audit:login.success"))
+    assert len(rows) == 1 and "登录成功" in rows[0]
+
+
+def test_filter_by_case_number_as_a_party_would_type_it(client, db, make_case, login):
+    first, second = make_case("mediating"), make_case("mediating")
+    login("admin")
+    typed = first.number.replace("〔", " (").replace("〕", ") ").replace("号", "")
+    rows = rows_of(page(client, case=typed))
+    assert len(rows) == 3 and all(first.number in row for row in rows)
+    assert not any(second.number in row for row in rows)
+
+
+def test_filter_by_date(client, db, make_case, login):
+    with clock.frozen_at(datetime(2026, 3, 1, 2, 0, tzinfo=UTC)):
+        early = make_case("registered")
+    late = make_case("registered")
+    login("admin")
+    html = page(client, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert early.number in html and late.number not in html
+    html = page(client, **{"from": "2026-03-05"})
+    assert late.number in html and early.number not in html
+
+
+def test_the_export_has_the_rows_of_the_pages_filter(client, db, make_case, login):
+    case, other = make_case("agreed"), make_case("registered")
+    login("admin")
+    shown = rows_of(page(client, case=case.number))
+    response = client.get("/admin/audit/export.csv", query_string={"case": case.number})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert lines[0][:3] == ["时间", "操作人", "操作"]
+    assert len(lines) - 1 == len(shown) == 4
+    assert [line[2] for line in lines[1:]] == ["达成调解协议", "记录调解", "分流委派", "登记"]
+    assert all(line[3] == case.number for line in lines[1:])
+    assert other.number not in response.get_data(as_text=True)
+    assert "调解组织：" in lines[3][5]
+
+
+def test_a_centre_admin_sees_their_centre_a_global_admin_all(client, db, make_case, login):
+    here, there = make_case("registered"), make_case("registered", centre="330105")
+    login("admin")
+    html = page(client)
+    assert here.number in html and there.number not in html
+    assert there.number not in client.get("/admin/audit/export.csv").get_data(as_text=True)
+    client.post_form("/logout")
+    login("admin", centre=None)
+    html = page(client)
+    assert here.number in html and there.number in html
+
+
+@pytest.mark.parametrize("role", ["staff", "mediator"])
+def test_staff_and_mediators_cannot_read_the_log(client, db, login, role):
+    login(role)
+    assert client.get("/admin/audit/").status_code == 403
+    assert client.get("/admin/audit/export.csv").status_code == 403
+
+
+@pytest.mark.parametrize("size", [3, 13])
+def test_pages_follow_on_without_gaps_or_repeats(client, db, make_case, login, monkeypatch, size):
+    """Events and entries at one instant: with 13 a page, the second page ends with the last
+    event and the third holds only entries."""
+    from mediation.audit import routes
+
+    cases = [make_case("assigned") for _ in range(13)]  # 26 events
+    for case in cases[:4]:
+        record("transfer.documents", target=case.number, centre_id=case.centre_id)
+    _db.session.commit()
+    login("admin")  # and the sign-in: 31 rows, all at NOW
+    monkeypatch.setattr(routes, "PAGE_SIZE", size)
+    seen, url = [], "/admin/audit/"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += rows_of(html)
+        older = html.split('href="/admin/audit/?after=')
+        url = None
+        if len(older) > 1:
+            url = "/admin/audit/?after=" + older[1].split('"')[0].replace("&amp;", "&")
+    assert len(seen) == 31 and len(set(seen)) == 31
+
+
+def test_the_pages_statements_do_not_grow_with_its_rows(app, client, db, make_case, login):
+    make_case("assigned")
+    login("admin")
+    page(client)
+    with recorded_statements(app) as few:
+        page(client)
+    for _ in range(5):
+        make_case("agreed")
+    page(client)  # the signed-in user, read again after the cases' commits, as after any
+    with recorded_statements(app) as many:
+        html = page(client)
+    assert len(rows_of(html)) > 20
+    assert len(many) == len(few)
