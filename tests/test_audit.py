@@ -65,16 +65,19 @@ def test_every_case_action_is_in_the_log_with_its_actor_and_case(client, db, mak
 def test_details_read_in_the_readers_language(client, db, make_case, login):
     case = make_case("assigned")
     record("ledger.import", target="台账.xlsx", centre_id=case.centre_id, created=8, skipped=0)
+    record("document.full_ids", target=case.number, centre_id=case.centre_id, document="agreement")
     _db.session.commit()
     login("admin")
     html = page(client)
     assert "新建案件：8" in html and "跳过的行：0" in html
+    assert "文书：调解协议" in html  # a code stored, its name shown
     assert "调解组织：" in html  # the routing's details, with the timeline's labels
     assert "created:" not in html
     client.set_cookie("lang", "en")
     flask_babel.refresh()  # the `db` fixture's app context, which the requests share, keeps it
     html = page(client)
     assert "Cases created: 8" in html and "Rows skipped: 0" in html
+    assert "Document: Mediation agreement" in html
     assert "Mediation organisation: " in html and "Routed" in html
 
 

@@ -79,6 +79,14 @@ DETAIL_LABELS = {
     "abbreviation": _l("Abbreviation"),
     "category": _l("Dispute category"),
     "street": _l("Street or town"),
+    "document": _l("Document"),
+}
+# Details stored as codes, shown by their names.
+DETAIL_VALUES = {
+    "document": {
+        "agreement": _l("Mediation agreement"),
+        "transfer_letter": _l("Transfer letter"),
+    },
 }
 HIDDEN_DETAILS = {"sha256"}  # kept for checking, too long to read on a page
 LIST_DETAILS = {"cases", "workdays", "holidays"}  # lists; any other pair is [before, after]
@@ -88,10 +96,14 @@ YES, NO = _l("Yes"), _l("No")
 def entry_details(details: dict) -> list[tuple[str, str]]:
     """The (label, value) pairs of an audit entry's details, in the reader's language."""
     return [
-        (str(DETAIL_LABELS.get(key, key)), _detail_value(value, key in LIST_DETAILS))
+        (str(DETAIL_LABELS.get(key, key)), _detail_value(_named(key, value), key in LIST_DETAILS))
         for key, value in (details or {}).items()
         if key not in HIDDEN_DETAILS
     ]
+
+
+def _named(key: str, value):
+    return DETAIL_VALUES[key].get(value, value) if key in DETAIL_VALUES else value
 
 
 def _detail_value(value, is_list: bool = False) -> str:
