@@ -98,6 +98,14 @@ def certified_cases():
         rate_service(case, case.applicants[0], 5)
 
 
+def moved_cases():
+    """Two cases moved from the first centre to the second: each leaves a former number."""
+    to_centre = centre_for("330105")
+    for case in (build_case("registered"), build_case("registered")):
+        actor = workflow.Actor.for_user(user_for(case.centre, "staff"))
+        workflow.move_case(case, to_centre, "登记错误", actor)
+
+
 def transferred_cases():
     build_case("transferred", transfer_reason="unsuitable")
     build_case("transferred", transfer_reason="unsuitable")
@@ -173,6 +181,7 @@ ROWS = {
     "agreement": agreed_cases,
     "obligation": agreed_cases,
     "transfer": transferred_cases,
+    "case_former_number": moved_cases,
     "integrity_record": certified_cases,
     "certificate": certified_cases,
     "service_rating": certified_cases,
@@ -233,6 +242,7 @@ UNIQUES = {
     "uq_certificate_number": {},
     "uq_certificate_record_id": {},
     "uq_service_rating_case_id_party_id": {},
+    "uq_case_former_number_seq": {},
 }
 
 

@@ -68,6 +68,8 @@ SPEC_MOVES = {
     "new_access_code": (set(State), None, {"staff"}),
     "correct": ({R, A, M}, None, {"staff"}),
     "complete_transfer": ({T}, None, {"staff"}),
+    # SPEC 10: to another centre before the conclusion, to be triaged there afresh.
+    "move": ({R, A, M}, R, {"staff"}),
 }
 CONCLUDED = {AG, F, D, T, W}
 ADMINS = {"admin", "global_admin"}
@@ -213,6 +215,8 @@ def perform(db, action: str, case: Case, actor: Actor, world):
         return workflow.correct_case(case, data, actor)
     if action == "complete_transfer":
         return workflow.complete_transfer(case, "杭州市中级人民法院", "事实无争议", actor)
+    if action == "move":
+        return workflow.move_case(case, centre_for("330105"), "属拱墅区管辖", actor)
     raise AssertionError(f"no way to perform {action}")
 
 

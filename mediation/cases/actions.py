@@ -13,6 +13,7 @@ from flask import request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from mediation.cases import forms
@@ -20,7 +21,7 @@ from mediation.cases import workflow as wf
 from mediation.cases.models import Case
 from mediation.cases.states import PARTY_ROLES
 from mediation.cases.triage import mediator_workloads, suggested_organizations
-from mediation.directory.models import Mediator
+from mediation.directory.models import Centre, Mediator
 from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
@@ -34,6 +35,8 @@ class ActionForm:
     fill: Callable | None = None  # (case, form) -> None: a new form shows what is recorded
     # Actions that issue an access code show it once instead of redirecting.
     shows_code: bool = False
+    # (case, result) -> the message after it is saved; else "Saved: <the action>".
+    saved: Callable | None = None
 
     def form_for(self, case: Case):
         """The action's form for this case, with its choices; a new form carries the
@@ -309,6 +312,35 @@ def _perform_filing(case, form, actor):
     )
 
 
+def _prepare_move(case: Case, form) -> None:
+    """Every other centre of the deployment, by code."""
+    form.centre.choices = [SelectChoice("", _("Choose a centre"))] + [
+        SelectChoice(str(centre.id), f"{centre.name}（{centre.code}）")
+        for centre in db.session.scalars(
+            select(Centre).where(Centre.id != case.centre_id).order_by(Centre.code)
+        )
+    ]
+
+
+def _perform_move(case, form, actor):
+    raw = form.centre.data or ""
+    centre = db.session.get(Centre, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if centre is None or centre.id == case.centre_id:
+        raise wf.WorkflowError(_("Choose another centre to move the case to."), "centre")
+    return wf.move_case(
+        case, centre, form.reason.data, actor, expected_version=form.expected_version
+    )
+
+
+def _moved_message(case: Case, event) -> str:
+    return _(
+        "Moved to %(centre)s, where it is now case %(number)s (formerly %(former)s).",
+        centre=case.centre.name,
+        number=case.number,
+        former=event.details["former_number"],
+    )
+
+
 def _fill_correct(case: Case, form) -> None:
     """The edit form shows what is recorded, IDs and phones in full (SPEC 3.9)."""
     form.process(
@@ -404,4 +436,5 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "complete_transfer": ActionForm(
         forms.CompleteTransferForm, _perform_complete_transfer, fill=_fill_transfer
     ),
+    "move": ActionForm(forms.MoveForm, _perform_move, _prepare_move, saved=_moved_message),
 }

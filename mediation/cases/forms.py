@@ -432,6 +432,22 @@ class WithdrawForm(VersionedForm):
     )
 
 
+class MoveForm(VersionedForm):
+    centre = SelectField(
+        _l("Centre to move the case to"),
+        choices=[],
+        coerce=str,
+        description=_l(
+            "The case gets a number of that centre and waits for triage there; its old number "
+            "still finds it, and the parties' access codes stay."
+        ),
+    )
+    reason = TextAreaField(
+        _l("Reason for the move"),
+        validators=[DataRequired(_l("Give the reason for the move.")), Length(max=2000)],
+    )
+
+
 class ConfirmForm(VersionedForm):
     court = StringField(
         _l("Court"),

@@ -19,6 +19,7 @@ from mediation.cases.actions import current_actor
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import BulkActionForm
 from mediation.cases.models import Case
+from mediation.cases.numbering import moved_away
 from mediation.cases.states import RISK_LEVELS, STATE_LABELS
 from mediation.cases.workflow import StaleCase, reassign_cases, route_cases
 from mediation.directory.calendar import has_calendar_year, local_today
@@ -98,6 +99,9 @@ def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=N
         if current_user.is_global_admin
         else [],
         show_centre=current_user.is_global_admin and filters.centre is None,
+        moved_away=moved_away(current_user.centre_id, filters.q)
+        if filters.q and may_bulk and not current_user.is_global_admin
+        else [],
         cap=queries.COUNT_CAP,
         **({} if is_mediator else _directory_choices(choices_centre)),
         **_labels(),

@@ -4,11 +4,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CompoundSelect, bindparam, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from mediation.cases.models import CaseCounter
+from mediation.cases.models import Case, CaseCounter, FormerNumber
 from mediation.database import read
 from mediation.directory.models import Centre
 from mediation.extensions import db
@@ -75,6 +75,77 @@ def parse_case_number(text: str) -> NumberParts | None:
     found = match.groupdict()
     year = int(found["year"]) if found.get("year") else None
     return NumberParts(int(found["seq"]), year, found.get("abbreviation"))
+
+
+def case_ids_numbered(seq, year=None, number=None) -> CompoundSelect:
+    """The ids of the cases whose number matches, now or before a move to another centre
+    (their former numbers): one rule for staff search, the portal and anyone else who finds
+    a case by its number. `seq`, `year` and `number` are SQL values (bound parameters);
+    `year` and `number` None leave them out, for a part of a number. Each side reads its
+    (seq, year) index."""
+    own = select(Case.id.label("case_id")).where(Case.seq == seq)
+    former = select(FormerNumber.case_id).where(FormerNumber.seq == seq)
+    if year is not None:
+        own, former = own.where(Case.year == year), former.where(FormerNumber.year == year)
+    if number is not None:
+        own, former = own.where(Case.number == number), former.where(FormerNumber.number == number)
+    return union_all(own, former)
+
+
+_CASES_NUMBERED = case_ids_numbered(bindparam("seq"), bindparam("year"), bindparam("number"))
+
+
+def cases_numbered(text: str) -> list[int]:
+    """The ids of the cases that have or had this number (typed in any accepted way): the
+    case it was issued to, also after the case moved and got a number at another centre.
+    Usually one; two centres that share an abbreviation could share a number, so a caller
+    keeps to the centres it may see. [] for a text that is no whole number."""
+    parts = parse_case_number(text)
+    if parts is None or parts.number is None:
+        return []
+    params = {"seq": parts.seq, "year": parts.year, "number": parts.number}
+    return sorted(set(read(_CASES_NUMBERED, params).scalars()))
+
+
+def former_numbers_of(case_id: int) -> list:
+    """The numbers a case had at the centres it left, oldest first: number, centre (its
+    name), moved_at."""
+    return read(_FORMER_NUMBERS, {"case_id": case_id}).all()
+
+
+_FORMER_NUMBERS = (
+    select(FormerNumber.number, Centre.name.label("centre"), FormerNumber.moved_at)
+    .join(Centre, Centre.id == FormerNumber.centre_id)
+    .where(FormerNumber.case_id == bindparam("case_id"))
+    .order_by(FormerNumber.moved_at, FormerNumber.id)
+)
+
+
+def moved_away(centre_id: int, text: str, limit: int = 10) -> list:
+    """Cases this centre numbered and moved to another, whose old number (or its part) is
+    what was typed: number, moved_at, to_centre (its name), now (the number there). The
+    centre's staff learn where a case went, and no more: the case is the other centre's."""
+    parts = parse_case_number(text)
+    if parts is None:
+        return []
+    query = (
+        select(
+            FormerNumber.number,
+            FormerNumber.moved_at,
+            Centre.name.label("to_centre"),
+            Case.number.label("now"),
+        )
+        .join(Centre, Centre.id == FormerNumber.to_centre_id)
+        .join(Case, Case.id == FormerNumber.case_id)
+        .where(FormerNumber.centre_id == centre_id, FormerNumber.seq == parts.seq)
+        .order_by(FormerNumber.moved_at.desc(), FormerNumber.id.desc())
+        .limit(limit)
+    )
+    if parts.year is not None:
+        query = query.where(FormerNumber.year == parts.year)
+    if parts.number is not None:
+        query = query.where(FormerNumber.number == parts.number)
+    return read(query).all()
 
 
 def _ensure_counter(centre: Centre, year: int) -> None:

@@ -10,11 +10,12 @@ from wtforms import FieldList
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import workflow as wf
-from mediation.cases.access import case_or_404
+from mediation.cases.access import case_or_404, may_see
 from mediation.cases.actions import ACTION_FORMS, current_actor
 from mediation.cases.blueprint import bp
 from mediation.cases.forms import IntakeForm
 from mediation.cases.models import Case
+from mediation.cases.numbering import former_numbers_of
 from mediation.cases.page import case_page_or_404
 from mediation.cases.timeline import changed_meanwhile
 from mediation.database import commit_keeping_loaded, reads_first_view
@@ -104,6 +105,9 @@ def detail(case_id: int):
         moves=wf.MOVES,
         today=local_today(page.centre),
         warning_days=warning_days(page.case.centre_id),
+        former_numbers=former_numbers_of(case_id)
+        if any(event.action == "move" for event in page.events)
+        else [],
     )
 
 
@@ -135,7 +139,11 @@ def act(case_id: int, action: str):
         return render_template(
             "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
         )
-    flash(_("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
+    message = spec.saved(case, result) if spec.saved else None
+    flash(message or _("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
+    if not may_see(current_user, case.centre_id, case.mediator_user_id):
+        # Moved to another centre: the case is no longer this user's to open.
+        return redirect(url_for("cases.index"))
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

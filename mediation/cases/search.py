@@ -1,7 +1,8 @@
 """The case list's search box: what was typed — a case number or a part of one, a mobile, a
 resident ID number or credit code, a party's name — and how each is found through an index.
 
-A number is read into its parts (`parse_case_number`) and found on (seq, year); a mobile or
+A number is read into its parts (`parse_case_number`) and found on (seq, year), also among
+the former numbers of cases moved to another centre (`case_ids_numbered`); a mobile or
 an ID exactly on the party's column; a name by its start on the name index and anywhere in
 it through trigrams: on SQLite the FTS5 table `party_name_search`, on PostgreSQL a pg_trgm GIN
 index on party.name (both made by the migration, the table kept by triggers). Trigrams need
@@ -30,7 +31,7 @@ from sqlalchemy import (
 
 from mediation.cases.identity import CREDIT_PATTERN, ID_PATTERN, MOBILE_PATTERN
 from mediation.cases.models import Case, Party
-from mediation.cases.numbering import parse_case_number
+from mediation.cases.numbering import case_ids_numbered, parse_case_number
 from mediation.database import read
 
 # The SQLite trigram table: each party's name followed by END, under the party's id.
@@ -139,13 +140,13 @@ def found_cases(kind: str, engine: str):
     """The ids of the cases a search finds (a case may come more than once), each part read
     from an index."""
     if kind in NUMBER_KINDS:
-        found = select(Case.id).where(Case.seq == bindparam("q_seq"))
-        if kind != "seq":
-            found = found.where(Case.year == bindparam("q_year"))
-        if kind == "number":
-            # The number keeps the abbreviation it was issued with (SPEC 3.1).
-            found = found.where(Case.number == bindparam("q_number"))
-        return found
+        # The number keeps the abbreviation it was issued with (SPEC 3.1), and a moved case
+        # is found by the numbers it had at the centres it left.
+        return case_ids_numbered(
+            bindparam("q_seq"),
+            bindparam("q_year") if kind != "seq" else None,
+            bindparam("q_number") if kind == "number" else None,
+        )
     if kind == "phone":
         return select(Party.case_id).where(Party.phone == bindparam("q_phone"))
     if kind == "identifier":

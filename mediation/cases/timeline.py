@@ -28,6 +28,9 @@ from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
 
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {
+    "from_centre": _l("From the centre"),
+    "to_centre": _l("To the centre"),
+    "former_number": _l("Former case number"),
     "number": _l("Case number"),
     "organization": _l("Mediation organisation"),
     "previous": _l("Previous mediator"),

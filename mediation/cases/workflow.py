@@ -42,6 +42,7 @@ from mediation.cases.models import (
     CaseEvent,
     Extension,
     FollowUp,
+    FormerNumber,
     MediationSession,
     Party,
     Transfer,
@@ -133,6 +134,9 @@ MOVES: dict[str, Move] = {
                      _l("Correct the case details")),
     "complete_transfer": _move([State.TRANSFERRED], None, STAFF_ONLY, _l("Transfer completed"),
                                _l("Complete the court and the record")),
+    # To another centre (移送), to be triaged there afresh: SPEC 10, issue 22.
+    "move": _move(OPEN_STATES, State.REGISTERED, STAFF_ONLY, _l("Moved to another centre"),
+                  _l("Move to another centre")),
 }
 # fmt: on
 
@@ -408,7 +412,12 @@ def _guard_allows(case: GuardedCase, action: str, actor: Actor) -> bool:
         return case.transfer is not None and not case.transfer.filing_number
     if action == "correct":
         return case.concluded_at is None or ADMIN in actor.roles
+    if action == "move":
+        return bool(db.session.scalar(_ANOTHER_CENTRE, {"centre_id": case.centre_id}))
     return True
+
+
+_ANOTHER_CENTRE = select(Centre.id).where(Centre.id != bindparam("centre_id")).limit(1)
 
 
 def _check(case: CaseFacts, action: str, actor: Actor, expected_version: int | None) -> Move:
@@ -496,7 +505,9 @@ class Applied:
 
 
 def apply_change(case: Case, change: Change) -> Applied:
-    """Write a change into the session for one case, and flush."""
+    """Write a change into the session for one case, and flush. The event carries the centre
+    the case was at (a move's: the centre it left)."""
+    centre_id = case.centre_id
     case.state = change.to_state
     for name, value in change.columns.items():
         setattr(case, name, value)
@@ -510,7 +521,7 @@ def apply_change(case: Case, change: Change) -> Applied:
         row = db.session.get(update.model, update.id)
         for name, value in update.values.items():
             setattr(row, name, value)
-    event = CaseEvent(**change.event_row(case.id, case.centre_id))
+    event = CaseEvent(**change.event_row(case.id, centre_id))
     db.session.add(event)
     db.session.flush()
     issued = (issue_certificate(grant) for grant in change.certificates)
@@ -651,6 +662,8 @@ def decide_registration(
         "is_extreme": data.is_extreme,
         "registered_at": at,
         "registered_on": registered_on,
+        "received_at": at,
+        "received_on": registered_on,
         "registered_by_id": actor.user_id,
         "triage_due_on": rules.add_working_days(registered_on, triage_days),
     }
@@ -790,11 +803,12 @@ def decide_route(
     expected_version: int | None = None,
 ) -> Change:
     """Route to a mediator of an organisation: the deadline is the routing date plus the
-    category's mediation period (SPEC 3.3)."""
+    category's mediation period (SPEC 3.3). A case moved here after it was first routed
+    keeps the deadline it had (see `decide_move`)."""
     _check(case, "route", actor, expected_version)
     _check_mediator(case, organization, mediator)
     routed_on = rules.local_date(at)
-    deadline_on = routed_on + timedelta(days=rules.periods[case.category_code])
+    deadline_on = case.deadline_on or routed_on + timedelta(days=rules.periods[case.category_code])
     return _change(
         case,
         "route",
@@ -1723,6 +1737,112 @@ def complete_transfer(
     case: Case, court: str, undisputed_facts: str, actor: Actor, **options
 ) -> CaseEvent:
     return act(case, decide_complete_transfer, court, undisputed_facts, actor, **options).event
+
+
+# --- moving a case to another centre (移送) ---------------------------------------------------
+
+
+def decide_move(
+    case: CaseFacts,
+    to_centre: Centre | None,
+    reason: str,
+    actor: Actor,
+    rules: CentreRules,
+    *,
+    at: datetime,
+    expected_version: int | None = None,
+) -> Change:
+    """A case registered at the wrong centre goes to another (SPEC 10), before it concludes,
+    by the staff or an administrator of its centre. It keeps its parties, access codes,
+    history and files; its organisation and mediator were the old centre's, so it is
+    triaged afresh at the new centre (registered, due by that centre's working days). Its
+    mediation deadline, once set, stays: it is the parties' assurance of when mediation
+    ends (SPEC 1, 3.3), which a centre's mistake must not lengthen; only the parties'
+    consent can (an extension). The new number is issued by `move_case`."""
+    _check(case, "move", actor, expected_version)
+    if to_centre is None or to_centre.id == case.centre_id:
+        raise WorkflowError(_("Choose another centre to move the case to."), "centre")
+    if not reason.strip():
+        raise WorkflowError(_("Give the reason for the move."), "reason")
+    receiving = CentreRules(to_centre)
+    received_on = receiving.local_date(at)
+    settings = receiving.settings
+    triage_days = (
+        settings.triage_days_high_risk if case.risk_level in HIGH_RISKS else settings.triage_days
+    )
+    columns = {
+        "centre_id": to_centre.id,
+        "organization_id": None,
+        "mediator_id": None,
+        "routed_at": None,
+        "routed_on": None,
+        "received_at": at,
+        "received_on": received_on,
+        "triage_due_on": receiving.add_working_days(received_on, triage_days),
+        "triage_warned_at": None,
+    }
+    details = {
+        "from_centre": rules.centre.name,
+        "to_centre": to_centre.name,
+        "former_number": case.number,
+        "previous": case.mediator.name if case.mediator else None,
+        "deadline_on": case.deadline_on,
+        "reason": reason.strip(),
+    }
+    return _change(case, "move", actor, rules, at, columns=columns, details=details)
+
+
+def move_case(
+    case: Case,
+    to_centre: Centre | None,
+    reason: str,
+    actor: Actor,
+    *,
+    at: datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """Move a case to another centre: a number from that centre's sequence (its counter row
+    locked as at registration, so the two never issue one number twice), the old number
+    kept as a former number that still finds the case, the event, and the notices: the
+    receiving centre's staff in the app, the parties by SMS with the new number."""
+    at = at or clock.now()
+    rules = CentreRules(case.centre)
+    change = decide_move(
+        case, to_centre, reason, actor, rules, at=at, expected_version=expected_version
+    )
+    if case.ledger_ref and db.session.scalar(
+        select(Case.id).where(Case.centre_id == to_centre.id, Case.ledger_ref == case.ledger_ref)
+    ):
+        raise WorkflowError(
+            _(
+                "The other centre has a case with the same ledger number (%(ref)s): it may be "
+                "this dispute already. Check with that centre before moving the case.",
+                ref=case.ledger_ref,
+            )
+        )
+    begin_writing()
+    year = change.columns["received_on"].year
+    seq, number = issue_case_number(to_centre, year)
+    former = NewRow(
+        FormerNumber,
+        {
+            "case_id": case.id,
+            "centre_id": case.centre_id,
+            "number": case.number,
+            "year": case.year,
+            "seq": case.seq,
+            "moved_at": at,
+            "to_centre_id": to_centre.id,
+        },
+    )
+    change.columns |= {"year": year, "seq": seq, "number": number}
+    change.details["number"] = number
+    change.rows.append(former)
+    applied = apply_change(case, change)
+    # The columns changed under the relationships: read them again from the new ones.
+    db.session.expire(case, ["centre", "organization", "mediator"])
+    notices.case_moved(case, applied.event.id, change.details)
+    return applied.event
 
 
 # --- many cases at once ---------------------------------------------------------------------

@@ -154,6 +154,34 @@ def party_went_to_court(case: Case, party_name: str, recorded_by: User | None) -
     return _tell_users(case, f"went_to_court:{case.id}", users, subject, body)
 
 
+def case_moved(case: Case, event_id: int, move: dict) -> int:
+    """A case moved here from another centre (移送): the receiving centre's active staff are
+    told in the app; the parties by SMS, with the new number (their access codes stay)."""
+    subject = _l(
+        "Case %(number)s moved here from %(centre)s", number=case.number, centre=move["from_centre"]
+    )
+    body = _l(
+        "Case %(number)s (formerly %(former)s at %(centre)s) has been moved to your centre: "
+        "%(reason)s. It awaits triage here by %(due)s.",
+        number=case.number,
+        former=move["former_number"],
+        centre=move["from_centre"],
+        reason=move["reason"],
+        due=_day(case.triage_due_on),
+    )
+    told = _tell_users(
+        case, f"moved:{case.id}:{event_id}", centre_staff(case.centre_id), subject, body
+    )
+    text = _l(
+        "%(centre)s: your case %(former)s has been moved to %(centre)s as case %(number)s. "
+        "Your access code stays the same.",
+        centre=case.centre.name,
+        former=move["former_number"],
+        number=case.number,
+    )
+    return told + _text_parties(case, f"moved:{case.id}:{event_id}", text)
+
+
 def certificate_issued(certificate: Certificate) -> int:
     record = certificate.record
     body = _l(

@@ -13,14 +13,14 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.auth.throttle import Throttle, longest_wait
 from mediation.cases.access_codes import hash_access_code
-from mediation.cases.models import Case, Party
-from mediation.cases.numbering import normalise_case_number, parse_case_number
+from mediation.cases.models import Case, FormerNumber, Party
+from mediation.cases.numbering import case_ids_numbered, normalise_case_number, parse_case_number
 from mediation.database import begin_writing
 from mediation.extensions import db
 from mediation.integrity import records
@@ -105,18 +105,23 @@ def look_up(number: str, code: str, client: str) -> Party | None:
 
 
 def _party_with_code(number: str, code: str) -> Party | None:
-    # The same queries and one keyed hash whether or not the number exists.
-    digest = hash_access_code(number, code)
-    for party in _parties_of_cases_numbered(number):
-        if party.access_code_hash and hmac.compare_digest(digest, party.access_code_hash):
+    # The same queries and one keyed hash whether or not the number exists. A code is hashed
+    # with the number the case had when the code was issued: a moved case's parties are
+    # tested under each of its numbers (one more hash per move).
+    digests = {number: hash_access_code(number, code)}
+    for party, key in _parties_of_cases_numbered(number):
+        if key not in digests:
+            digests[key] = hash_access_code(key, code)
+        if party.access_code_hash and hmac.compare_digest(digests[key], party.access_code_hash):
             return party
     return None
 
 
-def _parties_of_cases_numbered(number: str) -> list[Party]:
-    """The parties of the cases with this number, as it was issued: whatever the centre's
-    abbreviation is now (SPEC 3.1). Two centres that share an abbreviation could share a
-    number. Found on (seq, year); a text that is no whole number finds nothing, by the same
+def _parties_of_cases_numbered(number: str) -> list[tuple[Party, str]]:
+    """The parties of the cases that have or had this number, as it was issued: whatever the
+    centre's abbreviation is now (SPEC 3.1), and after a move to another centre. Two centres
+    that share an abbreviation could share a number. Each party comes with each number of its
+    case. Found on (seq, year); a text that is no whole number finds nothing, by the same
     statement."""
     parts = parse_case_number(number)
     whole = parts is not None and parts.number == number
@@ -125,20 +130,24 @@ def _parties_of_cases_numbered(number: str) -> list[Party]:
         "year": parts.year if whole else None,
         "number": number,
     }
-    return list(db.session.scalars(_PARTIES_OF_NUMBER, params))
+    return list(db.session.execute(_PARTIES_OF_NUMBER, params).tuples())
+
+
+def _parties_and_numbers():
+    found = case_ids_numbered(bindparam("seq"), bindparam("year"), bindparam("number"))
+    numbers = union_all(
+        select(Case.id.label("case_id"), Case.number.label("number")).where(Case.id.in_(found)),
+        select(FormerNumber.case_id, FormerNumber.number).where(FormerNumber.case_id.in_(found)),
+    ).subquery()
+    return (
+        select(Party, numbers.c.number)
+        .join(numbers, numbers.c.case_id == Party.case_id)
+        .order_by(Party.id, numbers.c.number)
+    )
 
 
 # Built once: it runs on every look-up.
-_PARTIES_OF_NUMBER = (
-    select(Party)
-    .join(Case, Party.case_id == Case.id)
-    .where(
-        Case.seq == bindparam("seq"),
-        Case.year == bindparam("year"),
-        Case.number == bindparam("number"),
-    )
-    .order_by(Party.id)
-)
+_PARTIES_OF_NUMBER = _parties_and_numbers()
 
 
 # --- the portal session -------------------------------------------------------------------

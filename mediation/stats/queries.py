@@ -94,12 +94,15 @@ class _Period:
         self.start = datetime.combine(first, time(), zone).astimezone(UTC)
         self.end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
 
-    def registered_in(self):
+    def received_in(self):
+        """The cases the centre received in the month: registered there, or moved (移送)
+        to it from another centre, on the date they came (a case moved away counts for the
+        centre it went to, from the move's date, and no longer for the one it left)."""
         return and_(
             Case.centre_id == self.centre_id,
-            Case.registered_at >= self.start - MARGIN,
-            Case.registered_at < self.end + MARGIN,
-            Case.registered_on.between(self.first, self.last),
+            Case.received_at >= self.start - MARGIN,
+            Case.received_at < self.end + MARGIN,
+            Case.received_on.between(self.first, self.last),
         )
 
     def concluded_in(self):
@@ -119,7 +122,8 @@ class _Period:
 
 
 def _days():
-    """Whole days from registration to conclusion, in the engine's own date arithmetic."""
+    """Whole days from registration to conclusion, in the engine's own date arithmetic (a
+    moved case's from its first registration: the parties' wait, wherever it was spent)."""
     if db.session.get_bind().dialect.name == "sqlite":
         return func.julianday(Case.concluded_on) - func.julianday(Case.registered_on)
     return Case.concluded_on - Case.registered_on
@@ -149,7 +153,7 @@ def _conclusion_columns():
 
 
 class _Month:
-    """A month's cases grouped finely, one query per kind of date (registered, concluded,
+    """A month's cases grouped finely, one query per kind of date (received, concluded,
     routed) per centre: every figure and breakdown is then summed from these groups, so each
     of the month's rows is read once, not once per breakdown."""
 
@@ -165,13 +169,13 @@ class _Month:
     def __init__(self, periods: list[_Period], detailed: bool = True):
         """`detailed=False`: only what a comparison shows (received, concluded, agreed,
         success rate), grouped no finer than that needs."""
-        self.registered, self.concluded, self.routed = [], [], []
+        self.received, self.concluded, self.routed = [], [], []
         if not detailed:
             for period in periods:
                 self._totals(period)
             return
         for period in periods:
-            self.registered += db.session.execute(
+            self.received += db.session.execute(
                 select(
                     Case.category_code,
                     Case.channel_code,
@@ -179,7 +183,7 @@ class _Month:
                     func.sum(Case.amount),
                     _count_if(Case.risk_level.in_(("high", "critical"))),
                 )
-                .where(period.registered_in())
+                .where(period.received_in())
                 .group_by(Case.category_code, Case.channel_code)
             ).all()
             self.concluded += db.session.execute(
@@ -202,8 +206,8 @@ class _Month:
     def _totals(self, period: _Period) -> None:
         """The same rows as the detailed groups, with the keys a comparison needs no more
         than None: one group per outcome and reason."""
-        received = db.session.scalar(select(func.count()).where(period.registered_in()))
-        self.registered.append((None, None, received, 0, 0))
+        received = db.session.scalar(select(func.count()).where(period.received_in()))
+        self.received.append((None, None, received, 0, 0))
         for outcome, reason, count, mediated in db.session.execute(
             select(Case.outcome, Case.transfer_reason, func.count(), _count_if(_mediated()))
             .where(period.concluded_in())
@@ -212,7 +216,7 @@ class _Month:
             self.concluded.append((outcome, reason, None, None, None, None, count, mediated, 0, 0))
 
     def count(self, counts: Counter) -> None:
-        for _category, _channel, count, amount, high_risk in self.registered:
+        for _category, _channel, count, amount, high_risk in self.received:
             counts["received"] += count
             counts["amount_in_dispute"] += Decimal(str(amount or 0))
             counts["high_risk_received"] += high_risk
@@ -229,7 +233,7 @@ class _Month:
     def received_by(self, position: int) -> dict:
         """{category or channel (0 or 1): [received]}"""
         totals: dict = {}
-        for row in self.registered:
+        for row in self.received:
             totals.setdefault(row[position], [0])[0] += row[2]
         return totals
 
@@ -269,13 +273,14 @@ def _of_centre(centre_id: int):
 
 
 def _pending_at_end(period: _Period) -> int:
-    """Cases registered by the end of the month and not concluded by then. Counted from the
+    """Cases received by the end of the month and not concluded by then (so a month's
+    pending are the month before's, plus those received, less those concluded). Counted from the
     side of the month's end that holds fewer of the centre's cases: after a recent month,
-    the cases still open and those concluded since; after an old one, those registered by
+    the cases still open and those concluded since; after an old one, those received by
     then less those concluded by then. Each way reads one index over its side only."""
     if _mostly_before(period):
         return _open_or_concluded_since(period)
-    return _registered_less_concluded(period)
+    return _received_less_concluded(period)
 
 
 def _mostly_before(period: _Period) -> bool:
@@ -283,7 +288,7 @@ def _mostly_before(period: _Period) -> bool:
     now) that the cases after it are fewer than twice those before it, which the other way
     counts twice. A guess from the dates: either way gives the same figure."""
     first = db.session.scalar(
-        select(func.min(Case.registered_at)).where(Case.centre_id == period.centre_id)
+        select(func.min(Case.received_at)).where(Case.centre_id == period.centre_id)
     )
     if first is None:
         return False
@@ -291,12 +296,12 @@ def _mostly_before(period: _Period) -> bool:
 
 
 def _open_or_concluded_since(period: _Period) -> int:
-    """Registered by the month's last day, and open or concluded after it, from the index of
-    conclusion dates (which carries the registration date)."""
-    registered_by_end = and_(Case.centre_id == period.centre_id, Case.registered_on <= period.last)
-    still_open = select(func.count()).where(registered_by_end, Case.concluded_at.is_(None))
+    """Received by the month's last day, and open or concluded after it, from the index of
+    conclusion dates (which carries the date received)."""
+    received_by_end = and_(Case.centre_id == period.centre_id, Case.received_on <= period.last)
+    still_open = select(func.count()).where(received_by_end, Case.concluded_at.is_(None))
     concluded_since = select(func.count()).where(
-        registered_by_end,
+        received_by_end,
         Case.concluded_at >= period.end - MARGIN,
         Case.concluded_on > period.last,
     )
@@ -305,10 +310,10 @@ def _open_or_concluded_since(period: _Period) -> int:
     )
 
 
-def _registered_less_concluded(period: _Period) -> int:
-    """Those registered by then less those concluded by then (a case concludes after its
-    registration). Each is counted on its index, and only the rows near the end are read
-    for their local dates."""
+def _received_less_concluded(period: _Period) -> int:
+    """Those received by then less those concluded by then (a case concludes after it came to
+    its centre: only an open case can be moved). Each is counted on its index, and only the
+    rows near the end are read for their local dates."""
     centre_id, last = period.centre_id, period.last
     surely_before = period.end - MARGIN
 
@@ -324,9 +329,7 @@ def _registered_less_concluded(period: _Period) -> int:
             )
         )
 
-    return by_end(Case.registered_at, Case.registered_on) - by_end(
-        Case.concluded_at, Case.concluded_on
-    )
+    return by_end(Case.received_at, Case.received_on) - by_end(Case.concluded_at, Case.concluded_on)
 
 
 def _of_the_centre(query: Select, model, period: _Period) -> Select:
@@ -553,7 +556,7 @@ def monthly_series(month: str, centre: Centre | None, months: int = 12) -> list[
         end = shift_month(start, 1) - timedelta(days=1)
         received = concluded = 0
         for period in (_Period(c, start, end) for c in centres):
-            received += db.session.scalar(select(func.count()).where(period.registered_in()))
+            received += db.session.scalar(select(func.count()).where(period.received_in()))
             concluded += db.session.scalar(select(func.count()).where(period.concluded_in()))
         series.append({"month": month_key(start), "received": received, "concluded": concluded})
     return series
