@@ -21,7 +21,7 @@ from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate
 from mediation.ledger.models import LedgerImport
 from mediation.notify.models import OutboxMessage
-from tests.case_factory import build_case
+from tests.case_factory import build_case, centre_for
 from tests.conftest import PASSWORD
 from tests.test_case_pages import INTAKE
 from tests.test_documents import PNG
@@ -235,6 +235,7 @@ def made_world(app):
     cases["fulfilled"] = build_case("fulfilled")
     cases["transferred"] = build_case("transferred", transfer_reason="party_request")
     staff = user_by_username("staff-330106")
+    centre_for("330105")  # somewhere to move a case to: the move's form is shown and swept
     case = cases["agreed"]
     attachment = dossier.add_file(case, io.BytesIO(PNG), "证据.png", "evidence", staff)
     centre = case.centre

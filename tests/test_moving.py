@@ -332,6 +332,11 @@ def test_a_move_without_a_reason_is_refused_beside_the_field(client, db, login, 
         f"/cases/{case.id}/act/move", {**form, "reason": REASON, "centre": "99999"}
     )
     assert "不是有效的选择" in bad_centre.get_data(as_text=True)  # not one of the listed
+    no_centre = client.post_form(
+        f"/cases/{case.id}/act/move", {**form, "reason": REASON, "centre": ""}
+    )
+    assert "请选择要移送到的其他中心" in no_centre.get_data(as_text=True)
+    assert REASON in no_centre.get_data(as_text=True)  # the reason typed is kept
     db.session.expire_all()
     assert db.session.get(Case, case.id).centre_id != gongshu.id
 

@@ -437,6 +437,7 @@ class MoveForm(VersionedForm):
         _l("Centre to move the case to"),
         choices=[],
         coerce=str,
+        validators=[DataRequired(_l("Choose another centre to move the case to."))],
         description=_l(
             "The case gets a number of that centre and waits for triage there; its old number "
             "still finds it, and the parties' access codes stay."
