@@ -133,16 +133,17 @@ def act(case_id: int, action: str):
         db.session.rollback()
         _show_refusal(form, error, case)
         return _action_page(case, form, action)
+    message = spec.saved(case, result) if spec.saved else None
+    # A case moved to another centre is no longer this user's to open: back to their list.
+    stays = may_see(current_user, case.centre_id, case.mediator_user_id)
     db.session.commit()
     if spec.shows_code:
         party, code = result
         return render_template(
             "cases/registered.html", case=case, codes={party.id: code}, parties=[party]
         )
-    message = spec.saved(case, result) if spec.saved else None
     flash(message or _("Saved: %(action)s.", action=wf.MOVES[action].verb), "success")
-    if not may_see(current_user, case.centre_id, case.mediator_user_id):
-        # Moved to another centre: the case is no longer this user's to open.
+    if not stays:
         return redirect(url_for("cases.index"))
     return redirect(url_for("cases.detail", case_id=case.id))
 
