@@ -368,6 +368,27 @@ def test_the_old_centre_learns_where_the_case_went_and_no_more(
     assert client.get(f"/cases/{case.id}").status_code == 404
 
 
+def test_each_centres_audit_log_finds_its_part_of_a_moved_case_by_either_number(
+    client, db, login, make_case, gongshu
+):
+    from tests.test_audit import page, rows_of
+
+    case = make_case("registered")  # its registration: an event at Xihu
+    old_number = case.number
+    move(db, case, gongshu)
+    workflow.withdraw_case(case, "申请人撤回", staff_of(GONGSHU))  # an event at Gongshu
+    db.session.commit()
+    login("admin")
+    for typed in (old_number, case.number):
+        rows = rows_of(page(client, case=typed))
+        assert len(rows) == 2, typed  # registered and moved, not the withdrawal
+        assert "移送至其他中心" in rows[0] and "撤回" not in rows[0]
+    client.post_form("/logout")
+    login("admin", centre=GONGSHU)
+    (row,) = rows_of(page(client, case=old_number))
+    assert "撤回" in row
+
+
 # --- statistics -------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
 from mediation.cases.models import Case, CaseEvent
-from mediation.cases.numbering import normalise_case_number, parse_case_number
+from mediation.cases.numbering import case_ids_numbered, normalise_case_number, parse_case_number
 from mediation.database import read
 from mediation.extensions import db
 from mediation.web.params import business_date, moment, record_id
@@ -106,11 +106,14 @@ def feed(
         cursor_kind=cursor.kind if cursor else None,
         engine=db.session.get_bind().dialect.name,
     )
+    parts = parse_case_number(filters.case_number) if filters.case_number else None
     params = {
         "centre": centre_id,
         "actor": filters.actor_id,
         "action": filters.action,
         "case": filters.case_number,
+        "case_seq": parts.seq if parts else None,
+        "case_year": parts.year if parts else None,
         "case_party": f"{filters.case_number} #" if filters.case_number else None,
         "day_from": _start_of(filters.day_from, zone),
         "day_to": _start_of(filters.day_to + timedelta(days=1), zone) if filters.day_to else None,
@@ -203,14 +206,15 @@ def _event_rows(shape: _Shape):
         table.details,
     ).join(Case, Case.id == table.case_id)
     conditions = _common(shape, table, EVENT)
-    if shape.centre and not shape.case:
+    if shape.centre:
+        # The centre's own events: of a case moved between centres, those of its time there.
         conditions.append(_centre_condition(shape, table.centre_id == bindparam("centre")))
     if shape.case:
-        # The case's events, found from its number (within the centre), on (case_id, id).
-        numbered = select(Case.id).where(Case.number == bindparam("case"))
-        if shape.centre:
-            numbered = numbered.where(Case.centre_id == bindparam("centre"))
-        conditions.append(table.case_id.in_(numbered.scalar_subquery()))
+        # The case's events, found from its number, now or before a move, on (case_id, id).
+        numbered = case_ids_numbered(
+            bindparam("case_seq"), bindparam("case_year"), bindparam("case")
+        )
+        conditions.append(table.case_id.in_(numbered))
     return _newest_first(query.where(*conditions), table)
 
 
