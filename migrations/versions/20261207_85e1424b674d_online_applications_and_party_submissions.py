@@ -164,7 +164,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("attachment", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_attachment_submitted_by_party_id_party", type_="foreignkey")
         batch_op.drop_column("submitted_by_party_id")
 
     with op.batch_alter_table("submitted_file", schema=None) as batch_op:
