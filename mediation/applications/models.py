@@ -33,6 +33,9 @@ class Application(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Set once the row has its id: WS + the local date + the id.
     number: Mapped[str | None] = mapped_column(String(30), unique=True)
+    # The form's one-time token: a form sent twice (a refresh, a double tap) makes one
+    # application.
+    submission_token: Mapped[str] = mapped_column(String(32), unique=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     state: Mapped[str] = mapped_column(String(10), default="pending")
     # The parties as PartyData fields, the applicant first: [{role, kind, name, ...}].
@@ -68,9 +71,7 @@ class SubmittedFile(db.Model):
 
     __tablename__ = "submitted_file"
     __table_args__ = (
-        CheckConstraint(
-            "state in ('pending', 'accepted', 'rejected')", name="known_state"
-        ),
+        CheckConstraint("state in ('pending', 'accepted', 'rejected')", name="known_state"),
         CheckConstraint(
             "application_id is not null or case_id is not null", name="of_application_or_case"
         ),

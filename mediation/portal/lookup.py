@@ -7,7 +7,6 @@ party's stored hash. Failures are counted in the database (auth.throttle), so th
 across every web worker.
 """
 
-import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.auth.throttle import Throttle, longest_wait
-from mediation.cases.access_codes import hash_access_code
+from mediation.cases.access_codes import hash_access_code, stored_code_matches
 from mediation.cases.models import Case, Party
 from mediation.cases.numbering import normalise_case_number, parse_case_number
 from mediation.database import begin_writing
@@ -108,7 +107,7 @@ def _party_with_code(number: str, code: str) -> Party | None:
     # The same queries and one keyed hash whether or not the number exists.
     digest = hash_access_code(number, code)
     for party in _parties_of_cases_numbered(number):
-        if party.access_code_hash and hmac.compare_digest(digest, party.access_code_hash):
+        if stored_code_matches(digest, code, party.access_code_hash):
             return party
     return None
 

@@ -24,6 +24,7 @@ def upgrade():
         "application",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=30), nullable=True),
+        sa.Column("submission_token", sa.String(length=32), nullable=False),
         sa.Column("centre_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("parties", sa.JSON(), nullable=False),
@@ -69,6 +70,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_application")),
         sa.UniqueConstraint("number", name=op.f("uq_application_number")),
+        sa.UniqueConstraint("submission_token", name=op.f("uq_application_submission_token")),
     )
     with op.batch_alter_table("application", schema=None) as batch_op:
         batch_op.create_index(
