@@ -27,11 +27,19 @@ from mediation.web.forms import Form
 FILE_HELP = _l("Up to 5 files: PDF, JPEG, PNG, DOCX or XLSX, each up to 20 MB.")
 
 
+def _whole_number(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
 class ApplicantForm(PartyForm):
     """The applicant: as at intake, with its ID number or credit code and a mobile required."""
 
     role = HiddenField(default="applicant")
     name = StringField(_l("Name"), validators=[Needed(), Length(max=100)])
+    # Without Optional(), which would end the checks of an empty field before the ones below.
+    id_number = StringField(_l("Resident ID number"), validators=[Length(max=18)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[Length(max=18)])
     phone = StringField(_l("Mobile"), validators=[Needed(), Length(max=11)])
 
     def validate_name(self, field):
@@ -68,7 +76,7 @@ class RespondentForm(PartyForm):
 
 class ApplyForm(Form):
     submission = HiddenField()
-    centre = SelectField(_l("Mediation centre"), coerce=int, validate_choice=True)
+    centre = SelectField(_l("Mediation centre"), coerce=lambda value: _whole_number(value))
     applicant = FormField(ApplicantForm)
     respondents = FieldList(FormField(RespondentForm), min_entries=1, max_entries=10)
     add_respondent = SubmitField(_l("Add another respondent"))
@@ -97,6 +105,10 @@ class ApplyForm(Form):
     @property
     def token(self) -> str:
         return (self.submission.data or "")[:32] or secrets.token_urlsafe(16)
+
+    def validate_centre(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Choose the centre."))
 
     def validate_category(self, field):
         if field.data not in CATEGORIES:
