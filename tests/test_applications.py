@@ -16,7 +16,7 @@ from mediation.cases.models import Case
 from mediation.directory.models import CalendarDay
 from mediation.documents.models import Attachment
 from mediation.notify.models import OutboxMessage
-from mediation.stats.exports import table_rows
+from mediation.stats.exports import people_rows
 from mediation.stats.queries import month_stats
 from tests.case_factory import centre_for
 
@@ -439,6 +439,6 @@ def test_applications_received_and_accepted_in_a_month(db, centre, make_user):
     april = month_stats("2026-04", centre)["summary"]
     assert (april["applications_received"], april["applications_accepted"]) == (1, 0)
     assert month_stats("2026-03", None)["summary"]["applications_received"] == 3
-    headers, rows = table_rows(month_stats("2026-03", centre), "summary")
-    labels = [row[0] for row in rows]
+    _headers, rows = people_rows(month_stats("2026-03", centre), "summary")
+    labels = [row[0][0] for row in rows]
     assert "收到的在线申请" in labels and "受理的在线申请" in labels

@@ -35,7 +35,7 @@ from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.access import case_or_404
 from mediation.cases.models import Case, Party
-from mediation.database import reads_first
+from mediation.database import commit_keeping_loaded, reads_first
 from mediation.directory.models import Centre
 from mediation.directory.terms import CATEGORIES
 from mediation.documents import dossier, storage
@@ -103,7 +103,7 @@ def apply():
             db.session.rollback()
             form[error.field or "files"].errors = [*form[error.field or "files"].errors, str(error)]
         else:
-            db.session.commit()
+            commit_keeping_loaded()  # the page shows what was just written
             # The code exists only in this response: it is stored hashed.
             return render_template(
                 "applications/applied.html",
@@ -211,7 +211,7 @@ def accept(application_id: int):
         db.session.rollback()
         return _application_page(_application_or_404(application_id), error=str(error))
     case = registration.case
-    db.session.commit()
+    commit_keeping_loaded()
     # The respondents' codes exist only in this response: they are stored hashed.
     return render_template(
         "applications/accepted.html",
