@@ -35,7 +35,7 @@ def _whole_number(value) -> int | None:
 class ApplicantForm(PartyForm):
     """The applicant: as at intake, with its ID number or credit code and a mobile required."""
 
-    role = HiddenField(default="applicant")
+    role = HiddenField("", default="applicant")
     name = StringField(_l("Name"), validators=[Needed(), Length(max=100)])
     # Without Optional(), which would end the checks of an empty field before the ones below.
     id_number = StringField(_l("Resident ID number"), validators=[Length(max=18)])
@@ -68,17 +68,24 @@ class ApplicantForm(PartyForm):
 
 
 class RespondentForm(PartyForm):
-    role = HiddenField(default="respondent")
+    role = HiddenField("", default="respondent")
 
     def cleaned(self) -> dict:
         return {"role": "respondent", **self.identity()}
 
 
 class ApplyForm(Form):
-    submission = HiddenField()
+    # Every field has a label: one without has WTForms load its own catalogue to translate
+    # its name, on every request.
+    submission = HiddenField("")
     centre = SelectField(_l("Mediation centre"), coerce=lambda value: _whole_number(value))
-    applicant = FormField(ApplicantForm)
-    respondents = FieldList(FormField(RespondentForm), min_entries=1, max_entries=10)
+    applicant = FormField(ApplicantForm, _l("You (the applicant)"))
+    respondents = FieldList(
+        FormField(RespondentForm, _l("Respondent")),
+        _l("Respondents"),
+        min_entries=1,
+        max_entries=10,
+    )
     add_respondent = SubmitField(_l("Add another respondent"))
     category = SelectField(
         _l("Dispute category"), choices=choices(CATEGORIES, blank=_l("— choose —"))
