@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mediation import clock
-from mediation.applications import decisions
+from mediation.applications import decisions, queries
 from mediation.applications.models import Application, SubmittedFile
 from mediation.cases.models import Case
 from mediation.directory.models import CalendarDay
@@ -442,3 +442,35 @@ def test_applications_received_and_accepted_in_a_month(db, centre, make_user):
     _headers, rows = people_rows(month_stats("2026-03", centre), "summary")
     labels = [row[0][0] for row in rows]
     assert "收到的在线申请" in labels and "受理的在线申请" in labels
+
+
+def test_the_full_list_pages_the_pending_applications_soonest_due_first(
+    app, client, db, centre, login, monkeypatch
+):
+    monkeypatch.setattr(queries, "PAGE_SIZE", 2)
+    numbers = []
+    for n in range(3):
+        with clock.frozen_at(NOW + timedelta(days=n)):
+            number, _code = applied(
+                apply(
+                    client, centre.id, submission=f"f{n}", **{"applicant-phone": f"1390000000{n}"}
+                )
+            )
+            numbers.append(number)
+    login("staff")
+    first = page(client.get("/applications/"))
+    assert numbers[0] in first and numbers[1] in first and numbers[2] not in first
+    following = re.search(r'href="(/applications/\?after=[^"]+)"', first).group(1)
+    second = page(client.get(following.replace("&amp;", "&")))
+    assert numbers[2] in second and numbers[0] not in second
+    assert client.get("/applications/?after=nonsense").status_code == 200
+
+
+@pytest.mark.parametrize("role, expected", [("mediator", 403), ("staff", 200)])
+def test_the_full_list_is_the_staffs(client, db, centre, login, role, expected):
+    apply(client, centre.id)
+    login(role, centre="330105")  # staff of another centre see their own (empty) list
+    response = client.get("/applications/")
+    assert response.status_code == expected
+    if expected == 200:
+        assert "WS2026" not in page(response)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from mediation.applications import decisions, evidence
+from mediation.applications import decisions, evidence, queries
 from mediation.applications.forms import (
     AcceptForm,
     ApplicationLookupForm,
@@ -35,7 +35,9 @@ from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.access import case_or_404
 from mediation.cases.models import Case, Party
+from mediation.cases.queries import centres_for
 from mediation.database import commit_keeping_loaded, reads_first
+from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
 from mediation.directory.terms import CATEGORIES
 from mediation.documents import dossier, storage
@@ -43,6 +45,7 @@ from mediation.extensions import db
 from mediation.portal.lookup import LookupThrottled
 from mediation.portal.status import party_required
 from mediation.web.errors import ERROR_TEXTS
+from mediation.web.params import record_id
 
 bp = Blueprint("applications", __name__)
 
@@ -190,6 +193,27 @@ def _application_page(application: Application, decline_form=None, error=None):
         error=error,
         categories=CATEGORIES,
         reasons=decisions.DECLINE_LABELS,
+    )
+
+
+@bp.get("/applications/")
+@role_required(*STAFF_ROLES)
+def index():
+    """The centre's pending applications, a page at a time (a global administrator picks the
+    centre, as on the dashboard)."""
+    centres = centres_for(current_user)
+    chosen = request.args.get("centre", type=record_id)
+    centre = next((c for c in centres if c.id == chosen), centres[0] if centres else None)
+    after = queries.parse_after(request.args.get("after"))
+    rows, following = queries.pending_page(centre.id, after) if centre else ([], None)
+    return render_template(
+        "applications/index.html",
+        centre=centre,
+        centres=centres if current_user.is_global_admin else [],
+        rows=rows,
+        following=following,
+        today=local_today(centre) if centre else None,
+        categories=CATEGORIES,
     )
 
 
