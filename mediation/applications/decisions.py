@@ -24,6 +24,7 @@ from mediation.cases.access_codes import (
     new_access_code,
     normalise_code,
 )
+from mediation.database import begin_writing
 from mediation.directory.calendar import add_working_days, local_date
 from mediation.directory.models import Centre
 from mediation.documents import dossier, storage
@@ -89,31 +90,37 @@ def submit_application(
     """Store the application, its files and its code's hash. Raises ApplicationThrottled when
     the client or the mobile has applied too often today, ApplicationError (field "files")
     for a file the dossier would not take: then nothing is kept, on disk either."""
-    made = db.session.scalar(select(Application).filter_by(submission_token=token))
+    made = _made_by(token)
     if made is not None:
         return Submitted(made, None)
     applicant = data.parties[0]
     by_client, by_mobile = _submission_throttles()
     keyed = [(by_client, client[:KEY_LENGTH]), (by_mobile, applicant.phone)]
-    wait = longest_wait(keyed)
-    if wait:
+    if wait := longest_wait(keyed):
         raise ApplicationThrottled(wait)
     if len(uploads) > MOST_FILES:
         raise ApplicationError(_("Choose at most %(n)d files.", n=MOST_FILES), "files")
     stored: list[storage.StoredContent] = []
     try:
+        # The files go to disk before the write lock is taken: a phone's 100 MB must not
+        # hold every other writer up.
         for stream, filename in uploads:
             try:
-                stored.append(dossier.store_content(stream))
+                stored.append(storage.store(stream))
             except storage.UploadRefused as refusal:
-                raise ApplicationError(
-                    _(
-                        "%(name)s: %(reason)s",
-                        name=storage.clean_filename(filename),
-                        reason=refusal,
-                    ),
-                    "files",
-                ) from None
+                name = storage.clean_filename(filename)
+                message = _("%(name)s: %(reason)s", name=name, reason=refusal)
+                raise ApplicationError(message, "files") from None
+        begin_writing()
+        # Inside the lock, what another request may have written meanwhile.
+        made = _made_by(token)
+        if made is not None:
+            storage.discard(stored)
+            return Submitted(made, None)
+        if wait := longest_wait(keyed):
+            raise ApplicationThrottled(wait)
+        for content in stored:
+            dossier.remember_content(content)
         application = _write_application(data, token)
         code = new_access_code()
         application.code_hash = hash_access_code(application.number, code)
@@ -133,6 +140,10 @@ def submit_application(
         storage.discard(stored)
         raise
     return Submitted(application, code)
+
+
+def _made_by(token: str) -> Application | None:
+    return db.session.scalar(select(Application).filter_by(submission_token=token))
 
 
 def _write_application(data: ApplicationData, token: str) -> Application:
@@ -175,6 +186,8 @@ def look_up_application(number: str, code: str, client: str) -> Application | No
     application = db.session.scalar(_APPLICATION_BY_NUMBER, {"number": number})
     if application is not None and hmac.compare_digest(digest, application.code_hash):
         return application
+    # Only a failure writes; the look-up read without holding the write lock.
+    begin_writing()
     for throttle, key in keyed:
         throttle.hit(key)
     db.session.flush()

@@ -15,7 +15,7 @@ from mediation.applications.models import SubmittedFile
 from mediation.audit import log
 from mediation.auth.models import User
 from mediation.cases.models import Case, Party
-from mediation.database import read
+from mediation.database import begin_writing, read
 from mediation.documents import dossier, storage
 from mediation.documents.models import StoredFile
 from mediation.extensions import db
@@ -45,6 +45,14 @@ def uploads_today(party: Party) -> int:
     )
 
 
+def _check_daily_limit(party: Party) -> None:
+    if uploads_today(party) >= daily_limit():
+        raise EvidenceError(
+            _("You can add at most %(n)d files a day. Please try again tomorrow.", n=daily_limit()),
+            "file",
+        )
+
+
 def submit_evidence(case: Case, party: Party, stream: BinaryIO, filename: str | None):
     """Store a file a party adds to its case, waiting for staff. Raises EvidenceError (the
     case has concluded, the day's limit is reached) or storage.UploadRefused."""
@@ -52,13 +60,12 @@ def submit_evidence(case: Case, party: Party, stream: BinaryIO, filename: str | 
         raise EvidenceError(_("You may not add files to this case."))
     if case.concluded_at is not None:
         raise EvidenceError(_("Your case has concluded: files can no longer be added here."))
-    if uploads_today(party) >= daily_limit():
-        raise EvidenceError(
-            _("You can add at most %(n)d files a day. Please try again tomorrow.", n=daily_limit()),
-            "file",
-        )
-    stored = dossier.store_content(stream)
+    _check_daily_limit(party)
+    stored = storage.store(stream)  # on disk before the write lock is taken
     try:
+        begin_writing()
+        _check_daily_limit(party)  # again, inside the lock
+        dossier.remember_content(stored)
         submitted = SubmittedFile(
             case_id=case.id,
             party_id=party.id,

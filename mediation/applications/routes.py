@@ -36,7 +36,7 @@ from mediation.cases import workflow as wf
 from mediation.cases.access import case_or_404
 from mediation.cases.models import Case, Party
 from mediation.cases.queries import centres_for
-from mediation.database import commit_keeping_loaded, reads_first
+from mediation.database import commit_keeping_loaded, reads_first, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
 from mediation.directory.terms import CATEGORIES
@@ -75,6 +75,7 @@ def _centres() -> list[Centre]:
 
 
 @bp.route("/apply", methods=["GET", "POST"])
+@reads_first_view
 def apply():
     if request.method == "POST":
         request.max_content_length = APPLY_MAX_BYTES
@@ -305,6 +306,7 @@ def _send(submitted: SubmittedFile):
 
 
 @bp.route("/status/evidence", methods=["GET", "POST"])
+@reads_first_view
 @party_required
 def party_evidence(party: Party):
     case = db.session.get(Case, party.case_id)

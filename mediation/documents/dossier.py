@@ -188,7 +188,7 @@ def store_content(stream: BinaryIO) -> storage.StoredContent:
     """An upload stored on disk (storage.store) with its content's row; raises
     storage.UploadRefused. The caller links it to a case or an application."""
     stored = storage.store(stream)
-    _remember_content(stored)
+    remember_content(stored)
     return stored
 
 
@@ -220,8 +220,9 @@ def add_submitted_file(
     return attachment
 
 
-def _remember_content(stored: storage.StoredContent) -> None:
-    """One StoredFile row per content; a concurrent upload of the same bytes is no error."""
+def remember_content(stored: storage.StoredContent) -> None:
+    """The row of a content stored on disk (storage.store): one StoredFile row per content;
+    a concurrent upload of the same bytes is no error."""
     dialect = db.session.get_bind().dialect.name
     values = {
         "sha256": stored.sha256,
