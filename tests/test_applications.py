@@ -73,7 +73,7 @@ def form_data(centre_id, **overrides) -> dict:
         "respondents-0-kind": "organization",
         "respondents-0-name": "杭州某某物业有限公司",
         "respondents-0-credit_code": "",
-        "respondents-0-phone": "",
+        "respondents-0-phone": "13987654321",
         "category": "property",
         "street": "文新街道",
         "summary": "物业费争议，小区电梯长期停运。",
@@ -284,10 +284,12 @@ def test_staff_accept_an_application_into_a_case(client, db, centre, login):
     attachment = db.session.scalars(select(Attachment)).one()
     assert attachment.filename == "合同.pdf" and attachment.kind == "evidence"
     assert attachment.submitted_by_party_id == case.parties[0].id
-    sms = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.dedupe_key.like("application:%"))
-    ).one()
-    assert sms.channel == "sms" and sms.address == "13812345678" and case.number in sms.body
+    # The applicant is told once, how to sign in; the respondent as at intake.
+    (sms,) = db.session.scalars(select(OutboxMessage).filter_by(address="13812345678")).all()
+    assert sms.channel == "sms" and sms.dedupe_key.startswith("application:")
+    assert case.number in sms.body and "申请时获得的查询码" in sms.body
+    respondent = db.session.scalars(select(OutboxMessage).filter_by(address="13987654321")).one()
+    assert respondent.dedupe_key.startswith("registered:")
     # The applicant's application code is its access code to the case.
     db.session.rollback()
     client.post_form("/logout")

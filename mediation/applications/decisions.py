@@ -29,7 +29,8 @@ from mediation.directory.calendar import add_working_days, local_date
 from mediation.directory.models import Centre
 from mediation.documents import dossier, storage
 from mediation.extensions import db
-from mediation.notify.outbox import queue_message
+from mediation.notify import notices
+from mediation.notify.outbox import queue_message, suppressed
 from mediation.portal.lookup import KEY_LENGTH, LookupThrottled, LookupThrottles
 
 # Staff decide within this many working days of the centre's calendar.
@@ -221,9 +222,13 @@ def accept_application(application: Application, user: User) -> wf.Registration:
     data = intake_data_of(application)
     wf.check_intake_data(data)
     centre = db.session.get(Centre, application.centre_id)
-    registration = wf.register_case(centre, data, wf.Actor.for_user(user))
+    # The applicant hears of the case once, below, with how to sign in; the respondents
+    # as at intake.
+    with suppressed():
+        registration = wf.register_case(centre, data, wf.Actor.for_user(user))
     case = registration.case
     applicant = case.parties[0]
+    notices.case_registered(case, parties=case.respondents)
     applicant.access_code_hash = carried_over(application.number, application.code_hash)
     applicant.access_code_issued_at = clock.now()
     registration.access_codes.pop(applicant.id, None)
