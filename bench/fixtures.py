@@ -12,11 +12,13 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from mediation import create_app
+from mediation.applications.decisions import ApplicationData, submit_application
 from mediation.auth.models import ThrottleHit
 from mediation.cases.access_codes import hash_access_code, new_access_code
 from mediation.cases.identity import is_valid_resident_id
 from mediation.cases.models import Case, CaseCounter, Party
 from mediation.cases.states import IN_MEDIATION
+from mediation.cases.workflow import PartyData
 from mediation.demo.data import DEMO_CENTRE, MEDIATORS
 from mediation.directory.calendar import local_today
 from mediation.directory.centres import centre_by_code
@@ -69,6 +71,24 @@ def issue_access_codes(count: int) -> list[tuple[str, str]]:
         pairs.append((cases[case_id], code))
         changes.append({"id": party_id, "access_code_hash": hash_access_code(cases[case_id], code)})
     db.session.execute(update(Party), changes)
+    db.session.commit()
+    return pairs
+
+
+def submit_applications(count: int) -> list[tuple[str, str]]:
+    """`count` online applications to the demo centre, through the app's own function (their
+    codes hashed as the app does); the (application number, code) pairs."""
+    centre = demo_centre()
+    pairs = []
+    for n in range(count):
+        parties = [
+            PartyData("applicant", "person", "申请人", "11010519491231002X", None, f"139{n:08d}"),
+            PartyData("respondent", "person", "被申请人"),
+        ]
+        data = ApplicationData(centre, parties, "neighbour", "", "邻里纠纷。", "调解。")
+        # Each as from its own client and mobile: the day's limits do not apply here.
+        submitted = submit_application(data, [], f"bench-{n}", f"bench-application-{n}")
+        pairs.append((submitted.application.number, submitted.code))
     db.session.commit()
     return pairs
 

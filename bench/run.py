@@ -54,6 +54,7 @@ from mediation.extensions import db
 # ~90 MB each. Measure again with --workers on other hardware.
 WORKERS = 2
 DEEP_PAGE = 50  # "next" links followed from the first page of the list
+APPLICATIONS = 200  # online applications the applicant's look-up cycles over
 BASELINE_WINDOW_MIN = 3  # seconds: the shortest baseline window (a third of a page's)
 RESULTS = ROOT / "bench" / "results"
 # "Memory bounded": the export process, app included, stays within a worker's budget.
@@ -75,6 +76,8 @@ PAGES = (
     Page("baseline", "GET /healthz (baseline)", is_read=False),
     Page("status_lookup", "status look-up POST /status", 0.35),
     Page("status_page", "party's case GET /status/case"),
+    Page("apply_form", "online application form GET /apply", 0.35),
+    Page("apply_status", "application look-up POST /apply/status", 0.35),
     Page("list_first", "case list, first page", 0.20),
     Page("list_filtered", "case list, state=mediating", vs_first_page=True),
     Page("list_deep", "case list, deep page", vs_first_page=True),
@@ -167,6 +170,7 @@ def benchmark(app, env: dict, args, report: Report) -> None:
     with app.app_context():
         print("== preparing the run copy", flush=True)
         pairs = fixtures.issue_access_codes(args.sample)
+        applications = fixtures.submit_applications(APPLICATIONS)
         case_ids = fixtures.random_case_ids(args.sample)
         month = fixtures.previous_month()
     server = Server(args.workers, env, DATA / "gunicorn.log")
@@ -174,6 +178,7 @@ def benchmark(app, env: dict, args, report: Report) -> None:
         server.wait_until_healthy()
         print(f"== gunicorn with {args.workers} workers on {server.base_url}", flush=True)
         targets = prepare_targets(app, server, pairs, case_ids, token_prefix)
+        targets |= application_targets(server, applications)
         load = Settings(args.threads, args.connections, args.duration)
         measured = measure_pages(server, targets, load)
         windows = measured.pop("windows")
@@ -230,6 +235,26 @@ def prepare_targets(app, server: Server, pairs, case_ids, token_prefix: str) -> 
         ),
         "dashboard": Target("/cases/dashboard", as_staff),
         "registration": registration_target(app, staff, token_prefix),
+    }
+
+
+def application_targets(server: Server, applications: list[tuple[str, str]]) -> dict:
+    """The online application's form, and the applicant's look-up cycling over the bench's
+    applications (it answers with the application's page); each checked once first."""
+    applicant = Browser(server.port)
+    form = {"csrf_token": applicant.csrf_token("/apply/status")}
+    lookups = [{**form, "number": number, "code": code} for number, code in applications]
+    answer = applicant.expect("/apply/status", 200, lookups[0])
+    if "application-status" not in answer.text:
+        raise BenchError("the application look-up did not find the application")
+    applicant.expect("/apply", 200)
+    return {
+        "apply_form": Target("/apply"),
+        "apply_status": Target.cycling(
+            "POST",
+            _request_file("applications", [f"/apply/status\t{urlencode(f)}" for f in lookups]),
+            (f"Cookie: {applicant.cookie_header}", FORM),
+        ),
     }
 
 

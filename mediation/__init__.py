@@ -91,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so the metadata (and Alembic's autogenerate) sees every table."""
+    import mediation.applications.models  # noqa: F401
     import mediation.audit.models  # noqa: F401
     import mediation.auth.models  # noqa: F401
     import mediation.cases.models  # noqa: F401
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
     import mediation.portal.public  # noqa: F401 - attaches the certificate check, honour list
     import mediation.portal.status  # noqa: F401 - attaches the party's case status pages
+    from mediation.applications.routes import bp as applications_bp
     from mediation.audit.routes import bp as audit_bp
     from mediation.auth.routes import bp as auth_bp
     from mediation.cases.blueprint import bp as cases_bp
@@ -137,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         documents_bp,
         integrity_bp,
         portal_bp,
+        applications_bp,
         notify_bp,
         jobs_bp,
         directory_bp,

@@ -4,7 +4,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import flask_migrate
@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint, event, func, inspect, 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from mediation import clock, database
+from mediation.applications.models import Application, SubmittedFile
 from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
 from mediation.cases.models import Case, Extension
@@ -161,6 +162,29 @@ def attachment():
     _db.session.add(Attachment(case_id=case.id, sha256="0" * 64, filename="证据.pdf"))
 
 
+def applications():
+    """Two pending online applications, each with a file."""
+    centre = centre_for()
+    _db.session.add(StoredFile(sha256="0" * 64, size=10, content_type="application/pdf"))
+    for n in (1, 2):
+        application = Application(
+            number=f"WS20260310{n:06d}",
+            submission_token=f"form-{n}",
+            centre_id=centre.id,
+            parties=[],
+            phone="13812345678",
+            category_code="family",
+            code_hash="0" * 64,
+            submitted_on=date(2026, 3, 10),
+            due_on=date(2026, 3, 13),
+        )
+        _db.session.add(application)
+        _db.session.flush()
+        _db.session.add(
+            SubmittedFile(application_id=application.id, sha256="0" * 64, filename="证据.pdf")
+        )
+
+
 # The rows each table's constraints are tried on (made by the functions above).
 ROWS = {
     "centre": two_centres,
@@ -185,6 +209,8 @@ ROWS = {
     "integrity_record": certified_cases,
     "certificate": certified_cases,
     "service_rating": certified_cases,
+    "application": applications,
+    "submitted_file": applications,
 }
 
 # CHECK constraints: the change that breaks each, made to the first row of the table (in the
@@ -217,6 +243,11 @@ CHECKS = {
     "ck_obligation_amount_not_negative": ({"amount": Decimal("-0.01")}, {}),
     "ck_integrity_record_known_kind": ({"kind": "neutral"}, {}),
     "ck_service_rating_stars": ({"stars": 6}, {}),
+    "ck_application_known_state": ({"state": "lost"}, {}),
+    "ck_application_case_when_accepted": ({"state": "accepted"}, {}),
+    "ck_application_reason_when_declined": ({"state": "declined"}, {}),
+    "ck_submitted_file_known_state": ({"state": "lost"}, {}),
+    "ck_submitted_file_of_application_or_case": ({"application_id": None}, {}),
 }
 
 # UNIQUE constraints (and unique indexes): the second row of the table takes the first row's
@@ -243,6 +274,8 @@ UNIQUES = {
     "uq_certificate_record_id": {},
     "uq_service_rating_case_id_party_id": {},
     "uq_case_former_number_seq": {},
+    "uq_application_number": {},
+    "uq_application_submission_token": {},
 }
 
 

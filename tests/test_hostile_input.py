@@ -12,10 +12,13 @@ import pytest
 from werkzeug.datastructures import ImmutableMultiDict
 
 from mediation import clock
+from mediation.applications import decisions, evidence
+from mediation.applications.models import SubmittedFile
 from mediation.auth.accounts import user_by_username
 from mediation.cases import workflow as wf
 from mediation.cases.actions import ACTION_FORMS
 from mediation.directory import admin as directory
+from mediation.directory.models import Centre
 from mediation.documents import dossier
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate
@@ -62,6 +65,18 @@ ADDS_A_ROW = {"add_party", "add_obligation"}
 # that each hostile value is the one thing wrong and reaches the database (the intake form
 # without its one-time token: every post is a new registration).
 VALID = {"/cases/new": {**INTAKE, "submission": ""}}
+# The online application, filled in validly (its centre is the world's, set by the sweep).
+APPLICATION = {
+    "applicant-kind": "person",
+    "applicant-name": "张三",
+    "applicant-id_number": "11010519491231002X",
+    "applicant-phone": "13812345678",
+    "respondents-0-kind": "person",
+    "respondents-0-name": "李四",
+    "category": "family",
+    "summary": "纠纷",
+    "claims": "请求",
+}
 
 
 class _ReadKeys(ImmutableMultiDict):
@@ -239,6 +254,7 @@ def made_world(app):
     case = cases["agreed"]
     attachment = dossier.add_file(case, io.BytesIO(PNG), "证据.png", "evidence", staff)
     centre = case.centre
+    application, submission = applied_and_submitted(centre, cases["mediating"])
     rule = directory.add_routing_rule(centre.id, "labour", "", case.organization_id, 1)
     directory.add_calendar_day(centre.id, date(2026, 10, 8), "holiday", "国庆")
     ledger = LedgerImport(centre_id=centre.id, state="done", started_at=clock.now())
@@ -259,6 +275,11 @@ def made_world(app):
         "user_id": staff.id,
         "day": "2026-10-08",
         "import_id": ledger.id,
+        "application_id": application.id,
+        "file_id": _db.session.scalar(
+            _db.select(SubmittedFile.id).filter_by(application_id=application.id)
+        ),
+        "submission_id": submission.id,
     }
     # The obligor, who may see the certificate page of the portal too.
     party = (case.number, case.access_codes[case.parties[1].id])
@@ -266,6 +287,19 @@ def made_world(app):
     _db.session.commit()  # outside a request a transaction takes SQLite's write lock
     _db.session.remove()
     return paths, party
+
+
+def applied_and_submitted(centre, case):
+    """A pending online application with a file, and a file a party sent to `case`."""
+    parties = [
+        wf.PartyData("applicant", "person", "张三", "11010519491231002X", None, "13812345678"),
+        wf.PartyData("respondent", "person", "李四"),
+    ]
+    data = decisions.ApplicationData(centre, parties, "family", "", "纠纷", "请求")
+    upload = [(io.BytesIO(PNG), "证据.png")]
+    application = decisions.submit_application(data, upload, "cli", "world").application
+    submission = evidence.submit_evidence(case, case.parties[0], io.BytesIO(PNG + b"1"), "补.png")
+    return application, submission
 
 
 def paths_of(app, ids, cases, staff) -> dict[str, list[str]]:
@@ -284,6 +318,8 @@ def paths_of(app, ids, cases, staff) -> dict[str, list[str]]:
         values = {name: ids[name] for name in rule.arguments if name in ids}
         if rule.endpoint in ("documents.transfer_letter", "documents.handed_over"):
             values["case_id"] = cases["transferred"].id
+        if "submission_id" in rule.arguments:
+            values["case_id"] = cases["mediating"].id
         if rule.arguments - values.keys():
             continue
         paths[rule.endpoint] = [rule.build(values)[1]]
@@ -328,11 +364,14 @@ def test_no_parameter_or_field_makes_a_server_error(app, client, make_user, worl
 def test_no_portal_parameter_or_field_makes_a_server_error(app, client, world):
     _paths, (number, code) = world
     sweep = Sweep(client)
-    for path in ("/status", "/verify", "/honour"):
+    with app.app_context():
+        centre_id = _db.session.scalar(_db.select(Centre.id))
+    VALID["/apply"] = {**APPLICATION, "centre": str(centre_id), "submission": ""}
+    for path in ("/status", "/verify", "/honour", "/apply", "/apply/status"):
         for form in sweep.query_parameters(app, path):
             sweep.form_fields(path, form)
-    client.post_form("/status", {"number": number, "code": code})
-    for path in ("/status/case", "/status/court", "/status/certificate"):
+    client.post_form("/status", {"case_number": number, "access_code": code})
+    for path in ("/status/case", "/status/court", "/status/certificate", "/status/evidence"):
         for form in sweep.query_parameters(app, path):
             sweep.form_fields(path, form)
     assert not sweep.errors, "\n".join(sweep.errors)

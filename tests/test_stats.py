@@ -92,6 +92,9 @@ EXPECTED_APRIL = {
     "high_risk_received": 1,  # A
     "routed": 4,  # C F G I
     "satisfaction_rate": 0.5,  # C satisfied, F not; C's May visit does not count
+    # Online applications have their own test (tests/test_applications.py): none here.
+    "applications_received": 0,
+    "applications_accepted": 0,
 }
 
 

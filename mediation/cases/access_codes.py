@@ -30,6 +30,23 @@ def hash_access_code(case_number: str, code: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def carried_over(number: str, stored_hash: str) -> str:
+    """A party's stored hash for a code issued under another number than the case's: an
+    online application's code (hashed with the application's number), which becomes the
+    applicant's access code when the application is accepted (SPEC 8). The code itself is
+    never kept; the number it was hashed with is kept after its hash."""
+    return f"{stored_hash}@{number}"
+
+
+def stored_code_matches(digest: str, code: str, stored_hash: str) -> bool:
+    """Whether a party's stored hash was made of `code`; `digest` is the code's hash under the
+    case number, computed once for all the case's parties."""
+    stored, _at, number = stored_hash.partition("@")
+    if number:
+        digest = hash_access_code(number, code)
+    return bool(stored) and hmac.compare_digest(digest, stored)
+
+
 def code_matches(case_number: str, code: str, stored_hash: str) -> bool:
     return bool(stored_hash) and hmac.compare_digest(
         hash_access_code(case_number, code), stored_hash

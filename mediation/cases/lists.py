@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import clock
+from mediation.applications.queries import pending_queue
 from mediation.audit.log import record
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
@@ -140,6 +141,7 @@ def render_dashboard(as_home: bool = False):
         chosen = request.args.get("centre", type=record_id)
         centre = next((c for c in centres if c.id == chosen), centres[0] if centres else None)
     queues = queries.staff_queues(centre.id) if centre else []
+    applications = pending_queue(centre.id) if centre else None
     today = local_today(centre) if centre else None
     return render_template(
         "cases/dashboard.html",
@@ -147,6 +149,7 @@ def render_dashboard(as_home: bool = False):
         centre=centre,
         centres=centres,
         queues=queues,
+        applications=applications,
         queue_links={q.name: _queue_link(q.name, centre) for q in queues},
         today=today,
         calendar_missing=_calendar_missing(centre, today),

@@ -12,6 +12,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import bindparam, exists, select
 
+from mediation.applications.models import SubmittedFile
 from mediation.auth.models import Role, User
 from mediation.cases.access import require_case_access
 from mediation.cases.models import (
@@ -130,6 +131,7 @@ class Handling:
     mediator: str | None
     registered_by: str | None
     has_files: bool
+    has_submissions: bool  # files a party submitted wait for a decision
 
 
 @dataclass
@@ -233,6 +235,9 @@ _CASE_PAGE = (
         Mediator.name.label("mediator"),
         _REGISTRAR.c.display_name.label("registered_by"),
         exists().where(Attachment.case_id == Case.id).label("has_files"),
+        exists()
+        .where(SubmittedFile.case_id == Case.id, SubmittedFile.state == "pending")
+        .label("has_submissions"),
         *_columns(Transfer, TransferView, "transfer_"),
     )
     .select_from(Case)

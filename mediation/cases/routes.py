@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
+from mediation.applications.evidence import pending_of_case
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import workflow as wf
@@ -101,6 +102,9 @@ def detail(case_id: int):
         integrity_records=page.integrity_records,
         dossier=page.dossier,
         dossier_kinds=KIND_LABELS,
+        submissions=pending_of_case(case_id)
+        if page.dossier and page.handling.has_submissions
+        else [],
         actions=wf.allowed_actions(page.case, current_actor()),
         moves=wf.MOVES,
         today=local_today(page.centre),
@@ -109,6 +113,12 @@ def detail(case_id: int):
         if any(event.action == "move" for event in page.events)
         else [],
     )
+
+
+def _submissions(page) -> list:
+    """Files parties submitted from the portal, for those who decide on them (those who may
+    use the dossier); not looked for when there are none."""
+    return pending_of_case(page.case.id) if page.dossier and page.handling.has_submissions else []
 
 
 @bp.route("/<id:case_id>/act/<action>", methods=["GET", "POST"])

@@ -1600,7 +1600,7 @@ def decide_correct(
         raise WorkflowError(_("Only an administrator may correct a case that has concluded."))
     if [p.role for p in data.parties] != [p.role for p in case.parties]:
         raise StaleCase()
-    _check_correction(data)
+    check_intake_data(data)
     columns, changes = _case_corrections(case, data, rules)
     updates = []
     for party, new in zip(case.parties, data.parties, strict=True):
@@ -1641,8 +1641,9 @@ def is_in_yuan(amount: Decimal) -> bool:
     return amount.is_finite() and amount.normalize().as_tuple().exponent >= -2
 
 
-def _check_correction(data: IntakeData) -> None:
-    """What intake checks, checked again (SPEC 3.9)."""
+def check_intake_data(data: IntakeData) -> None:
+    """What intake checks, checked again: by a correction (SPEC 3.9) and when an online
+    application is accepted (SPEC 8)."""
     for party in data.parties:
         _check_identity(party)
     if data.amount is not None and (not is_in_yuan(data.amount) or data.amount < 0):

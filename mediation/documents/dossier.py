@@ -17,7 +17,7 @@ from mediation import clock
 from mediation.audit import log
 from mediation.auth.models import Role, User
 from mediation.cases.access import may_see
-from mediation.cases.models import Case, Transfer
+from mediation.cases.models import Case, Party, Transfer
 from mediation.database import read
 from mediation.documents import storage
 from mediation.documents.models import ATTACHMENT_KINDS, Attachment, StoredFile, transfer_document
@@ -54,6 +54,7 @@ class DossierEntry:
     superseded_at: datetime | None
     size: int
     content_type: str
+    submitted_by: str | None  # the party who submitted it (online), accepted by the uploader
     uploader: str
 
     @property
@@ -76,9 +77,11 @@ def _entries_statement():
             Attachment.superseded_at,
             StoredFile.size,
             StoredFile.content_type,
+            Party.name,
             User.display_name,
         )
         .join(StoredFile, StoredFile.sha256 == Attachment.sha256)
+        .outerjoin(Party, Party.id == Attachment.submitted_by_party_id)
         .outerjoin(User, User.id == Attachment.uploaded_by_id)
     )
 
@@ -153,8 +156,7 @@ def add_file(
         raise DossierError(_("Choose what kind of paper this is."), "kind")
     if replaces is not None and (replaces.case_id != case.id or replaces.superseded_at):
         raise DossierError(_("That file is already superseded."), "replaces")
-    stored = storage.store(stream)
-    _remember_content(stored)
+    stored = store_content(stream)
     attachment = Attachment(
         case_id=case.id,
         sha256=stored.sha256,
@@ -182,8 +184,45 @@ def add_file(
     return attachment
 
 
-def _remember_content(stored: storage.StoredContent) -> None:
-    """One StoredFile row per content; a concurrent upload of the same bytes is no error."""
+def store_content(stream: BinaryIO) -> storage.StoredContent:
+    """An upload stored on disk (storage.store) with its content's row; raises
+    storage.UploadRefused. The caller links it to a case or an application."""
+    stored = storage.store(stream)
+    remember_content(stored)
+    return stored
+
+
+def add_submitted_file(
+    case: Case, sha256: str, filename: str, party_id: int, user: User, note: str = ""
+) -> Attachment:
+    """A file a party submitted (stored already) taken into the case's dossier as evidence,
+    marked as submitted by that party and accepted by `user`."""
+    attachment = Attachment(
+        case_id=case.id,
+        sha256=sha256,
+        filename=filename,
+        kind="evidence",
+        note=note.strip()[:500],
+        uploaded_by_id=user.id,
+        uploaded_at=clock.now(),
+        submitted_by_party_id=party_id,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    log.record(
+        "dossier.accept_submitted",
+        target=case.number,
+        centre_id=case.centre_id,
+        attachment=attachment.id,
+        filename=filename,
+        sha256=sha256,
+    )
+    return attachment
+
+
+def remember_content(stored: storage.StoredContent) -> None:
+    """The row of a content stored on disk (storage.store): one StoredFile row per content;
+    a concurrent upload of the same bytes is no error."""
     dialect = db.session.get_bind().dialect.name
     values = {
         "sha256": stored.sha256,

@@ -40,6 +40,9 @@ class Attachment(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="other")
     note: Mapped[str] = mapped_column(String(500), default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A file a party submitted (with its online application, or from the portal) that staff
+    # took into the dossier: that party, beside the user who accepted it.
+    submitted_by_party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))

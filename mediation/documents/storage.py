@@ -46,6 +46,7 @@ class StoredContent:
     sha256: str
     size: int
     content_type: str
+    is_new: bool = False  # written by this upload (not stored before)
 
 
 def dossier_folder() -> Path:
@@ -76,16 +77,25 @@ def store(stream: BinaryIO) -> StoredContent:
             raise UploadRefused(_refused_type())
         final = path_for(sha256)
         final.parent.mkdir(exist_ok=True)
-        if final.exists():
-            # The same content is already stored: keep one copy.
-            os.unlink(temporary)
-        else:
+        is_new = not final.exists()
+        if is_new:
             os.replace(temporary, final)
             _sync_folder(final.parent)
-        return StoredContent(sha256, size, content_type)
+        else:
+            # The same content is already stored: keep one copy.
+            os.unlink(temporary)
+        return StoredContent(sha256, size, content_type, is_new)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def discard(stored: list[StoredContent]) -> None:
+    """Remove the files these uploads wrote, when what they belonged to was not saved (a
+    later file of the same form refused, the database refusing the rows)."""
+    for content in stored:
+        if content.is_new:
+            path_for(content.sha256).unlink(missing_ok=True)
 
 
 def _copy(stream: BinaryIO, out: BinaryIO) -> tuple[int, str]:

@@ -80,14 +80,15 @@ def centre_staff(centre_id: int) -> list[User]:
 # --- from the workflow -------------------------------------------------------------------------
 
 
-def case_registered(case: Case) -> int:
+def case_registered(case: Case, parties: list[Party] | None = None) -> int:
+    """Every party (or those given) told that the case is registered."""
     body = _l(
         "%(centre)s: your dispute is registered as case %(number)s. Check its progress on the "
         "case status page with the case number and the access code on your acceptance notice.",
         centre=case.centre.name,
         number=case.number,
     )
-    return _text_parties(case, f"registered:{case.id}", body)
+    return _text_parties(case, f"registered:{case.id}", body, parties)
 
 
 def case_assigned(case: Case, event_id: int) -> int:

@@ -7,7 +7,6 @@ party's stored hash. Failures are counted in the database (auth.throttle), so th
 across every web worker.
 """
 
-import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.auth.throttle import Throttle, longest_wait
-from mediation.cases.access_codes import hash_access_code
+from mediation.cases.access_codes import hash_access_code, stored_code_matches
 from mediation.cases.models import Case, FormerNumber, Party
 from mediation.cases.numbering import case_ids_numbered, normalise_case_number, parse_case_number
 from mediation.database import begin_writing
@@ -112,7 +111,9 @@ def _party_with_code(number: str, code: str) -> Party | None:
     for party, key in _parties_of_cases_numbered(number):
         if key not in digests:
             digests[key] = hash_access_code(key, code)
-        if party.access_code_hash and hmac.compare_digest(digests[key], party.access_code_hash):
+        if party.access_code_hash and stored_code_matches(
+            digests[key], code, party.access_code_hash
+        ):
             return party
     return None
 

@@ -99,6 +99,8 @@ FIGURE_LABELS = {
     "high_risk_received": _l("High-risk cases received"),
     "routed": _l("Cases assigned"),
     "satisfaction_rate": _l("Satisfaction rate"),
+    "applications_received": _l("Online applications received"),
+    "applications_accepted": _l("Online applications accepted"),
 }
 CODE_LABELS = {"category": CATEGORIES, "channel": CHANNELS, "reason": TRANSFER_REASONS}
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from mediation import clock
+from mediation.applications import queries as applications
 from mediation.cases.models import Agreement, Case, FollowUp
 from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
 from mediation.directory.models import Centre, Mediator, Organization
@@ -41,6 +42,8 @@ SUMMARY_KEYS = (
     "high_risk_received",
     "routed",
     "satisfaction_rate",
+    "applications_received",
+    "applications_accepted",
 )
 COMPARED_KEYS = ("received", "concluded", "agreed", "success_rate")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -412,6 +415,9 @@ def _other_figures(period: _Period, counts: Counter) -> None:
     ).one()
     counts["follow_ups"] += visits
     counts["satisfied"] += satisfied
+    received, accepted = applications.month_counts(centre_id, first, last)
+    counts["applications_received"] += received
+    counts["applications_accepted"] += accepted
 
 
 def _summary(counts: Counter) -> dict:
@@ -435,6 +441,8 @@ def _summary(counts: Counter) -> dict:
         "high_risk_received": counts["high_risk_received"],
         "routed": counts["routed"],
         "satisfaction_rate": rate(counts["satisfied"], counts["follow_ups"]),
+        "applications_received": counts["applications_received"],
+        "applications_accepted": counts["applications_accepted"],
     }
 
 
