@@ -20,6 +20,8 @@ def home():
         return render_template("web/welcome.html")
     if current_user.role == Role.MEDIATOR:
         return render_mine(as_home=True)
+    if current_user.is_regional_admin:
+        return redirect(url_for("stats.index"))  # their work is comparing the centres
     return render_dashboard(as_home=True)
 
 
