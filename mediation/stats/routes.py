@@ -221,6 +221,11 @@ COMPARED_RATES = ("success_rate", "on_time_rate", "performance_rate")
 @bp.get("/")
 @role_required(Role.ADMIN, Role.REGIONAL_ADMIN)
 def index():
+    return render_stats()
+
+
+def render_stats():
+    """The statistics page of the month and scope asked for (also a regional admin's home)."""
     scope = _scope()
     month, centre = scope.month, scope.centre
     data = scope.figures()
