@@ -462,3 +462,23 @@ def test_cli_refuses_a_region_without_centres(app, april):
         + ["--out", "-"]
     )
     assert result.exit_code == 1 and "3399" in result.output
+
+
+def test_a_global_admin_edits_a_regional_admin_and_may_make_it_staff(client, db, login, regional):
+    user_id = regional.id
+    db.session.rollback()
+    login("admin", centre=None)
+    page = client.get(f"/admin/users/{user_id}/edit").get_data(as_text=True)
+    assert "区域 3301" in page or "3301" in page
+    kept = {"display_name": "杭州市矛调中心", "role": "regional_admin", "centre": ""}
+    assert client.post_form(f"/admin/users/{user_id}/edit", kept).status_code == 302
+    assert db.session.get(User, user_id).region_code == "3301"
+    db.session.rollback()
+    centre_id = str(centre_by_code(IN_REGION).id)
+    db.session.rollback()
+    staff = {"display_name": "杭州", "role": "staff", "centre": centre_id, "is_active": "y"}
+    assert client.post_form(f"/admin/users/{user_id}/edit", staff).status_code == 302
+    user = db.session.get(User, user_id)
+    assert (user.role, user.region_code, user.centre_id) == ("staff", None, int(centre_id))
+    listed = client.get("/admin/users/").get_data(as_text=True)
+    assert "区域 3301" not in listed
