@@ -20,7 +20,7 @@ from mediation.auth.models import Role, User
 from mediation.cases.models import Agreement, Case, Party
 from mediation.database import preload, with_children
 from mediation.directory.centres import region_centre_ids
-from mediation.directory.models import Centre, Mediator
+from mediation.directory.models import Mediator
 from mediation.integrity.models import Obligation
 
 
@@ -64,7 +64,7 @@ class CaseScope:
         return {
             "scope_centre": self.centre_id,
             "scope_mediator_user": self.mediator_user_id,
-            "scope_region": self.region_code,
+            "scope_region_centres": sorted(self.region_centre_ids),
         }
 
 
@@ -89,8 +89,7 @@ def scope_conditions(shape: tuple[bool, bool, bool]) -> list:
     parameters `CaseScope.params` gives."""
     every_centre, by_mediator, by_region = shape
     if by_region:
-        in_region = select(Centre.id).where(Centre.code.startswith(bindparam("scope_region")))
-        conditions = [Case.centre_id.in_(in_region)]
+        conditions = [Case.centre_id.in_(bindparam("scope_region_centres", expanding=True))]
     else:
         conditions = [] if every_centre else [Case.centre_id == bindparam("scope_centre")]
     if by_mediator:

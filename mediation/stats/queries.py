@@ -551,14 +551,14 @@ def _periods(centres: list[Centre], first: date) -> list[_Period]:
     """The month of `centres`, one period per time zone among them."""
     last = shift_month(first, 1) - timedelta(days=1)
     sole = len(centres) == 1 and db.session.scalar(select(func.count()).select_from(Centre)) == 1
+    return [_Period(group, first, last, sole_centre=sole) for group in _by_time_zone(centres)]
 
+
+def _by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
     def zone(centre: Centre) -> str:
         return centre.timezone or "Asia/Shanghai"
 
-    return [
-        _Period(list(same_zone), first, last, sole_centre=sole)
-        for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)
-    ]
+    return [list(same_zone) for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)]
 
 
 def _compared(centres: list[Centre], first: date) -> dict:
@@ -638,11 +638,13 @@ def monthly_series(month: str, centres: list[Centre], months: int = 12) -> list[
     """Received and concluded per month for the `months` months ending with `month`, for the
     page's chart: two indexed counts per month and time zone."""
     first, _ = parse_month(month)
+    groups = _by_time_zone(centres)
     series = []
     for offset in range(months - 1, -1, -1):
         start = shift_month(first, -offset)
+        end = shift_month(start, 1) - timedelta(days=1)
         received = concluded = 0
-        for period in _periods(centres, start):
+        for period in (_Period(group, start, end) for group in groups):
             received += db.session.scalar(select(func.count()).where(period.registered_in()))
             concluded += db.session.scalar(select(func.count()).where(period.concluded_in()))
         series.append({"month": month_key(start), "received": received, "concluded": concluded})
