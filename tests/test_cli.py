@@ -170,7 +170,8 @@ def test_demo_load_twice_changes_nothing_and_if_empty_skips(app):
     assert skipped.exit_code == 0 and "未加载演示数据" in skipped.output
     with app.app_context():
         session = app.extensions["sqlalchemy"].session
-        assert len(session.scalars(select(User)).all()) == 4
+        # The demo centre's four, the second centre's staff and the regional administrator.
+        assert len(session.scalars(select(User)).all()) == 6
 
 
 def test_demo_load_refuses_production(another_app):

@@ -223,6 +223,7 @@ CHECKS = {
     "ck_centre_settings_extension_max_days": ({"extension_max_days": -1}, {}),
     "ck_user_account_known_role": ({"role": "clerk"}, {}),
     "ck_user_account_centre_unless_admin": ({"centre_id": None}, {"role": "staff"}),
+    "ck_user_account_region_of_regional_admin": ({"region_code": "3301"}, {"role": "staff"}),
     "ck_organization_known_kind": ({"kind": "club"}, {}),
     "ck_mediator_caseload": ({"max_caseload": -1}, {}),
     "ck_job_run_known_status": ({"status": "lost"}, {}),

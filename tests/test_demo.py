@@ -30,9 +30,9 @@ def test_demo_load_replays_cases_consistent_with_the_workflow_and_the_jobs(app):
     assert "120" in output and "demo-mediator2" in output
     with app.app_context():
         session = app.extensions["sqlalchemy"].session
-        centre = session.scalar(select(Centre))
+        centre = session.scalar(select(Centre).filter_by(code="330106"))
         today = local_today(centre)
-        cases = session.scalars(select(Case)).all()
+        cases = session.scalars(select(Case).filter_by(centre_id=centre.id)).all()
         assert len(cases) == 120
 
         assert {c.state for c in cases} == {s.value for s in State}
@@ -106,3 +106,20 @@ def test_the_demo_history_sends_no_notices(app):
     with app.app_context():
         session = app.extensions["sqlalchemy"].session
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_demo_has_a_second_centre_in_its_region_and_a_regional_login(app, client):
+    output = load(app, "--cases", "20")
+    assert "demo-region" in output and "demo-staff-bj" in output
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        neighbour = session.scalar(select(Centre).filter_by(code="330108"))
+        assert session.scalar(select(func.count()).where(Case.centre_id == neighbour.id)) == 5
+        region = session.scalar(select(User).filter_by(username="demo-region"))
+        assert (region.role, region.region_code) == ("regional_admin", "3301")
+    signed_in = client.post_form(
+        "/login", {"username": "demo-region", "password": "demo-pass-2026"}
+    )
+    assert signed_in.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "西湖区社会矛盾纠纷调处化解中心" in home and "滨江区社会矛盾纠纷调处化解中心" in home

@@ -96,6 +96,7 @@ def test_make_run_serves_the_app_with_the_scheduler_and_ctrl_c_stops_both(tmp_pa
             ["ps", "-ww", "-o", "args=", "-g", str(group)], capture_output=True, text=True
         ).stdout
         assert "flask scheduler" in ps and "flask run" in ps, ps
+        assert "demo-region" in log_path.read_text()  # the demo logins, the regional one too
 
         os.killpg(group, signal.SIGINT)
         make.wait(timeout=60)

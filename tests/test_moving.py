@@ -429,6 +429,6 @@ def test_a_moved_case_counts_as_received_by_the_new_centre_from_the_move(db, mak
         assert month_stats("2026-02", xihu)["summary"]["routed"] == 0
         months = ("2026-01", "2026-02", "2026-03")
         assert [month_stats(m, None)["summary"]["received"] for m in months] == [1, 2, 1]
-        series = monthly_series("2026-03", gongshu, months=3)
+        series = monthly_series("2026-03", [gongshu], months=3)
         assert [row["received"] for row in series] == [0, 2, 1]
         assert month_stats("2026-03", gongshu)["previous_month"]["received"] == 2

@@ -106,20 +106,31 @@ def parse_after(value: str | None) -> tuple[date, int] | None:
     return key if 0 < key[1] < 2**31 else None
 
 
-def month_counts(centre_id: int, first: date, last: date) -> tuple[int, int]:
-    """Applications submitted, and accepted, in the month (local dates), on their indexes."""
-    received = db.session.scalar(
-        select(func.count())
-        .select_from(Application)
-        .where(Application.centre_id == centre_id, Application.submitted_on.between(first, last))
-    )
-    accepted = db.session.scalar(
-        select(func.count())
-        .select_from(Application)
-        .where(
-            Application.centre_id == centre_id,
-            Application.decided_on.between(first, last),
-            Application.state == "accepted",
+def month_counts(centre_ids: list[int], first: date, last: date) -> dict[int, tuple[int, int]]:
+    """Per centre, applications submitted, and accepted, in the month (local dates), on their
+    indexes."""
+    of_centres = Application.centre_id.in_(centre_ids)
+    received = {
+        centre_id: count
+        for centre_id, count in db.session.execute(
+            select(Application.centre_id, func.count())
+            .where(of_centres, Application.submitted_on.between(first, last))
+            .group_by(Application.centre_id)
         )
-    )
-    return received, accepted
+    }
+    accepted = {
+        centre_id: count
+        for centre_id, count in db.session.execute(
+            select(Application.centre_id, func.count())
+            .where(
+                of_centres,
+                Application.decided_on.between(first, last),
+                Application.state == "accepted",
+            )
+            .group_by(Application.centre_id)
+        )
+    }
+    return {
+        centre_id: (received.get(centre_id, 0), accepted.get(centre_id, 0))
+        for centre_id in received.keys() | accepted.keys()
+    }

@@ -52,6 +52,10 @@ ACTIONS = {
     "ledger.import": _l("Ledger imported"),
     "stats.snapshot": _l("Monthly statistics snapshot made"),
     "audit.export": _l("Audit log exported"),
+    "case.view": _l("Case page read by a regional administrator"),
+    "case.dossier": _l("Dossier read by a regional administrator"),
+    "dossier.download": _l("Dossier file downloaded by a regional administrator"),
+    "document.view": _l("Printable document read by a regional administrator"),
 }
 
 # What an entry's details are called on the audit page; any other key is shown as it is.
@@ -63,6 +67,7 @@ DETAIL_LABELS = {
     "cases": _l("Cases"),
     "status": _l("Outcome"),
     "role": _l("Role"),
+    "region": _l("Region"),
     "name": _l("Name"),
     "month": _l("Month"),
     "filename": _l("File"),
@@ -91,6 +96,8 @@ DETAIL_VALUES = {
     "document": {
         "agreement": _l("Mediation agreement"),
         "transfer_letter": _l("Transfer letter"),
+        "notice": _l("Acceptance notice"),
+        "session_record": _l("Mediation record"),
     },
 }
 HIDDEN_DETAILS = {"sha256"}  # kept for checking, too long to read on a page
@@ -153,3 +160,14 @@ def record(
             details=details,
         )
     )
+
+
+def record_reading(action: str, case, **details) -> bool:
+    """A regional administrator's look at a case's page, papers or files (SPEC 10): they read
+    the cases of many centres without working on them, so each look is kept for those
+    centres. Others read their own centre's cases unrecorded. Whether an entry was added: the
+    caller then commits."""
+    if has_request_context() and current_user.is_authenticated and current_user.is_regional_admin:
+        record(action, target=case.number, centre_id=case.centre_id, **details)
+        return True
+    return False

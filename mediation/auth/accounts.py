@@ -13,8 +13,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mediation import clock
-from mediation.auth.models import LoginSession, Role, User
+from mediation.auth.models import REGION_CODE_LENGTHS, LoginSession, Role, User
 from mediation.auth.throttle import Throttle
+from mediation.directory.centres import region_centres
 from mediation.directory.models import Centre, CentreSettings
 from mediation.extensions import db
 from mediation.notify.models import unread_notices
@@ -58,8 +59,15 @@ def user_by_username(username: str) -> User | None:
 
 
 def add_user(
-    username: str, display_name: str, role: Role, password: str, centre: Centre | None
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    centre: Centre | None,
+    region_code: str | None = None,
 ) -> User:
+    """A new user; with `region_code`, a regional administrator of that division (SPEC 10),
+    which `role` must then be."""
     username = normalise_username(username)
     if not USERNAME.match(username):
         raise AccountError(
@@ -68,7 +76,9 @@ def add_user(
         )
     if user_by_username(username) is not None:
         raise AccountError("username", _("The username %(name)s is taken.", name=username))
-    if centre is None and role != Role.ADMIN:
+    if role == Role.REGIONAL_ADMIN or region_code is not None:
+        _check_region(role, region_code, centre)
+    elif centre is None and role != Role.ADMIN:
         raise AccountError("centre", _("Staff and mediators belong to a centre."))
     display_name = display_name.strip()
     if len(display_name) > DISPLAY_NAME_LENGTH:
@@ -86,11 +96,29 @@ def add_user(
         display_name=display_name or username,
         role=role.value,
         centre=centre,
+        region_code=region_code,
         password_hash=hash_password(password),
     )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _check_region(role: Role, region_code: str | None, centre: Centre | None) -> None:
+    if role != Role.REGIONAL_ADMIN:
+        raise AccountError("region", _("Only an administrator can have a region."))
+    if centre is not None:
+        raise AccountError("region", _("A regional administrator has a region, not a centre."))
+    region_code = region_code or ""
+    if not (region_code.isascii() and region_code.isdigit()) or len(region_code) not in (
+        REGION_CODE_LENGTHS
+    ):
+        raise AccountError(
+            "region",
+            _("A region is a division code of 2 digits (a province) or 4 (a city), e.g. 3301."),
+        )
+    if not region_centres(region_code):
+        raise AccountError("region", _("No centre's code starts with %(code)s.", code=region_code))
 
 
 def set_password(user: User, password: str) -> None:
@@ -201,8 +229,12 @@ def update_user(
             "role",
             _("You cannot change your own role, centre or access; ask another administrator."),
         )
-    if centre is None and role != Role.ADMIN:
+    if role == Role.REGIONAL_ADMIN:
+        _check_region(role, user.region_code, centre)
+    elif centre is None and role != Role.ADMIN:
         raise AccountError("centre", _("Staff and mediators belong to a centre."))
+    if role != Role.REGIONAL_ADMIN:
+        user.region_code = None  # a regional administrator made something else
     before = {
         "display_name": user.display_name,
         "role": user.role,

@@ -4,10 +4,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from mediation.auth.accounts import MIN_PASSWORD_LENGTH
-from mediation.auth.models import ROLE_LABELS
+from mediation.auth.models import ROLE_LABELS, Role
 from mediation.web.forms import Form
 
-ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+# Regional administrators are made on the command line (SPEC 6), with their region.
+ROLE_CHOICES = [
+    SelectChoice(role.value, label)
+    for role, label in ROLE_LABELS.items()
+    if role != Role.REGIONAL_ADMIN
+]
 
 
 class LoginForm(Form):

@@ -194,6 +194,8 @@ def edit_user(user_id: int):
     user = _visible_user(user_id)
     form = UserEditForm(obj=user)
     form.centre.choices = _centre_choices()
+    if user.is_regional_admin:  # keeps their role unless changed (they are made on the CLI)
+        form.role.choices = [*form.role.choices, SelectChoice(user.role, user.role_enum.label)]
     if request.method == "GET":
         form.centre.data = str(user.centre_id or "")
     if form.validate_on_submit():

@@ -1,9 +1,11 @@
 """Who may see a case: one rule, `scope_of`, read by every page, form, download and print, by
 the workflow's guards and by the case list's filter.
 
-A user's scope is the cases of their centre (a global administrator: every centre); a
-mediator's only those handed to them. Another centre's case does not exist for a user (404);
-a case of their centre that is not theirs is refused (403).
+A user's scope is the cases of their centre (a global administrator: every centre; a
+regional administrator: the centres of their region, to read only); a mediator's only those
+handed to them. Another centre's case does not exist for a user (404); a case of their centre
+that is not theirs is refused (403). What a user may do with a case they see is the
+workflow's table of roles (a regional administrator has none of them).
 """
 
 import enum
@@ -17,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from mediation.auth.models import Role, User
 from mediation.cases.models import Agreement, Case, Party
 from mediation.database import preload, with_children
+from mediation.directory.centres import region_centre_ids
 from mediation.directory.models import Mediator
 from mediation.integrity.models import Obligation
 
@@ -30,45 +33,65 @@ class Access(enum.Enum):
 @dataclass(frozen=True)
 class CaseScope:
     """The cases a signed-in user may see: those of `centre_id` (of every centre when
-    `every_centre`), and when `mediator_user_id` is set only those whose mediator has that
-    login."""
+    `every_centre`; of the centres whose codes start with `region_code` when that is set, whose
+    ids are `region_centre_ids`), and when `mediator_user_id` is set only those whose mediator
+    has that login."""
 
     every_centre: bool
     centre_id: int | None
     mediator_user_id: int | None = None
+    region_code: str | None = None
+    region_centre_ids: frozenset[int] = frozenset()
 
     def access_to(self, centre_id: int, mediator_user_id: int | None) -> Access:
         """The scope's answer for one case, given its centre and its mediator's login."""
-        if not self.every_centre and centre_id != self.centre_id:
+        if self.region_code is not None:
+            if centre_id not in self.region_centre_ids:
+                return Access.HIDDEN
+        elif not self.every_centre and centre_id != self.centre_id:
             return Access.HIDDEN
         if self.mediator_user_id is not None and mediator_user_id != self.mediator_user_id:
             return Access.REFUSED
         return Access.GRANTED
 
     @property
-    def shape(self) -> tuple[bool, bool]:
+    def shape(self) -> tuple[bool, bool, bool]:
         """What the list's conditions depend on (their values are parameters)."""
-        return (self.every_centre, self.mediator_user_id is not None)
+        return (self.every_centre, self.mediator_user_id is not None, self.region_code is not None)
 
     @property
     def params(self) -> dict:
-        return {"scope_centre": self.centre_id, "scope_mediator_user": self.mediator_user_id}
+        return {
+            "scope_centre": self.centre_id,
+            "scope_mediator_user": self.mediator_user_id,
+            "scope_region_centres": sorted(self.region_centre_ids),
+        }
 
 
 def scope_of(user: User) -> CaseScope:
-    """The one rule of who sees which cases (SPEC 2)."""
+    """The one rule of who sees which cases (SPEC 2, 10)."""
     if user.is_global_admin:
         return CaseScope(every_centre=True, centre_id=None)
+    if user.is_regional_admin:
+        return CaseScope(
+            every_centre=False,
+            centre_id=None,
+            region_code=user.region_code,
+            region_centre_ids=region_centre_ids(user.region_code),
+        )
     if user.role == Role.MEDIATOR:
         return CaseScope(every_centre=False, centre_id=user.centre_id, mediator_user_id=user.id)
     return CaseScope(every_centre=False, centre_id=user.centre_id)
 
 
-def scope_conditions(shape: tuple[bool, bool]) -> list:
+def scope_conditions(shape: tuple[bool, bool, bool]) -> list:
     """The scope as SQL conditions on Case, for a scope of this `shape`; the values are the
     parameters `CaseScope.params` gives."""
-    every_centre, by_mediator = shape
-    conditions = [] if every_centre else [Case.centre_id == bindparam("scope_centre")]
+    every_centre, by_mediator, by_region = shape
+    if by_region:
+        conditions = [Case.centre_id.in_(bindparam("scope_region_centres", expanding=True))]
+    else:
+        conditions = [] if every_centre else [Case.centre_id == bindparam("scope_centre")]
     if by_mediator:
         handled_by = select(Mediator.id).where(Mediator.user_id == bindparam("scope_mediator_user"))
         conditions.append(Case.mediator_id == handled_by.scalar_subquery())

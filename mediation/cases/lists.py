@@ -73,7 +73,7 @@ def _today_by_centre(rows: list[queries.CaseRow]) -> dict[int, date]:
 
 
 @bp.get("/")
-@role_required(Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+@role_required(Role.ADMIN, Role.STAFF, Role.MEDIATOR, Role.REGIONAL_ADMIN)
 def index():
     return render_list(queries.CaseFilter.from_args(request.args))
 
@@ -85,7 +85,8 @@ def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=N
         current_user, filters, request.args.get("after"), request.args.get("before"), size
     )
     may_bulk = current_user.has_role(*STAFF_ROLES)
-    choices_centre = filters.centre if current_user.is_global_admin else current_user.centre_id
+    several = current_user.sees_several_centres
+    choices_centre = filters.centre if several else current_user.centre_id
     is_mediator = current_user.role == Role.MEDIATOR
     return render_template(
         "cases/index.html",
@@ -97,9 +98,9 @@ def render_list(filters: queries.CaseFilter, selected=(), bulk_errors=(), form=N
         bulk_errors=bulk_errors,
         form=form or {},
         centre_choices=[(centre.id, centre.name) for centre in queries.centres_for(current_user)]
-        if current_user.is_global_admin
+        if several
         else [],
-        show_centre=current_user.is_global_admin and filters.centre is None,
+        show_centre=several and filters.centre is None,
         moved_away=moved_away(current_user.centre_id, filters.q)
         if filters.q and may_bulk and not current_user.is_global_admin
         else [],

@@ -48,6 +48,7 @@ from mediation.cases.states import (
 )
 from mediation.database import read
 from mediation.directory.calendar import local_today
+from mediation.directory.centres import region_centres
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
@@ -71,6 +72,8 @@ def mediator_for(user: User) -> Mediator | None:
 
 
 def centres_for(user: User) -> list[Centre]:
+    if user.is_regional_admin:
+        return region_centres(user.region_code)
     query = select(Centre).order_by(Centre.code)
     if not user.is_global_admin:
         query = query.where(Centre.id == user.centre_id)
@@ -79,15 +82,21 @@ def centres_for(user: User) -> list[Centre]:
 
 def organizations_for(user: User, centre_id: int | None) -> list:
     """Organisations for the filter and bulk forms (id, name, is_active): the user's centre,
-    or a global admin's chosen centre (all centres when none is chosen)."""
-    centre_id = user.centre_id if not user.is_global_admin else centre_id
-    return read(_choices_statement(Organization, centre_id is None), {"centre": centre_id}).all()
+    or a global admin's chosen centre (all centres when none is chosen), or a regional
+    admin's chosen centre of their region (none when none is chosen)."""
+    return _choices(Organization, user, centre_id)
 
 
 def mediators_for(user: User, centre_id: int | None) -> list:
     """Mediators for the same forms (id, name, is_active, organization: its name)."""
-    centre_id = user.centre_id if not user.is_global_admin else centre_id
-    return read(_choices_statement(Mediator, centre_id is None), {"centre": centre_id}).all()
+    return _choices(Mediator, user, centre_id)
+
+
+def _choices(model, user: User, centre_id: int | None) -> list:
+    if user.is_regional_admin and not user.may_see_centre(centre_id):
+        return []
+    centre_id = user.centre_id if not user.sees_several_centres else centre_id
+    return read(_choices_statement(model, centre_id is None), {"centre": centre_id}).all()
 
 
 @cache
@@ -187,7 +196,7 @@ class ListShape:
     centre and login, the filter's values, the cursor), which are its parameters."""
 
     engine: str
-    scope: tuple[bool, bool]  # access.CaseScope.shape
+    scope: tuple[bool, bool, bool]  # access.CaseScope.shape
     centre: bool  # a global administrator chose a centre
     equal: tuple[str, ...]  # the filters set that a column must equal (_EQUAL)
     registered_from: bool
@@ -469,7 +478,7 @@ def list_query(user: User, filters: CaseFilter, cursor, forward: bool, size: int
 def _shape_and_params(user: User, filters: CaseFilter, cursor, forward: bool, size: int):
     scope = scope_of(user)
     centre_id = user.centre_id
-    if user.is_global_admin and filters.centre is not None:
+    if user.sees_several_centres and filters.centre is not None:
         centre_id = filters.centre
     equal = {name: getattr(filters, name) for name in _EQUAL if getattr(filters, name)}
     search = read_search(filters.q)
@@ -477,7 +486,7 @@ def _shape_and_params(user: User, filters: CaseFilter, cursor, forward: bool, si
     shape = ListShape(
         engine=engine,
         scope=scope.shape,
-        centre=user.is_global_admin and filters.centre is not None,
+        centre=user.sees_several_centres and filters.centre is not None,
         equal=tuple(equal),
         registered_from=filters.registered_from is not None,
         registered_to=filters.registered_to is not None,

@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList
 
 from mediation.applications.evidence import pending_of_case
+from mediation.audit.log import record_reading
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.cases import workflow as wf
@@ -28,6 +29,8 @@ from mediation.extensions import db
 from mediation.web.params import record_id
 
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+# A regional administrator reads the case page too (SPEC 10), and acts on nothing.
+READ_ROLES = (*ALL_ROLES, Role.REGIONAL_ADMIN)
 
 
 def _intake_centre() -> Centre:
@@ -90,10 +93,10 @@ def register():
 
 
 @bp.get("/<id:case_id>")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def detail(case_id: int):
     page = case_page_or_404(case_id)
-    return render_template(
+    html = render_template(
         "cases/detail.html",
         case=page.case,
         handling=page.handling,
@@ -113,6 +116,9 @@ def detail(case_id: int):
         if any(event.action == "move" for event in page.events)
         else [],
     )
+    if record_reading("case.view", page.case):
+        db.session.commit()
+    return html
 
 
 def _submissions(page) -> list:

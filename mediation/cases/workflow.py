@@ -180,7 +180,14 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User) -> "Actor":
-        roles = {Role.MEDIATOR: {MEDIATOR}, Role.ADMIN: {STAFF, ADMIN}}.get(user.role, {STAFF})
+        # A regional administrator reads only: no role of the table, so every action is
+        # refused and no page offers one.
+        roles = {
+            Role.MEDIATOR: {MEDIATOR},
+            Role.ADMIN: {STAFF, ADMIN},
+            Role.STAFF: {STAFF},
+            Role.REGIONAL_ADMIN: set(),
+        }[Role(user.role)]
         return cls("user", user=user, name=user.display_name, roles=frozenset(roles))
 
     @classmethod

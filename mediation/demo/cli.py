@@ -7,9 +7,19 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mediation.audit.log import record
+from mediation.auth.models import Role, User
 from mediation.cases.models import Case
 from mediation.demo.cases import add_demo_cases
-from mediation.demo.data import DEMO_LOGINS, DEMO_PASSWORD, load_demo, staff_user
+from mediation.demo.data import (
+    ALL_DEMO_LOGINS,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_REGION,
+    load_demo,
+    load_region_demo,
+    neighbour_staff_user,
+    staff_user,
+)
 from mediation.demo.scale import generate_cases
 from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db
@@ -36,8 +46,25 @@ def load_command(if_empty: bool, case_count: int) -> None:
     else:
         _load(case_count)
     click.echo(_("Demo logins (the password of each: %(password)s):", password=DEMO_PASSWORD))
-    for login in DEMO_LOGINS:
-        click.echo(f"  {login.username:<16} {login.role.label}")
+    existing = set(
+        db.session.scalars(
+            select(User.username).where(User.username.in_([x.username for x in ALL_DEMO_LOGINS]))
+        )
+    )
+    for login in ALL_DEMO_LOGINS:
+        if login.username in existing:  # a database loaded by an older version lacks some
+            click.echo(f"  {login.username:<16} {_login_label(login)}")
+
+
+def _login_label(login) -> str:
+    """The role, and the centre or region it works in."""
+    if login.role == Role.REGIONAL_ADMIN:
+        return _(
+            "%(role)s (the centres of region %(code)s)", role=login.role.label, code=DEMO_REGION
+        )
+    if login in DEMO_LOGINS:
+        return login.role.label
+    return _("%(role)s (the second centre)", role=login.role.label)
 
 
 @demo_cli.command("generate")
@@ -97,6 +124,27 @@ def _load(case_count: int) -> None:
     else:
         created = add_demo_cases(centre, staff_user(), case_count)
         click.echo(_("%(count)d demo cases created over the last 18 months.", count=created))
+    record("demo.load", target=centre.code, centre_id=centre.id, cases=created)
+    db.session.commit()
+    _load_neighbour(max(1, case_count // 4) if case_count else 0)
+
+
+def _load_neighbour(case_count: int) -> None:
+    """The second centre of the region, with fewer cases, so that the regional administrator
+    has centres to compare."""
+    centre = load_region_demo()
+    db.session.commit()
+    created = 0
+    if not _count(Case, centre):
+        created = add_demo_cases(centre, neighbour_staff_user(), case_count)
+    click.echo(
+        _(
+            "Second centre of region %(code)s: %(centre)s, %(count)d cases.",
+            code=DEMO_REGION,
+            centre=centre,
+            count=_count(Case, centre),
+        )
+    )
     record("demo.load", target=centre.code, centre_id=centre.id, cases=created)
     db.session.commit()
 

@@ -1,5 +1,7 @@
 """What `flask demo load` creates: the centre, its logins and its directory (organisations,
-mediators, routing rules, the 2025–2026 holiday calendar). The cases come from `cases.py`."""
+mediators, routing rules, the 2025–2026 holiday calendar), and beside it a second centre of
+the same city with a regional administrator over both (SPEC 10). The cases come from
+`cases.py`."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -142,6 +144,39 @@ MEDIATORS = (
     ),
 )
 
+# The second centre of the city (3301, Hangzhou), and the city's regional administrator.
+NEIGHBOUR_CENTRE = ("330108", "滨江区社会矛盾纠纷调处化解中心", "滨江")
+NEIGHBOUR_STAFF = DemoLogin("demo-staff-bj", "赵受理", Role.STAFF)
+DEMO_REGION = "3301"
+REGIONAL_LOGIN = DemoLogin("demo-region", "杭州市矛调中心", Role.REGIONAL_ADMIN)
+NEIGHBOUR_ORGANIZATIONS = (
+    ("滨江区人民调解委员会", "people", "0571-87702101", "滨江区社会矛盾纠纷调处化解中心二楼"),
+    (
+        "滨江区劳动争议调解中心",
+        "professional",
+        "0571-87702128",
+        "滨江区社会矛盾纠纷调处化解中心三楼",
+    ),
+)
+NEIGHBOUR_MEDIATORS = (
+    DemoMediator(
+        "黄晓东",
+        "滨江区人民调解委员会",
+        ("family", "neighbour", "property", "lending", "traffic", "other"),
+        "13857112045",
+        25,
+    ),
+    DemoMediator(
+        "钱敏",
+        "滨江区劳动争议调解中心",
+        ("labour", "contract", "construction", "medical", "administrative"),
+        "13957108862",
+        20,
+    ),
+)
+# Every demo login, in the order `flask demo load` prints them.
+ALL_DEMO_LOGINS = (*DEMO_LOGINS, NEIGHBOUR_STAFF, REGIONAL_LOGIN)
+
 # category → organisations in order of preference; (category, street) rules come first.
 ROUTES = {
     "family": ("西湖区人民调解委员会", "浙江某某律师事务所律师调解工作室"),
@@ -250,11 +285,34 @@ def staff_user() -> User:
     return user_by_username(STAFF_LOGIN)
 
 
-def _load_organizations(centre: Centre) -> dict[str, Organization]:
+def load_region_demo() -> Centre:
+    """The second centre of the demo's city, with a staff login, two organisations and their
+    mediators, and the city's regional administrator; what exists is left as it is."""
+    code, name, abbreviation = NEIGHBOUR_CENTRE
+    centre = centre_by_code(code) or add_centre(code, name, abbreviation)
+    login = NEIGHBOUR_STAFF
+    if user_by_username(login.username) is None:
+        add_user(login.username, login.display_name, login.role, DEMO_PASSWORD, centre)
+    login = REGIONAL_LOGIN
+    if user_by_username(login.username) is None:
+        add_user(login.username, login.display_name, login.role, DEMO_PASSWORD, None, DEMO_REGION)
+    organizations = _load_organizations(centre, NEIGHBOUR_ORGANIZATIONS)
+    _load_mediators(centre, organizations, NEIGHBOUR_MEDIATORS)
+    _load_calendar(centre)
+    _load_mediation_days(centre)
+    db.session.flush()
+    return centre
+
+
+def neighbour_staff_user() -> User:
+    return user_by_username(NEIGHBOUR_STAFF.username)
+
+
+def _load_organizations(centre: Centre, items=ORGANIZATIONS) -> dict[str, Organization]:
     existing = {
         o.name: o for o in db.session.scalars(select(Organization).filter_by(centre_id=centre.id))
     }
-    for name, kind, phone, address in ORGANIZATIONS:
+    for name, kind, phone, address in items:
         if name not in existing:
             existing[name] = Organization(
                 centre_id=centre.id, name=name, kind=kind, phone=phone, address=address
@@ -264,10 +322,12 @@ def _load_organizations(centre: Centre) -> dict[str, Organization]:
     return existing
 
 
-def _load_mediators(centre: Centre, organizations: dict[str, Organization]) -> None:
+def _load_mediators(
+    centre: Centre, organizations: dict[str, Organization], items=MEDIATORS
+) -> None:
     existing = set(db.session.scalars(select(Mediator.name).filter_by(centre_id=centre.id)))
     categories = {c.code: c for c in db.session.scalars(select(Category))}
-    for item in MEDIATORS:
+    for item in items:
         if item.name in existing:
             continue
         user = user_by_username(item.username) if item.username else None

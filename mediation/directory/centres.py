@@ -29,6 +29,22 @@ def validate_timezone(name: str) -> str:
     return name
 
 
+def region_centres(region_code: str) -> list[Centre]:
+    """The centres of a division (SPEC 10): those whose codes start with `region_code`, e.g.
+    3301 (a city) holds 330102 and 330106. By code."""
+    return list(
+        db.session.scalars(
+            db.select(Centre).where(Centre.code.startswith(region_code)).order_by(Centre.code)
+        )
+    )
+
+
+def region_centre_ids(region_code: str) -> frozenset[int]:
+    return frozenset(
+        db.session.scalars(db.select(Centre.id).where(Centre.code.startswith(region_code)))
+    )
+
+
 def add_centre(code: str, name: str, abbreviation: str, timezone: str = "Asia/Shanghai") -> Centre:
     code, name, abbreviation = code.strip(), name.strip(), abbreviation.strip()
     if not CENTRE_CODE.match(code):

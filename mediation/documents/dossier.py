@@ -86,15 +86,21 @@ def _entries_statement():
     )
 
 
-def may_use_dossier(case: Case, user) -> bool:
-    """Who may see, download, add and supersede a case's files: staff and administrators
-    of its centre (a global administrator: every centre) and its assigned mediator. Parties
-    do not see the dossier."""
+def may_see_dossier(case: Case, user) -> bool:
+    """Who may see and download a case's files: staff and administrators of its centre (a
+    global administrator: every centre; a regional one: its region's), and its assigned
+    mediator. Parties do not see the dossier."""
     return (
         user.is_authenticated
-        and user.has_role(Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+        and user.has_role(Role.ADMIN, Role.STAFF, Role.MEDIATOR, Role.REGIONAL_ADMIN)
         and may_see(user, case.centre_id, case.mediator_user_id)
     )
+
+
+def may_use_dossier(case: Case, user) -> bool:
+    """Who may also add and supersede files: all of those but a regional administrator,
+    who only reads."""
+    return may_see_dossier(case, user) and not user.is_regional_admin
 
 
 @dataclass(frozen=True)
@@ -103,17 +109,19 @@ class DossierPanel:
 
     current: list[DossierEntry]
     superseded: int  # how many files are superseded
+    may_change: bool  # may add and supersede files
 
 
 def dossier_panel(case, user, has_files: bool) -> DossierPanel | None:
     """The case page's dossier card for `user` (None: not theirs to see); its files are not
     looked for when the case has none."""
-    if not may_use_dossier(case, user):
+    if not may_see_dossier(case, user):
         return None
     entries = dossier_of(case) if has_files else []
     return DossierPanel(
         current=[e for e in entries if e.superseded_at is None],
         superseded=sum(1 for e in entries if e.superseded_at is not None),
+        may_change=may_use_dossier(case, user),
     )
 
 

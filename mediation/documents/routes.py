@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mediation.audit.log import record
+from mediation.audit.log import record, record_reading
 from mediation.auth.access import role_required
 from mediation.auth.models import Role, User
 from mediation.cases.access import case_or_404, preload_agreement
@@ -31,12 +31,16 @@ from mediation.web.params import record_id
 bp = Blueprint("documents", __name__, url_prefix="/cases")
 
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+# Those who may read a case's files and papers: a regional administrator too (SPEC 10).
+READ_ROLES = (*ALL_ROLES, Role.REGIONAL_ADMIN)
 
 
-def _dossier_case(case_id: int, *relationships) -> Case:
-    """The case if the current user may use its dossier (404 other centre, 403 not theirs)."""
+def _dossier_case(case_id: int, *relationships, to_change: bool = False) -> Case:
+    """The case if the current user may see its dossier, or with `to_change` add to it
+    (404 other centre, 403 not theirs or only to read)."""
     case = case_or_404(case_id, *relationships)
-    if not dossier.may_use_dossier(case, current_user):
+    allowed = dossier.may_use_dossier if to_change else dossier.may_see_dossier
+    if not allowed(case, current_user):
         abort(403)
     return case
 
@@ -51,9 +55,14 @@ def _too_large(error):
 
 
 @bp.route("/<id:case_id>/dossier", methods=["GET", "POST"])
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def dossier_page(case_id: int):
-    case = _dossier_case(case_id)
+    case = _dossier_case(case_id, to_change=request.method == "POST")
+    if not dossier.may_use_dossier(case, current_user):
+        page = _dossier_template(case, dossier.dossier_of(case), None)
+        if record_reading("case.dossier", case):
+            db.session.commit()
+        return page
     entries = dossier.dossier_of(case)
     form = UploadForm()
     form.offer_replacements(entries)
@@ -78,18 +87,23 @@ def dossier_page(case_id: int):
             db.session.commit()
             flash(_("Added to the dossier: %(name)s.", name=attachment.filename), "success")
             return redirect(url_for("documents.dossier_page", case_id=case.id))
+    return _dossier_template(case, entries, form)
+
+
+def _dossier_template(case: Case, entries, form: UploadForm | None):
+    """The dossier page; without `form` (to read only) no upload or supersede forms."""
     return render_template(
         "documents/dossier_page.html",
         case=case,
         entries=entries,
         form=form,
-        supersede_form=SupersedeForm(),
+        supersede_form=SupersedeForm() if form is not None else None,
         kinds=dossier.KIND_LABELS,
     )
 
 
 @bp.get("/<id:case_id>/dossier/<id:attachment_id>")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def download(case_id: int, attachment_id: int):
     case = _dossier_case(case_id)
     attachment = dossier.attachment_of(case, attachment_id)
@@ -99,6 +113,9 @@ def download(case_id: int, attachment_id: int):
     if not path.is_file():
         current_app.logger.error("dossier file %s missing for attachment %s", path, attachment.id)
         abort(404)
+    details = {"attachment": attachment.id, "filename": attachment.filename}
+    if record_reading("dossier.download", case, **details):
+        db.session.commit()  # the file is sent once the look is on record
     content_type = attachment.stored_file.content_type
     return send_file(
         path,
@@ -171,8 +188,13 @@ def _record_full_ids(document: str, case: Case) -> None:
     db.session.commit()
 
 
+def _record_reading(document: str, case: Case) -> None:
+    if record_reading("document.view", case, document=document):
+        db.session.commit()
+
+
 @bp.get("/<id:case_id>/print/page.css")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def page_css(case_id: int):
     """The running header and footer of the case's printed documents."""
     case = case_or_404(case_id)
@@ -181,7 +203,7 @@ def page_css(case_id: int):
 
 
 @bp.get("/<id:case_id>/print/notice")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def notice(case_id: int):
     """The acceptance notice again, per party, without the access code (stored hashed)."""
     case = case_or_404(case_id)
@@ -189,16 +211,18 @@ def notice(case_id: int):
     parties = [p for p in case.parties if party_id is None or p.id == party_id]
     if not parties:
         abort(404)
-    return _printable(
+    page = _printable(
         "documents/notice.html",
         case,
         parties=parties,
         regenerate_label=MOVES["new_access_code"].verb,
     )
+    _record_reading("notice", case)
+    return page
 
 
 @bp.get("/<id:case_id>/print/agreement")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def agreement(case_id: int):
     case = case_or_404(case_id, Case.sessions)
     preload_agreement(case)
@@ -210,7 +234,7 @@ def agreement(case_id: int):
 
 
 @bp.get("/<id:case_id>/print/transfer")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def transfer_letter(case_id: int):
     case = case_or_404(case_id, Case.transfer)
     if case.transfer is None:
@@ -229,7 +253,7 @@ def transfer_letter(case_id: int):
 
 
 @bp.get("/<id:case_id>/print/sessions/<id:session_id>")
-@role_required(*ALL_ROLES)
+@role_required(*READ_ROLES)
 def session_record(case_id: int, session_id: int):
     case = case_or_404(case_id, Case.sessions)
     session = db.session.get(MediationSession, session_id)
@@ -237,6 +261,8 @@ def session_record(case_id: int, session_id: int):
         abort(404)
     recorder = db.session.get(User, session.recorded_by_id) if session.recorded_by_id else None
     number = [s.id for s in case.sessions].index(session.id) + 1
-    return _printable(
+    page = _printable(
         "documents/session_record.html", case, session=session, number=number, recorder=recorder
     )
+    _record_reading("session_record", case)
+    return page

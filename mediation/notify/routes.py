@@ -35,7 +35,8 @@ bp = Blueprint("notify", __name__)
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000
-ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)
+# Everyone with a login has notices (a regional administrator gets none, but has the link).
+ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR, Role.REGIONAL_ADMIN)
 # The export carries full phone numbers (staff send held SMS by hand from it): administrators
 # only, and audited.
 EXPORT_ROLES = (Role.ADMIN,)

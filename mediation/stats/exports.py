@@ -28,6 +28,17 @@ TABLES = (
     "previous_month",
     "same_month_last_year",
 )
+# A region's export has one more table: its centres compared (SPEC 10).
+REGION_TABLES = (*TABLES, "by_centre")
+COMPARED_FIGURES = (
+    "received",
+    "concluded",
+    "agreed",
+    "success_rate",
+    "on_time_rate",
+    "obligations_due",
+    "performance_rate",
+)
 COLUMNS = {
     "by_category": ("category", "received", "concluded", "agreed", "success_rate"),
     "by_channel": ("channel", "received", "concluded", "agreed", "success_rate"),
@@ -48,6 +59,7 @@ COLUMNS = {
         "success_rate",
         "avg_days",
     ),
+    "by_centre": ("name", "centre", *COMPARED_FIGURES),
 }
 RATE_KEYS = ("success_rate", "on_time_rate", "performance_rate", "satisfaction_rate")
 MONEY_KEYS = ("amount_in_dispute", "amount_agreed")
@@ -68,6 +80,11 @@ HEADERS = {
     "assigned": _l("Assigned"),
     "success_rate": _l("Success rate"),
     "avg_days": _l("Average days"),
+    "name": _l("Centre"),
+    "centre": _l("Centre code"),
+    "on_time_rate": _l("On-time rate"),
+    "obligations_due": _l("Obligations due"),
+    "performance_rate": _l("Performance rate"),
 }
 SHEET_TITLES = {
     "summary": _l("Summary"),
@@ -78,6 +95,7 @@ SHEET_TITLES = {
     "by_mediator": _l("By mediator"),
     "previous_month": _l("Previous month"),
     "same_month_last_year": _l("Same month last year"),
+    "by_centre": _l("Centres compared"),
 }
 FIGURE_LABELS = {
     "received": _l("Cases received"),
@@ -109,11 +127,22 @@ def to_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
+def tables_of(data: dict) -> tuple[str, ...]:
+    """The tables of these figures: a region's have its centres compared as well."""
+    return REGION_TABLES if "by_centre" in data else TABLES
+
+
 def table_rows(data: dict, table: str) -> tuple[list[str], list[list]]:
     """The header keys and the rows of one table, with codes; ValueError for an unknown table."""
-    if table not in TABLES:
+    if table not in tables_of(data):
         raise ValueError(table)
     value = data[table]
+    if table == "by_centre":
+        keys = list(COLUMNS[table])
+        return keys, [
+            [row["name"], row["centre"], *(row["summary"][key] for key in COMPARED_FIGURES)]
+            for row in value
+        ]
     if table == "transferred_by_reason":
         return ["reason", "count"], [[code, count] for code, count in value.items()]
     if isinstance(value, dict):
@@ -128,10 +157,17 @@ def month_label(month: str, skeleton: str = "yMMMM") -> str:
     return format_skeleton(skeleton, first, locale=get_locale())
 
 
+def scope_name(data: dict) -> str:
+    """What figures of no one centre are of: a region, or all centres."""
+    if data.get("region"):
+        return _("Region %(code)s", code=data["region"])
+    return _("All centres")
+
+
 def export_title(data: dict, centre_name: str | None) -> str:
     return _(
         "%(centre)s: statistics for %(month)s",
-        centre=centre_name or _("All centres"),
+        centre=centre_name or scope_name(data),
         month=month_label(data["month"]),
     )
 
@@ -230,7 +266,7 @@ def to_xlsx(data: dict, centre_name: str | None, locale: str) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     with force_locale(locale):
-        for table in TABLES:
+        for table in tables_of(data):
             sheet = workbook.create_sheet(str(SHEET_TITLES[table])[:31])
             headers, rows = people_rows(data, table)
             sheet.append([inert(sheet_title(data, centre_name, table))])

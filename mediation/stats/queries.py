@@ -1,22 +1,26 @@
-"""The monthly statistics of SPEC 4, computed in SQL.
+"""The monthly statistics of SPEC 4 and the regions of SPEC 10, computed in SQL.
 
-Each figure is counted per centre (a month's boundaries are local to each centre's time zone)
-with one GROUP BY query per table, and the counts are added up for "all centres"; rates are
-then taken from the summed numerators and denominators, never averaged.
+Each figure is counted per centre: every query groups by the centre, over all the centres in
+scope that share a time zone (a month's boundaries are local to each centre), so a region of
+many centres costs the queries of one. A centre's, a region's or all centres' figures are
+then the per-centre counts added up, and rates are taken from the summed numerators and
+denominators, never averaged.
 """
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from mediation import clock
 from mediation.applications import queries as applications
 from mediation.cases.models import Agreement, Case, FollowUp
 from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
+from mediation.directory.centres import region_centres
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.extensions import db
 from mediation.integrity.models import IntegrityRecord, Obligation
@@ -88,21 +92,27 @@ def money(value) -> str:
 
 
 class _Period:
-    """One centre's month: local dates and the UTC instants of its local midnights."""
+    """A month of centres in one time zone: local dates and the UTC instants of their local
+    midnights."""
 
-    def __init__(self, centre: Centre, first: date, last: date, sole_centre: bool = False):
-        zone = ZoneInfo(centre.timezone or "Asia/Shanghai")
-        self.centre_id, self.first, self.last = centre.id, first, last
+    def __init__(self, centres: list[Centre], first: date, last: date, sole_centre: bool = False):
+        zone = ZoneInfo(centres[0].timezone or "Asia/Shanghai")
+        self.centre_ids = [centre.id for centre in centres]
+        self.first, self.last = first, last
         self.sole_centre = sole_centre  # the database holds no other centre
         self.start = datetime.combine(first, time(), zone).astimezone(UTC)
         self.end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
 
+    def of_centres(self, column=Case.centre_id):
+        ids = self.centre_ids
+        return column == ids[0] if len(ids) == 1 else column.in_(ids)
+
     def received_in(self):
-        """The cases the centre received in the month: registered there, or moved (移送)
-        to it from another centre, on the date they came (a case moved away counts for the
+        """The cases the centres received in the month: registered there, or moved (移送)
+        to one from another centre, on the date they came (a case moved away counts for the
         centre it went to, from the move's date, and no longer for the one it left)."""
         return and_(
-            Case.centre_id == self.centre_id,
+            self.of_centres(),
             Case.received_at >= self.start - MARGIN,
             Case.received_at < self.end + MARGIN,
             Case.received_on.between(self.first, self.last),
@@ -110,7 +120,7 @@ class _Period:
 
     def concluded_in(self):
         return and_(
-            Case.centre_id == self.centre_id,
+            self.of_centres(),
             Case.concluded_at >= self.start - MARGIN,
             Case.concluded_at < self.end + MARGIN,
             Case.concluded_on.between(self.first, self.last),
@@ -118,7 +128,7 @@ class _Period:
 
     def routed_in(self):
         return and_(
-            Case.centre_id == self.centre_id,
+            self.of_centres(),
             Case.routed_at >= self.start,
             Case.routed_at < self.end,
         )
@@ -156,9 +166,9 @@ def _conclusion_columns():
 
 
 class _Month:
-    """A month's cases grouped finely, one query per kind of date (received, concluded,
-    routed) per centre: every figure and breakdown is then summed from these groups, so each
-    of the month's rows is read once, not once per breakdown."""
+    """A month's cases grouped finely, by centre first, one query per kind of date
+    (received, concluded, routed) per time zone: every figure and breakdown is then summed
+    from these groups, so each of the month's rows is read once, not once per breakdown."""
 
     CONCLUDED_KEYS = (
         Case.outcome,
@@ -180,6 +190,7 @@ class _Month:
         for period in periods:
             self.received += db.session.execute(
                 select(
+                    Case.centre_id,
                     Case.category_code,
                     Case.channel_code,
                     func.count(),
@@ -187,10 +198,11 @@ class _Month:
                     _count_if(Case.risk_level.in_(("high", "critical"))),
                 )
                 .where(period.received_in())
-                .group_by(Case.category_code, Case.channel_code)
+                .group_by(Case.centre_id, Case.category_code, Case.channel_code)
             ).all()
             self.concluded += db.session.execute(
                 select(
+                    Case.centre_id,
                     *self.CONCLUDED_KEYS,
                     func.count(),
                     _count_if(_mediated()),
@@ -198,59 +210,75 @@ class _Month:
                     func.coalesce(func.sum(_days()), 0),
                 )
                 .where(period.concluded_in())
-                .group_by(*self.CONCLUDED_KEYS)
+                .group_by(Case.centre_id, *self.CONCLUDED_KEYS)
             ).all()
             self.routed += db.session.execute(
-                select(Case.organization_id, Case.mediator_id, func.count())
+                select(Case.centre_id, Case.organization_id, Case.mediator_id, func.count())
                 .where(period.routed_in())
-                .group_by(Case.organization_id, Case.mediator_id)
+                .group_by(Case.centre_id, Case.organization_id, Case.mediator_id)
             ).all()
 
     def _totals(self, period: _Period) -> None:
         """The same rows as the detailed groups, with the keys a comparison needs no more
         than None: one group per outcome and reason."""
-        received = db.session.scalar(select(func.count()).where(period.received_in()))
-        self.received.append((None, None, received, 0, 0))
-        for outcome, reason, count, mediated in db.session.execute(
-            select(Case.outcome, Case.transfer_reason, func.count(), _count_if(_mediated()))
-            .where(period.concluded_in())
-            .group_by(Case.outcome, Case.transfer_reason)
+        for centre_id, received in db.session.execute(
+            select(Case.centre_id, func.count())
+            .where(period.received_in())
+            .group_by(Case.centre_id)
         ):
-            self.concluded.append((outcome, reason, None, None, None, None, count, mediated, 0, 0))
+            self.received.append((centre_id, None, None, received, 0, 0))
+        for centre_id, outcome, reason, count, mediated in db.session.execute(
+            select(
+                Case.centre_id,
+                Case.outcome,
+                Case.transfer_reason,
+                func.count(),
+                _count_if(_mediated()),
+            )
+            .where(period.concluded_in())
+            .group_by(Case.centre_id, Case.outcome, Case.transfer_reason)
+        ):
+            self.concluded.append(
+                (centre_id, outcome, reason, None, None, None, None, count, mediated, 0, 0)
+            )
 
-    def count(self, counts: Counter) -> None:
-        for _category, _channel, count, amount, high_risk in self.received:
-            counts["received"] += count
-            counts["amount_in_dispute"] += Decimal(str(amount or 0))
-            counts["high_risk_received"] += high_risk
-        for outcome, reason, *_keys, count, mediated, on_time, days in self.concluded:
-            counts["concluded"] += count
-            counts[outcome] += count
-            counts["mediated"] += mediated
-            counts["on_time"] += on_time
-            counts["days"] += round(days)
+    def count(self, counts: dict[int, Counter]) -> None:
+        """Add the month's figures to each centre's counts."""
+        for centre_id, _category, _channel, count, amount, high_risk in self.received:
+            centre = counts[centre_id]
+            centre["received"] += count
+            centre["amount_in_dispute"] += Decimal(str(amount or 0))
+            centre["high_risk_received"] += high_risk
+        for centre_id, outcome, reason, *_keys, count, mediated, on_time, days in self.concluded:
+            centre = counts[centre_id]
+            centre["concluded"] += count
+            centre[outcome] += count
+            centre["mediated"] += mediated
+            centre["on_time"] += on_time
+            centre["days"] += round(days)
             if outcome == "transferred":
-                counts[f"reason:{reason}"] += count
-        counts["routed"] += sum(count for *_keys, count in self.routed)
+                centre[f"reason:{reason}"] += count
+        for centre_id, *_keys, count in self.routed:
+            counts[centre_id]["routed"] += count
 
     def received_by(self, position: int) -> dict:
         """{category or channel (0 or 1): [received]}"""
         totals: dict = {}
         for row in self.received:
-            totals.setdefault(row[position], [0])[0] += row[2]
+            totals.setdefault(row[position + 1], [0])[0] += row[3]
         return totals
 
     def concluded_by(self, position: int) -> dict:
         """{key at `position` of CONCLUDED_KEYS: [count, agreed, mediated, days]}"""
         totals: dict = {}
         for row in self.concluded:
-            key = row[position]
+            key = row[position + 1]
             if key is None:
                 continue
-            count, mediated, _on_time, days = row[6:]
+            count, mediated, _on_time, days = row[7:]
             sums = totals.setdefault(key, [0, 0, 0, 0])
             sums[0] += count
-            sums[1] += count if row[0] == "agreed" else 0
+            sums[1] += count if row[1] == "agreed" else 0
             sums[2] += mediated
             sums[3] += round(days)
         return totals
@@ -259,114 +287,127 @@ class _Month:
         """{organisation or mediator (0 or 1): [assigned]}"""
         totals: dict = {}
         for row in self.routed:
-            if row[position] is not None:
-                totals.setdefault(row[position], [0])[0] += row[2]
+            if row[position + 1] is not None:
+                totals.setdefault(row[position + 1], [0])[0] += row[3]
         return totals
 
 
-def _of_centre(centre_id: int):
-    """The joined case is the centre's, written so that the planner starts from the month's
-    rows of the other table (confirmed_on, due_on, visited_on are indexed) and looks up their
-    cases instead of walking every case of the centre. SQLite keeps no statistics and takes
-    that road only when the case's index is out of reach (`centre_id + 0`); PostgreSQL
-    estimates well from its statistics, and the expression would mislead it."""
+def _of_centres(period: _Period):
+    """The joined case is of the period's centres, written so that the planner starts from
+    the month's rows of the other table (confirmed_on, due_on, visited_on are indexed) and
+    looks up their cases instead of walking every case of the centres. SQLite keeps no
+    statistics and takes that road only when the case's index is out of reach
+    (`centre_id + 0`); PostgreSQL estimates well from its statistics, and the expression
+    would mislead it."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return Case.centre_id + 0 == centre_id
-    return Case.centre_id == centre_id
+        return period.of_centres(Case.centre_id + 0)
+    return period.of_centres()
 
 
-def _pending_at_end(period: _Period) -> int:
-    """Cases received by the end of the month and not concluded by then (so a month's
-    pending are the month before's, plus those received, less those concluded). Counted from the
-    side of the month's end that holds fewer of the centre's cases: after a recent month,
-    the cases still open and those concluded since; after an old one, those received by
-    then less those concluded by then. Each way reads one index over its side only."""
+def _per_centre(period: _Period, model, columns: tuple, condition) -> list[tuple]:
+    """(centre id, *columns) for each centre of the period with rows of `model` (a table with
+    case_id) that meet `condition`: grouped by the case's centre. In a database of one centre
+    every row is that centre's, and the join to the case is left out."""
+    if period.sole_centre:
+        row = db.session.execute(select(*columns).select_from(model).where(condition)).one()
+        return [(period.centre_ids[0], *row)]
+    return db.session.execute(
+        select(Case.centre_id, *columns)
+        .select_from(model)
+        .join(Case, Case.id == model.case_id)
+        .where(condition, _of_centres(period))
+        .group_by(Case.centre_id)
+    ).all()
+
+
+def _count_by_centre(*conditions) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(Case.centre_id, func.count()).where(*conditions).group_by(Case.centre_id)
+        ).all()
+    )
+
+
+def _pending_at_end(period: _Period) -> dict[int, int]:
+    """Per centre, cases received by the end of the month and not concluded by then (so a
+    month's pending are the month before's, plus those received, less those concluded).
+    Counted from the side of the month's end that holds fewer of the centres' cases: after a
+    recent month, the cases still open and those concluded since; after an old one, those
+    received by then less those concluded by then. Each way reads one index over its side
+    only."""
     if _mostly_before(period):
         return _open_or_concluded_since(period)
     return _received_less_concluded(period)
 
 
 def _mostly_before(period: _Period) -> bool:
-    """Whether the month ends late enough in the centre's history (from its first case to
+    """Whether the month ends late enough in the centres' history (from their first case to
     now) that the cases after it are fewer than twice those before it, which the other way
     counts twice. A guess from the dates: either way gives the same figure."""
-    first = db.session.scalar(
-        select(func.min(Case.received_at)).where(Case.centre_id == period.centre_id)
-    )
+    first = db.session.scalar(select(func.min(Case.received_at)).where(period.of_centres()))
     if first is None:
         return False
     return clock.now() - period.end < 2 * (period.end - first)
 
 
-def _open_or_concluded_since(period: _Period) -> int:
+def _open_or_concluded_since(period: _Period) -> dict[int, int]:
     """Received by the month's last day, and open or concluded after it, from the index of
     conclusion dates (which carries the date received)."""
-    received_by_end = and_(Case.centre_id == period.centre_id, Case.received_on <= period.last)
-    still_open = select(func.count()).where(received_by_end, Case.concluded_at.is_(None))
-    concluded_since = select(func.count()).where(
-        received_by_end,
-        Case.concluded_at >= period.end - MARGIN,
-        Case.concluded_on > period.last,
+    received_by_end = and_(period.of_centres(), Case.received_on <= period.last)
+    pending = Counter(_count_by_centre(received_by_end, Case.concluded_at.is_(None)))
+    pending.update(
+        _count_by_centre(
+            received_by_end,
+            Case.concluded_at >= period.end - MARGIN,
+            Case.concluded_on > period.last,
+        )
     )
-    return db.session.scalar(
-        select(still_open.scalar_subquery() + concluded_since.scalar_subquery())
-    )
+    return pending
 
 
-def _received_less_concluded(period: _Period) -> int:
+def _received_less_concluded(period: _Period) -> dict[int, int]:
     """Those received by then less those concluded by then (a case concludes after it came to
     its centre: only an open case can be moved). Each is counted on its index, and only the
     rows near the end are read for their local dates."""
-    centre_id, last = period.centre_id, period.last
-    surely_before = period.end - MARGIN
+    last, surely_before = period.last, period.end - MARGIN
 
-    def by_end(at, on) -> int:
-        return db.session.scalar(
-            select(func.count()).where(Case.centre_id == centre_id, at < surely_before)
-        ) + db.session.scalar(
-            select(func.count()).where(
-                Case.centre_id == centre_id,
-                at >= surely_before,
-                at < period.end + MARGIN,
-                on <= last,
+    def by_end(at, on) -> Counter:
+        counts = Counter(_count_by_centre(period.of_centres(), at < surely_before))
+        counts.update(
+            _count_by_centre(
+                period.of_centres(), at >= surely_before, at < period.end + MARGIN, on <= last
             )
         )
+        return counts
 
-    return by_end(Case.received_at, Case.received_on) - by_end(Case.concluded_at, Case.concluded_on)
-
-
-def _of_the_centre(query: Select, model, period: _Period) -> Select:
-    """`query` over `model` (a table with case_id) kept to the period's centre. In a database
-    of one centre every row is that centre's, and the join to the case is left out."""
-    if period.sole_centre:
-        return query
-    return query.join(Case, Case.id == model.case_id).where(_of_centre(period.centre_id))
+    pending = by_end(Case.received_at, Case.received_on)
+    pending.subtract(by_end(Case.concluded_at, Case.concluded_on))
+    return pending
 
 
-def _obligations_due(period: _Period, last: date) -> tuple[int, int]:
-    """Obligations due from the period's first day to `last`, and those met on time."""
+def _obligations_due(period: _Period, last: date) -> list[tuple]:
+    """Per centre, obligations due from the period's first day to `last`, and those met on
+    time: (centre id, due, on time)."""
     performed_on_time = and_(
         Obligation.fulfilled_on.is_not(None), Obligation.fulfilled_on <= Obligation.due_on
     )
-    return db.session.execute(
-        _of_the_centre(
-            select(func.count(), _count_if(performed_on_time))
-            .select_from(Obligation)
-            .where(Obligation.due_on.between(period.first, last)),
-            Obligation,
-            period,
-        )
-    ).one()
+    return _per_centre(
+        period,
+        Obligation,
+        (func.count(), _count_if(performed_on_time)),
+        Obligation.due_on.between(period.first, last),
+    )
 
 
-def performance_so_far(month: str, centre: Centre | None, today: date) -> dict:
-    """For a month not yet over, the voluntary performance rate over the obligations due up to
-    `today` only: those due later this month cannot have been met on time yet."""
+def performance_so_far(month: str, centres: list[Centre], today: date) -> dict:
+    """For a month not yet over, the voluntary performance rate of `centres` over the
+    obligations due up to `today` only: those due later this month cannot have been met on
+    time yet."""
     first, last = parse_month(month)
     due = on_time = 0
-    for period in _periods(_centres(centre), first):
-        period_due, period_on_time = _obligations_due(period, min(today, last))
-        due, on_time = due + period_due, on_time + period_on_time
+    for period in _periods(centres, first):
+        for _centre_id, period_due, period_on_time in _obligations_due(period, min(today, last)):
+            due, on_time = due + period_due, on_time + period_on_time
     return {
         "obligations_due": due,
         "fulfilled_on_time": on_time,
@@ -374,50 +415,46 @@ def performance_so_far(month: str, centre: Centre | None, today: date) -> dict:
     }
 
 
-def _other_figures(period: _Period, counts: Counter) -> None:
-    first, last, centre_id = period.first, period.last, period.centre_id
-    counts["judicial_confirmations"] += db.session.scalar(
-        _of_the_centre(
-            select(func.count())
-            .select_from(Agreement)
-            .where(Agreement.confirmed_on.between(first, last)),
-            Agreement,
-            period,
-        )
-    )
-    due, on_time = _obligations_due(period, last)
-    counts["obligations_due"] += due
-    counts["fulfilled_on_time"] += on_time
-    counts["certificates_issued"] += db.session.scalar(
-        select(func.count())
-        .select_from(IntegrityRecord)
+def _other_figures(period: _Period, counts: dict[int, Counter]) -> None:
+    """The figures not read from the month's case groups, added to each centre's counts."""
+    first, last = period.first, period.last
+    for centre_id, confirmed in _per_centre(
+        period, Agreement, (func.count(),), Agreement.confirmed_on.between(first, last)
+    ):
+        counts[centre_id]["judicial_confirmations"] += confirmed
+    for centre_id, due, on_time in _obligations_due(period, last):
+        counts[centre_id]["obligations_due"] += due
+        counts[centre_id]["fulfilled_on_time"] += on_time
+    for centre_id, issued in db.session.execute(
+        select(IntegrityRecord.centre_id, func.count())
         .where(
-            IntegrityRecord.centre_id == centre_id,
+            period.of_centres(IntegrityRecord.centre_id),
             IntegrityRecord.kind == "positive",
             IntegrityRecord.created_on.between(first, last),
         )
-    )
-    agreed_amount = db.session.scalar(
-        select(func.sum(Obligation.amount))
+        .group_by(IntegrityRecord.centre_id)
+    ):
+        counts[centre_id]["certificates_issued"] += issued
+    for centre_id, agreed_amount in db.session.execute(
+        select(Case.centre_id, func.sum(Obligation.amount))
         .join(Case, Case.id == Obligation.case_id)
         .where(period.concluded_in(), Case.outcome == "agreed")
-    )
-    counts["amount_agreed"] += Decimal(str(agreed_amount or 0))
-    counts["pending_end"] += _pending_at_end(period)
-    visits, satisfied = db.session.execute(
-        _of_the_centre(
-            select(func.count(), _count_if(FollowUp.is_satisfied.is_(True)))
-            .select_from(FollowUp)
-            .where(FollowUp.visited_on.between(first, last)),
-            FollowUp,
-            period,
-        )
-    ).one()
-    counts["follow_ups"] += visits
-    counts["satisfied"] += satisfied
-    received, accepted = applications.month_counts(centre_id, first, last)
-    counts["applications_received"] += received
-    counts["applications_accepted"] += accepted
+        .group_by(Case.centre_id)
+    ):
+        counts[centre_id]["amount_agreed"] += Decimal(str(agreed_amount or 0))
+    for centre_id, pending in _pending_at_end(period).items():
+        counts[centre_id]["pending_end"] += pending
+    satisfied_visit = _count_if(FollowUp.is_satisfied.is_(True))
+    for centre_id, visits, satisfied in _per_centre(
+        period, FollowUp, (func.count(), satisfied_visit), FollowUp.visited_on.between(first, last)
+    ):
+        counts[centre_id]["follow_ups"] += visits
+        counts[centre_id]["satisfied"] += satisfied
+    for centre_id, (received, accepted) in applications.month_counts(
+        period.centre_ids, first, last
+    ).items():
+        counts[centre_id]["applications_received"] += received
+        counts[centre_id]["applications_accepted"] += accepted
 
 
 def _summary(counts: Counter) -> dict:
@@ -444,6 +481,15 @@ def _summary(counts: Counter) -> dict:
         "applications_received": counts["applications_received"],
         "applications_accepted": counts["applications_accepted"],
     }
+
+
+def _rolled_up(counts: dict[int, Counter]) -> Counter:
+    """The centres' counts added up: numerators and denominators, from which `_summary`
+    takes the rates."""
+    total: Counter = Counter()
+    for centre_counts in counts.values():
+        total.update(centre_counts)
+    return total
 
 
 def _by_code(month: _Month, position: int, name: str) -> list[dict]:
@@ -516,34 +562,41 @@ def _centres(centre: Centre | None) -> list[Centre]:
     return list(db.session.scalars(select(Centre).order_by(Centre.id)))
 
 
-def _periods(centres, first: date) -> list[_Period]:
+def _periods(centres: list[Centre], first: date) -> list[_Period]:
+    """The month of `centres`, one period per time zone among them."""
     last = shift_month(first, 1) - timedelta(days=1)
-    sole = db.session.scalar(select(func.count()).select_from(Centre)) == 1
-    return [_Period(centre, first, last, sole_centre=sole) for centre in centres]
+    sole = len(centres) == 1 and db.session.scalar(select(func.count()).select_from(Centre)) == 1
+    return [_Period(group, first, last, sole_centre=sole) for group in _by_time_zone(centres)]
 
 
-def _compared(centres, first: date) -> dict:
-    counts: Counter = Counter()
+def _by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
+    def zone(centre: Centre) -> str:
+        return centre.timezone or "Asia/Shanghai"
+
+    return [list(same_zone) for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)]
+
+
+def _compared(centres: list[Centre], first: date) -> dict:
+    counts: dict[int, Counter] = defaultdict(Counter)
     _Month(_periods(centres, first), detailed=False).count(counts)
-    summary = _summary(counts)
+    summary = _summary(_rolled_up(counts))
     return {key: summary[key] for key in COMPARED_KEYS}
 
 
-def month_stats(month: str, centre: Centre | None) -> dict:
-    """SPEC 4's figures for `month` ("YYYY-MM") of one centre, or of all when None."""
+def _month_figures(month: str, centres: list[Centre]) -> tuple[dict, dict[int, Counter]]:
+    """SPEC 4's figures for `month` of `centres` together (without month and scope), and each
+    centre's counts they are added up from."""
     first, _last = parse_month(month)
-    centres = _centres(centre)
     periods = _periods(centres, first)
     month_cases = _Month(periods)
-    counts: Counter = Counter()
+    counts: dict[int, Counter] = defaultdict(Counter)
     month_cases.count(counts)
     for period in periods:
         _other_figures(period, counts)
-    return {
-        "month": month,
-        "centre": centre.code if centre is not None else None,
-        "summary": _summary(counts),
-        "transferred_by_reason": {code: counts[f"reason:{code}"] for code in TRANSFER_REASONS},
+    total = _rolled_up(counts)
+    figures = {
+        "summary": _summary(total),
+        "transferred_by_reason": {code: total[f"reason:{code}"] for code in TRANSFER_REASONS},
         "by_category": _by_code(month_cases, 0, "category"),
         "by_channel": _by_code(month_cases, 1, "channel"),
         "by_organization": _by_organization(month_cases),
@@ -551,19 +604,62 @@ def month_stats(month: str, centre: Centre | None) -> dict:
         "previous_month": _compared(centres, shift_month(first, -1)),
         "same_month_last_year": _compared(centres, shift_month(first, -12)),
     }
+    return figures, counts
 
 
-def monthly_series(month: str, centre: Centre | None, months: int = 12) -> list[dict]:
+def month_stats(month: str, centre: Centre | None) -> dict:
+    """SPEC 4's figures for `month` ("YYYY-MM") of one centre, or of all when None."""
+    figures, _counts = _month_figures(month, _centres(centre))
+    return {"month": month, "centre": centre.code if centre is not None else None, **figures}
+
+
+def region_stats(month: str, region_code: str) -> dict:
+    """SPEC 4's figures for `month` of the centres of a division (SPEC 10), with `by_centre`:
+    each centre's code, name and summary. The region's counts are its centres' counts added
+    up, its rates taken from the summed numerators and denominators."""
+    centres = region_centres(region_code)
+    figures, counts = _month_figures(month, centres) if centres else (_empty_figures(), {})
+    return {
+        "month": month,
+        "centre": None,
+        "region": region_code,
+        **figures,
+        "by_centre": [
+            {
+                "centre": centre.code,
+                "name": centre.name,
+                "summary": _summary(counts.get(centre.id, Counter())),
+            }
+            for centre in centres
+        ],
+    }
+
+
+def _empty_figures() -> dict:
+    nothing = _summary(Counter())
+    return {
+        "summary": nothing,
+        "transferred_by_reason": dict.fromkeys(TRANSFER_REASONS, 0),
+        "by_category": [],
+        "by_channel": [],
+        "by_organization": [],
+        "by_mediator": [],
+        "previous_month": {key: nothing[key] for key in COMPARED_KEYS},
+        "same_month_last_year": {key: nothing[key] for key in COMPARED_KEYS},
+    }
+
+
+def monthly_series(month: str, centres: list[Centre], months: int = 12) -> list[dict]:
     """Received and concluded per month for the `months` months ending with `month`, for the
-    page's chart: two indexed counts per month and centre."""
+    page's chart: two indexed counts per month and time zone."""
     first, _ = parse_month(month)
-    centres = _centres(centre)
+    groups = _by_time_zone(centres)
     series = []
     for offset in range(months - 1, -1, -1):
         start = shift_month(first, -offset)
         end = shift_month(start, 1) - timedelta(days=1)
         received = concluded = 0
-        for period in (_Period(c, start, end) for c in centres):
+        for period in (_Period(group, start, end) for group in groups):
             received += db.session.scalar(select(func.count()).where(period.received_in()))
             concluded += db.session.scalar(select(func.count()).where(period.concluded_in()))
         series.append({"month": month_key(start), "received": received, "concluded": concluded})

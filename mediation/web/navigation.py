@@ -20,7 +20,10 @@ class NavItem:
 NAV_ITEMS = (
     NavItem("web.home", _l("Home"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
     NavItem("cases.register", _l("Register a case"), (Role.ADMIN, Role.STAFF)),
-    NavItem("cases.index", _l("Cases"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR)),
+    NavItem("stats.index", _l("Centres compared"), (Role.REGIONAL_ADMIN,)),
+    NavItem(
+        "cases.index", _l("Cases"), (Role.ADMIN, Role.STAFF, Role.MEDIATOR, Role.REGIONAL_ADMIN)
+    ),
     NavItem("integrity.profile", _l("Integrity"), (Role.ADMIN, Role.STAFF)),
     NavItem("cases.caseloads", _l("Caseloads"), (Role.ADMIN, Role.STAFF)),
     NavItem("directory.organizations", _l("Organisations"), (Role.ADMIN,), True),

@@ -6,6 +6,7 @@ from mediation.auth.models import Role
 from mediation.cases.lists import render_dashboard, render_mine
 from mediation.database import check_writes
 from mediation.extensions import db
+from mediation.stats.routes import render_stats
 from mediation.web.language import LANGUAGE_COOKIE
 from mediation.web.navigation import safe_next_url
 
@@ -20,6 +21,8 @@ def home():
         return render_template("web/welcome.html")
     if current_user.role == Role.MEDIATOR:
         return render_mine(as_home=True)
+    if current_user.is_regional_admin:
+        return render_stats()  # their work is comparing the centres
     return render_dashboard(as_home=True)
 
 
