@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text as sa_text
 
 from mediation import clock
 from mediation.cases.models import Party
@@ -260,6 +261,7 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
                     number=f"330106-2026-9{n:05d}",
                     verification_code="ABCDEFGH",
                     holder_name=extra.name,
+                    holder_key=records.holder_key(extra),
                     issued_on=DUE,
                     valid_until=records.valid_until(DUE),
                     points=10,
@@ -271,10 +273,34 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
     assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
         f"公司{HONOUR_PAGE_SIZE + 3:03d}"
     )
-    assert "公司000" not in first and 'href="/honour?page=2"' in first
-    second = honour(client, page=2)
+    assert "公司000" not in first
+    # The next page starts after the last row shown: its validity and id, not a page number.
+    following = re.search(r'rel="next" href="/honour\?after=([0-9-]+_[0-9]+)"', first)
+    second = honour(client, after=following.group(1))
     assert "公司000" in second and f"公司{HONOUR_PAGE_SIZE + 4:03d}" not in second
-    assert "下一页</a>" not in second and "下一页</a>" in first and "上一页</a>" in second
+    assert f"公司{HONOUR_PAGE_SIZE + 3:03d}" not in second  # nothing shown twice
+    assert "下一页</a>" not in second and "下一页</a>" in first
+    assert 'href="/honour">第一页</a>' in second and "第一页" not in first
+
+
+def test_the_honour_list_reads_a_page_on_its_index(app, client):
+    """The page query walks the validity index and stops after a page: its plan names the
+    index and sorts nothing (SQLite; PostgreSQL's planner chooses by its statistics)."""
+    issue(app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")])
+    with app.app_context():
+        if _db.engine.dialect.name != "sqlite":
+            pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+        from mediation.portal.public import honour_holders
+
+        for centre_id in (None, 1):
+            query = honour_holders(SOON.date(), centre_id).limit(HONOUR_PAGE_SIZE + 1)
+            compiled = query.compile(_db.engine, compile_kwargs={"literal_binds": True})
+            plan = " | ".join(
+                row[-1] for row in _db.session.execute(sa_text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            index = "ix_certificate_valid" if centre_id is None else "ix_certificate_centre_valid"
+            assert index in plan and "ix_certificate_holder" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
 
 
 def test_the_honour_list_orders_by_validity_not_by_row(app, client):
@@ -302,6 +328,8 @@ def test_public_pages_need_no_login(client):
     assert client.get("/honour").status_code == 200
     assert client.get("/honour?before=99999999999999").status_code == 200
     assert client.get("/honour?page=99999999999999").status_code == 200
+    assert client.get("/honour?after=2026-13-40_0").status_code == 200
+    assert client.get("/honour?after=2026-04-01_99999999999999").status_code == 200
 
 
 def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certificate):

@@ -74,7 +74,13 @@ class Certificate(db.Model):
     """An integrity certificate (诚信履行证明) for a positive record."""
 
     __tablename__ = "certificate"
-    __table_args__ = (Index("ix_certificate_centre_valid", "centre_id", "valid_until"),)
+    __table_args__ = (
+        # The honour list's keyset pages, newest validity first: a centre's, and every centre's.
+        Index("ix_certificate_centre_valid", "centre_id", "valid_until", "id"),
+        Index("ix_certificate_valid", "valid_until", "id"),
+        # A holder's other certificates (is this its latest? how many does it hold?).
+        Index("ix_certificate_holder", "holder_key", "centre_id", "valid_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("integrity_record.id"), unique=True)
@@ -83,6 +89,8 @@ class Certificate(db.Model):
     # Printed on the certificate for anyone to check it, so kept readable.
     verification_code: Mapped[str] = mapped_column(String(16))
     holder_name: Mapped[str] = mapped_column(String(100))
+    # Who holds it, across cases (records.holder_key): the honour list shows a holder once.
+    holder_key: Mapped[str | None] = mapped_column(String(120))
     issued_on: Mapped[date]
     valid_until: Mapped[date]
     points: Mapped[int]

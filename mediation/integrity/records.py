@@ -51,6 +51,14 @@ def identity_key(party: Party) -> str | None:
     return party.id_number or party.credit_code or None
 
 
+def holder_key(party: Party) -> str:
+    """Who holds a certificate, the same across cases: the ID number or credit code, else an
+    organisation's name, else (a person without an ID number) that party alone."""
+    if key := identity_key(party):
+        return key
+    return f"org:{party.name}" if party.kind == "organization" else f"party:{party.id}"
+
+
 def points_for(fulfilled_on: date | None, due_on: date) -> int:
     """+15 when performed ≥ 7 days before the due date, +10 on time, 0 when late or open."""
     if fulfilled_on is None or fulfilled_on > due_on:
@@ -148,6 +156,7 @@ def certificate_for(
         "centre_id": case.centre_id,
         "verification_code": new_verification_code(),
         "holder_name": party.name,
+        "holder_key": holder_key(party),
         "issued_on": issued_on,
         "valid_until": valid_until(issued_on),
         "points": points,

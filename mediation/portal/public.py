@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy import case as sql_case
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import TooManyRequests
 
 from mediation import clock
@@ -21,7 +21,7 @@ from mediation.integrity.forms import VerifyForm
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.blueprint import bp
 from mediation.web.language import show_times_in
-from mediation.web.params import page_number
+from mediation.web.params import business_date, record_id
 
 HONOUR_PAGE_SIZE = 30
 
@@ -86,21 +86,18 @@ def _verification(certificate: Certificate) -> dict:
 @bp.get("/honour")
 def honour():
     """Holders of valid certificates, each once with how many it holds, the latest validity
-    first: organisations by name, natural persons only with their consent and masked. The
-    validity filter reads its range of ix_certificate_centre_valid (centre_id, valid_until),
-    so expired certificates are never read; grouped rows have no index to seek on, so pages
-    are numbered."""
+    first: organisations by name, natural persons only with their consent and masked. Keyset
+    pages: `after` is the (valid_until, id) of the last row shown."""
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
     centre = next((c for c in centres if c.code == request.args.get("centre")), None)
     zone = centre.timezone if centre else current_app.config["TIMEZONE"]
     today = clock.now().astimezone(ZoneInfo(zone)).date()
-    page = request.args.get("page", 1, type=page_number)
+    after = honour_cursor(request.args.get("after", ""))
     rows = db.session.execute(
-        honour_holders(today, centre.id if centre else None)
-        .limit(HONOUR_PAGE_SIZE + 1)
-        .offset((page - 1) * HONOUR_PAGE_SIZE)
+        honour_holders(today, centre.id if centre else None, after).limit(HONOUR_PAGE_SIZE + 1)
     ).all()
     names = {c.id: c.name for c in centres}
+    shown = rows[:HONOUR_PAGE_SIZE]
     return render_template(
         "portal/honour.html",
         entries=[
@@ -111,56 +108,91 @@ def honour():
                 "issued_on": row.issued_on,
                 "valid_until": row.valid_until,
             }
-            for row in rows[:HONOUR_PAGE_SIZE]
+            for row in shown
         ],
         centres=centres,
         centre=centre,
-        page=page,
-        has_next=len(rows) > HONOUR_PAGE_SIZE,
+        is_first=after is None,
+        after=f"{shown[-1].valid_until.isoformat()}_{shown[-1].id}"
+        if len(rows) > HONOUR_PAGE_SIZE
+        else None,
     )
 
 
-def honour_holders(today: date, centre_id: int | None):
-    """One row per holder of valid certificates of a centre (all centres: None): its name,
-    how many it holds, the latest issue and validity dates; the latest valid first, then the
-    latest issued. A holder is its ID number or credit code, else an organisation's name,
-    else (a person without an ID number) the party of one case."""
-    holder = sql_case(
-        (IntegrityRecord.identity_key.is_not(None), IntegrityRecord.identity_key),
-        (Party.kind == "organization", Certificate.holder_name),
-        else_=cast(Party.id, String),
-    )
-    valid = (
-        select(
-            Certificate.id,
-            Certificate.centre_id,
-            Party.kind,
-            holder.label("holder"),
-            Certificate.holder_name,
-            Certificate.issued_on,
-            Certificate.valid_until,
-        )
-        .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
-        .join(Party, IntegrityRecord.party_id == Party.id)
+def honour_cursor(text: str) -> tuple[date, int] | None:
+    """`2027-03-19_42` → (valid_until, id) of the last row of the page before; None for the
+    first page, or for anything that is no such pair."""
+    day, _sep, ident = text.partition("_")
+    try:
+        return business_date(day), record_id(ident)
+    except ValueError:
+        return None
+
+
+def _listed(certificate, today: date):
+    """A certificate the honour list may show: valid today, and its holder an organisation or
+    a person who consented."""
+    record, party = aliased(IntegrityRecord), aliased(Party)
+    return (
+        select(certificate)
+        .join(record, certificate.record_id == record.id)
+        .join(party, record.party_id == party.id)
         .where(
-            Certificate.revoked_at.is_(None),
-            Certificate.valid_until >= today,
-            or_(Party.kind == "organization", Party.honour_consent.is_(True)),
+            certificate.revoked_at.is_(None),
+            certificate.valid_until >= today,
+            or_(party.kind == "organization", party.honour_consent.is_(True)),
         )
+    )
+
+
+def honour_holders(today: date, centre_id: int | None, after: tuple[date, int] | None = None):
+    """One row per holder of listed certificates of a centre (all centres: None), newest
+    validity first from after `after`: the holder's latest certificate (the row's id, name,
+    issue and validity dates) and how many it holds. The rows are read in the order of an
+    index on (valid_until, id); a row whose holder has a later listed certificate is skipped
+    (seen through ix_certificate_holder), so a page reads about as many rows as it shows."""
+    c, later, same = Certificate, aliased(Certificate), aliased(Certificate)
+    same_holder = [later.holder_key == c.holder_key, later.centre_id == c.centre_id]
+    has_later = (
+        _listed(later, today)
+        .where(
+            *same_holder,
+            or_(
+                later.valid_until > c.valid_until,
+                and_(later.valid_until == c.valid_until, later.id > c.id),
+            ),
+        )
+        .exists()
+    )
+    held = (
+        _listed(same, today)
+        .with_only_columns(func.count())
+        .where(same.holder_key == c.holder_key, same.centre_id == c.centre_id)
+        .scalar_subquery()
+    )
+    record, party = IntegrityRecord, Party
+    query = (
+        select(
+            c.id,
+            c.centre_id,
+            party.kind,
+            c.holder_name.label("name"),
+            held.label("certificates"),
+            c.issued_on,
+            c.valid_until,
+        )
+        .join(record, c.record_id == record.id)
+        .join(party, record.party_id == party.id)
+        .where(
+            c.revoked_at.is_(None),
+            c.valid_until >= today,
+            or_(party.kind == "organization", party.honour_consent.is_(True)),
+            ~has_later,
+        )
+        .order_by(c.valid_until.desc(), c.id.desc())
     )
     if centre_id is not None:
-        valid = valid.where(Certificate.centre_id == centre_id)
-    valid = valid.subquery()
-    valid_until = func.max(valid.c.valid_until).label("valid_until")
-    return (
-        select(
-            valid.c.centre_id,
-            valid.c.kind,
-            func.max(valid.c.holder_name).label("name"),
-            func.count().label("certificates"),
-            func.max(valid.c.issued_on).label("issued_on"),
-            valid_until,
-        )
-        .group_by(valid.c.centre_id, valid.c.kind, valid.c.holder)
-        .order_by(valid_until.desc(), func.max(valid.c.id).desc())
-    )
+        query = query.where(c.centre_id == centre_id)
+    if after is not None:
+        query = query.where(tuple_(c.valid_until, c.id) < tuple_(*after))
+    return query

@@ -1,0 +1,78 @@
+"""Portal mends (issue 20): a party's case view is a row on the server (portal_session), so
+that leaving ends every copy of its cookie; a centre has a telephone for parties who need help;
+a certificate names its holder (holder_key: the ID number or credit code, else "org:" and an
+organisation's name, else "party:" and the party's id), filled here from its record and party,
+so that the honour list reads one row per holder in keyset pages on (valid_until, id) indexes
+(a centre's: (centre_id, valid_until, id), which replaces (centre_id, valid_until)).
+
+Revision ID: 76f05116aa65
+Revises: 7c3e91a4d2b5
+Create Date: 2026-12-07 00:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "76f05116aa65"
+down_revision = "7c3e91a4d2b5"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "portal_session",
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("party_id", sa.Integer(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["party_id"],
+            ["party.id"],
+            name=op.f("fk_portal_session_party_id_party"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("token", name=op.f("pk_portal_session")),
+    )
+    with op.batch_alter_table("portal_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_portal_session_opened_at"), ["opened_at"])
+        batch_op.create_index(batch_op.f("ix_portal_session_party_id"), ["party_id"])
+
+    with op.batch_alter_table("centre", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("phone", sa.String(length=30), server_default="", nullable=False)
+        )
+
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("holder_key", sa.String(length=120), nullable=True))
+    op.execute(
+        "UPDATE certificate SET holder_key = ("
+        "SELECT CASE WHEN integrity_record.identity_key IS NOT NULL "
+        "THEN integrity_record.identity_key "
+        "WHEN party.kind = 'organization' THEN 'org:' || certificate.holder_name "
+        "ELSE 'party:' || CAST(party.id AS VARCHAR) END "
+        "FROM integrity_record JOIN party ON party.id = integrity_record.party_id "
+        "WHERE integrity_record.id = certificate.record_id)"
+    )
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_index("ix_certificate_centre_valid")
+        batch_op.create_index("ix_certificate_centre_valid", ["centre_id", "valid_until", "id"])
+        batch_op.create_index("ix_certificate_valid", ["valid_until", "id"])
+        batch_op.create_index("ix_certificate_holder", ["holder_key", "centre_id", "valid_until"])
+
+
+def downgrade():
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_index("ix_certificate_holder")
+        batch_op.drop_index("ix_certificate_valid")
+        batch_op.drop_index("ix_certificate_centre_valid")
+        batch_op.create_index("ix_certificate_centre_valid", ["centre_id", "valid_until"])
+        batch_op.drop_column("holder_key")
+
+    with op.batch_alter_table("centre", schema=None) as batch_op:
+        batch_op.drop_column("phone")
+
+    with op.batch_alter_table("portal_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_portal_session_party_id"))
+        batch_op.drop_index(batch_op.f("ix_portal_session_opened_at"))
+    op.drop_table("portal_session")
