@@ -74,7 +74,7 @@ class Page:
 PAGES = (
     Page("baseline", "GET /healthz (baseline)", is_read=False),
     Page("status_lookup", "status look-up POST /status", 0.35),
-    Page("status_page", "party's case GET /status/case"),
+    Page("status_page", "party's case GET /status/case", 0.30),
     Page("list_first", "case list, first page", 0.20),
     Page("list_filtered", "case list, state=mediating", vs_first_page=True),
     Page("list_deep", "case list, deep page", vs_first_page=True),

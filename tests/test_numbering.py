@@ -11,8 +11,8 @@ from mediation.auth.models import User
 from mediation.cases.models import Case, CaseCounter
 from mediation.cases.numbering import (
     NumberParts,
-    format_case_number,
     canonical_case_number,
+    format_case_number,
     normalise_case_number,
     parse_case_number,
 )

@@ -322,9 +322,12 @@ def test_guessing_a_guarded_number_costs_a_fresh_address_per_guess(client, make_
     right = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.2.0.5"})
     assert right.status_code == 429
     with clock.frozen_at(NOW + timedelta(minutes=15, seconds=1)):  # the window has passed
-        assert look_up(
-            client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.2.0.5"}
-        ).headers.get("Location") == "/status/case"
+        assert (
+            look_up(
+                client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.2.0.5"}
+            ).headers.get("Location")
+            == "/status/case"
+        )
 
 
 def test_the_addresses_of_one_ipv6_network_are_one_client(client, make_case):
@@ -598,7 +601,7 @@ def test_the_prompt_to_confirm_stays_while_another_obligation_is_owed(client, db
     sign_in(client, case, "applicant")
     client.post_form(f"/status/obligations/{first.id}/confirm", {"performed_on": "2026-03-10"})
     html = page(client.get("/status/case"))
-    assert "请在下方确认" in html and html.count("/confirm\"") == 1
+    assert "请在下方确认" in html and html.count('/confirm"') == 1
 
 
 def test_a_bad_performance_date_is_refused_beside_the_field(client, db, make_case):
@@ -641,6 +644,7 @@ def test_rating_waits_until_the_case_has_concluded(client, db, make_case):
     case = make_case("mediating")
     sign_in(client, case)
     assert "/status/rating" not in page(client.get("/status/case"))
+    assert client.get("/status/rating").headers["Location"] == "/status/case"
     response = client.post_form("/status/rating", {"stars": "5"}, follow_redirects=True)
     assert "案件办结后" in page(response)
     assert ratings(db, case) == 0
@@ -649,11 +653,14 @@ def test_rating_waits_until_the_case_has_concluded(client, db, make_case):
 def test_each_party_rates_a_concluded_case_once(client, db, make_case):
     case = make_case("fulfilled")
     sign_in(client, case)
-    assert "/status/rating" in page(client.get("/status/case"))
+    assert 'href="/status/rating"' in page(client.get("/status/case"))
+    form = page(client.get("/status/rating"))  # the form is a page of its own
+    assert 'name="stars"' in form and 'href="/status/case"' in form
     response = client.post_form("/status/rating", {"stars": "4", "comment": "调解员很耐心"})
     assert response.headers["Location"] == "/status/case"
     html = page(client.get("/status/case"))
     assert "/status/rating" not in html and "4 分" in html
+    assert client.get("/status/rating").headers["Location"] == "/status/case"
     again = client.post_form("/status/rating", {"stars": "1"}, follow_redirects=True)
     assert "已经评价" in page(again)
     rating = db.session.scalars(select(ServiceRating)).one()
@@ -669,8 +676,9 @@ def test_each_party_rates_a_concluded_case_once(client, db, make_case):
 def test_a_rating_needs_a_choice(client, db, make_case):
     case = make_case("withdrawn")
     sign_in(client, case)
-    response = client.post_form("/status/rating", {"stars": "9"})
+    response = client.post_form("/status/rating", {"stars": "9", "comment": "留言"})
     assert response.status_code == 200 and ratings(db, case) == 0
+    assert "is-invalid" in page(response) and "留言</textarea>" in page(response)
 
 
 def test_rate_service_refuses_a_party_of_another_case(db, make_case):

@@ -28,7 +28,7 @@ from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
-from mediation.portal.models import PortalSession
+from mediation.portal.models import EndedPortalSession
 
 # A party's portal view closes after this long without a request.
 IDLE_LIMIT = timedelta(minutes=30)
@@ -206,27 +206,32 @@ _PARTIES_OF_NUMBER = (
 
 
 def open_session(party: Party) -> dict:
-    """A new server-side session for the party, and what the signed session cookie holds of
-    it: its token, the party and case it is bound to, the code it was opened with (a replaced
-    code ends it), opened and last seen when. Sessions past their lifetime are swept here."""
-    now = clock.now()
-    token = secrets.token_urlsafe(32)
-    db.session.execute(delete(PortalSession).where(PortalSession.opened_at < now - MAX_LIFETIME))
-    db.session.add(PortalSession(token=token, party_id=party.id, opened_at=now))
+    """What the signed session cookie holds for a party: a token naming this session (for
+    ending it on the server), the party and case it is bound to, the code it was opened with
+    (a replaced code ends it), opened and last seen when. Nothing is written: a look-up only
+    reads."""
+    now = clock.now().timestamp()
     return {
-        "token": token,
+        "token": secrets.token_urlsafe(32),
         "party": party.id,
         "case": party.case_id,
         "code": _stamp(party),
-        "opened": now.timestamp(),
-        "seen": now.timestamp(),
+        "opened": now,
+        "seen": now,
     }
 
 
 def close_session(data: dict | None) -> None:
-    """Ends the session on the server: the cookie, wherever it was copied, opens nothing."""
-    if isinstance(data, dict) and isinstance(data.get("token"), str):
-        db.session.execute(delete(PortalSession).where(PortalSession.token == data["token"]))
+    """Ends the session on the server: the cookie, wherever it was copied, opens nothing. The
+    ended sessions no cookie could outlive any more are swept here."""
+    if not (isinstance(data, dict) and isinstance(data.get("token"), str)):
+        return
+    now = clock.now()
+    db.session.execute(
+        delete(EndedPortalSession).where(EndedPortalSession.ended_at < now - MAX_LIFETIME)
+    )
+    if db.session.get(EndedPortalSession, data["token"][:64]) is None:
+        db.session.add(EndedPortalSession(token=data["token"][:64], ended_at=now))
 
 
 def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
@@ -256,10 +261,11 @@ def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
 
 
 # Built once: it runs on every request of a portal session.
-_PARTY_OF_SESSION = (
-    select(Party)
-    .join(PortalSession, PortalSession.party_id == Party.id)
-    .where(PortalSession.token == bindparam("token"), Party.id == bindparam("party"))
+_PARTY_OF_SESSION = select(Party).where(
+    Party.id == bindparam("party"),
+    ~select(EndedPortalSession.token)
+    .where(EndedPortalSession.token == bindparam("token"))
+    .exists(),
 )
 
 

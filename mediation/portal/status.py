@@ -85,7 +85,6 @@ def status():
             return _throttled(number, refusal.wait_seconds)
         if party is not None:
             session[SESSION_KEY] = lookup.open_session(party)
-            db.session.commit()
             return redirect(url_for("portal.case"))
         db.session.commit()  # the failure, counted
         form.form_errors.append(
@@ -124,10 +123,8 @@ def _throttled(number: str, wait_seconds: int):
     return body, 429, {"Retry-After": str(wait_seconds)}
 
 
-def _case_page(party: Party, forms: dict | None = None):
-    """The party's view of the case, read as rows; `forms` carries a submitted form back with
-    its errors."""
-    forms = forms or {}
+def _case_page(party: Party):
+    """The party's view of the case, read as rows."""
     case = page.portal_case(party.case_id, party.id)
     show_times_in(case.centre_timezone)  # the case's centre, not the server's zone
     today = clock.now().astimezone(ZoneInfo(case.centre_timezone)).date()
@@ -144,8 +141,6 @@ def _case_page(party: Party, forms: dict | None = None):
         certificates=[
             (c, records.certificate_status(c, today)) for c in page.certificates_of(case, party.id)
         ],
-        rating_form=forms.get("rating")
-        or (RatingForm(formdata=None) if case.concluded_at and case.rating is None else None),
         can_verify="portal.verify" in current_app.view_functions,
     )
 
@@ -237,10 +232,16 @@ def confirm_performance(party: Party, obligation_id: int):
     )
 
 
-@bp.post("/status/rating")
+@bp.route("/status/rating", methods=["GET", "POST"])
 @party_required
 def rating(party: Party):
+    """The rating form, a page of its own that the case page links to once the case has
+    concluded."""
     case = _load_case(party)
+    if request.method == "GET" and (
+        case.concluded_at is None or lookup.rating_of(case, party) is not None
+    ):
+        return redirect(url_for("portal.case"))
     form = RatingForm()
     if form.validate_on_submit():
         try:
@@ -255,7 +256,7 @@ def rating(party: Party):
             db.session.commit()
             flash(_("Thank you for rating our service."), "success")
             return redirect(url_for("portal.case"))
-    return _case_page(party, {"rating": form})
+    return render_template("portal/rating.html", party=party, case=case, form=form)
 
 
 @bp.post("/status/leave")

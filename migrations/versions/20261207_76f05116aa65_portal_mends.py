@@ -1,6 +1,7 @@
-"""Portal mends (issue 20): a party's case view is a row on the server (portal_session), so
-that leaving ends every copy of its cookie; a centre has a telephone for parties who need help;
-a certificate names its holder (holder_key: the ID number or credit code, else "org:" and an
+"""Portal mends (issue 20): a party's case view that was left is listed on the server
+(ended_portal_session, kept for the two hours a cookie could live), so that leaving ends every
+copy of its cookie while a look-up still writes nothing; a centre has a telephone for parties
+who need help; a certificate names its holder (holder_key: the ID number or credit code, else "org:" and an
 organisation's name, else "party:" and the party's id), filled here from its record and party,
 so that the honour list reads one row per holder in keyset pages on (valid_until, id) indexes
 (a centre's: (centre_id, valid_until, id), which replaces (centre_id, valid_until)).
@@ -22,21 +23,13 @@ depends_on = None
 
 def upgrade():
     op.create_table(
-        "portal_session",
+        "ended_portal_session",
         sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("party_id", sa.Integer(), nullable=False),
-        sa.Column("opened_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["party_id"],
-            ["party.id"],
-            name=op.f("fk_portal_session_party_id_party"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("token", name=op.f("pk_portal_session")),
+        sa.Column("ended_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("token", name=op.f("pk_ended_portal_session")),
     )
-    with op.batch_alter_table("portal_session", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portal_session_opened_at"), ["opened_at"])
-        batch_op.create_index(batch_op.f("ix_portal_session_party_id"), ["party_id"])
+    with op.batch_alter_table("ended_portal_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ended_portal_session_ended_at"), ["ended_at"])
 
     with op.batch_alter_table("centre", schema=None) as batch_op:
         batch_op.add_column(
@@ -72,7 +65,6 @@ def downgrade():
     with op.batch_alter_table("centre", schema=None) as batch_op:
         batch_op.drop_column("phone")
 
-    with op.batch_alter_table("portal_session", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_portal_session_party_id"))
-        batch_op.drop_index(batch_op.f("ix_portal_session_opened_at"))
-    op.drop_table("portal_session")
+    with op.batch_alter_table("ended_portal_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ended_portal_session_ended_at"))
+    op.drop_table("ended_portal_session")
