@@ -268,6 +268,8 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
                     measures=[],
                 )
             )
+        _db.session.flush()
+        records.refresh_honour([credit_code(n) for n in range(1, HONOUR_PAGE_SIZE + 5)])
         _db.session.commit()
     first = honour(client)
     assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
@@ -284,8 +286,9 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
 
 
 def test_the_honour_list_reads_a_page_on_its_index(app, client):
-    """The page query walks the validity index and stops after a page: its plan names the
-    index and sorts nothing (SQLite; PostgreSQL's planner chooses by its statistics)."""
+    """The page query walks the index of holders' latest certificates and stops after a page,
+    counting each holder's on its index: its plan names both and sorts nothing (SQLite;
+    PostgreSQL's planner chooses by its statistics)."""
     issue(app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")])
     with app.app_context():
         if _db.engine.dialect.name != "sqlite":
@@ -298,7 +301,7 @@ def test_the_honour_list_reads_a_page_on_its_index(app, client):
             plan = " | ".join(
                 row[-1] for row in _db.session.execute(sa_text(f"EXPLAIN QUERY PLAN {compiled}"))
             )
-            index = "ix_certificate_valid" if centre_id is None else "ix_certificate_centre_valid"
+            index = "ix_certificate_latest" if centre_id is None else "ix_certificate_centre_latest"
             assert index in plan and "ix_certificate_holder" in plan, plan
             assert "TEMP B-TREE" not in plan, plan
 
@@ -344,3 +347,31 @@ def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certific
     with clock.frozen_at(SOON):
         html = check(client, certificate["number"], certificate["code"]).get_data(as_text=True)
     assert "2026年3月24日" in html and "2026年3月25日" not in html
+
+
+def test_consent_and_revocation_keep_the_honour_list_right(app, client, login):
+    """What marks a holder's latest listed certificate follows each change: a second
+    certificate of a consenting person, a withdrawn consent, a revocation."""
+    li = person("respondent", "李四五", LI_ID)
+    first = issue(app, parties=[person("applicant", "张三", ZHANG_ID), li], consent=True)
+    second = issue(
+        app,
+        parties=[person("applicant", "张三", ZHANG_ID), li],
+        consent=True,
+        performed_on=DUE - timedelta(days=1),
+    )
+    page = honour(client)
+    assert page.count("李*五") == 1 and "2 份证书" in page
+    with app.app_context():
+        row = _db.session.get(Certificate, first["id"])
+        records.revoke_certificate(row, "理由", user_for(None, "admin"), cst(DUE))
+        _db.session.commit()
+    page = honour(client)
+    assert page.count("李*五") == 1 and "份证书" not in page
+    with app.app_context():
+        party = _db.session.get(Certificate, second["id"]).record.party
+        from mediation.cases.parties import set_preferences
+
+        set_preferences(party, False, False, "书面撤回同意")
+        _db.session.commit()
+    assert "李*五" not in honour(client)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import TooManyRequests
 
@@ -129,66 +129,37 @@ def honour_cursor(text: str) -> tuple[date, int] | None:
         return None
 
 
-def _listed(certificate, today: date):
-    """A certificate the honour list may show: valid today, and its holder an organisation or
-    a person who consented."""
-    record, party = aliased(IntegrityRecord), aliased(Party)
-    return (
-        select(certificate)
-        .join(record, certificate.record_id == record.id)
-        .join(party, record.party_id == party.id)
-        .where(
-            certificate.revoked_at.is_(None),
-            certificate.valid_until >= today,
-            or_(party.kind == "organization", party.honour_consent.is_(True)),
-        )
-    )
-
-
 def honour_holders(today: date, centre_id: int | None, after: tuple[date, int] | None = None):
-    """One row per holder of listed certificates of a centre (all centres: None), newest
-    validity first from after `after`: the holder's latest certificate (the row's id, name,
-    issue and validity dates) and how many it holds. The rows are read in the order of an
-    index on (valid_until, id); a row whose holder has a later listed certificate is skipped
-    (seen through ix_certificate_holder), so a page reads about as many rows as it shows."""
-    c, later, same = Certificate, aliased(Certificate), aliased(Certificate)
-    same_holder = [later.holder_key == c.holder_key, later.centre_id == c.centre_id]
-    has_later = (
-        _listed(later, today)
-        .where(
-            *same_holder,
-            or_(
-                later.valid_until > c.valid_until,
-                and_(later.valid_until == c.valid_until, later.id > c.id),
-            ),
-        )
-        .exists()
-    )
+    """One row per holder of valid listed certificates of a centre (all centres: None), newest
+    validity first from after `after`: the holder's latest certificate (its id, name, issue and
+    validity dates; records.refresh_honour marks it) and how many valid ones it holds. Read in
+    the order of ix_certificate_latest (a centre's: ix_certificate_centre_latest); the count from
+    a range of ix_certificate_holder, for the rows shown only."""
+    c, same = Certificate, aliased(Certificate)
     held = (
-        _listed(same, today)
-        .with_only_columns(func.count())
-        .where(same.holder_key == c.holder_key, same.centre_id == c.centre_id)
+        select(func.count())
+        .select_from(same)
+        .where(
+            same.holder_key == c.holder_key,
+            same.centre_id == c.centre_id,
+            same.is_listed.is_(True),
+            same.valid_until >= today,
+        )
         .scalar_subquery()
     )
-    record, party = IntegrityRecord, Party
     query = (
         select(
             c.id,
             c.centre_id,
-            party.kind,
+            Party.kind,
             c.holder_name.label("name"),
             held.label("certificates"),
             c.issued_on,
             c.valid_until,
         )
-        .join(record, c.record_id == record.id)
-        .join(party, record.party_id == party.id)
-        .where(
-            c.revoked_at.is_(None),
-            c.valid_until >= today,
-            or_(party.kind == "organization", party.honour_consent.is_(True)),
-            ~has_later,
-        )
+        .join(IntegrityRecord, c.record_id == IntegrityRecord.id)
+        .join(Party, IntegrityRecord.party_id == Party.id)
+        .where(c.is_latest.is_(True), c.valid_until >= today)
         .order_by(c.valid_until.desc(), c.id.desc())
     )
     if centre_id is not None:
