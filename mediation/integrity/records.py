@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import selectinload
 
 from mediation.audit.log import record as audit
@@ -227,7 +227,7 @@ _SET_LATEST = update(Certificate).values(
         .where(
             _LATER.c.holder_key == Certificate.holder_key,
             _LATER.c.centre_id == Certificate.centre_id,
-            _LATER.c.is_listed.is_(True),
+            _LATER.c.is_listed == true(),  # = (not IS): an index seek on PostgreSQL too
             or_(
                 _LATER.c.valid_until > Certificate.valid_until,
                 and_(_LATER.c.valid_until == Certificate.valid_until, _LATER.c.id > Certificate.id),

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, true, tuple_
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import TooManyRequests
 
@@ -142,7 +142,7 @@ def honour_holders(today: date, centre_id: int | None, after: tuple[date, int] |
         .where(
             same.holder_key == c.holder_key,
             same.centre_id == c.centre_id,
-            same.is_listed.is_(True),
+            same.is_listed == true(),  # = (not IS) so that PostgreSQL seeks the index
             same.valid_until >= today,
         )
         .scalar_subquery()
@@ -159,7 +159,7 @@ def honour_holders(today: date, centre_id: int | None, after: tuple[date, int] |
         )
         .join(IntegrityRecord, c.record_id == IntegrityRecord.id)
         .join(Party, IntegrityRecord.party_id == Party.id)
-        .where(c.is_latest.is_(True), c.valid_until >= today)
+        .where(c.is_latest == true(), c.valid_until >= today)
         .order_by(c.valid_until.desc(), c.id.desc())
     )
     if centre_id is not None:
