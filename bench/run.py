@@ -75,7 +75,7 @@ class Page:
 PAGES = (
     Page("baseline", "GET /healthz (baseline)", is_read=False),
     Page("status_lookup", "status look-up POST /status", 0.35),
-    Page("status_page", "party's case GET /status/case"),
+    Page("status_page", "party's case GET /status/case", 0.30),
     Page("apply_form", "online application form GET /apply", 0.35),
     Page("apply_status", "application look-up POST /apply/status", 0.35),
     Page("list_first", "case list, first page", 0.20),

@@ -101,6 +101,7 @@ def _import_models() -> None:
     import mediation.jobs.models  # noqa: F401
     import mediation.ledger.models  # noqa: F401
     import mediation.notify.models  # noqa: F401
+    import mediation.portal.models  # noqa: F401
     import mediation.stats.models  # noqa: F401
 
 

@@ -186,6 +186,9 @@ def _records(case, positions) -> list[dict]:
             item["certificate"] = _columns(
                 certificate, "id", "record_id", "centre_id", "number", "verification_code"
             )
+            key = item["certificate"]["holder_key"]  # a person without an ID: its party
+            if key.startswith("party:"):
+                item["certificate"]["holder_key"] = f"party:{positions[int(key[6:])]}"
             assert certificate.number.endswith(f"-{record.id:06d}")
             assert len(certificate.verification_code) == 8
         result.append(item)

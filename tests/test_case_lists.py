@@ -871,3 +871,20 @@ def test_the_list_statement_is_kept_per_shape_with_every_value_a_parameter(app, 
 
 def _user_id(username: str) -> int:
     return _db.session.scalar(select(User.id).filter_by(username=username))
+
+
+def test_the_deadline_shows_only_while_a_case_is_in_mediation(client, db, login, make_case):
+    """An agreed, transferred or closed case has no mediation deadline left to meet: neither
+    the list nor the case page shows one (the party's page neither: tests/test_portal.py)."""
+    cases = {state: make_case(state) for state in ("mediating", "agreed", "transferred")}
+    ids = {state: case.id for state, case in cases.items()}
+    assert all(case.deadline_on for case in cases.values())
+    db.session.rollback()
+    login("staff")
+    page = client.get("/cases/").get_data(as_text=True)
+    for state, case_id in ids.items():
+        row = re.search(rf'href="/cases/{case_id}".*?</tr>', page, re.S).group(0)
+        cell = re.search(r'data-label="期限">(.*?)</td>', row, re.S).group(1).strip()
+        assert (cell == "—") == (state != "mediating"), (state, cell)
+        detail = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        assert ("调解期限" in detail) == (state == "mediating"), state

@@ -370,8 +370,15 @@ def test_no_portal_parameter_or_field_makes_a_server_error(app, client, world):
     for path in ("/status", "/verify", "/honour", "/apply", "/apply/status"):
         for form in sweep.query_parameters(app, path):
             sweep.form_fields(path, form)
-    client.post_form("/status", {"case_number": number, "access_code": code})
-    for path in ("/status/case", "/status/court", "/status/certificate", "/status/evidence"):
+    signed_in = client.post_form("/status", {"case_number": number, "access_code": code})
+    assert signed_in.headers["Location"] == "/status/case"
+    for path in (
+        "/status/case",
+        "/status/court",
+        "/status/certificate",
+        "/status/rating",
+        "/status/evidence",
+    ):
         for form in sweep.query_parameters(app, path):
             sweep.form_fields(path, form)
     assert not sweep.errors, "\n".join(sweep.errors)

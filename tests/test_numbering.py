@@ -11,6 +11,7 @@ from mediation.auth.models import User
 from mediation.cases.models import Case, CaseCounter
 from mediation.cases.numbering import (
     NumberParts,
+    canonical_case_number,
     format_case_number,
     normalise_case_number,
     parse_case_number,
@@ -68,6 +69,26 @@ def test_what_parties_type_is_normalised(typed):
     assert normalise_case_number(typed) == "西湖调〔2026〕42号"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "西湖调 2026 215号",
+        "西湖调2026215号",
+        "西湖调（2026）215",
+        "西湖调 〔2026〕 0215 号",
+        "西湖调2026-215",
+        "西湖调２０２６年第２１５号",
+    ],
+)
+def test_a_whole_number_typed_any_way_reads_as_the_stored_one(typed):
+    assert canonical_case_number(typed) == "西湖调〔2026〕215号"
+
+
+def test_what_is_no_whole_number_is_only_normalised():
+    assert canonical_case_number(" 〔2026〕 215号 ") == "〔2026〕215号"
+    assert canonical_case_number("张 三") == "张三"
+
+
 def test_normalising_keeps_different_numbers_apart():
     assert normalise_case_number("西湖调(2026)4号") != normalise_case_number("西湖调(2026)42号")
     assert normalise_case_number("西湖调(2025)42号") != normalise_case_number("西湖调(2026)42号")
@@ -82,6 +103,9 @@ def test_normalising_keeps_different_numbers_apart():
         ("西 湖 调 （ 2 0 2 6 ） 4 2 号", NumberParts(42, 2026, "西湖")),
         ("滨江矛调调〔2025〕7号", NumberParts(7, 2025, "滨江矛调")),
         ("〔2026〕42", NumberParts(42, 2026)),
+        ("西湖调2026-42", NumberParts(42, 2026, "西湖")),
+        ("西湖调2026年第42号", NumberParts(42, 2026, "西湖")),
+        ("西湖调〔2026〕第42号", NumberParts(42, 2026, "西湖")),
         ("2026 42号", NumberParts(42, 2026)),
         ("2026年42号", NumberParts(42, 2026)),
         ("42号", NumberParts(42)),

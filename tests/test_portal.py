@@ -165,6 +165,8 @@ def assert_sees_own_case(client, case, other):
         lambda n: n.replace("〔", "［").replace("〕", "］").replace("2", "２"),
         lambda n: n.replace("〔", " ").replace("〕", " "),
         lambda n: n.replace("〔", "").replace("〕", ""),
+        lambda n: n.replace("〔", "").replace("〕", "-").replace("号", ""),
+        lambda n: n.replace("〔", " ").replace("〕", "年第"),
     ],
     ids=[
         "full-width round",
@@ -174,6 +176,8 @@ def assert_sees_own_case(client, case, other):
         "full-width square and digit",
         "no brackets",
         "no brackets nor spaces",
+        "year-number",
+        "year and ordinal",
     ],
 )
 def test_the_number_is_found_however_it_is_typed(client, make_case, typed):
@@ -288,15 +292,95 @@ def test_failed_look_ups_of_a_number_are_throttled_per_client(client, make_case)
     assert party.status_code == 302
 
 
-def test_a_number_failing_from_many_addresses_is_throttled_at_a_higher_limit(client, make_case):
+def test_a_stranger_with_many_addresses_cannot_lock_the_parties_out(client, make_case):
     case = make_case("mediating")
     for n in range(100):
         assert fail(client, case.number, f"10.1.{n // 9}.{n % 9}").status_code == 200
-    blocked = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.0.2.1"})
-    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    # Each party, from its own device that has not failed, gets in with its right code.
+    for n, role in enumerate(("applicant", "respondent")):
+        address = {"REMOTE_ADDR": f"10.0.2.{n}"}
+        party = look_up(client, case.number, code_of(case, role), environ_base=address)
+        assert party.headers.get("Location") == "/status/case"
+        client.post_form("/status/leave")
     # Other cases are looked up as usual.
     second = make_case("mediating")
     assert look_up(client, second.number, code_of(second)).status_code == 302
+
+
+def test_guessing_a_guarded_number_costs_a_fresh_address_per_guess(client, make_case):
+    """Unguarded, a client may fail 10 times with a number. Once the number has failed 20
+    times in the window it is guarded: a client that has failed waits (even with the right
+    code, which it may have guessed), a fresh one is heard once."""
+    case = make_case("mediating")
+    heard = 0
+    for address in range(30):  # 30 addresses, 10 wrong codes each
+        for _ in range(10):
+            answer = fail(client, case.number, f"10.2.0.{address}")
+            assert answer.status_code in (200, 429)
+            heard += answer.status_code == 200
+    assert heard == 20 + 28  # the first two addresses' 10 each, then one per address
+    right = look_up(client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.2.0.5"})
+    assert right.status_code == 429
+    with clock.frozen_at(NOW + timedelta(minutes=15, seconds=1)):  # the window has passed
+        assert (
+            look_up(
+                client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.2.0.5"}
+            ).headers.get("Location")
+            == "/status/case"
+        )
+
+
+def test_the_addresses_of_one_ipv6_network_are_one_client(client, make_case):
+    case = make_case("mediating")
+    for n in range(10):
+        assert fail(client, case.number, f"2001:db8:1:2::{n + 1:x}").status_code == 200
+    blocked = look_up(
+        client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "2001:db8:1:2::ffff"}
+    )
+    assert blocked.status_code == 429
+    elsewhere = {"REMOTE_ADDR": "2001:db8:1:3::1"}  # another /64
+    assert look_up(client, case.number, code_of(case), environ_base=elsewhere).status_code == 302
+
+
+def test_after_the_fifth_failure_the_party_is_told_how_many_tries_are_left(client, make_case):
+    case = make_case("mediating")
+    for n in range(1, 11):
+        html = page(fail(client, case.number, "10.5.0.1"))
+        assert NO_MATCH in html
+        if n < 5:
+            assert "再失败" not in html and "需等待" not in html
+        elif n < 10:
+            assert f"本设备再失败 {10 - n} 次后将暂停查询" in html
+        else:
+            assert "本设备需等待一段时间后才能再次查询" in html
+
+
+def test_the_throttled_page_says_when_to_try_again_and_whom_to_call(client, db, make_case):
+    case = make_case("mediating")
+    case.centre.phone = "0571-87001234"
+    db.session.commit()
+    for _ in range(10):
+        fail(client, case.number, "10.6.0.1")
+    with clock.frozen_at(NOW + timedelta(minutes=3)):
+        blocked = look_up(
+            client, case.number, code_of(case), environ_base={"REMOTE_ADDR": "10.6.0.1"}
+        )
+    html = page(blocked)
+    assert blocked.status_code == 429 and 0 < int(blocked.headers["Retry-After"]) <= 12 * 60
+    # The first failure was at 10:00 in Hangzhou (02:00 UTC): free again at 10:15, its time.
+    assert "10:15" in html and "西湖区社会矛盾纠纷调处化解中心" in html
+    assert 'href="tel:0571-87001234"' in html and "返回首页" in html
+    # A number that names no centre: the page still says whom to call, in general.
+    for _ in range(10):
+        fail(client, "某某调〔2026〕1号", "10.6.0.2")
+    unknown = page(fail(client, "某某调〔2026〕1号", "10.6.0.2"))
+    assert "tel:" not in unknown and "请致电登记您案件的矛调中心" in unknown
+    # In English too.
+    client.post_form("/language", {"lang": "en", "next": "/status"})
+    flask_babel.refresh()
+    english = page(fail(client, case.number, "10.6.0.1"))
+    assert "You can try again after" in english and "10:15" in english
+    assert "0571-87001234" in english and "Need help now?" in english
 
 
 def test_the_throttle_holds_across_web_workers(client, db, another_app, make_case):
@@ -341,16 +425,30 @@ def test_the_case_view_closes_two_hours_after_the_look_up_however_active(client,
         assert client.get("/status/case").headers["Location"] == "/status"
 
 
-def test_a_copied_cookie_stops_working_at_the_latest_two_hours_after_the_look_up(
+def test_leaving_ends_the_session_on_the_server_so_a_copied_cookie_stops_working(
     client, app, make_case
 ):
     case = make_case("mediating")
     sign_in(client, case)
-    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/status/case").status_code == 200  # a copy works while the party is in
     client.post_form("/status/leave", {})
     assert client.get("/status/case").status_code == 302
+    assert thief.get("/status/case").headers["Location"] == "/status"
+    # Signing in again opens a new session; the old cookie stays dead.
+    sign_in(client, case)
+    assert client.get("/status/case").status_code == 200
+    assert thief.get("/status/case").status_code == 302
+
+
+def test_a_copied_cookie_stops_working_at_the_latest_two_hours_after_the_look_up(
+    client, app, make_case
+):
+    case = make_case("mediating")
+    sign_in(client, case)  # and the party never leaves
     thief = app.test_client()
-    thief.set_cookie("session", copied)
+    thief.set_cookie("session", client.get_cookie("session").value)
     for minutes in (20, 45, 70, 95, 119):  # kept active
         with clock.frozen_at(NOW + timedelta(minutes=minutes)):
             assert thief.get("/status/case").status_code == 200
@@ -461,20 +559,49 @@ def test_after_an_agreement_going_to_court_is_not_offered_nor_possible(client, d
 # --- performance -----------------------------------------------------------------------------
 
 
-def test_the_obligee_confirms_performance(client, db, make_case):
+def test_the_obligee_confirms_performance_after_a_confirmation_step(client, db, make_case):
     case = make_case("agreed")
     obligation = case.agreement.obligations[0].id
     sign_in(client, case, "applicant")  # the applicant is owed the money
     html = page(client.get("/status/case"))
-    assert f"/status/obligations/{obligation}/confirm" in html
-    assert 'value="2026-03-10"' in html  # today by default
+    assert f'href="/status/obligations/{obligation}/confirm"' in html  # a link, not a form
+    assert "对方履行了对您的义务后，请在下方确认。" in html
+    # One tap asks first: what confirming means, the date (today by default), yes or no.
+    asked = page(client.get(f"/status/obligations/{obligation}/confirm"))
+    assert "确认后无法在此撤销" in asked and "是的，对方已履行" in asked
+    assert 'value="2026-03-10"' in asked and 'href="/status/case"' in asked
+    assert fresh(db, Obligation, obligation).fulfilled_on is None  # looking changes nothing
     response = client.post_form(
         f"/status/obligations/{obligation}/confirm", {"performed_on": "2026-03-10"}
     )
     assert response.headers["Location"] == "/status/case"
     assert str(fresh(db, Obligation, obligation).fulfilled_on) == "2026-03-10"
     assert fresh(db, Case, case.id).state == "fulfilled"
-    assert "已履行" in page(client.get("/status/case"))
+    html = page(client.get("/status/case"))
+    assert "已履行" in html
+    # Nothing left to confirm: neither the prompt nor the button.
+    assert "请在下方确认" not in html and f"/status/obligations/{obligation}/confirm" not in html
+    again = client.get(f"/status/obligations/{obligation}/confirm")
+    assert again.headers["Location"] == "/status/case"
+
+
+def test_the_prompt_to_confirm_stays_while_another_obligation_is_owed(client, db, make_case):
+    case = make_case("agreed")
+    first = case.agreement.obligations[0]
+    case.agreement.obligations.append(
+        Obligation(
+            case_id=case.id,
+            obligor_id=first.obligor_id,
+            obligee_id=first.obligee_id,
+            description="第二期款项",
+            due_on=first.due_on,
+        )
+    )
+    db.session.commit()
+    sign_in(client, case, "applicant")
+    client.post_form(f"/status/obligations/{first.id}/confirm", {"performed_on": "2026-03-10"})
+    html = page(client.get("/status/case"))
+    assert "请在下方确认" in html and html.count('/confirm"') == 1
 
 
 def test_a_bad_performance_date_is_refused_beside_the_field(client, db, make_case):
@@ -486,6 +613,7 @@ def test_a_bad_performance_date_is_refused_beside_the_field(client, db, make_cas
     )
     assert response.status_code == 200
     assert "履行日期" in page(response) and 'value="2026-04-01"' in page(response)
+    assert "是的，对方已履行" in page(response)  # still the confirmation step
     assert fresh(db, Obligation, obligation).fulfilled_on is None
 
 
@@ -516,6 +644,7 @@ def test_rating_waits_until_the_case_has_concluded(client, db, make_case):
     case = make_case("mediating")
     sign_in(client, case)
     assert "/status/rating" not in page(client.get("/status/case"))
+    assert client.get("/status/rating").headers["Location"] == "/status/case"
     response = client.post_form("/status/rating", {"stars": "5"}, follow_redirects=True)
     assert "案件办结后" in page(response)
     assert ratings(db, case) == 0
@@ -524,11 +653,14 @@ def test_rating_waits_until_the_case_has_concluded(client, db, make_case):
 def test_each_party_rates_a_concluded_case_once(client, db, make_case):
     case = make_case("fulfilled")
     sign_in(client, case)
-    assert "/status/rating" in page(client.get("/status/case"))
+    assert 'href="/status/rating"' in page(client.get("/status/case"))
+    form = page(client.get("/status/rating"))  # the form is a page of its own
+    assert 'name="stars"' in form and 'href="/status/case"' in form
     response = client.post_form("/status/rating", {"stars": "4", "comment": "调解员很耐心"})
     assert response.headers["Location"] == "/status/case"
     html = page(client.get("/status/case"))
     assert "/status/rating" not in html and "4 分" in html
+    assert client.get("/status/rating").headers["Location"] == "/status/case"
     again = client.post_form("/status/rating", {"stars": "1"}, follow_redirects=True)
     assert "已经评价" in page(again)
     rating = db.session.scalars(select(ServiceRating)).one()
@@ -544,8 +676,9 @@ def test_each_party_rates_a_concluded_case_once(client, db, make_case):
 def test_a_rating_needs_a_choice(client, db, make_case):
     case = make_case("withdrawn")
     sign_in(client, case)
-    response = client.post_form("/status/rating", {"stars": "9"})
+    response = client.post_form("/status/rating", {"stars": "9", "comment": "留言"})
     assert response.status_code == 200 and ratings(db, case) == 0
+    assert "is-invalid" in page(response) and "留言</textarea>" in page(response)
 
 
 def test_rate_service_refuses_a_party_of_another_case(db, make_case):

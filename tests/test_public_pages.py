@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text as sa_text
 
 from mediation import clock
 from mediation.cases.models import Party
@@ -260,21 +261,49 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
                     number=f"330106-2026-9{n:05d}",
                     verification_code="ABCDEFGH",
                     holder_name=extra.name,
+                    holder_key=records.holder_key(extra),
                     issued_on=DUE,
                     valid_until=records.valid_until(DUE),
                     points=10,
                     measures=[],
                 )
             )
+        _db.session.flush()
+        records.refresh_honour([credit_code(n) for n in range(1, HONOUR_PAGE_SIZE + 5)])
         _db.session.commit()
     first = honour(client)
     assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
         f"公司{HONOUR_PAGE_SIZE + 3:03d}"
     )
-    assert "公司000" not in first and 'href="/honour?page=2"' in first
-    second = honour(client, page=2)
+    assert "公司000" not in first
+    # The next page starts after the last row shown: its validity and id, not a page number.
+    following = re.search(r'rel="next" href="/honour\?after=([0-9-]+_[0-9]+)"', first)
+    second = honour(client, after=following.group(1))
     assert "公司000" in second and f"公司{HONOUR_PAGE_SIZE + 4:03d}" not in second
-    assert "下一页</a>" not in second and "下一页</a>" in first and "上一页</a>" in second
+    assert f"公司{HONOUR_PAGE_SIZE + 3:03d}" not in second  # nothing shown twice
+    assert "下一页</a>" not in second and "下一页</a>" in first
+    assert 'href="/honour">第一页</a>' in second and "第一页" not in first
+
+
+def test_the_honour_list_reads_a_page_on_its_index(app, client):
+    """The page query walks the index of holders' latest certificates and stops after a page,
+    counting each holder's on its index: its plan names both and sorts nothing (SQLite;
+    PostgreSQL's planner chooses by its statistics)."""
+    issue(app, parties=[person("applicant", "张三", ZHANG_ID), organisation("respondent")])
+    with app.app_context():
+        if _db.engine.dialect.name != "sqlite":
+            pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+        from mediation.portal.public import honour_holders
+
+        for centre_id in (None, 1):
+            query = honour_holders(SOON.date(), centre_id).limit(HONOUR_PAGE_SIZE + 1)
+            compiled = query.compile(_db.engine, compile_kwargs={"literal_binds": True})
+            plan = " | ".join(
+                row[-1] for row in _db.session.execute(sa_text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            index = "ix_certificate_latest" if centre_id is None else "ix_certificate_centre_latest"
+            assert index in plan and "ix_certificate_holder" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
 
 
 def test_the_honour_list_orders_by_validity_not_by_row(app, client):
@@ -302,6 +331,8 @@ def test_public_pages_need_no_login(client):
     assert client.get("/honour").status_code == 200
     assert client.get("/honour?before=99999999999999").status_code == 200
     assert client.get("/honour?page=99999999999999").status_code == 200
+    assert client.get("/honour?after=2026-13-40_0").status_code == 200
+    assert client.get("/honour?after=2026-04-01_99999999999999").status_code == 200
 
 
 def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certificate):
@@ -316,3 +347,31 @@ def test_the_check_shows_dates_in_the_issuing_centres_zone(app, client, certific
     with clock.frozen_at(SOON):
         html = check(client, certificate["number"], certificate["code"]).get_data(as_text=True)
     assert "2026年3月24日" in html and "2026年3月25日" not in html
+
+
+def test_consent_and_revocation_keep_the_honour_list_right(app, client, login):
+    """What marks a holder's latest listed certificate follows each change: a second
+    certificate of a consenting person, a withdrawn consent, a revocation."""
+    li = person("respondent", "李四五", LI_ID)
+    first = issue(app, parties=[person("applicant", "张三", ZHANG_ID), li], consent=True)
+    second = issue(
+        app,
+        parties=[person("applicant", "张三", ZHANG_ID), li],
+        consent=True,
+        performed_on=DUE - timedelta(days=1),
+    )
+    page = honour(client)
+    assert page.count("李*五") == 1 and "2 份证书" in page
+    with app.app_context():
+        row = _db.session.get(Certificate, first["id"])
+        records.revoke_certificate(row, "理由", user_for(None, "admin"), cst(DUE))
+        _db.session.commit()
+    page = honour(client)
+    assert page.count("李*五") == 1 and "份证书" not in page
+    with app.app_context():
+        party = _db.session.get(Certificate, second["id"]).record.party
+        from mediation.cases.parties import set_preferences
+
+        set_preferences(party, False, False, "书面撤回同意")
+        _db.session.commit()
+    assert "李*五" not in honour(client)

@@ -31,7 +31,12 @@ from mediation.documents import dossier, storage
 from mediation.extensions import db
 from mediation.notify import notices
 from mediation.notify.outbox import queue_message, suppressed
-from mediation.portal.lookup import KEY_LENGTH, LookupThrottled, LookupThrottles
+from mediation.portal.lookup import (
+    KEY_LENGTH,
+    LookupThrottled,
+    LookupThrottles,
+    throttle_client,
+)
 
 # Staff decide within this many working days of the centre's calendar.
 DECISION_DAYS = 3
@@ -177,9 +182,9 @@ def look_up_application(number: str, code: str, client: str) -> Application | No
     """The application with this number and code; None when the number is unknown or the code
     wrong (both counted as failures, with the portal's throttles: SPEC 8 asks for its rules).
     Raises LookupThrottled."""
-    number = normalise_code(number)[:KEY_LENGTH]
-    keyed = LookupThrottles.from_config().keyed(number, client)
-    wait = longest_wait(keyed)
+    number, client = normalise_code(number)[:KEY_LENGTH], throttle_client(client)
+    throttles = LookupThrottles.from_config()
+    wait = throttles.state(number, client).wait_seconds
     if wait:
         raise LookupThrottled(wait)
     # The same query and one keyed hash whether or not the number exists.
@@ -189,7 +194,7 @@ def look_up_application(number: str, code: str, client: str) -> Application | No
         return application
     # Only a failure writes; the look-up read without holding the write lock.
     begin_writing()
-    for throttle, key in keyed:
+    for throttle, key in throttles.keyed(number, client):
         throttle.hit(key)
     db.session.flush()
     return None

@@ -24,7 +24,11 @@ from sqlalchemy import (
 from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
 from mediation.cases.models import Case, CaseEvent
-from mediation.cases.numbering import case_ids_numbered, normalise_case_number, parse_case_number
+from mediation.cases.numbering import (
+    canonical_case_number,
+    case_ids_numbered,
+    parse_case_number,
+)
 from mediation.database import read
 from mediation.extensions import db
 from mediation.web.params import business_date, moment, record_id
@@ -48,8 +52,7 @@ class Filters:
         kind, _sep, action = args.get("action", "").partition(":")
         number = args.get("case", "").strip()
         if number:
-            parts = parse_case_number(number)
-            number = parts.number if parts and parts.number else normalise_case_number(number)
+            number = canonical_case_number(number)
         return cls(
             actor_id=args.get("user", type=record_id),
             kind=kind if kind in (AUDIT, EVENT) and action else None,

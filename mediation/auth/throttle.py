@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select, tuple_
 
@@ -62,21 +62,41 @@ _RECENT_HITS = select(ThrottleHit.scope, ThrottleHit.key, ThrottleHit.at).where(
 )
 
 
-def longest_wait(keyed: list[tuple[Throttle, str]]) -> int:
-    """Seconds until every (throttle, key) may try again, 0 when none is blocked: one query
-    for all of them (a look-up checks three on every request)."""
-    since = clock.now() - max(throttle.window for throttle, _key in keyed)
+def recent_failures(keyed: list[tuple[Throttle, str]]) -> dict[tuple[str, str], list[datetime]]:
+    """The failures of each (throttle, key) within its window, newest first, keyed by (scope,
+    key): one query for all of them (a look-up checks three on every request)."""
+    now = clock.now()
+    since = now - max(throttle.window for throttle, _key in keyed)
     pairs = [(throttle.scope, key) for throttle, key in keyed]
     rows = db.session.execute(_RECENT_HITS, {"since": since, "pairs": pairs}).all()
-    wait = 0
+    found: dict[tuple[str, str], list[datetime]] = {pair: [] for pair in pairs}
     for throttle, key in keyed:
-        start = clock.now() - throttle.window
-        times = sorted(
-            (at for scope, hit_key, at in rows if (scope, hit_key) == (throttle.scope, key)),
+        start = now - throttle.window
+        found[(throttle.scope, key)] = sorted(
+            (
+                at
+                for scope, hit_key, at in rows
+                if (scope, hit_key) == (throttle.scope, key) and at > start
+            ),
             reverse=True,
         )
-        recent = [at for at in times if at > start][: throttle.limit]
-        if len(recent) == throttle.limit:
-            free_at = recent[-1] + throttle.window
-            wait = max(wait, max(1, math.ceil((free_at - clock.now()).total_seconds())))
-    return wait
+    return found
+
+
+def seconds_until(moment: datetime) -> int:
+    """Whole seconds from now until `moment`, at least 1 (for Retry-After)."""
+    return max(1, math.ceil((moment - clock.now()).total_seconds()))
+
+
+def wait_for(throttle: Throttle, times: list[datetime]) -> int:
+    """Seconds until a key with these recent failures (newest first) may try again; 0 when it
+    is not blocked."""
+    if len(times) < throttle.limit:
+        return 0
+    return seconds_until(times[throttle.limit - 1] + throttle.window)
+
+
+def longest_wait(keyed: list[tuple[Throttle, str]]) -> int:
+    """Seconds until every (throttle, key) may try again, 0 when none is blocked."""
+    failures = recent_failures(keyed)
+    return max(wait_for(t, failures[(t.scope, key)]) for t, key in keyed)

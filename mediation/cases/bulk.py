@@ -31,6 +31,7 @@ from mediation.directory.calendar import WorkingCalendar
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord
+from mediation.integrity.records import refresh_honour
 
 # Parents before children: the order rows are written in.
 TABLES = WRITTEN_TABLES
@@ -184,6 +185,7 @@ class BulkWriter:
 
     def flush(self) -> None:
         """Write every row built so far (whole cases only: a case is not touched again)."""
+        holders = {row.holder_key for row in self.rows[Certificate] if row.holder_key}
         for model in TABLES:
             rows = self.rows[model]
             if rows:
@@ -194,6 +196,8 @@ class BulkWriter:
                 rows.clear()
         self.unwritten.clear()
         self.numbers.save()
+        if holders:
+            refresh_honour(holders)
 
 
 def _foreign_key(model, relationship: str) -> str:

@@ -48,9 +48,9 @@ class NumberParts:
 
 
 # After normalising (no spaces, brackets as 〔〕): 西湖调〔2026〕42号, 西湖调202642号 (a year has
-# four digits); 〔2026〕42号, 2026〕42; 42号, 42.
+# four digits), 西湖调2026-42, 西湖调2026年第42号; 〔2026〕42号, 2026〕42; 42号, 42.
 _WITH_ABBREVIATION = re.compile(
-    r"(?P<abbreviation>.+)调〔?(?P<year>[0-9]{4})〕?(?P<seq>[0-9]{1,9})号?"
+    r"(?P<abbreviation>.+)调〔?(?P<year>[0-9]{4})(?:〕|年|[-/.])?第?(?P<seq>[0-9]{1,9})号?"
 )
 _BRACKETED_YEAR = re.compile(r"〔?(?P<year>[0-9]{4})〕(?P<seq>[0-9]{1,9})号?")
 _SEQ = re.compile(r"(?P<seq>[0-9]{1,9})号?")
@@ -146,6 +146,18 @@ def moved_away(centre_id: int, text: str, limit: int = 10) -> list:
     if parts.number is not None:
         query = query.where(FormerNumber.number == parts.number)
     return read(query).all()
+
+
+def canonical_case_number(text: str) -> str:
+    """What a party typed as a whole case number → the number as it is stored, however it was
+    typed (SPEC 3.1: brackets of any kind or none, spaces, full-width digits, 2026-42 or
+    2026年第42号); text that is no whole number comes back only normalised. Every look-up of a
+    number typed by a party (the portal, its throttles, the audit log's filter) goes through
+    here, so one number is one key whatever the typing."""
+    parts = parse_case_number(text)
+    if parts is not None and parts.number is not None:
+        return parts.number
+    return normalise_case_number(text)
 
 
 def _ensure_counter(centre: Centre, year: int) -> None:

@@ -23,6 +23,7 @@ from mediation.directory.models import (
 from mediation.extensions import db
 
 DEMO_CENTRE = ("330106", "西湖区社会矛盾纠纷调处化解中心", "西湖")
+DEMO_CENTRE_PHONE = "0571-87001234"
 DEMO_PASSWORD = "demo-pass-2026"
 
 
@@ -268,7 +269,10 @@ def calendar_days() -> dict[date, tuple[bool, str]]:
 def load_demo() -> Centre:
     """Create the demo centre, its logins and its directory; what exists is left as it is."""
     code, name, abbreviation = DEMO_CENTRE
-    centre = centre_by_code(code) or add_centre(code, name, abbreviation)
+    centre = centre_by_code(code)
+    if centre is None:
+        centre = add_centre(code, name, abbreviation)
+        centre.phone = DEMO_CENTRE_PHONE
     for login in DEMO_LOGINS:
         if user_by_username(login.username) is None:
             add_user(login.username, login.display_name, login.role, DEMO_PASSWORD, centre)

@@ -24,6 +24,14 @@ class CentreForm(Form):
         _l("Abbreviation (used in case numbers)"), validators=[DataRequired(), Length(max=20)]
     )
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[DataRequired()])
+    phone = StringField(
+        _l("Telephone for parties"),
+        validators=[
+            Optional(),
+            Length(max=30),
+            Regexp(r"^[0-9+() -]+$", message=_l("A telephone number has digits and hyphens.")),
+        ],
+    )
 
 
 class NewCentreForm(CentreForm):

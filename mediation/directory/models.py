@@ -28,6 +28,8 @@ class Centre(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     abbreviation: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Whom a party calls for help (the portal's pages name it); empty until an admin sets it.
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # None until an administrator saves them (settings_for gives the defaults then).
     settings: Mapped["CentreSettings | None"] = relationship()

@@ -89,14 +89,17 @@ def edit_centre(centre_id: int):
                 "name": centre.name,
                 "abbreviation": centre.abbreviation,
                 "timezone": centre.timezone,
+                "phone": centre.phone,
             }
             centre.name = form.name.data.strip()
             centre.abbreviation = form.abbreviation.data.strip()
             centre.timezone = timezone
+            centre.phone = (form.phone.data or "").strip()
             after = {
                 "name": centre.name,
                 "abbreviation": centre.abbreviation,
                 "timezone": centre.timezone,
+                "phone": centre.phone,
             }
             changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
             if changes:

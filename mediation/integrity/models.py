@@ -2,6 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.cases.models import Agreement, Money, Party
@@ -74,7 +75,15 @@ class Certificate(db.Model):
     """An integrity certificate (诚信履行证明) for a positive record."""
 
     __tablename__ = "certificate"
-    __table_args__ = (Index("ix_certificate_centre_valid", "centre_id", "valid_until"),)
+    __table_args__ = (
+        Index("ix_certificate_centre_valid", "centre_id", "valid_until"),
+        # The honour list's keyset pages, a holder's latest certificate each, newest validity
+        # first: every centre's, and a centre's.
+        Index("ix_certificate_latest", "is_latest", "valid_until", "id"),
+        Index("ix_certificate_centre_latest", "centre_id", "is_latest", "valid_until", "id"),
+        # A holder's listed certificates (how many are valid? which is the latest?).
+        Index("ix_certificate_holder", "holder_key", "centre_id", "is_listed", "valid_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("integrity_record.id"), unique=True)
@@ -83,6 +92,12 @@ class Certificate(db.Model):
     # Printed on the certificate for anyone to check it, so kept readable.
     verification_code: Mapped[str] = mapped_column(String(16))
     holder_name: Mapped[str] = mapped_column(String(100))
+    # Who holds it, across cases (records.holder_key): the honour list shows a holder once.
+    holder_key: Mapped[str | None] = mapped_column(String(120))
+    # Kept by records.refresh_honour: whether the honour list may show it (not revoked; an
+    # organisation's, or a person's who consented), and whether it is its holder's latest such.
+    is_listed: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    is_latest: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     issued_on: Mapped[date]
     valid_until: Mapped[date]
     points: Mapped[int]

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import selectinload
 
 from mediation.audit.log import record as audit
@@ -49,6 +49,14 @@ class CertificateError(Exception):
 def identity_key(party: Party) -> str | None:
     """What ties a party's records together across cases: its ID number or credit code."""
     return party.id_number or party.credit_code or None
+
+
+def holder_key(party: Party) -> str:
+    """Who holds a certificate, the same across cases: the ID number or credit code, else an
+    organisation's name, else (a person without an ID number) that party alone."""
+    if key := identity_key(party):
+        return key
+    return f"org:{party.name}" if party.kind == "organization" else f"party:{party.id}"
 
 
 def points_for(fulfilled_on: date | None, due_on: date) -> int:
@@ -148,6 +156,7 @@ def certificate_for(
         "centre_id": case.centre_id,
         "verification_code": new_verification_code(),
         "holder_name": party.name,
+        "holder_key": holder_key(party),
         "issued_on": issued_on,
         "valid_until": valid_until(issued_on),
         "points": points,
@@ -168,7 +177,65 @@ def issue_certificate(grant: CertificateGrant) -> Certificate | None:
     certificate = Certificate(**grant.certificate_row(record.id))
     db.session.add(certificate)
     db.session.flush()
+    refresh_honour([certificate.holder_key])
     return certificate
+
+
+def refresh_honour(holder_keys=None) -> None:
+    """Marks what the honour list shows, for these holders (None: all): each certificate
+    whether it is listed (not revoked; an organisation's, or a person's who consented), and of
+    each holder's listed certificates the latest (validity, then id). Run by everything that
+    changes one of those: issuing, revoking, a party's consent, a bulk write."""
+    only = {"holder_keys": list(holder_keys)} if holder_keys is not None else {}
+    for statement in (_SET_LISTED, _SET_LATEST):
+        if holder_keys is not None:
+            statement = statement.where(
+                Certificate.holder_key.in_(bindparam("holder_keys", expanding=True))
+            )
+        db.session.execute(statement, only, execution_options={"synchronize_session": False})
+
+
+def honour_keys_of(party_id: int) -> list[str]:
+    """The holders whose listing a change to this party (its consent) may change."""
+    return list(
+        db.session.scalars(
+            select(Certificate.holder_key)
+            .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
+            .where(IntegrityRecord.party_id == party_id, Certificate.holder_key.is_not(None))
+            .distinct()
+        )
+    )
+
+
+_LATER = Certificate.__table__.alias("later")
+_SET_LISTED = update(Certificate).values(
+    is_listed=and_(
+        Certificate.revoked_at.is_(None),
+        select(IntegrityRecord.id)
+        .join(Party, IntegrityRecord.party_id == Party.id)
+        .where(
+            IntegrityRecord.id == Certificate.record_id,
+            or_(Party.kind == "organization", Party.honour_consent.is_(True)),
+        )
+        .exists(),
+    )
+)
+_SET_LATEST = update(Certificate).values(
+    is_latest=and_(
+        Certificate.is_listed.is_(True),
+        ~select(_LATER.c.id)
+        .where(
+            _LATER.c.holder_key == Certificate.holder_key,
+            _LATER.c.centre_id == Certificate.centre_id,
+            _LATER.c.is_listed == true(),  # = (not IS): an index seek on PostgreSQL too
+            or_(
+                _LATER.c.valid_until > Certificate.valid_until,
+                and_(_LATER.c.valid_until == Certificate.valid_until, _LATER.c.id > Certificate.id),
+            ),
+        )
+        .exists(),
+    )
+)
 
 
 def certificate_number(centre_code: str, issued_on: date, record_id: int) -> str:
@@ -260,6 +327,8 @@ def revoke_certificate(certificate: Certificate, reason: str, user: User, at: da
     certificate.revoked_at = at
     certificate.revoked_reason = reason[:500]
     certificate.revoked_by_id = user.id
+    db.session.flush()
+    refresh_honour([certificate.holder_key])
     audit(
         "certificate.revoke",
         target=certificate.number,

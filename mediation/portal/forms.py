@@ -22,7 +22,8 @@ class LookupForm(Form):
         _l("Case number"),
         validators=[DataRequired(_l("Enter the case number.")), Length(max=60)],
         description=_l(
-            "As on your acceptance notice, e.g. %(example)s. You may type ( ) or [ ] for 〔 〕.",
+            "As on your acceptance notice, e.g. %(example)s. Brackets may be typed any way or "
+            "left out, spaces too.",
             example="西湖调〔2026〕42号",
         ),
         render_kw={"autocomplete": "off", "spellcheck": "false"},

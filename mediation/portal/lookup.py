@@ -7,23 +7,36 @@ party's stored hash. Failures are counted in the database (auth.throttle), so th
 across every web worker.
 """
 
+import ipaddress
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, union_all
+from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
-from mediation.auth.throttle import Throttle, longest_wait
+from mediation.auth.throttle import (
+    Throttle,
+    recent_failures,
+    seconds_until,
+    wait_for,
+)
 from mediation.cases.access_codes import hash_access_code, stored_code_matches
 from mediation.cases.models import Case, FormerNumber, Party
-from mediation.cases.numbering import case_ids_numbered, normalise_case_number, parse_case_number
+from mediation.cases.numbering import (
+    canonical_case_number,
+    case_ids_numbered,
+    parse_case_number,
+)
 from mediation.database import begin_writing
+from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
+from mediation.portal.models import EndedPortalSession
 
 # A party's portal view closes after this long without a request.
 IDLE_LIMIT = timedelta(minutes=30)
@@ -48,11 +61,25 @@ class LookupThrottled(Exception):
 
 
 @dataclass(frozen=True)
+class LookupState:
+    """Where a client stands with a number: seconds to wait before it may look it up (0: it
+    may now) and how many failures it has left before it must wait."""
+
+    wait_seconds: int
+    tries_left: int
+
+
+@dataclass(frozen=True)
 class LookupThrottles:
     """Failed look-ups counted per client, per case number and client, and per case number.
-    The case number is printed and sent by SMS, so the limit on the number alone is much
-    higher: a stranger who knows it cannot lock the parties out with a few wrong codes, while
-    guessing from many addresses stays bounded."""
+
+    A client (an IPv4 address, or an IPv6 /64 network: one household's addresses) may fail 10
+    times in 15 minutes, and 10 times with one number. The number alone never closes: it is
+    printed and sent by SMS, so a stranger could use it to lock its parties out. Once it has
+    failed 20 times in 15 minutes (from any clients) it is *guarded*: only a client with no
+    failure of its own in the window is heard, once — a right code opens the case, a wrong one
+    makes that client wait out the window too. Guessing a guarded number thus costs a fresh
+    address per guess, while a party typing the right code is let in."""
 
     client: Throttle
     case_client: Throttle
@@ -71,7 +98,7 @@ class LookupThrottles:
                 config.get("PORTAL_MAX_FAILURES_PER_CASE_AND_CLIENT", 10),
                 window,
             ),
-            case=Throttle("portal-case", config.get("PORTAL_MAX_FAILURES_PER_CASE", 100), window),
+            case=Throttle("portal-case", config.get("PORTAL_GUARD_AFTER_FAILURES", 20), window),
         )
 
     def keyed(self, number: str, client: str) -> list[tuple[Throttle, str]]:
@@ -81,26 +108,69 @@ class LookupThrottles:
             (self.case, number[:KEY_LENGTH]),
         ]
 
+    def state(self, number: str, client: str) -> LookupState:
+        """One query for the three counts."""
+        keyed = self.keyed(number, client)
+        failures = recent_failures(keyed)
+        mine, with_number, of_number = (failures[(t.scope, key)] for t, key in keyed)
+        wait = max(wait_for(self.client, mine), wait_for(self.case_client, with_number))
+        tries = min(self.client.limit - len(mine), self.case_client.limit - len(with_number))
+        if len(of_number) >= self.case.limit:  # guarded: a client that failed waits
+            if mine:
+                wait = max(wait, seconds_until(mine[0] + self.client.window))
+            tries = 0 if mine else min(tries, 1)
+        return LookupState(wait, max(0, tries))
+
+
+def throttle_client(address: str) -> str:
+    """The key a client's failures are counted under: its IPv4 address, or the /64 network of
+    its IPv6 address (a single line is given a whole /64 to pick addresses from)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
 
 def look_up(number: str, code: str, client: str) -> Party | None:
     """The party whose access code this is, for the case with this number; None when the
     number is unknown or the code wrong (both counted as failures). Raises LookupThrottled
-    when the client, the number from this client, or the number has failed too often."""
-    parts = parse_case_number(number)
+    when this client must wait (LookupThrottles says when)."""
     # However it was typed, one number is one throttle key and the form the hash was made of.
-    number = parts.number if parts and parts.number else normalise_case_number(number)
-    keyed = LookupThrottles.from_config().keyed(number, client)
-    wait = longest_wait(keyed)
+    number, client = canonical_case_number(number), throttle_client(client)
+    throttles = LookupThrottles.from_config()
+    wait = throttles.state(number, client).wait_seconds
     if wait:
         raise LookupThrottled(wait)
     party = _party_with_code(number, code)
     if party is None:
         # Only a failure writes; the look-up read without holding the write lock.
         begin_writing()
-        for throttle, key in keyed:
+        for throttle, key in throttles.keyed(number, client):
             throttle.hit(key)
         db.session.flush()
     return party
+
+
+def tries_left(number: str, client: str) -> int:
+    """How many more failed look-ups of this number this client has before it must wait."""
+    number, client = canonical_case_number(number), throttle_client(client)
+    return LookupThrottles.from_config().state(number, client).tries_left
+
+
+def centre_of_number(number: str) -> Centre | None:
+    """The centre whose abbreviation the typed number bears (for whom to call), found without
+    asking whether such a case exists."""
+    parts = parse_case_number(number)
+    if parts is None or parts.abbreviation is None:
+        return None
+    return db.session.scalar(
+        select(Centre).where(Centre.abbreviation == parts.abbreviation).order_by(Centre.id).limit(1)
+    )
 
 
 def _party_with_code(number: str, code: str) -> Party | None:
@@ -154,11 +224,14 @@ _PARTIES_OF_NUMBER = _parties_and_numbers()
 # --- the portal session -------------------------------------------------------------------
 
 
-def session_data(party: Party) -> dict:
-    """What the signed session cookie holds for a party: bound to one party of one case, and
-    to the code it was opened with (a replaced code ends it); opened and last seen when."""
+def open_session(party: Party) -> dict:
+    """What the signed session cookie holds for a party: a token naming this session (for
+    ending it on the server), the party and case it is bound to, the code it was opened with
+    (a replaced code ends it), opened and last seen when. Nothing is written: a look-up only
+    reads."""
     now = clock.now().timestamp()
     return {
+        "token": secrets.token_urlsafe(32),
         "party": party.id,
         "case": party.case_id,
         "code": _stamp(party),
@@ -167,31 +240,52 @@ def session_data(party: Party) -> dict:
     }
 
 
+def close_session(data: dict | None) -> None:
+    """Ends the session on the server: the cookie, wherever it was copied, opens nothing. The
+    ended sessions no cookie could outlive any more are swept here."""
+    if not (isinstance(data, dict) and isinstance(data.get("token"), str)):
+        return
+    now = clock.now()
+    db.session.execute(
+        delete(EndedPortalSession).where(EndedPortalSession.ended_at < now - MAX_LIFETIME)
+    )
+    if db.session.get(EndedPortalSession, data["token"][:64]) is None:
+        db.session.add(EndedPortalSession(token=data["token"][:64], ended_at=now))
+
+
 def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
     """The party a portal session belongs to, and whether it had expired; (None, False) when
-    there is no valid session. A session ends after IDLE_LIMIT without a request and, however
-    active, MAX_LIFETIME after the look-up: a copied cookie (the party left, but someone kept
-    it) stops working then at the latest."""
+    there is no valid session. A session ends when the party leaves (its row is deleted),
+    after IDLE_LIMIT without a request and, however active, MAX_LIFETIME after the look-up."""
     if not isinstance(data, dict):
         return None, False
     now = clock.now().timestamp()
     try:
         idle = now - float(data["seen"])
         age = now - float(data["opened"])
-        party = db.session.get(Party, int(data["party"]))
-        case_id = int(data["case"])
+        party_id, case_id, token = int(data["party"]), int(data["case"]), str(data["token"])
     except (KeyError, TypeError, ValueError):
         return None, False
     if idle > IDLE_LIMIT.total_seconds() or age > MAX_LIFETIME.total_seconds():
         return None, True
     if idle < -60 or age < -60:
         return None, False
+    party = db.session.scalar(_PARTY_OF_SESSION, {"token": token, "party": party_id})
     if party is None or party.case_id != case_id or _stamp(party) != data.get("code"):
         return None, False
     issued = party.access_code_issued_at
     if issued is not None and issued.timestamp() > float(data["opened"]):
         return None, False  # a new code was issued after the look-up
     return party, False
+
+
+# Built once: it runs on every request of a portal session.
+_PARTY_OF_SESSION = select(Party).where(
+    Party.id == bindparam("party"),
+    ~select(EndedPortalSession.token)
+    .where(EndedPortalSession.token == bindparam("token"))
+    .exists(),
+)
 
 
 def _stamp(party: Party) -> str:

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, true, tuple_
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import TooManyRequests
 
 from mediation import clock
@@ -21,7 +21,7 @@ from mediation.integrity.forms import VerifyForm
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.blueprint import bp
 from mediation.web.language import show_times_in
-from mediation.web.params import page_number
+from mediation.web.params import business_date, record_id
 
 HONOUR_PAGE_SIZE = 30
 
@@ -86,21 +86,18 @@ def _verification(certificate: Certificate) -> dict:
 @bp.get("/honour")
 def honour():
     """Holders of valid certificates, each once with how many it holds, the latest validity
-    first: organisations by name, natural persons only with their consent and masked. The
-    validity filter reads its range of ix_certificate_centre_valid (centre_id, valid_until),
-    so expired certificates are never read; grouped rows have no index to seek on, so pages
-    are numbered."""
+    first: organisations by name, natural persons only with their consent and masked. Keyset
+    pages: `after` is the (valid_until, id) of the last row shown."""
     centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
     centre = next((c for c in centres if c.code == request.args.get("centre")), None)
     zone = centre.timezone if centre else current_app.config["TIMEZONE"]
     today = clock.now().astimezone(ZoneInfo(zone)).date()
-    page = request.args.get("page", 1, type=page_number)
+    after = honour_cursor(request.args.get("after", ""))
     rows = db.session.execute(
-        honour_holders(today, centre.id if centre else None)
-        .limit(HONOUR_PAGE_SIZE + 1)
-        .offset((page - 1) * HONOUR_PAGE_SIZE)
+        honour_holders(today, centre.id if centre else None, after).limit(HONOUR_PAGE_SIZE + 1)
     ).all()
     names = {c.id: c.name for c in centres}
+    shown = rows[:HONOUR_PAGE_SIZE]
     return render_template(
         "portal/honour.html",
         entries=[
@@ -111,56 +108,62 @@ def honour():
                 "issued_on": row.issued_on,
                 "valid_until": row.valid_until,
             }
-            for row in rows[:HONOUR_PAGE_SIZE]
+            for row in shown
         ],
         centres=centres,
         centre=centre,
-        page=page,
-        has_next=len(rows) > HONOUR_PAGE_SIZE,
+        is_first=after is None,
+        after=f"{shown[-1].valid_until.isoformat()}_{shown[-1].id}"
+        if len(rows) > HONOUR_PAGE_SIZE
+        else None,
     )
 
 
-def honour_holders(today: date, centre_id: int | None):
-    """One row per holder of valid certificates of a centre (all centres: None): its name,
-    how many it holds, the latest issue and validity dates; the latest valid first, then the
-    latest issued. A holder is its ID number or credit code, else an organisation's name,
-    else (a person without an ID number) the party of one case."""
-    holder = sql_case(
-        (IntegrityRecord.identity_key.is_not(None), IntegrityRecord.identity_key),
-        (Party.kind == "organization", Certificate.holder_name),
-        else_=cast(Party.id, String),
-    )
-    valid = (
-        select(
-            Certificate.id,
-            Certificate.centre_id,
-            Party.kind,
-            holder.label("holder"),
-            Certificate.holder_name,
-            Certificate.issued_on,
-            Certificate.valid_until,
-        )
-        .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
-        .join(Party, IntegrityRecord.party_id == Party.id)
+def honour_cursor(text: str) -> tuple[date, int] | None:
+    """`2027-03-19_42` → (valid_until, id) of the last row of the page before; None for the
+    first page, or for anything that is no such pair."""
+    day, _sep, ident = text.partition("_")
+    try:
+        return business_date(day), record_id(ident)
+    except ValueError:
+        return None
+
+
+def honour_holders(today: date, centre_id: int | None, after: tuple[date, int] | None = None):
+    """One row per holder of valid listed certificates of a centre (all centres: None), newest
+    validity first from after `after`: the holder's latest certificate (its id, name, issue and
+    validity dates; records.refresh_honour marks it) and how many valid ones it holds. Read in
+    the order of ix_certificate_latest (a centre's: ix_certificate_centre_latest); the count from
+    a range of ix_certificate_holder, for the rows shown only."""
+    c, same = Certificate, aliased(Certificate)
+    held = (
+        select(func.count())
+        .select_from(same)
         .where(
-            Certificate.revoked_at.is_(None),
-            Certificate.valid_until >= today,
-            or_(Party.kind == "organization", Party.honour_consent.is_(True)),
+            same.holder_key == c.holder_key,
+            same.centre_id == c.centre_id,
+            same.is_listed == true(),  # = (not IS) so that PostgreSQL seeks the index
+            same.valid_until >= today,
         )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            c.id,
+            c.centre_id,
+            Party.kind,
+            c.holder_name.label("name"),
+            held.label("certificates"),
+            c.issued_on,
+            c.valid_until,
+        )
+        .join(IntegrityRecord, c.record_id == IntegrityRecord.id)
+        .join(Party, IntegrityRecord.party_id == Party.id)
+        .where(c.is_latest == true(), c.valid_until >= today)
+        .order_by(c.valid_until.desc(), c.id.desc())
     )
     if centre_id is not None:
-        valid = valid.where(Certificate.centre_id == centre_id)
-    valid = valid.subquery()
-    valid_until = func.max(valid.c.valid_until).label("valid_until")
-    return (
-        select(
-            valid.c.centre_id,
-            valid.c.kind,
-            func.max(valid.c.holder_name).label("name"),
-            func.count().label("certificates"),
-            func.max(valid.c.issued_on).label("issued_on"),
-            valid_until,
-        )
-        .group_by(valid.c.centre_id, valid.c.kind, valid.c.holder)
-        .order_by(valid_until.desc(), func.max(valid.c.id).desc())
-    )
+        query = query.where(c.centre_id == centre_id)
+    if after is not None:
+        query = query.where(tuple_(c.valid_until, c.id) < tuple_(*after))
+    return query

@@ -5,12 +5,15 @@ the browser's signed session to that one party of that one case; it ends after 3
 without a request, when the party signs out, or when staff replace the party's code.
 """
 
+from datetime import timedelta
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import NotFound, TooManyRequests
+from werkzeug.exceptions import NotFound
 
 from mediation import clock
 from mediation.audit.log import client_address
@@ -21,13 +24,16 @@ from mediation.cases.models import Case, Party
 from mediation.database import preload, reads_first
 from mediation.directory.calendar import local_today
 from mediation.extensions import db
+from mediation.integrity import records
 from mediation.integrity.models import Obligation
-from mediation.portal import lookup
+from mediation.portal import lookup, page
 from mediation.portal.blueprint import bp
 from mediation.portal.forms import CourtForm, LookupForm, PerformanceForm, RatingForm
 from mediation.web.language import show_times_in
 
 SESSION_KEY = "portal"
+# From the 5th failure on (of 10), the party is told how many tries are left.
+WARN_WHEN_TRIES_LEFT = 5
 
 
 def party_required(view):
@@ -51,16 +57,17 @@ def party_required(view):
                 flash(_("Enter your case number and access code to see your case."), "info")
             return redirect(url_for("portal.status"))
         session[SESSION_KEY] = {**session[SESSION_KEY], "seen": clock.now().timestamp()}
-        show_times_in(party.case.centre.timezone)  # the case's centre, not the server's zone
         return view(party, *args, **kwargs)
 
     return wrapped
 
 
 def _load_case(party: Party) -> Case:
+    """The party's case as an entity, for the forms that change it."""
     case = db.session.get(Case, party.case_id)
     preload(case, Case.parties, Case.sessions, Case.transfer)
     preload_agreement(case)
+    show_times_in(case.centre.timezone)  # the case's centre, not the server's zone
     return case
 
 
@@ -71,19 +78,13 @@ def status():
         form.case_number.data = request.args.get("number", "")[:60]
     if form.validate_on_submit():
         reads_first()
+        number, client = form.case_number.data, client_address()
         try:
-            party = lookup.look_up(form.case_number.data, form.access_code.data, client_address())
+            party = lookup.look_up(number, form.access_code.data, client)
         except lookup.LookupThrottled as refusal:
-            raise TooManyRequests(
-                _(
-                    "Too many failed look-ups. For your security, please try again in "
-                    "%(n)d minutes.",
-                    n=minutes_to_wait(refusal.wait_seconds),
-                ),
-                retry_after=refusal.wait_seconds,
-            ) from None
+            return _throttled(number, refusal.wait_seconds)
         if party is not None:
-            session[SESSION_KEY] = lookup.session_data(party)
+            session[SESSION_KEY] = lookup.open_session(party)
             return redirect(url_for("portal.case"))
         db.session.commit()  # the failure, counted
         form.form_errors.append(
@@ -92,21 +93,43 @@ def status():
                 "your acceptance notice and try again."
             )
         )
+        tries = lookup.tries_left(number, client)
+        if tries <= WARN_WHEN_TRIES_LEFT:
+            form.form_errors.append(
+                ngettext(
+                    "For your security, look-ups from this device pause after %(num)d more "
+                    "failed try.",
+                    "For your security, look-ups from this device pause after %(num)d more "
+                    "failed tries.",
+                    tries,
+                )
+                if tries
+                else _("For your security, the next look-up from this device will have to wait.")
+            )
     return render_template("portal/status.html", form=form)
 
 
-def _case_page(party: Party, case: Case, forms: dict | None = None):
-    """The party's view of the case; `forms` carries a submitted form back with its errors."""
-    forms = forms or {}
-    today = local_today(case.centre)
+def _throttled(number: str, wait_seconds: int):
+    """The 429 page: when this device may try again, in the centre's time, and whom to call."""
+    centre = lookup.centre_of_number(number)
+    show_times_in(centre.timezone if centre else current_app.config["TIMEZONE"])
+    retry_at = clock.now() + timedelta(seconds=wait_seconds)
+    body = render_template(
+        "portal/throttled.html",
+        retry_at=retry_at,
+        minutes=minutes_to_wait(wait_seconds),
+        centre=centre,
+    )
+    return body, 429, {"Retry-After": str(wait_seconds)}
+
+
+def _case_page(party: Party):
+    """The party's view of the case, read as rows."""
+    case = page.portal_case(party.case_id, party.id)
+    show_times_in(case.centre_timezone)  # the case's centre, not the server's zone
+    today = clock.now().astimezone(ZoneInfo(case.centre_timezone)).date()
     actions = wf.allowed_actions(case, wf.Actor.for_party(party))
-    obligations = case.agreement.obligations if case.agreement else []
-    to_confirm = {
-        o.id: forms.get(("confirm", o.id)) or PerformanceForm(formdata=None, performed_on=today)
-        for o in obligations
-        if "fulfil" in actions and o.obligee_id == party.id and o.fulfilled_on is None
-    }
-    rated = lookup.rating_of(case, party)
+    obligations = case.agreement.obligations if case.agreement else ()
     return render_template(
         "portal/case.html",
         party=party,
@@ -114,18 +137,23 @@ def _case_page(party: Party, case: Case, forms: dict | None = None):
         today=today,
         actions=actions,
         obligations=obligations,
-        to_confirm=to_confirm,
-        certificates=lookup.certificates_of(party, today),
-        rating=rated,
-        rating_form=forms.get("rating") or (RatingForm(formdata=None) if not rated else None),
+        to_confirm={o.id for o in obligations if _may_confirm(party, o, actions)},
+        certificates=[
+            (c, records.certificate_status(c, today)) for c in page.certificates_of(case, party.id)
+        ],
         can_verify="portal.verify" in current_app.view_functions,
     )
+
+
+def _may_confirm(party: Party, obligation, actions) -> bool:
+    """What the page offers; the workflow decides when the party confirms."""
+    return "fulfil" in actions and obligation.obligee_id == party.id and not obligation.fulfilled_on
 
 
 @bp.get("/status/case")
 @party_required
 def case(party: Party):
-    return _case_page(party, _load_case(party))
+    return _case_page(party)
 
 
 @bp.get("/status/certificate")
@@ -168,19 +196,24 @@ def court(party: Party):
     return render_template("portal/court.html", party=party, case=case, form=form)
 
 
-@bp.post("/status/obligations/<id:obligation_id>/confirm")
+@bp.route("/status/obligations/<id:obligation_id>/confirm", methods=["GET", "POST"])
 @party_required
 def confirm_performance(party: Party, obligation_id: int):
+    """Asks first, as leaving for court does: what confirming means, and the date performed."""
     case = _load_case(party)
     obligation = db.session.get(Obligation, obligation_id)
     if obligation is None or obligation.case_id != case.id:
         raise NotFound()
-    form = PerformanceForm()
+    actor = wf.Actor.for_party(party)
+    if request.method == "GET" and not _may_confirm(
+        party, obligation, wf.allowed_actions(case, actor)
+    ):
+        flash(_("There is nothing to confirm for this obligation."), "info")
+        return redirect(url_for("portal.case"))
+    form = PerformanceForm(performed_on=local_today(case.centre))
     if form.validate_on_submit():
         try:
-            wf.fulfil_obligation(
-                case, obligation, form.performed_on.data, wf.Actor.for_party(party)
-            )
+            wf.fulfil_obligation(case, obligation, form.performed_on.data, actor)
             db.session.flush()
         except (wf.WorkflowError, StaleDataError) as error:
             db.session.rollback()
@@ -188,17 +221,27 @@ def confirm_performance(party: Party, obligation_id: int):
                 flash(_refusal(error), "danger")
                 return redirect(url_for("portal.case"))
             form.performed_on.errors = [*form.performed_on.errors, str(error)]
+            case = _load_case(party)
+            obligation = db.session.get(Obligation, obligation_id)
         else:
             db.session.commit()
             flash(_("Thank you: the performance is recorded."), "success")
             return redirect(url_for("portal.case"))
-    return _case_page(party, _load_case(party), {("confirm", obligation_id): form})
+    return render_template(
+        "portal/confirm_performance.html", party=party, case=case, obligation=obligation, form=form
+    )
 
 
-@bp.post("/status/rating")
+@bp.route("/status/rating", methods=["GET", "POST"])
 @party_required
 def rating(party: Party):
+    """The rating form, a page of its own that the case page links to once the case has
+    concluded."""
     case = _load_case(party)
+    if request.method == "GET" and (
+        case.concluded_at is None or lookup.rating_of(case, party) is not None
+    ):
+        return redirect(url_for("portal.case"))
     form = RatingForm()
     if form.validate_on_submit():
         try:
@@ -213,13 +256,14 @@ def rating(party: Party):
             db.session.commit()
             flash(_("Thank you for rating our service."), "success")
             return redirect(url_for("portal.case"))
-    return _case_page(party, case, {"rating": form})
+    return render_template("portal/rating.html", party=party, case=case, form=form)
 
 
 @bp.post("/status/leave")
 def leave():
     # CSRFProtect has checked the token, as on every POST.
-    session.pop(SESSION_KEY, None)
+    lookup.close_session(session.pop(SESSION_KEY, None))
+    db.session.commit()
     flash(_("You have left your case view."), "info")
     return redirect(url_for("portal.status"))
 

@@ -73,9 +73,18 @@ def test_the_obligee_confirms_performance_and_the_certificate_verifies(phone, ma
     obligation = phone.locator(".obligation")
     expect(obligation.locator(".obligation-state")).to_have_text("待履行")
     fits_the_screen(phone)
-    obligation.get_by_role("button", name="确认已履行").click()
+    expect(phone.get_by_text("对方履行了对您的义务后，请在下方确认。")).to_be_visible()
+    obligation.get_by_role("link", name="确认已履行").click()
+    # Asked first, as leaving for court is; "no" goes back with nothing recorded.
+    expect(phone.get_by_text("确认后无法在此撤销。")).to_be_visible()
+    fits_the_screen(phone)
+    phone.get_by_role("link", name="不，返回我的案件").click()
+    expect(obligation.locator(".obligation-state")).to_have_text("待履行")
+    obligation.get_by_role("link", name="确认已履行").click()
+    phone.get_by_role("button", name="是的，对方已履行").click()
 
     expect(phone.get_by_text("谢谢，履行情况已登记。")).to_be_visible()
+    expect(phone.get_by_text("对方履行了对您的义务后，请在下方确认。")).to_have_count(0)
     expect(phone.locator(".state-badge")).to_have_text("已履行")
     phone.get_by_role("button", name="退出查询").click()
 
@@ -102,12 +111,29 @@ def test_the_obligee_confirms_performance_and_the_certificate_verifies(phone, ma
     fits_the_screen(phone)
 
 
-def test_on_a_phone_the_menu_opens_without_script_and_switches_the_language(phone):
+def test_on_a_phone_the_language_switch_shows_without_opening_the_menu(phone):
     phone.goto(phone.base_url + "/status")
     english = phone.get_by_role("button", name="English")
-    expect(english).to_be_hidden()
-    phone.locator("summary", has_text="菜单").click()
+    expect(english).to_be_visible()
+    expect(phone.get_by_role("link", name="登录")).to_be_hidden()  # the rest waits in the menu
     english.click()
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     expect(phone.get_by_role("heading", name="Check your case")).to_be_visible()
+    fits_the_screen(phone)
+    # The menu still opens without script.
+    phone.locator("summary", has_text="Menu").click()
+    expect(phone.locator(".portal-menu-items").get_by_role("link", name="Sign in")).to_be_visible()
     assert phone.evaluate("document.scripts.length") == 0
+
+
+def test_on_a_phone_staff_pages_show_the_language_switch_without_the_menu(phone, make_user):
+    from tests.browser.test_case_journey import sign_in
+
+    make_user("staff", username="staff-phone")
+    sign_in(phone, "staff-phone")
+    english = phone.get_by_role("button", name="English")
+    expect(english).to_be_visible()
+    expect(phone.locator("#main-nav")).to_be_hidden()  # the menu is still closed
+    english.click()
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    fits_the_screen(phone)
