@@ -91,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so the metadata (and Alembic's autogenerate) sees every table."""
+    import mediation.api.models  # noqa: F401
     import mediation.audit.models  # noqa: F401
     import mediation.auth.models  # noqa: F401
     import mediation.cases.models  # noqa: F401

@@ -77,6 +77,13 @@ def parse_case_number(text: str) -> NumberParts | None:
     return NumberParts(int(found["seq"]), year, found.get("abbreviation"))
 
 
+def stored_number(text: str) -> str:
+    """A case number however it was typed (SPEC 3.1) → the form it is stored in, for a
+    look-up by the whole number (the portal's, the API's)."""
+    parts = parse_case_number(text)
+    return parts.number if parts and parts.number else normalise_case_number(text)
+
+
 def _ensure_counter(centre: Centre, year: int) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

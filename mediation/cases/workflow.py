@@ -166,13 +166,15 @@ class StaleCase(WorkflowError):
 
 @dataclass
 class Actor:
-    """Who acts: a signed-in user, a party on the portal, the scheduler, or a ledger import."""
+    """Who acts: a signed-in user, a party on the portal, the scheduler, a ledger import, or
+    an integration client of the API (for its one centre)."""
 
     kind: str
     user: User | None = None
     party: "PartyFacts | None" = None  # a Party, or the bulk writer's row of one
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    centre_id: int | None = None  # an integration client's centre
 
     @classmethod
     def for_user(cls, user: User) -> "Actor":
@@ -182,6 +184,12 @@ class Actor:
     @classmethod
     def for_party(cls, party) -> "Actor":
         return cls("party", party=party, name=party.name, roles=frozenset({PARTY}))
+
+    @classmethod
+    def api_client(cls, name: str, centre_id: int) -> "Actor":
+        """A court's or platform's system: staff's moves of intake and court feedback, on the
+        cases of its centre."""
+        return cls("api", name=name, roles=frozenset({STAFF}), centre_id=centre_id)
 
     @classmethod
     def scheduler(cls) -> "Actor":
@@ -368,6 +376,8 @@ def may_access(case: GuardedCase, actor: Actor) -> bool:
         return True
     if actor.kind == "party":
         return actor.party is not None and actor.party.case_id == case.id
+    if actor.kind == "api":
+        return case.centre_id == actor.centre_id
     if actor.user is None:
         return False
     access = scope_of(actor.user).access_to(case.centre_id, case.mediator_user_id)
@@ -624,12 +634,17 @@ def decide_registration(
     columns: the risk raised from the facts and never lowered, the triage due date by the
     working-day calendar (SPEC 3.1, 3.3)."""
     centre = rules.centre
-    if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
+    elsewhere = (actor.user and not actor.user.may_see_centre(centre.id)) or (
+        actor.kind == "api" and actor.centre_id != centre.id
+    )
+    if STAFF not in actor.roles or elsewhere:
         raise WorkflowError(
             _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
         )
     if {party.role for party in data.parties} != {"applicant", "respondent"}:
         raise WorkflowError(_("A case needs at least one applicant and one respondent."), "parties")
+    for party in data.parties:
+        _check_identity(party)
     risk = _higher_risk(
         suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
     )

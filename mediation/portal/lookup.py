@@ -20,7 +20,7 @@ from mediation import clock
 from mediation.auth.throttle import Throttle, longest_wait
 from mediation.cases.access_codes import hash_access_code
 from mediation.cases.models import Case, Party
-from mediation.cases.numbering import normalise_case_number, parse_case_number
+from mediation.cases.numbering import parse_case_number, stored_number
 from mediation.database import begin_writing
 from mediation.extensions import db
 from mediation.integrity import records
@@ -87,9 +87,8 @@ def look_up(number: str, code: str, client: str) -> Party | None:
     """The party whose access code this is, for the case with this number; None when the
     number is unknown or the code wrong (both counted as failures). Raises LookupThrottled
     when the client, the number from this client, or the number has failed too often."""
-    parts = parse_case_number(number)
     # However it was typed, one number is one throttle key and the form the hash was made of.
-    number = parts.number if parts and parts.number else normalise_case_number(number)
+    number = stored_number(number)
     keyed = LookupThrottles.from_config().keyed(number, client)
     wait = longest_wait(keyed)
     if wait:
