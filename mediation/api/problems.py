@@ -48,9 +48,7 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE
-    )
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
     response.headers.update(headers or {})
     return response
 

@@ -5,7 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from mediation.web.params import FIRST_YEAR, LAST_YEAR
 
 # Text nobody types contains NUL, which PostgreSQL cannot store.
 NO_NUL = r"^[^\x00]*$"
@@ -101,11 +103,18 @@ class CourtFeedback(Strict):
 
 
 class FeedQuery(Strict):
-    updated_since: datetime | None = Field(
+    updated_since: AwareDatetime | None = Field(
         None, description="Changes from this time on (ISO 8601 with its UTC offset)"
     )
-    cursor: text(100) | None = Field(None, description="The next_cursor of the previous page")
+    cursor: text(40) | None = Field(None, description="The next_cursor of the previous page")
     limit: int = Field(100, ge=1, le=500)
+
+    @field_validator("updated_since")
+    @classmethod
+    def _within_years(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not FIRST_YEAR < value.year < LAST_YEAR:
+            raise ValueError(f"a time between {FIRST_YEAR} and {LAST_YEAR}")
+        return value
 
 
 # --- responses ------------------------------------------------------------------------------
