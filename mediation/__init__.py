@@ -117,11 +117,11 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.api.admin import bp as api_admin_bp
     from mediation.api.routes import bp as api_bp
     from mediation.audit.routes import bp as audit_bp
-    from mediation.extensions import csrf
     from mediation.auth.routes import bp as auth_bp
     from mediation.cases.blueprint import bp as cases_bp
     from mediation.directory.routes import bp as directory_bp
     from mediation.documents.routes import bp as documents_bp
+    from mediation.extensions import csrf
     from mediation.integrity.routes import bp as integrity_bp
     from mediation.jobs.routes import bp as jobs_bp
     from mediation.ledger.routes import bp as ledger_bp

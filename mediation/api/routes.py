@@ -4,6 +4,7 @@ document cannot drift from what the handlers accept."""
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
@@ -76,6 +77,13 @@ REFUSALS = {"HTTP_401": PROBLEM, "HTTP_403": PROBLEM, "HTTP_429": PROBLEM}
 # --- who calls ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    name: str
+    centre_id: int
+
+
 def _throttle() -> Throttle:
     return Throttle("api", current_app.config["API_RATE_LIMIT"], timedelta(minutes=1))
 
@@ -88,6 +96,8 @@ def api_call(scope: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             g.api_client = client = _client_of_request()
+            # Plain values for the audit after the view: its rollback expires the client.
+            g.api_caller = Caller(client.id, client.name, client.centre_id)
             if scope not in client.scope_list:
                 raise ApiProblem(
                     403, _("This token lacks the scope %(scope)s.", scope=scope), kind="scope"
@@ -123,7 +133,7 @@ def _client_of_request() -> ApiClient:
 def _audit_call(response):
     """Every call of a known client is audited and counted for its rate, in a transaction of
     its own after the view's (whose reads end first, so SQLite takes the write lock anew)."""
-    client = g.get("api_client")
+    client = g.get("api_caller")
     if client is None:
         return response
     db.session.rollback()
@@ -185,9 +195,7 @@ def _workflow_problem(error: WorkflowError) -> ApiProblem:
 @spec.validate(
     json=schemas.Referral,
     headers=schemas.IdempotencyHeaders,
-    resp=Response(
-        HTTP_201=schemas.CaseOut, HTTP_200=schemas.CaseOut, HTTP_409=PROBLEM, **REFUSALS
-    ),
+    resp=Response(HTTP_201=schemas.CaseOut, HTTP_200=schemas.CaseOut, HTTP_409=PROBLEM, **REFUSALS),
     tags=["cases"],
     operation_id="registerReferral",
 )
@@ -446,4 +454,3 @@ def openapi_json():
 def docs():
     """The reference, rendered on the server from the document: no script, no CDN."""
     return render_template("api/docs.html", document=openapi_document())
-

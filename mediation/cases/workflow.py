@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
+from mediation.api import webhooks
 from mediation.auth.models import Role, User
 from mediation.cases.access import Access, case_with_parties, scope_of
 from mediation.cases.access_codes import hash_access_code, new_access_code
@@ -551,6 +552,11 @@ def act(case: Case, decide: Callable[..., Change], *args, at: datetime | None = 
 
 
 def _queue_notices(case: Case, change: Change, applied: Applied) -> None:
+    transferred = Transfer in applied.rows
+    if transferred or "concluded_at" in change.columns:
+        webhooks.queue_case_event(
+            case, applied.event.id, change.action, change.at, transferred=transferred
+        )
     if change.handed_to is not None:
         notices.case_assigned(case, applied.event.id)
     if Transfer in applied.rows:
@@ -1492,6 +1498,8 @@ def decide_court_filing(
 ) -> Change:
     """The court's own filing number of a transferred case (its feedback)."""
     _check(case, "record_filing", actor, expected_version)
+    if not _guard_allows(case, "record_filing", actor):
+        raise WorkflowError(_("The court's filing number is recorded already."))
     if not filing_number.strip():
         raise WorkflowError(_("Give the court's filing number."), "filing_number")
     filing = {"filing_number": filing_number.strip()}

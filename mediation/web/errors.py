@@ -69,7 +69,8 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if is_api_request():
-            return problem_response(error.code or 500, headers={k: v for k, v in error.get_headers() if k != "Content-Type"})
+            headers = {k: v for k, v in error.get_headers() if k != "Content-Type"}
+            return problem_response(error.code or 500, headers=headers)
         if error.code not in ERROR_TEXTS:
             return error
         # Only the messages we wrote ourselves (a throttle's wait time) are shown.
