@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint, event, func, inspect, 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from mediation import clock, database
+from mediation.api.clients import add_client
 from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
 from mediation.cases.models import Case, Extension
@@ -153,6 +154,12 @@ def attachment():
     _db.session.add(Attachment(case_id=case.id, sha256="0" * 64, filename="证据.pdf"))
 
 
+def api_clients():
+    centre = centre_for("330106")
+    for name in ("法院", "网格"):
+        add_client(name, centre, ["cases:read"])
+
+
 # The rows each table's constraints are tried on (made by the functions above).
 ROWS = {
     "centre": two_centres,
@@ -176,6 +183,7 @@ ROWS = {
     "integrity_record": certified_cases,
     "certificate": certified_cases,
     "service_rating": certified_cases,
+    "api_client": api_clients,
 }
 
 # CHECK constraints: the change that breaks each, made to the first row of the table (in the
@@ -233,6 +241,8 @@ UNIQUES = {
     "uq_certificate_number": {},
     "uq_certificate_record_id": {},
     "uq_service_rating_case_id_party_id": {},
+    "uq_api_client_name": {},
+    "uq_api_client_token_hash": {},
 }
 
 

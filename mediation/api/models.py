@@ -22,6 +22,10 @@ class ApiClient(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The client's rate: calls counted in a window of a minute from its first call, on the
+    # client's own row (no row per call to read or to clear away).
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_calls: Mapped[int] = mapped_column(default=0)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     # The webhook's signing key: kept to sign each delivery, shown once when registered.

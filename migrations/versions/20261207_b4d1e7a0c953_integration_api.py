@@ -34,6 +34,8 @@ def upgrade():
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", mediation.database.UTCDateTime(), nullable=False),
         sa.Column("last_used_at", mediation.database.UTCDateTime(), nullable=True),
+        sa.Column("window_started_at", mediation.database.UTCDateTime(), nullable=True),
+        sa.Column("window_calls", sa.Integer(), nullable=False),
         sa.Column("revoked_at", mediation.database.UTCDateTime(), nullable=True),
         sa.Column("webhook_url", sa.String(length=500), nullable=True),
         sa.Column("webhook_secret", sa.String(length=64), nullable=True),
