@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, literal_column, select, tuple_
+from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.orm import selectinload
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -170,16 +170,33 @@ def _feed_statement(postgresql: bool, from_since: bool):
     if not postgresql:
         # SQLite: one transaction writes at a time, so ids are in commit order.
         return statement.where(event.c.id > bindparam("after_id")).order_by(event.c.id)
-    # PostgreSQL: transactions commit in any order, so ids are not. An event is shown once
-    # every transaction that began writing before its own has ended (its txid is below the
-    # oldest still running, the xmin of the statement's snapshot): a transaction still
-    # running can then only add events after it, and a client following the cursor misses
-    # none and sees none twice.
+    # PostgreSQL commits transactions in any order, so ids are not in commit order: events
+    # are read by their transaction's id, up to the horizon (below).
     after = tuple_(bindparam("after_txid"), bindparam("after_id"))
     return statement.where(
-        tuple_(event.c.txid, event.c.id) > after,
-        event.c.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+        tuple_(event.c.txid, event.c.id) > after, event.c.txid < bindparam("horizon")
     ).order_by(event.c.txid, event.c.id)
+
+
+# PostgreSQL: the oldest transaction of this database still running (xids are the cluster's:
+# another database's transactions are left out), else the next transaction id to be given.
+# A transaction below it has ended; one that starts later gets a higher id. Read in a
+# statement before the events, whose snapshot is then taken after it, so every event below
+# the horizon that will ever be committed is visible to that read: a client following the
+# cursor misses none and sees none twice.
+_HORIZON = text(
+    """
+    SELECT coalesce(
+        (SELECT min(running::text::bigint)
+         FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+         WHERE running::text::bigint % 4294967296 IN (
+             SELECT backend_xid::text::bigint FROM pg_stat_activity
+             WHERE datname = current_database() AND backend_xid IS NOT NULL)),
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    """
+)
+# pg_stat_activity is read once per transaction and then kept: read it afresh.
+_FRESH_ACTIVITY = text("SELECT pg_stat_clear_snapshot()")
 
 
 # Built once each: the feed is polled.
@@ -199,7 +216,9 @@ def changes(
     statement = _FEED[postgresql, since is not None]
     params = {"centre_id": centre_id, "after_id": after.id, "limit": limit}
     if postgresql:
-        params["after_txid"] = after.txid
+        db.session.execute(_FRESH_ACTIVITY)
+        horizon = db.session.execute(_HORIZON).scalar_one()
+        params |= {"after_txid": after.txid, "horizon": horizon}
     if since is not None:
         params["since"] = since
     rows = db.session.execute(statement, params).all()
