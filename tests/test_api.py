@@ -228,6 +228,10 @@ def test_a_referral_without_a_key_or_with_bad_fields_is_a_422_and_writes_nothing
     response = post_referral(client, headers, "k4", negative)
     assert response.get_json()["errors"][0]["field"] == "amount"
     assert case_count(app) == 0
+    form = client.post(
+        "/api/v1/cases", data={"channel": "court"}, headers={**headers, "Idempotency-Key": "k5"}
+    )
+    assert is_problem(form, 422) and form.get_json()["errors"][0]["field"] == "body"
     # The same key works once the body is right: nothing was kept of the refused ones.
     assert post_referral(client, headers, "k4").status_code == 201
 

@@ -183,6 +183,19 @@ def _answer(model, data: dict, status: int = 200) -> FlaskResponse:
     return FlaskResponse(body, status=status, mimetype="application/json")
 
 
+def _json_body():
+    """The validated JSON body; a body sent as a form is not one (SpecTree validates JSON)."""
+    body = request.context.json
+    if body is None:
+        raise ApiProblem(
+            422,
+            _("Send the body as JSON (Content-Type: application/json)."),
+            kind="invalid",
+            errors=[{"field": "body", "message": _("Not JSON.")}],
+        )
+    return body
+
+
 def _actor() -> Actor:
     client = g.api_client
     return Actor.api_client(client.name, client.centre_id)
@@ -227,7 +240,7 @@ def register_referral():
     the workflow with the checks of intake. The Idempotency-Key makes a retry safe: the same
     key and body give the case made first (200), the same key with another body is a 409.
     """
-    referral: schemas.Referral = request.context.json
+    referral: schemas.Referral = _json_body()
     key = request.context.headers.idempotency_key
     client = g.api_client
     body_hash = _body_hash(referral)
@@ -390,7 +403,7 @@ def court_feedback(number: str):
     (司法确认) of an agreement: court, ruling number and date. Refused (409) in a state that
     does not allow it; nothing is written unless all of it is.
     """
-    feedback: schemas.CourtFeedback = request.context.json
+    feedback: schemas.CourtFeedback = _json_body()
     _check_feedback(feedback)
     case = _case_or_404(number)
     try:
