@@ -106,6 +106,7 @@ def api_call(scope: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            g.api_caller = None
             g.api_client = client = _client_of_request()
             # Plain values for the audit after the view: its rollback expires the client.
             g.api_caller = Caller(client.id, client.name, client.centre_id)
@@ -122,6 +123,8 @@ def api_call(scope: str):
                 )
             return view(*args, **kwargs)
 
+        # The reference tells each endpoint's scope.
+        wrapped.__doc__ = f"{view.__doc__.rstrip()}\n\n    Scope: {scope}.\n"
         return wrapped
 
     return decorator
