@@ -85,6 +85,8 @@ class Config:
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
     LOGIN_MAX_FAILURES_PER_CLIENT = _int("LOGIN_MAX_FAILURES_PER_CLIENT", 30)
+    # Integration API: requests per minute per client (HTTP 429 beyond).
+    API_RATE_LIMIT = _int("API_RATE_LIMIT", 120)
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 

@@ -91,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so the metadata (and Alembic's autogenerate) sees every table."""
+    import mediation.api.models  # noqa: F401
     import mediation.applications.models  # noqa: F401
     import mediation.audit.models  # noqa: F401
     import mediation.auth.models  # noqa: F401
@@ -115,12 +116,15 @@ def _register_blueprints(app: Flask) -> None:
     import mediation.cases.routes  # noqa: F401 - attaches intake, detail and action views
     import mediation.portal.public  # noqa: F401 - attaches the certificate check, honour list
     import mediation.portal.status  # noqa: F401 - attaches the party's case status pages
+    from mediation.api.admin import bp as api_admin_bp
+    from mediation.api.routes import bp as api_bp
     from mediation.applications.routes import bp as applications_bp
     from mediation.audit.routes import bp as audit_bp
     from mediation.auth.routes import bp as auth_bp
     from mediation.cases.blueprint import bp as cases_bp
     from mediation.directory.routes import bp as directory_bp
     from mediation.documents.routes import bp as documents_bp
+    from mediation.extensions import csrf
     from mediation.integrity.routes import bp as integrity_bp
     from mediation.jobs.routes import bp as jobs_bp
     from mediation.ledger.routes import bp as ledger_bp
@@ -147,8 +151,12 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         ledger_bp,
         stats_bp,
+        api_bp,
+        api_admin_bp,
     ):
         app.register_blueprint(blueprint)
+    # The API authenticates each request with its bearer token, never with a cookie.
+    csrf.exempt(api_bp)
     register_error_pages(app)
     refuse_nul_characters(app)
     add_security_headers(app)
@@ -156,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from mediation.api.cli import api_cli
     from mediation.auth.cli import user_cli
     from mediation.backup_cli import backup_command
     from mediation.demo.cli import demo_cli
@@ -175,6 +184,7 @@ def _register_commands(app: Flask) -> None:
         ledger_cli,
         backup_command,
         static_cli,
+        api_cli,
     ):
         app.cli.add_command(group)
 

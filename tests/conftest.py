@@ -207,6 +207,29 @@ def another_app(app):
 
 
 @pytest.fixture
+def make_api_client(app, make_centre):
+    """make_api_client(scopes="cases:read,cases:write,stats:read", centre="330106", name=None):
+    a committed integration client; returns (client id, its Authorization headers)."""
+    from mediation.api.clients import add_client, parse_scopes
+
+    made = []
+
+    def make(scopes="cases:read,cases:write,stats:read", centre="330106", name=None):
+        centre_obj = make_centre(code=centre)
+        with app.app_context():
+            client, token = add_client(
+                name or f"client-{len(made) + 1}",
+                _db.session.get(type(centre_obj), centre_obj.id),
+                parse_scopes(scopes),
+            )
+            _db.session.commit()
+            made.append(client.id)
+            return client.id, {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
 def make_case(db):
     """make_case(state="registered", **overrides): a committed case that got to `state`
     through the workflow functions, in the `db` fixture's app context.

@@ -49,6 +49,7 @@ def ids(app, make_user):
             "day": "2026-10-01",
             # Refused before anything is loaded for those who may not; absent for admins.
             "certificate_id": 1,
+            "client_id": 1,
         }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint, event, func, inspect, 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from mediation import clock, database
+from mediation.api.clients import add_client
 from mediation.applications.models import Application, SubmittedFile
 from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
@@ -185,6 +186,12 @@ def applications():
         )
 
 
+def api_clients():
+    centre = centre_for("330106")
+    for name in ("法院", "网格"):
+        add_client(name, centre, ["cases:read"])
+
+
 # The rows each table's constraints are tried on (made by the functions above).
 ROWS = {
     "centre": two_centres,
@@ -211,6 +218,7 @@ ROWS = {
     "service_rating": certified_cases,
     "application": applications,
     "submitted_file": applications,
+    "api_client": api_clients,
 }
 
 # CHECK constraints: the change that breaks each, made to the first row of the table (in the
@@ -277,6 +285,8 @@ UNIQUES = {
     "uq_case_former_number_seq": {},
     "uq_application_number": {},
     "uq_application_submission_token": {},
+    "uq_api_client_name": {},
+    "uq_api_client_token_hash": {},
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 from werkzeug.datastructures import ImmutableMultiDict
 
 from mediation import clock
+from mediation.api.clients import add_client
 from mediation.applications import decisions, evidence
 from mediation.applications.models import SubmittedFile
 from mediation.auth.accounts import user_by_username
@@ -259,6 +260,7 @@ def made_world(app):
     directory.add_calendar_day(centre.id, date(2026, 10, 8), "holiday", "国庆")
     ledger = LedgerImport(centre_id=centre.id, state="done", started_at=clock.now())
     _db.session.add(ledger)
+    api_client, _token = add_client("法院系统", centre, ["cases:read"])
     _db.session.commit()
     ids = {
         "case_id": case.id,
@@ -280,6 +282,9 @@ def made_world(app):
             _db.select(SubmittedFile.id).filter_by(application_id=application.id)
         ),
         "submission_id": submission.id,
+        "client_id": api_client.id,
+        "number": case.number,
+        "month": "2026-11",
     }
     # The obligor, who may see the certificate page of the portal too.
     party = (case.number, case.access_codes[case.parties[1].id])

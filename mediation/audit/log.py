@@ -56,6 +56,10 @@ ACTIONS = {
     "case.dossier": _l("Dossier read by a regional administrator"),
     "dossier.download": _l("Dossier file downloaded by a regional administrator"),
     "document.view": _l("Printable document read by a regional administrator"),
+    "api.call": _l("Integration API called"),
+    "api_client.create": _l("Integration client added"),
+    "api_client.revoke": _l("Integration client revoked"),
+    "api_client.webhook": _l("Integration client's webhook changed"),
 }
 
 # What an entry's details are called on the audit page; any other key is shown as it is.
@@ -90,6 +94,10 @@ DETAIL_LABELS = {
     "category": _l("Dispute category"),
     "street": _l("Street or town"),
     "document": _l("Document"),
+    "api_client": _l("Integration client"),
+    "method": _l("Method"),
+    "scopes": _l("Scopes"),
+    "url": _l("Address"),
 }
 # Details stored as codes, shown by their names.
 DETAIL_VALUES = {

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
+    FetchedValue,
     ForeignKey,
     Index,
     Numeric,
@@ -265,6 +267,8 @@ class CaseEvent(db.Model):
         Index("ix_case_event_at_id", "at", "id"),
         Index("ix_case_event_actor_id_at_id", "actor_id", "at", "id"),
         Index("ix_case_event_action_at_id", "action", "at", "id"),
+        # The API's feed of changed cases (api.feed): a centre's events in commit order.
+        Index("ix_case_event_centre_id_txid_id", "centre_id", "txid", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +285,10 @@ class CaseEvent(db.Model):
     actor_kind: Mapped[str] = mapped_column(String(12), default="user")
     actor_name: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # PostgreSQL: the writing transaction's id (a server default), so that the API's feed
+    # can tell which events are committed for good (api.feed). SQLite writes one transaction
+    # at a time, in id order, and leaves it empty.
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
 
 class FormerNumber(db.Model):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from mediation import clock
+from mediation.api import webhooks
 from mediation.auth.models import Role, User
 from mediation.cases.access import Access, case_with_parties, scope_of
 from mediation.cases.access_codes import hash_access_code, new_access_code
@@ -170,13 +171,15 @@ class StaleCase(WorkflowError):
 
 @dataclass
 class Actor:
-    """Who acts: a signed-in user, a party on the portal, the scheduler, or a ledger import."""
+    """Who acts: a signed-in user, a party on the portal, the scheduler, a ledger import, or
+    an integration client of the API (for its one centre)."""
 
     kind: str
     user: User | None = None
     party: "PartyFacts | None" = None  # a Party, or the bulk writer's row of one
     name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    centre_id: int | None = None  # an integration client's centre
 
     @classmethod
     def for_user(cls, user: User) -> "Actor":
@@ -193,6 +196,12 @@ class Actor:
     @classmethod
     def for_party(cls, party) -> "Actor":
         return cls("party", party=party, name=party.name, roles=frozenset({PARTY}))
+
+    @classmethod
+    def api_client(cls, name: str, centre_id: int) -> "Actor":
+        """A court's or platform's system: staff's moves of intake and court feedback, on the
+        cases of its centre."""
+        return cls("api", name=name, roles=frozenset({STAFF}), centre_id=centre_id)
 
     @classmethod
     def scheduler(cls) -> "Actor":
@@ -379,6 +388,8 @@ def may_access(case: GuardedCase, actor: Actor) -> bool:
         return True
     if actor.kind == "party":
         return actor.party is not None and actor.party.case_id == case.id
+    if actor.kind == "api":
+        return case.centre_id == actor.centre_id
     if actor.user is None:
         return False
     access = scope_of(actor.user).access_to(case.centre_id, case.mediator_user_id)
@@ -559,6 +570,11 @@ def act(case: Case, decide: Callable[..., Change], *args, at: datetime | None = 
 
 
 def _queue_notices(case: Case, change: Change, applied: Applied) -> None:
+    transferred = Transfer in applied.rows
+    if transferred or "concluded_at" in change.columns:
+        webhooks.queue_case_event(
+            case, applied.event.id, change.action, change.at, transferred=transferred
+        )
     if change.handed_to is not None:
         notices.case_assigned(case, applied.event.id)
     if Transfer in applied.rows:
@@ -642,12 +658,17 @@ def decide_registration(
     columns: the risk raised from the facts and never lowered, the triage due date by the
     working-day calendar (SPEC 3.1, 3.3)."""
     centre = rules.centre
-    if STAFF not in actor.roles or (actor.user and not actor.user.may_see_centre(centre.id)):
+    elsewhere = (actor.user and not actor.user.may_see_centre(centre.id)) or (
+        actor.kind == "api" and actor.centre_id != centre.id
+    )
+    if STAFF not in actor.roles or elsewhere:
         raise WorkflowError(
             _("Your role may not do this: %(action)s.", action=MOVES["register"].verb)
         )
     if {party.role for party in data.parties} != {"applicant", "respondent"}:
         raise WorkflowError(_("A case needs at least one applicant and one respondent."), "parties")
+    for party in data.parties:
+        _check_identity(party)
     risk = _higher_risk(
         suggest_risk(data.amount, data.people_involved, data.is_extreme), data.risk_level
     )
@@ -1498,6 +1519,8 @@ def decide_court_filing(
 ) -> Change:
     """The court's own filing number of a transferred case (its feedback)."""
     _check(case, "record_filing", actor, expected_version)
+    if not _guard_allows(case, "record_filing", actor):
+        raise WorkflowError(_("The court's filing number is recorded already."))
     if not filing_number.strip():
         raise WorkflowError(_("Give the court's filing number."), "filing_number")
     filing = {"filing_number": filing_number.strip()}

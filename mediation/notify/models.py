@@ -13,7 +13,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint("channel in ('in_app', 'sms', 'email')", name="known_channel"),
+        CheckConstraint("channel in ('in_app', 'sms', 'email', 'webhook')", name="known_channel"),
         CheckConstraint("state in ('pending', 'sent', 'failed', 'held')", name="known_state"),
         # The dispatch job's sweep: due messages of a channel.
         Index("ix_outbox_message_due", "state", "next_attempt_at"),

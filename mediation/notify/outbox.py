@@ -28,7 +28,7 @@ from mediation import clock
 from mediation.auth.models import User
 from mediation.cases.models import Case, Party
 from mediation.extensions import db
-from mediation.notify import mail, sms
+from mediation.notify import mail, sms, webhook
 from mediation.notify.models import OutboxMessage
 from mediation.web.language import locale_name
 
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 PARTY_LOCALE = "zh_Hans_CN"
 # A claimed message is retried after this long if its sender died before recording a result.
 CLAIM_LEASE = timedelta(minutes=10)
-CHANNEL_SENDERS = {"sms": sms, "email": mail}
+# A webhook message's subject is its signature header (api.webhooks), sent with its body.
+CHANNEL_SENDERS = {"sms": sms, "email": mail, "webhook": webhook}
 _suppressed: ContextVar[bool] = ContextVar("notices_suppressed", default=False)
 
 

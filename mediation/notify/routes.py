@@ -46,7 +46,12 @@ OUTBOX_STATES = {
     "pending": _l("Waiting to be sent"),
     "sent": _l("Sent"),
 }
-CHANNELS = {"in_app": _l("In-app"), "sms": _l("SMS"), "email": _l("E-mail")}
+CHANNELS = {
+    "in_app": _l("In-app"),
+    "sms": _l("SMS"),
+    "email": _l("E-mail"),
+    "webhook": _l("Webhook"),
+}
 
 
 # For a user not loaded with their count (accounts.load_session_user counts it).

@@ -14,6 +14,7 @@ from sqlalchemy.exc import (
 )
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from mediation.api.problems import ApiProblem, from_problem, is_api_request, problem_response
 from mediation.extensions import db
 from mediation.web.language import html_lang, locale_name
 
@@ -47,6 +48,9 @@ CSRF_TEXT = _l(
 
 
 def _render(status: int, detail: str | None = None):
+    if is_api_request():
+        # The API answers with problem details, never a page (its own texts: no custom one).
+        return problem_response(status if status in ERROR_TEXTS else 500)
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     return render_template(
         "errors/error.html", status=status, title=title, text=text, detail=detail
@@ -54,12 +58,19 @@ def _render(status: int, detail: str | None = None):
 
 
 def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(ApiProblem)
+    def _api_problem(problem: ApiProblem):
+        return from_problem(problem)
+
     @app.errorhandler(CSRFError)
     def _csrf(error):
         return _render(400, CSRF_TEXT)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if is_api_request():
+            headers = {k: v for k, v in error.get_headers() if k != "Content-Type"}
+            return problem_response(error.code or 500, headers=headers)
         if error.code not in ERROR_TEXTS:
             return error
         # Only the messages we wrote ourselves (a throttle's wait time) are shown.
@@ -88,6 +99,10 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(InternalError)
     def _database_unavailable(error):
         current_app.logger.error("the database is unavailable: %s", error.orig)
+        if is_api_request():
+            with suppress(SQLAlchemyError):
+                db.session.rollback()
+            return problem_response(503, headers={"Retry-After": "60"})
         return _unavailable_page(), 503, {"Retry-After": "60"}
 
 

@@ -36,6 +36,7 @@ NAV_ITEMS = (
     NavItem("ledger.upload", _l("Ledger import"), (Role.ADMIN,), True),
     NavItem("stats.index", _l("Statistics"), (Role.ADMIN,), True),
     NavItem("audit.entries", _l("Audit log"), (Role.ADMIN,), True),
+    NavItem("api_admin.clients", _l("Integration clients"), (Role.ADMIN,), True),
 )
 
 
