@@ -43,6 +43,7 @@ INTERRUPTED = "interrupted"
 JOB_LOCK = zlib.crc32(b"mediation.background_job") & 0x7FFFFFFF
 # A job's progress is written at most this often (a change of phase at once).
 PROGRESS_INTERVAL = 0.5
+PHASE_PATIENCE = 2.0
 # Each kind's body (job, progress) and what an interruption means for it (job).
 KINDS = {
     "ledger_import": ("mediation.ledger.background", "run_import", "interrupted"),
@@ -81,21 +82,29 @@ class Progress:
         now = time.monotonic()
         if phase == self.phase and now - self.written < PROGRESS_INTERVAL:
             return
+        # A new phase is worth waiting a moment for SQLite's write lock (held by a web
+        # worker's short write); the counts within a phase are not.
+        patience = PHASE_PATIENCE if phase != self.phase else 0
         self.phase, self.written = phase, now
         statement = (
             update(BackgroundJob)
             .where(BackgroundJob.id == self.job_id, BackgroundJob.state == "running")
             .values(phase=phase, done=done, total=total, progress_at=clock.now())
         )
-        try:
-            with self.connection.begin():
-                self.connection.execute(statement)
-        except OperationalError:
-            # SQLite, while the body holds the single write lock: not waited for.
-            log.debug("job %s: progress not written (database busy)", self.job_id)
+        while True:
+            try:
+                with self.connection.begin():
+                    self.connection.execute(statement)
+                return
+            except OperationalError:
+                # SQLite, while the body (or another writer) holds the single write lock.
+                if time.monotonic() - now >= patience:
+                    log.debug("job %s: progress not written (database busy)", self.job_id)
+                    return
+                time.sleep(0.01)
 
 
-def _side_engine() -> Engine:
+def side_engine() -> Engine:
     """The engine of the connection a job process writes progress on (and, on PostgreSQL,
     holds its job's lock on). On SQLite an engine of its own, whose connections never wait
     for the write lock."""
@@ -154,7 +163,7 @@ def _unlock(connection: Connection, job_id: int) -> None:
 
 def run_next() -> bool:
     """Claim the oldest queued job and do it, in this process; False when none was queued."""
-    connection = _side_engine().connect()
+    connection = side_engine().connect()
     try:
         job_id = claim(connection)
         if job_id is None:
