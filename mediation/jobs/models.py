@@ -1,6 +1,15 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.database import UTCDateTime
@@ -51,6 +60,10 @@ class BackgroundJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(String(10), default="queued")
+    # Who queued it, for which centre (none: every centre), and what they asked for.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     # What the job is doing now ("reading", "writing"), and how far it is.
     phase: Mapped[str] = mapped_column(String(20), default="")
     done: Mapped[int] = mapped_column(default=0)
@@ -68,3 +81,15 @@ class BackgroundJob(db.Model):
     @property
     def percent(self) -> int:
         return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+
+class JobFile(db.Model):
+    """The file a job made (an export), kept in the database so that any worker on any host
+    hands it out."""
+
+    __tablename__ = "job_file"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("background_job.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -106,10 +106,10 @@ class Progress:
 
 def side_engine() -> Engine:
     """The engine of the connection a job process writes progress on (and, on PostgreSQL,
-    holds its job's lock on). On SQLite an engine of its own, whose connections never wait
-    for the write lock."""
+    holds its job's lock on): unpooled, so that a closed connection ends its session and its
+    lock with it; on SQLite one that never waits for the write lock."""
     if db.engine.dialect.name == "postgresql":
-        return db.engine
+        return create_engine(db.engine.url, poolclass=NullPool)
     return create_engine(db.engine.url, connect_args={"timeout": 0}, poolclass=NullPool)
 
 

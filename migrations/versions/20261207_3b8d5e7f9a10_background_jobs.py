@@ -1,5 +1,6 @@
 """Long work as jobs in the database (issue 22): `background_job` holds a queued job's claim,
-progress and outcome, for every worker on every host; a ledger import records its job.
+progress and outcome, for every worker on every host; a ledger import records its job, and
+an export's file is kept in `job_file`.
 
 Revision ID: 3b8d5e7f9a10
 Revises: 7c3e91a4d2b5
@@ -23,6 +24,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('centre_id', sa.Integer(), nullable=True),
+    sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('phase', sa.String(length=20), nullable=False),
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
@@ -35,7 +39,17 @@ def upgrade():
     sa.Column('progress_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("state in ('queued', 'running', 'done', 'failed')", name=op.f('ck_background_job_known_state')),
+    sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_background_job_centre_id_centre')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_background_job_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_background_job'))
+    )
+    op.create_table('job_file',
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('mimetype', sa.String(length=100), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['background_job.id'], name=op.f('fk_job_file_job_id_background_job')),
+    sa.PrimaryKeyConstraint('job_id', name=op.f('pk_job_file'))
     )
     with op.batch_alter_table('background_job', schema=None) as batch_op:
         batch_op.create_index('ix_background_job_state_id', ['state', 'id'], unique=False)
@@ -55,4 +69,5 @@ def downgrade():
     with op.batch_alter_table('background_job', schema=None) as batch_op:
         batch_op.drop_index('ix_background_job_state_id')
 
+    op.drop_table('job_file')
     op.drop_table('background_job')
