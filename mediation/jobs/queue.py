@@ -47,6 +47,7 @@ PHASE_PATIENCE = 2.0
 # Each kind's body (job, progress) and what an interruption means for it (job).
 KINDS = {
     "ledger_import": ("mediation.ledger.background", "run_import", "interrupted"),
+    "audit_export": ("mediation.audit.export", "run_export", "interrupted"),
 }
 
 
@@ -54,10 +55,24 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
-def enqueue(kind: str, locale: str = "", client: str = "") -> BackgroundJob:
+def enqueue(
+    kind: str,
+    locale: str = "",
+    client: str = "",
+    user_id: int | None = None,
+    centre_id: int | None = None,
+    params: dict | None = None,
+) -> BackgroundJob:
     """A queued job of `kind`, added to the session and flushed; the caller commits."""
     job = BackgroundJob(
-        kind=kind, state="queued", locale=locale, client=client, created_at=clock.now()
+        kind=kind,
+        state="queued",
+        locale=locale,
+        client=client,
+        user_id=user_id,
+        centre_id=centre_id,
+        params=params or {},
+        created_at=clock.now(),
     )
     db.session.add(job)
     db.session.flush()
