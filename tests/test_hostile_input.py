@@ -19,6 +19,7 @@ from mediation.directory import admin as directory
 from mediation.documents import dossier
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate
+from mediation.jobs.models import BackgroundJob, JobFile
 from mediation.ledger.models import LedgerImport
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import build_case
@@ -242,6 +243,10 @@ def made_world(app):
     directory.add_calendar_day(centre.id, date(2026, 10, 8), "holiday", "国庆")
     ledger = LedgerImport(centre_id=centre.id, state="done", started_at=clock.now())
     _db.session.add(ledger)
+    job = BackgroundJob(kind="audit_export", state="done", user_id=staff.id, created_at=clock.now())
+    _db.session.add(job)
+    _db.session.flush()
+    _db.session.add(JobFile(job_id=job.id, filename="audit.csv", mimetype="text/csv", data=b"x"))
     _db.session.commit()
     ids = {
         "case_id": case.id,
@@ -258,6 +263,7 @@ def made_world(app):
         "user_id": staff.id,
         "day": "2026-10-08",
         "import_id": ledger.id,
+        "job_id": job.id,
     }
     # The obligor, who may see the certificate page of the portal too.
     party = (case.number, case.access_codes[case.parties[1].id])
