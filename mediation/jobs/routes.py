@@ -97,8 +97,9 @@ def run():
     return redirect(url_for("jobs.index"))
 
 
-# The jobs with a page of their own (a ledger import has the ledger's pages).
-JOB_TITLES = {"audit_export": _l("Audit log export")}
+# The jobs with a page of their own (a ledger import has the ledger's pages): its title, and
+# the page it was asked for on.
+JOB_PAGES = {"audit_export": (_l("Audit log export"), "audit.entries", _l("Audit log"))}
 
 
 @bp.get("/<id:job_id>")
@@ -108,10 +109,13 @@ def show(job_id: int):
     queue.close_interrupted()
     job = _own_job(job_id)
     filename = db.session.scalar(select(JobFile.filename).where(JobFile.job_id == job.id))
+    title, back, back_title = JOB_PAGES[job.kind]
     return render_template(
         "jobs/show.html",
         job=job,
-        title=JOB_TITLES[job.kind],
+        title=title,
+        back=back,
+        back_title=back_title,
         filename=filename,
         interrupted=queue.INTERRUPTED,
     )
@@ -133,6 +137,6 @@ def _own_job(job_id: int) -> BackgroundJob:
     """The job, when the signed-in admin queued it (404 otherwise: its file holds what their
     scope let them see)."""
     job = db.get_or_404(BackgroundJob, job_id)
-    if job.user_id != current_user.id or job.kind not in JOB_TITLES:
+    if job.user_id != current_user.id or job.kind not in JOB_PAGES:
         abort(404)
     return job
