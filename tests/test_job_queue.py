@@ -263,3 +263,32 @@ def test_a_zip_bomb_posing_as_an_xlsx_ledger_is_refused_beside_the_field(client,
     assert _db.session.scalar(select(func.count()).select_from(LedgerImport)) == 0
     with pytest.raises(LedgerFileError, match="压缩炸弹"):
         import_ledger(centre, _bomb())
+
+
+def test_the_scheduler_process_does_a_queued_import(app, client, login, centre):
+    login("admin")
+    import_id = queue_import(
+        LedgerImport(centre_id=centre.id, filename="台账.csv"), to_csv([row("S1"), row("S2")])
+    )
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"},
+        "FLASK_APP": "wsgi",
+        "MEDIATION_ENV": "development",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "job-test",
+        "SCHEDULER_ENABLED": "true",
+        "JOB_POLL_SECONDS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "scheduler"], cwd=ROOT, env=environment
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _job_of(import_id).state != "done":
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    text = client.get(f"/admin/ledger/{import_id}").get_data(as_text=True)
+    assert "台账已导入：新建案件 2 件" in text
