@@ -92,9 +92,10 @@ class Config:
 
     # Dossier files, stored under their SHA-256 outside the web root (relative: to this folder).
     DOSSIER_FOLDER = os.environ.get("DOSSIER_FOLDER", "instance/dossier")
-    # Progress of ledger imports running in the background, readable by every worker of the
-    # host (relative: to this folder).
-    LEDGER_PROGRESS_FOLDER = os.environ.get("LEDGER_PROGRESS_FOLDER", "instance/ledger-progress")
+    # A ledger of more rows is refused; reading stops at the first row past it.
+    LEDGER_MAX_ROWS = _int("LEDGER_MAX_ROWS", 200_000)
+    # How often an idle job process (`flask scheduler`, `flask jobs work`) looks for queued jobs.
+    JOB_POLL_SECONDS = _int("JOB_POLL_SECONDS", 2)
     # Static files under hashed names, compressed, written by `flask static build` (relative: to
     # this folder); empty: plain names only.
     STATIC_BUILD_FOLDER = os.environ.get("STATIC_BUILD_FOLDER", "build/static")
@@ -128,8 +129,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "")
     SCHEDULER_ENABLED = False
-    # The upload page waits for its background import, so a test sees the outcome at once.
-    LEDGER_IMPORT_WAIT = True
+    # A page that queues a job runs the queue (in a thread, as a job process would) before it
+    # answers, so a test sees the outcome at once.
+    JOBS_RUN_AT_ONCE = True
     # Cheap hashes keep the suite fast; production uses the werkzeug default (scrypt).
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Pages link plain names; the test of the static files builds a folder of its own.

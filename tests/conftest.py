@@ -81,7 +81,6 @@ def app(tmp_path_factory):
     app = create_app(
         "testing",
         SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory),
-        LEDGER_PROGRESS_FOLDER=str(tmp_path_factory.mktemp("ledger-progress")),
     )
     app.test_client_class = Client
     with app.app_context():
@@ -244,3 +243,28 @@ def make_case(db):
     from tests.case_factory import build_case
 
     return build_case
+
+
+@pytest.fixture
+def hold_job_lock(app):
+    """`with hold_job_lock(job_id):` holds a queued job's lock as its job process does on
+    PostgreSQL (mediation.jobs.queue), on a connection of its own; nothing on SQLite, where
+    a job's process is looked for by its pid."""
+    from mediation.jobs.queue import JOB_LOCK
+
+    @contextmanager
+    def hold(job_id: int):
+        if _db.engine.dialect.name != "postgresql":
+            yield
+            return
+        with _db.engine.connect() as connection:
+            key = {"key": JOB_LOCK, "id": job_id}
+            connection.execute(text("select pg_advisory_lock(:key, :id)"), key)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("select pg_advisory_unlock(:key, :id)"), key)
+                connection.commit()
+
+    return hold

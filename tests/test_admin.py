@@ -8,6 +8,7 @@ from mediation.audit.models import AuditEntry
 from mediation.auth.models import User
 from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db as _db
+from mediation.jobs.models import BackgroundJob, JobFile
 from mediation.ledger.models import LedgerImport
 from tests.conftest import PASSWORD
 
@@ -28,6 +29,7 @@ def url_for_rule(rule, ids):
 @pytest.fixture
 def ids(app, make_user):
     user = make_user("mediator", username="some-mediator")
+    admin = make_user("admin")
     with app.app_context():
         organization = Organization(centre_id=user.centre_id, name="调委会", kind="people")
         mediator = Mediator(centre_id=user.centre_id, organization=organization, name="调解员")
@@ -37,7 +39,15 @@ def ids(app, make_user):
         ledger_import = LedgerImport(
             centre_id=user.centre_id, state="done", filename="台账.csv", started_at=clock.now()
         )
-        _db.session.add_all([organization, mediator, rule, ledger_import])
+        # An export the centre's admin (whom login("admin") signs in) asked for.
+        export = BackgroundJob(
+            kind="audit_export", state="done", user_id=admin.id, created_at=clock.now()
+        )
+        _db.session.add_all([organization, mediator, rule, ledger_import, export])
+        _db.session.flush()
+        _db.session.add(
+            JobFile(job_id=export.id, filename="audit.csv", mimetype="text/csv", data=b"x")
+        )
         _db.session.commit()
         return {
             "user_id": user.id,
@@ -46,6 +56,7 @@ def ids(app, make_user):
             "mediator_id": mediator.id,
             "rule_id": rule.id,
             "import_id": ledger_import.id,
+            "job_id": export.id,
             "day": "2026-10-01",
             # Refused before anything is loaded for those who may not; absent for admins.
             "certificate_id": 1,

@@ -3,6 +3,7 @@ that reads the case events as well, translated, filtered, exported and scoped to
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import flask_babel
@@ -11,6 +12,7 @@ import pytest
 from mediation import clock
 from mediation.audit.log import record
 from mediation.extensions import db as _db
+from mediation.jobs.queue import run_queue_now
 from tests.conftest import recorded_statements
 from tests.test_portal import code_of, look_up
 
@@ -126,11 +128,20 @@ def test_filter_by_date(client, db, make_case, login):
     assert late.number in html and early.number not in html
 
 
+def exported(client, **filters):
+    """The export asked for on the page (a job), downloaded from the job's page."""
+    queued = client.post_form("/admin/audit/export", filters)
+    assert queued.status_code == 302
+    job_page = client.get(queued.headers["Location"]).get_data(as_text=True)
+    assert "已就绪" in job_page
+    return client.get(re.search(r'href="(/admin/jobs/\d+/file)"', job_page).group(1))
+
+
 def test_the_export_has_the_rows_of_the_pages_filter(client, db, make_case, login):
     case, other = make_case("agreed"), make_case("registered")
     login("admin")
     shown = rows_of(page(client, case=case.number))
-    response = client.get("/admin/audit/export.csv", query_string={"case": case.number})
+    response = exported(client, case=case.number)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     lines = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert lines[0][:3] == ["时间", "操作人", "操作"]
@@ -146,7 +157,7 @@ def test_a_centre_admin_sees_their_centre_a_global_admin_all(client, db, make_ca
     login("admin")
     html = page(client)
     assert here.number in html and there.number not in html
-    assert there.number not in client.get("/admin/audit/export.csv").get_data(as_text=True)
+    assert there.number not in exported(client).get_data(as_text=True)
     client.post_form("/logout")
     login("admin", centre=None)
     html = page(client)
@@ -157,7 +168,30 @@ def test_a_centre_admin_sees_their_centre_a_global_admin_all(client, db, make_ca
 def test_staff_and_mediators_cannot_read_the_log(client, db, login, role):
     login(role)
     assert client.get("/admin/audit/").status_code == 403
-    assert client.get("/admin/audit/export.csv").status_code == 403
+    assert client.post_form("/admin/audit/export").status_code == 403
+
+
+def test_an_export_is_a_job_whose_file_only_its_admin_downloads(app, client, db, make_case, login):
+    case = make_case("registered")
+    app.config["JOBS_RUN_AT_ONCE"] = False
+    try:
+        login("admin")
+        job_page = client.get(client.post_form("/admin/audit/export").headers["Location"])
+    finally:
+        app.config["JOBS_RUN_AT_ONCE"] = True
+    text = job_page.get_data(as_text=True)
+    assert "正在等待作业进程" in text and 'http-equiv="refresh"' in text
+    job_url = job_page.request.path
+    assert client.get(f"{job_url}/file").status_code == 404  # not made yet
+    db.session.rollback()  # this test's transaction ends (on SQLite it holds the write lock)
+    run_queue_now(app)  # a job process on another host
+    text = client.get(job_url).get_data(as_text=True)
+    assert "已就绪：2 行" in text and 'http-equiv="refresh"' not in text
+    assert case.number in client.get(f"{job_url}/file").get_data(as_text=True)
+    client.post_form("/logout")
+    login("admin", username="another-admin")  # the same centre: still not theirs
+    assert client.get(job_url).status_code == 404
+    assert client.get(f"{job_url}/file").status_code == 404
 
 
 @pytest.mark.parametrize("size", [3, 13])

@@ -23,7 +23,7 @@ from mediation.cases.models import Case, Extension
 from mediation.directory.models import Centre, CentreSettings, Organization, RoutingRule
 from mediation.documents.models import Attachment, StoredFile
 from mediation.extensions import db as _db
-from mediation.jobs.models import JobRun
+from mediation.jobs.models import BackgroundJob, JobRun
 from mediation.ledger.models import LedgerImport
 from mediation.portal.lookup import rate_service
 from mediation.stats.snapshots import snapshot_month
@@ -139,6 +139,10 @@ def ledger_import():
     _db.session.add(LedgerImport(centre_id=centre_for().id, started_at=clock.now()))
 
 
+def background_job():
+    _db.session.add(BackgroundJob(kind="ledger_import", created_at=clock.now()))
+
+
 def snapshots():
     centre = centre_for()
     snapshot_month("2026-02", centre)
@@ -203,6 +207,7 @@ ROWS = {
     "routing_rule": directory,
     "job_run": job_runs,
     "ledger_import": ledger_import,
+    "background_job": background_job,
     "stats_snapshot": snapshots,
     "dispute_case": cases,
     "party": cases,
@@ -236,6 +241,7 @@ CHECKS = {
     "ck_mediator_caseload": ({"max_caseload": -1}, {}),
     "ck_job_run_known_status": ({"status": "lost"}, {}),
     "ck_ledger_import_known_state": ({"state": "lost"}, {}),
+    "ck_background_job_known_state": ({"state": "lost"}, {}),
     "ck_dispute_case_known_state": ({"state": "lost"}, {}),
     "ck_dispute_case_risk": ({"risk_level": "extreme"}, {}),
     "ck_dispute_case_amount_not_negative": ({"amount": Decimal("-0.01")}, {}),

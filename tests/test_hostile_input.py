@@ -23,6 +23,7 @@ from mediation.directory.models import Centre
 from mediation.documents import dossier
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate
+from mediation.jobs.models import BackgroundJob, JobFile
 from mediation.ledger.models import LedgerImport
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import build_case, centre_for
@@ -261,6 +262,10 @@ def made_world(app):
     ledger = LedgerImport(centre_id=centre.id, state="done", started_at=clock.now())
     _db.session.add(ledger)
     api_client, _token = add_client("法院系统", centre, ["cases:read"])
+    job = BackgroundJob(kind="audit_export", state="done", user_id=staff.id, created_at=clock.now())
+    _db.session.add(job)
+    _db.session.flush()
+    _db.session.add(JobFile(job_id=job.id, filename="audit.csv", mimetype="text/csv", data=b"x"))
     _db.session.commit()
     ids = {
         "case_id": case.id,
@@ -285,6 +290,7 @@ def made_world(app):
         "client_id": api_client.id,
         "number": case.number,
         "month": "2026-11",
+        "job_id": job.id,
     }
     # The obligor, who may see the certificate page of the portal too.
     party = (case.number, case.access_codes[case.parties[1].id])

@@ -8,7 +8,6 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from flask_babel import force_locale
@@ -20,12 +19,8 @@ from mediation.cases.models import Case, CaseEvent
 from mediation.directory.models import Mediator, Organization
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate, IntegrityRecord
-from mediation.ledger.background import (
-    is_interrupted,
-    read_progress,
-    start_import,
-    write_progress,
-)
+from mediation.jobs.queue import run_queue_now, this_worker
+from mediation.ledger.background import queue_import
 from mediation.ledger.importer import NOT_RECORDED, import_ledger
 from mediation.ledger.models import LedgerFile, LedgerImport
 from mediation.notify.models import OutboxMessage
@@ -429,14 +424,12 @@ def test_upload_page_imports_in_the_background_and_shows_the_outcome(client, log
     assert "台账.csv" in client.get("/admin/ledger/").get_data(as_text=True)
 
 
-def test_the_problems_are_in_the_uploaders_language(centre):
-    item = LedgerImport(centre_id=centre.id, started_at=clock.now())
-    _db.session.add(item)
-    _db.session.flush()
-    item_id = item.id
-    _db.session.commit()
+def test_the_problems_are_in_the_uploaders_language(app, centre):
     with force_locale("en"):
-        start_import(item_id, to_csv([row("A", channel="传真")])).join()
+        item_id = queue_import(
+            LedgerImport(centre_id=centre.id), to_csv([row("A", channel="传真")])
+        )
+    run_queue_now(app)  # a job process, in the language of whoever uploaded the file
     _db.session.expire_all()
     problem = _db.session.get(LedgerImport, item_id).problems[0]
     assert problem[2].startswith("Unknown value 传真")
@@ -450,20 +443,35 @@ def test_a_dry_run_from_the_page_writes_nothing(client, login, centre):
     assert imports()[0].state == "done"
 
 
-def test_a_running_import_shows_its_progress_until_it_stalls(client, login, centre):
+def test_a_running_import_shows_its_progress_from_the_database_until_its_process_dies(
+    app, client, login, centre, hold_job_lock
+):
     login("admin")
-    item = LedgerImport(centre_id=centre.id, filename="大台账.xlsx", started_at=clock.now())
-    _db.session.add(item)
-    _db.session.flush()
-    item_id = item.id
-    _db.session.commit()
-    write_progress(item_id, 2500, 10000)
+    item_id = queue_import(LedgerImport(centre_id=centre.id, filename="大台账.xlsx"), b"ref\n")
     text = client.get(f"/admin/ledger/{item_id}").get_data(as_text=True)
-    assert "已导入 2500 / 10000 行" in text and "bar-25" in text
-    assert 'http-equiv="refresh"' in text
-    with clock.frozen_at(NOW + timedelta(hours=1)):
+    assert "正在等待作业进程开始导入" in text and 'http-equiv="refresh"' in text
+    job = _db.session.get(LedgerImport, item_id).job
+    # As a job process on another host writes it: claimed, then its progress.
+    job.state, job.worker, job.started_at = "running", this_worker(), clock.now()
+    job.phase, job.done = "reading", 4000
+    _db.session.commit()
+    with hold_job_lock(job.id):
         text = client.get(f"/admin/ledger/{item_id}").get_data(as_text=True)
-    assert "导入已中断" in text and 'http-equiv="refresh"' not in text
+        assert "正在读取并检查每一行：已读 4000 行" in text
+        job.phase, job.done, job.total = "writing", 2500, 10000
+        _db.session.commit()
+        text = client.get(f"/admin/ledger/{item_id}").get_data(as_text=True)
+        assert "已写入 2500 / 10000 件案件" in text and "bar-25" in text
+        assert 'http-equiv="refresh"' in text
+    # The process died (no lock held on PostgreSQL; no such process on this host on SQLite).
+    job.worker = f"{this_worker().rpartition(':')[0]}:999999999"
+    _db.session.commit()
+    text = client.get(f"/admin/ledger/{item_id}").get_data(as_text=True)
+    assert "导入已中断" in text and "未写入任何数据" in text
+    assert 'http-equiv="refresh"' not in text
+    _db.session.expire_all()
+    item = _db.session.get(LedgerImport, item_id)
+    assert (item.state, item.job.state, item.job.error) == ("failed", "failed", "interrupted")
 
 
 def test_ledger_pages_are_for_the_centres_admins_only(client, login, centre):
@@ -779,19 +787,3 @@ def test_an_imported_ledger_exports_the_figures_it_holds(app, centre, tmp_path):
     assert summary["amount_in_dispute"] == "1500000.00"
     assert summary["high_risk_received"] == 0  # 1.5 million is medium risk
     assert summary["pending_end"] == 1  # C
-
-
-def test_a_new_import_never_reads_a_progress_file_left_by_another(centre):
-    """Ids start again in a new database: an old file with this id must not make the new
-    import look stalled from its first page."""
-    item = LedgerImport(centre_id=centre.id, filename="新台账.csv", started_at=clock.now())
-    _db.session.add(item)
-    _db.session.flush()
-    item_id, started_at = item.id, item.started_at
-    _db.session.commit()
-    with clock.frozen_at(NOW - timedelta(days=30)):
-        write_progress(item_id, 5, 10)
-    thread = start_import(item_id, to_csv([row("A")]))
-    running = SimpleNamespace(state="running", started_at=started_at)
-    assert not is_interrupted(running, read_progress(item_id))
-    thread.join()

@@ -1,39 +1,19 @@
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
-from mediation import clock
 from mediation.audit import queries
-from mediation.audit.log import ACTIONS, entry_details, record
+from mediation.audit.export import ACTOR_KINDS, details, queue_export
+from mediation.audit.log import ACTIONS, client_address
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
-from mediation.cases.timeline import event_details
 from mediation.cases.workflow import MOVES
 from mediation.extensions import db
-from mediation.web.csv_export import csv_response
+from mediation.jobs.queue import run_queue_now
 from mediation.web.language import select_timezone
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
-EXPORT_PAGE = 1000
-EXPORT_LIMIT = 100_000  # rows in one CSV; narrow the filter for more
-EXPORT_COLUMNS = (
-    _l("Time"),
-    _l("Who"),
-    _l("Action"),
-    _l("Case or object"),
-    _l("Client address"),
-    _l("Details"),
-)
-# Who acted on a case when it was not a user.
-ACTOR_KINDS = {
-    "party": _l("party, online"),
-    "scheduler": _l("Scheduled job"),
-    "import": _l("Ledger import"),
-}
 
 
 def _scope() -> int | None:
@@ -57,61 +37,30 @@ def entries():
         actions=ACTIONS,
         moves=MOVES,
         actor_kinds=ACTOR_KINDS,
-        details_of=_details,
+        details_of=details,
     )
 
 
-@bp.get("/audit/export.csv")
+@bp.post("/audit/export")
 @role_required(Role.ADMIN)
 def export():
-    """The rows the page shows for the same filters, every page of them, as CSV."""
-    filters = queries.Filters.from_args(request.args)
-    zone = select_timezone()
-    lines = [[str(title) for title in EXPORT_COLUMNS]]
-    for row in _every_row(filters, zone):
-        lines.append(
-            [
-                row.at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S"),
-                _who(row),
-                _action(row),
-                row.target,
-                row.client,
-                "; ".join(_("%(label)s: %(value)s", label=k, value=v) for k, v in _details(row)),
-            ]
-        )
-    # Names and actions leave the system: who took which part of the log is kept.
-    asked = {key: value for key, value in filters.args().items() if value}
-    record("audit.export", target=str(len(lines) - 1), centre_id=current_user.centre_id, **asked)
+    """Queue the CSV of the rows the page shows for the same filters, every page of them;
+    the job's page offers the file when it is ready."""
+    filters = queries.Filters.from_args(request.form)
+    job = queue_export(
+        current_user,
+        _scope(),
+        filters,
+        select_timezone(),
+        str(get_locale()),
+        client_address(),
+    )
+    job_id = job.id  # read before the commit, which would begin a transaction to read it
     db.session.commit()
-    return csv_response(lines, f"audit-{clock.now():%Y%m%d-%H%M%S}.csv")
-
-
-def _every_row(filters: queries.Filters, zone: str):
-    cursor, count = None, 0
-    while count < EXPORT_LIMIT:
-        rows = queries.feed(_scope(), filters, cursor, EXPORT_PAGE, zone)
-        yield from rows[: EXPORT_LIMIT - count]
-        count += len(rows)
-        if len(rows) < EXPORT_PAGE:
-            return
-        cursor = queries.Cursor(rows[-1].at, rows[-1].kind, rows[-1].id)
+    if current_app.config.get("JOBS_RUN_AT_ONCE"):
+        run_queue_now(current_app._get_current_object())
+    return redirect(url_for("jobs.show", job_id=job_id))
 
 
 def _cursor_of(row) -> str:
     return str(queries.Cursor(row.at, row.kind, row.id))
-
-
-def _details(row) -> list[tuple[str, str]]:
-    return event_details(row) if row.kind == queries.EVENT else entry_details(row.details)
-
-
-def _action(row) -> str:
-    if row.kind == queries.EVENT:
-        return str(MOVES[row.action].label) if row.action in MOVES else row.action
-    return str(ACTIONS.get(row.action, row.action))
-
-
-def _who(row) -> str:
-    name = row.actor_name or "—"
-    kind = ACTOR_KINDS.get(row.actor_kind)
-    return f"{name} ({kind})" if kind else name

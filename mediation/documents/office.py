@@ -12,6 +12,7 @@ import posixpath
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
@@ -60,10 +61,10 @@ class PackageRefused(Exception):
     """A ZIP that claims to be a DOCX or XLSX and is refused; str() is the user's message."""
 
 
-def package_type(path: Path) -> str | None:
-    """DOCX or XLSX for a valid package; None for a ZIP that is no Office package at all (no
-    [Content_Types].xml) or cannot be read. Raises PackageRefused for one that claims to be
-    and is not, or that would expand too far."""
+def package_type(path: Path | BinaryIO) -> str | None:
+    """DOCX or XLSX for a valid package (a file's path, or the file open); None for a ZIP
+    that is no Office package at all (no [Content_Types].xml) or cannot be read. Raises
+    PackageRefused for one that claims to be and is not, or that would expand too far."""
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()

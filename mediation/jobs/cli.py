@@ -76,6 +76,23 @@ def run_command(name: str) -> None:
     )
 
 
+@jobs_cli.command("work")
+@click.option("--once", is_flag=True, help="Stop when no job is queued.")
+def work_command(once: bool) -> None:
+    """Do the queued jobs (ledger imports) until SIGTERM or Ctrl-C: as many such processes as
+    you like, on any host; each job is done by one of them."""
+    from mediation.jobs.queue import work, work_until_signalled
+
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    app = current_app._get_current_object()
+    count = work(app, once=True) if once else work_until_signalled(app)
+    click.echo(_("%(n)d queued jobs done.", n=count))
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:

@@ -1,14 +1,29 @@
-"""The admin page of scheduled jobs: last runs, errors, and (global admins) run one now."""
+"""The admin page of scheduled jobs: last runs, errors, and (global admins) run one now; and
+the page of a job an admin queued (an export), with its file when it is ready."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from mediation import clock
 from mediation.audit.log import record
 from mediation.auth.access import role_required
 from mediation.auth.models import Role
 from mediation.extensions import db
+from mediation.jobs import queue
+from mediation.jobs.models import BackgroundJob, JobFile
 from mediation.jobs.runner import (
     INTERRUPTED,
     JOBS,
@@ -80,3 +95,48 @@ def run():
             "success",
         )
     return redirect(url_for("jobs.index"))
+
+
+# The jobs with a page of their own (a ledger import has the ledger's pages): its title, and
+# the page it was asked for on.
+JOB_PAGES = {"audit_export": (_l("Audit log export"), "audit.entries", _l("Audit log"))}
+
+
+@bp.get("/<id:job_id>")
+@role_required(Role.ADMIN)
+def show(job_id: int):
+    """A job the admin queued: its progress from the database, then its file."""
+    queue.close_interrupted()
+    job = _own_job(job_id)
+    filename = db.session.scalar(select(JobFile.filename).where(JobFile.job_id == job.id))
+    title, back, back_title = JOB_PAGES[job.kind]
+    return render_template(
+        "jobs/show.html",
+        job=job,
+        title=title,
+        back=back,
+        back_title=back_title,
+        filename=filename,
+        interrupted=queue.INTERRUPTED,
+    )
+
+
+@bp.get("/<id:job_id>/file")
+@role_required(Role.ADMIN)
+def download(job_id: int):
+    _own_job(job_id)
+    kept = db.get_or_404(JobFile, job_id)
+    return Response(
+        kept.data,
+        mimetype=kept.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{kept.filename}"'},
+    )
+
+
+def _own_job(job_id: int) -> BackgroundJob:
+    """The job, when the signed-in admin queued it (404 otherwise: its file holds what their
+    scope let them see)."""
+    job = db.get_or_404(BackgroundJob, job_id)
+    if job.user_id != current_user.id or job.kind not in JOB_PAGES:
+        abort(404)
+    return job

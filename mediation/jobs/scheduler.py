@@ -8,11 +8,13 @@ makes a second scheduler process started by mistake harmless.
 
 import logging
 import signal
+import threading
 import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from mediation.jobs import queue
 from mediation.jobs.runner import JOBS, SCHEDULE, close_interrupted, run_job
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ def _run(app: Flask, name: str) -> None:
 def run_until_stopped(app: Flask, on_started) -> None:
     """Run the scheduler until SIGTERM or SIGINT, then let a run in progress finish.
 
+    Beside the scheduled jobs, a thread does the queued jobs (mediation.jobs.queue), one at a
+    time; at a stop, the one under way is finished first.
     Runs left "running" by a previous scheduler that was killed are marked interrupted first.
     The signal handler only sets a flag: the main thread polls it, so nothing that takes a
     lock runs inside the handler.
@@ -60,13 +64,20 @@ def run_until_stopped(app: Flask, on_started) -> None:
         stopping.append(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    queue_stop = threading.Event()
+    worker = threading.Thread(
+        target=queue.work, args=(app,), kwargs={"stop": queue_stop}, name="job-queue"
+    )
     try:
         scheduler.start()
+        worker.start()
         on_started(scheduler)
         while not stopping:
             time.sleep(0.2)
         log.info("signal %s: stopping the scheduler", stopping[0])
+        queue_stop.set()
         scheduler.shutdown(wait=True)
+        worker.join()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

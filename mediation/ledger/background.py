@@ -1,143 +1,86 @@
-"""Ledger imports from the upload page, run in a thread beside the request.
+"""Ledger imports from the upload page, as jobs (mediation.jobs.queue).
 
-A big ledger takes a minute or more, longer than a request should: the page records a
-`LedgerImport`, starts the import in a thread of the same worker and sends the admin to the
-import's own page, which refreshes itself until the import ends.
+The page stores the uploaded file in the database (`ledger_file`: every host reads it there),
+records a LedgerImport with its queued job and sends the admin to the import's page, which
+reads the job's progress and the import's outcome from the database and refreshes itself
+until the import ends. A job process on any host does the import.
 
-The import is one transaction (all or nothing), so its progress cannot be written to the
-database while it runs — on SQLite the import holds the only write lock. The thread writes its
-progress to a small file instead (`LEDGER_PROGRESS_FOLDER`), which every worker of the host
-can read. When the worker dies mid-import, the transaction is rolled back and the page, seeing
-no progress for `STALE_AFTER`, says the import was interrupted and nothing was written.
+The import is all-or-nothing: its cases, its outcome and its job's "done" are committed in
+one transaction. A job process killed mid-import leaves nothing written; its job is marked
+interrupted (`interrupted` below), and the import's page says that nothing was written.
 """
 
-import json
-import logging
-import os
-import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
-
-from flask import Flask, current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from mediation import clock
 from mediation.audit.log import client_address, record
 from mediation.extensions import db
-from mediation.ledger.checked import discard_file
+from mediation.jobs.models import BackgroundJob
+from mediation.jobs.queue import Progress, enqueue, finish
+from mediation.ledger.checked import discard_file, keep_file, kept_file, sha256_of
 from mediation.ledger.importer import import_ledger
 from mediation.ledger.models import PROBLEM_LIMIT, LedgerImport
 from mediation.ledger.reader import LedgerFileError
 
-log = logging.getLogger(__name__)
-STALE_AFTER = timedelta(minutes=10)
+LEDGER_IMPORT = "ledger_import"
 
 
-@dataclass
-class Progress:
-    done: int
-    total: int
-    at: datetime
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else 0
-
-
-def _progress_path(import_id: int) -> Path:
-    folder = Path(current_app.config["LEDGER_PROGRESS_FOLDER"])
-    if not folder.is_absolute():
-        folder = Path(current_app.root_path).parent / folder
-    return folder / f"{import_id}.json"
-
-
-def write_progress(import_id: int, done: int, total: int) -> None:
-    path = _progress_path(import_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"done": done, "total": total, "at": clock.now().isoformat()}))
-    os.replace(temporary, path)  # a reader never sees half a file
+def queue_import(ledger_import: LedgerImport, data: bytes | None) -> int:
+    """Record the import (its centre, user, file name and options filled in) with its file
+    and its queued job, and commit; the import's id. An import of a dry run's file
+    (`checked_import_id`) passes no data: it imports the file kept for the dry run."""
+    job = enqueue(LEDGER_IMPORT, locale=str(get_locale()), client=client_address())
+    ledger_import.job_id = job.id
+    ledger_import.state = "running"
+    ledger_import.started_at = clock.now()
+    db.session.add(ledger_import)
+    if data is not None:
+        ledger_import.file_sha256 = sha256_of(data)
+        db.session.flush()
+        keep_file(ledger_import, data)
+    db.session.flush()
+    import_id = ledger_import.id
+    db.session.commit()
+    return import_id
 
 
-def read_progress(import_id: int) -> Progress | None:
-    path = _progress_path(import_id)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return Progress(data["done"], data["total"], datetime.fromisoformat(data["at"]))
-
-
-def is_interrupted(ledger_import: LedgerImport, progress: Progress | None) -> bool:
-    """A running import whose thread has shown no sign of life for STALE_AFTER."""
-    if ledger_import.state != "running":
-        return False
-    last_sign = progress.at if progress else ledger_import.started_at
-    return clock.now() - last_sign > STALE_AFTER
-
-
-def start_import(import_id: int, data: bytes) -> threading.Thread:
-    """Run the recorded import in a thread; the caller has committed its LedgerImport."""
-    # Written before the thread starts: the import's page, asked for at once, must not find a
-    # file left by an import of another database that had the same id.
-    write_progress(import_id, 0, 0)
-    app = current_app._get_current_object()
-    # The problems are stored as messages: in the language of whoever uploaded the file.
-    locale = str(get_locale())
-    thread = threading.Thread(
-        target=_run,
-        args=(app, import_id, data, client_address(), locale),
-        name=f"ledger-{import_id}",
-    )
-    thread.start()
-    return thread
-
-
-def _run(app: Flask, import_id: int, data: bytes, client: str, locale: str) -> None:
-    with app.app_context(), force_locale(locale):
-        try:
-            _import(import_id, data, client)
-        except Exception:
-            log.exception("ledger import %s broke off", import_id)
-            db.session.rollback()
-            _finish(import_id, "failed", error=_("The import broke off; nothing was written."))
-        finally:
-            _progress_path(import_id).unlink(missing_ok=True)
-
-
-def _import(import_id: int, data: bytes, client: str) -> None:
-    ledger_import = db.session.get(LedgerImport, import_id)
-    centre, user = ledger_import.centre, ledger_import.user
-    filename, dry_run = ledger_import.filename, ledger_import.dry_run
+def run_import(job: BackgroundJob, progress: Progress) -> None:
+    """The job's body: import the file, then record the outcome and the job's end in the
+    transaction that writes the cases."""
+    ledger_import = db.session.scalar(select(LedgerImport).where(LedgerImport.job_id == job.id))
+    data = kept_file(ledger_import.checked_import_id or ledger_import.id, ledger_import.file_sha256)
+    if data is None:
+        _finish(ledger_import, "failed", error=_("The file is no longer kept: upload it again."))
+        return
     try:
         result = import_ledger(
-            centre,
+            ledger_import.centre,
             data,
-            user=user,
-            dry_run=dry_run,
+            user=ledger_import.user,
+            dry_run=ledger_import.dry_run,
             create_missing=ledger_import.create_missing,
-            progress=lambda done, total: write_progress(import_id, done, total),
-            ledger_import_id=import_id,
+            progress=progress,
+            ledger_import_id=ledger_import.id,
+            free_while_reading=True,
         )
     except LedgerFileError as error:
         db.session.rollback()
-        _finish(import_id, "failed", error=str(error))
+        _finish(ledger_import, "failed", error=str(error))
         return
-    if result.ok and not dry_run:
+    if result.ok and not ledger_import.dry_run:
         record(
             "ledger.import",
-            target=filename,
-            centre_id=centre.id,
-            actor=user,
-            client=client,
+            target=ledger_import.filename,
+            centre_id=ledger_import.centre_id,
+            actor=ledger_import.user,
+            client=job.client,
             created=result.created,
             skipped=result.skipped,
         )
-        db.session.commit()
     _finish(
-        import_id,
+        ledger_import,
         "done" if result.ok else "refused",
         rows=result.rows,
         created=result.created,
@@ -149,15 +92,35 @@ def _import(import_id: int, data: bytes, client: str) -> None:
     )
 
 
-def _finish(import_id: int, state: str, **outcome) -> None:
-    ledger_import = db.session.get(LedgerImport, import_id)
+def interrupted(job: BackgroundJob) -> None:
+    """The job's process died mid-import: the import failed, and nothing was written (its
+    one transaction went with the process). In the session; the caller commits."""
+    ledger_import = db.session.scalar(select(LedgerImport).where(LedgerImport.job_id == job.id))
+    if ledger_import is not None and ledger_import.state == "running":
+        _outcome(
+            ledger_import,
+            "failed",
+            error=_(
+                "The import was interrupted: its job process stopped while it ran. Nothing "
+                "was written; import the file again."
+            ),
+        )
+
+
+def _finish(ledger_import: LedgerImport, state: str, **outcome) -> None:
+    _outcome(ledger_import, state, **outcome)
+    finish(ledger_import.job)
+    db.session.commit()
+
+
+def _outcome(ledger_import: LedgerImport, state: str, **outcome) -> None:
     ledger_import.state = state
     ledger_import.finished_at = clock.now()
     for name, value in outcome.items():
         setattr(ledger_import, name, value)
-    # A kept file is needed until the check it passed has been imported.
-    if ledger_import.dry_run and state != "done":
-        discard_file(import_id)
-    elif state == "done" and ledger_import.checked_import_id is not None:
+    # A dry run's file is kept for "import now" when its check passed, until imported; an
+    # upload imported directly needs its file no more.
+    if not ledger_import.dry_run or state != "done":
+        discard_file(ledger_import.id)
+    if state == "done" and ledger_import.checked_import_id is not None:
         discard_file(ledger_import.checked_import_id)
-    db.session.commit()

@@ -1,7 +1,8 @@
-""" "Import now" after a dry run: the file the dry run checked is kept on the server, with its
-SHA-256, and imported from there, so that what is imported is the very file that was checked
-and nothing the browser sends again counts. A kept file goes once it has been imported, when
-its check found problems, or after KEEP_CHECKED."""
+"""Uploaded files kept in the database, with their SHA-256, for the job process that imports
+them. "Import now" after a dry run imports the file the dry run checked, from there, so that
+what is imported is the very file that was checked and nothing the browser sends again counts.
+A kept file goes once it has been imported, when its check found problems, or after
+KEEP_CHECKED."""
 
 import hashlib
 from datetime import timedelta
@@ -62,7 +63,12 @@ def may_import_now(checked: LedgerImport, under_way: bool) -> bool:
 
 def checked_file(checked: LedgerImport) -> bytes | None:
     """The kept file of the dry run, when it is still the file the dry run checked."""
-    kept = db.session.get(LedgerFile, checked.id)
-    if kept is None or kept.sha256 != checked.file_sha256 or sha256_of(kept.data) != kept.sha256:
+    return kept_file(checked.id, checked.file_sha256)
+
+
+def kept_file(import_id: int, sha256: str) -> bytes | None:
+    """The file kept for an import, when it is still the file of SHA-256 `sha256`."""
+    kept = db.session.get(LedgerFile, import_id)
+    if kept is None or kept.sha256 != sha256 or sha256_of(kept.data) != sha256:
         return None
     return kept.data

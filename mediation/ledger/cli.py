@@ -11,7 +11,7 @@ from mediation.audit.log import record
 from mediation.directory.centres import centre_by_code
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.ledger.importer import ImportResult, import_ledger
+from mediation.ledger.importer import READING, ImportResult, import_ledger
 from mediation.ledger.reader import LedgerFileError
 
 ledger_cli = AppGroup("ledger", help="Import a centre's ledger (台账).")
@@ -37,8 +37,11 @@ def import_command(path: Path, code: str | None, dry_run: bool, create_missing: 
     """Import the ledger in PATH (CSV or XLSX): every row or none."""
     centre = _centre(code)
 
-    def progress(done: int, total: int) -> None:
-        click.echo(_("%(done)d of %(total)d rows replayed", done=done, total=total), err=True)
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == READING:
+            click.echo(_("%(done)d rows read and checked", done=done), err=True)
+        else:
+            click.echo(_("%(done)d of %(total)d rows replayed", done=done, total=total), err=True)
 
     try:
         result = import_ledger(
@@ -47,6 +50,7 @@ def import_command(path: Path, code: str | None, dry_run: bool, create_missing: 
             dry_run=dry_run,
             create_missing=create_missing,
             progress=progress,
+            free_while_reading=True,
         )
     except LedgerFileError as error:
         raise click.ClickException(str(error)) from None

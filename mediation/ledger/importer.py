@@ -37,7 +37,7 @@ from mediation.cases.bulk import BulkCase, BulkWriter
 from mediation.cases.models import Case, Party
 from mediation.cases.states import TRANSFER_REASONS
 from mediation.cases.workflow import Actor, IntakeData, ObligationData, PartyData, WorkflowError
-from mediation.database import bulk_page_cache
+from mediation.database import bulk_page_cache, commit_keeping_loaded
 from mediation.directory.calendar import local_date
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import mediation_periods
@@ -51,6 +51,8 @@ from mediation.web.sheets import NoSuchDate, NotADate, sheet_date
 NOT_RECORDED = "（台账未载明）"
 SESSION_PLACE = "台账导入"
 PROGRESS_EVERY = 1000
+# The two passes over the file, as progress reports them.
+READING, WRITING = "reading", "writing"
 OUTCOMES_ZH = {"agreed": "调解成功", "transferred": "转诉讼", "withdrawn": "撤回"}
 REASONS_ZH = {
     "unsuitable": "不适宜调解",
@@ -123,39 +125,68 @@ def import_ledger(
     user: User | None = None,
     dry_run: bool = False,
     create_missing: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     ledger_import_id: int | None = None,
+    max_rows: int | None = None,
+    free_while_reading: bool = False,
 ) -> ImportResult:
     """Check and import a ledger file into `centre`; the cases record `ledger_import_id`, the
-    upload that created them. Raises LedgerFileError when the file cannot be read at all. On
-    success (and not a dry run) the caller commits; otherwise the session has been rolled
-    back."""
-    checked = check_ledger(centre, data, create_missing)
-    result = ImportResult(rows=checked.total, dry_run=dry_run, problems=checked.problems)
+    upload that created them. Raises LedgerFileError when the file cannot be read at all, or
+    has more than `max_rows` rows (default: the LEDGER_MAX_ROWS setting). On success (and not
+    a dry run) the caller commits; otherwise the session has been rolled back.
+
+    The file is read twice, a row at a time, never held whole: first every row is checked
+    (`progress(READING, rows read, 0)`), then, when none has a problem, each is read again and
+    replayed (`progress(WRITING, rows replayed, rows to replay)`). With `free_while_reading`
+    (the job process, whose session has written nothing yet) the session's transaction ends
+    before the first reading, so that SQLite's single write lock stays free meanwhile."""
+    sheet = read_ledger(data, max_rows)
+    if sheet.problems:
+        return ImportResult(dry_run=dry_run, problems=list(sheet.problems))
     existing = set(
         db.session.scalars(
             select(Case.ledger_ref).where(Case.centre_id == centre.id, Case.ledger_ref.is_not(None))
         )
     )
-    todo = []
-    for row in checked.rows:
-        if row.ref in existing:
+    checker = _Checker(centre, sheet.headers, create_missing)
+    if free_while_reading:
+        commit_keeping_loaded()
+    result = ImportResult(dry_run=dry_run)
+    todo = 0
+    for line, values in sheet.rows():
+        result.rows += 1
+        row = checker.parse(line, values)
+        if row is not None and row.ref in existing:
             result.skipped += 1
-        else:
-            todo.append(row)
+        elif row is not None:
+            todo += 1
+        if progress and result.rows % PROGRESS_EVERY == 0:
+            progress(READING, result.rows, 0)
+    result.problems = checker.problems
     if result.problems:
         return result
-    actor = Actor.ledger_import(user)
-    replay = _Replay(centre, actor, checked.headers, create_missing, ledger_import_id)
+    if progress:
+        progress(WRITING, 0, todo)
+    replay = _Replay(
+        centre, Actor.ledger_import(user), checker.headers, create_missing, ledger_import_id
+    )
+    # Read again with the directory as it is now: a change meanwhile is a problem of its row.
+    rechecker = _Checker(centre, sheet.headers, create_missing)
+    done = 0
     with bulk_page_cache():
-        for done, row in enumerate(todo, start=1):
+        for line, values in sheet.rows():
+            row = rechecker.parse(line, values)
+            if row is None or row.ref in existing:
+                continue
             replay.run(row)
-            if done % PROGRESS_EVERY == 0 or done == len(todo):
+            done += 1
+            if done % PROGRESS_EVERY == 0 or done == todo:
                 replay.flush()
                 if progress:
-                    progress(done, len(todo))
-    result.problems = replay.problems
-    result.created = len(todo) - len({p.row for p in replay.problems})
+                    progress(WRITING, done, todo)
+        replay.flush()
+    result.problems = rechecker.problems + replay.problems
+    result.created = done - len({p.row for p in replay.problems})
     result.created_organizations = replay.created_organizations
     result.created_mediators = replay.created_mediators
     if result.problems or dry_run:
@@ -179,15 +210,16 @@ class CheckedLedger:
 
 
 def check_ledger(centre: Centre, data: bytes, create_missing: bool = False) -> CheckedLedger:
-    """Read and check every row of a ledger file for `centre`, writing nothing. Raises
-    LedgerFileError when the file cannot be read at all."""
+    """Read and check every row of a ledger file for `centre`, writing nothing, and keep the
+    parsed rows (for a small ledger: import_ledger keeps none). Raises LedgerFileError when
+    the file cannot be read at all."""
     sheet = read_ledger(data)
     if sheet.problems:
-        return CheckedLedger(len(sheet.rows), [], sheet.headers, list(sheet.problems))
+        return CheckedLedger(0, [], sheet.headers, list(sheet.problems))
     checker = _Checker(centre, sheet.headers, create_missing)
-    parsed = [checker.parse(line, values) for line, values in sheet.rows]
+    parsed = [checker.parse(line, values) for line, values in sheet.rows()]
     rows = [row for row in parsed if row is not None]
-    return CheckedLedger(len(sheet.rows), rows, checker.headers, checker.problems)
+    return CheckedLedger(len(parsed), rows, checker.headers, checker.problems)
 
 
 def _directory(centre: Centre) -> tuple[dict, dict]:

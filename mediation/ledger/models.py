@@ -7,13 +7,14 @@ from mediation.auth.models import User
 from mediation.database import UTCDateTime
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.jobs.models import BackgroundJob
 
 # What an import page keeps of a refused file's problems; the count says how many there were.
 PROBLEM_LIMIT = 1000
 
 
 class LedgerImport(db.Model):
-    """One upload on the ledger page: running in the background, then its outcome.
+    """One upload on the ledger page: queued as a job, run by a job process, then its outcome.
 
     `running` until the import ends; then `done` (imported, or checked in a dry run),
     `refused` (problems: nothing was written) or `failed` (the file could not be read, or the
@@ -24,6 +25,7 @@ class LedgerImport(db.Model):
         CheckConstraint("state in ('running', 'done', 'refused', 'failed')", name="known_state"),
         Index("ix_ledger_import_centre_started", "centre_id", "started_at"),
         Index("ix_ledger_import_checked_import", "checked_import_id"),
+        Index("ix_ledger_import_job", "job_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,14 +48,18 @@ class LedgerImport(db.Model):
     checked_import_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_import.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The job that runs it: its claim and progress, on whichever host runs it.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("background_job.id"))
 
     centre: Mapped[Centre] = relationship()
     user: Mapped[User | None] = relationship()
+    job: Mapped[BackgroundJob | None] = relationship()
 
 
 class LedgerFile(db.Model):
-    """The file a dry run checked, kept on the server so that "import now" imports that very
-    file (nothing the browser sends again); dropped once imported, or after KEEP_CHECKED."""
+    """An uploaded file, kept in the database for the job process that imports it (on any
+    host); a dry run's file stays so that "import now" imports that very file (nothing the
+    browser sends again), until imported or for KEEP_CHECKED."""
 
     __tablename__ = "ledger_file"
 

@@ -1,14 +1,21 @@
 """Reading a ledger file (SPEC 5): CSV in UTF-8 (with or without BOM) or GB18030, or XLSX;
 one header row, each column named in English or Chinese. Values stay raw here (text, or what
-an XLSX cell holds); the importer parses and checks them."""
+an XLSX cell holds); the importer parses and checks them.
+
+Rows are streamed, one at a time (csv.reader, openpyxl's read-only iter_rows), never built
+all at once, and a sheet of more than LEDGER_MAX_ROWS rows is refused at the first row past
+the limit. An XLSX workbook passes the zip-bomb checks of a dossier file first.
+"""
 
 import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 
+from mediation.documents.office import XLSX, PackageRefused, package_type
 from mediation.web.sheets import decode_text
 
 # column → its Chinese name (SPEC 5), in the SPEC's order.
@@ -49,26 +56,48 @@ class Problem:
 
 @dataclass
 class Sheet:
+    """A ledger's header, and its rows to read (again) one at a time."""
+
     headers: dict[str, str]  # column → the header as written in the file
-    rows: list[tuple[int, dict[str, object]]]  # (row number, column → raw value)
+    data: bytes
+    max_rows: int
+    positions: dict[str, int] = field(default_factory=dict)  # column → its cell's index
     problems: list[Problem] = field(default_factory=list)
 
+    def rows(self) -> Iterator[tuple[int, dict[str, object]]]:
+        """(row number, column → raw value) of each row, read from the file as they are
+        asked for; completely empty rows are left out. Raises LedgerFileError at the first
+        row past `max_rows`."""
+        table = _table(self.data)
+        next(table, None)  # the header
+        for number, cells in enumerate(table, start=2):
+            if number - 1 > self.max_rows:
+                table.close()
+                raise LedgerFileError(
+                    _(
+                        "The ledger has more than %(n)d rows: split it into files of at most "
+                        "%(n)d rows and import them one after the other.",
+                        n=self.max_rows,
+                    )
+                )
+            if not any(_text(cell) for cell in cells):
+                continue
+            yield (
+                number,
+                {
+                    name: (cells[index] if index < len(cells) else None)
+                    for name, index in self.positions.items()
+                },
+            )
 
-def read_ledger(data: bytes) -> Sheet:
-    """The rows of a CSV or XLSX ledger; completely empty rows are left out."""
-    table = _table(data)
-    sheet = _header(table)
-    positions = {name: header_index for header_index, name in sheet.rows_index.items()}
-    rows = []
-    for number, cells in enumerate(table, start=2):
-        if not any(_text(cell) for cell in cells):
-            continue
-        values = {
-            name: (cells[index] if index < len(cells) else None)
-            for name, index in positions.items()
-        }
-        rows.append((number, values))
-    return Sheet(sheet.headers, rows, sheet.problems)
+
+def read_ledger(data: bytes, max_rows: int | None = None) -> Sheet:
+    """A CSV or XLSX ledger's header, with its rows to read; `max_rows` defaults to the
+    LEDGER_MAX_ROWS setting. Raises LedgerFileError when the file cannot be read at all."""
+    header = _header(_table(data))
+    positions = {name: index for index, name in header.rows_index.items()}
+    limit = max_rows if max_rows is not None else current_app.config["LEDGER_MAX_ROWS"]
+    return Sheet(header.headers, data, limit, positions, header.problems)
 
 
 def header_problems(data: bytes) -> list[Problem]:
@@ -97,7 +126,10 @@ def _csv_rows(reader) -> Iterator[list[str]]:
 
 
 def _header(table: Iterator[Sequence]) -> "_Header":
-    header = next(table, None)
+    try:
+        header = next(table, None)
+    finally:
+        table.close()
     if not header or not any(_text(cell) for cell in header):
         raise LedgerFileError(_("The file has no header row."))
     return _map_header([_text(cell) for cell in header])
@@ -148,6 +180,12 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     from openpyxl import load_workbook
 
     try:
+        kind = package_type(io.BytesIO(data))
+    except PackageRefused as refused:
+        raise LedgerFileError(str(refused)) from None
+    if kind != XLSX:
+        raise LedgerFileError(_("The XLSX workbook cannot be read."))
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
         raise LedgerFileError(_("The XLSX workbook cannot be read.")) from None
@@ -157,6 +195,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
 def _closing_rows(workbook) -> Iterator[tuple]:
     try:
         yield from workbook.worksheets[0].iter_rows(values_only=True)
+    except Exception:  # a sheet damaged further in: openpyxl raises many kinds
+        raise LedgerFileError(_("The XLSX workbook cannot be read.")) from None
     finally:
         workbook.close()
 

@@ -1,5 +1,5 @@
 """The admin's ledger pages: upload a CSV/XLSX ledger for one centre, then follow its import
-(checked, then replayed in the background) on its own page."""
+(a job: checked, then replayed by a job process) on its own page."""
 
 from flask import (
     Blueprint,
@@ -20,20 +20,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from mediation import clock
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.models import Role
 from mediation.cases.queries import created_cases
 from mediation.directory.models import Centre
 from mediation.extensions import db
-from mediation.ledger.background import is_interrupted, read_progress, start_import
-from mediation.ledger.checked import (
-    checked_file,
-    import_of,
-    keep_file,
-    may_import_now,
-    sha256_of,
-)
+from mediation.jobs.queue import close_interrupted, run_queue_now
+from mediation.ledger.background import queue_import
+from mediation.ledger.checked import checked_file, import_of, may_import_now
 from mediation.ledger.models import LedgerImport
 from mediation.ledger.reader import LedgerFileError, Problem, header_problems
 from mediation.ledger.template import XLSX_MIMETYPE, template_rows, template_workbook
@@ -75,6 +69,7 @@ CASES_SHOWN = 10
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def upload():
+    close_interrupted()
     form = _form()
     if form.validate_on_submit():
         centre = db.get_or_404(Centre, int(form.centre.data))
@@ -98,27 +93,16 @@ def upload():
                 dry_run=form.dry_run.data,
                 create_missing=form.create_missing.data,
             )
-            return redirect(url_for("ledger.show", import_id=_start(ledger_import, data)))
+            return redirect(url_for("ledger.show", import_id=_queue(ledger_import, data)))
     return render_template("ledger/upload.html", form=form, imports=_recent())
 
 
-def _start(ledger_import: LedgerImport, data: bytes) -> int:
-    """Record the import (a dry run keeps its file, for "import now") and run it."""
+def _queue(ledger_import: LedgerImport, data: bytes | None) -> int:
+    """Queue the import for a job process; tests (JOBS_RUN_AT_ONCE) run it before answering."""
     ledger_import.user_id = current_user.id
-    ledger_import.state = "running"
-    ledger_import.started_at = clock.now()
-    ledger_import.file_sha256 = sha256_of(data)
-    db.session.add(ledger_import)
-    db.session.flush()
-    if ledger_import.dry_run:
-        keep_file(ledger_import, data)
-    # Taken before the commit: reading it after would begin a new transaction, which on
-    # SQLite would hold the write lock the import thread is about to ask for.
-    import_id = ledger_import.id
-    db.session.commit()
-    thread = start_import(import_id, data)
-    if current_app.config.get("LEDGER_IMPORT_WAIT"):
-        thread.join()
+    import_id = queue_import(ledger_import, data)
+    if current_app.config.get("JOBS_RUN_AT_ONCE"):
+        run_queue_now(current_app._get_current_object())
     return import_id
 
 
@@ -149,16 +133,16 @@ def template_xlsx():
 @bp.get("/<id:import_id>")
 @role_required(Role.ADMIN)
 def show(import_id: int):
+    """The import's progress and outcome, as its job process writes them in the database."""
+    close_interrupted()
     ledger_import = db.get_or_404(LedgerImport, import_id)
     require_centre(ledger_import.centre_id)
-    progress = read_progress(import_id) if ledger_import.state == "running" else None
     started = import_of(ledger_import) if ledger_import.dry_run else None
     created = ledger_import.state == "done" and not ledger_import.dry_run
     return render_template(
         "ledger/import.html",
         ledger_import=ledger_import,
-        progress=progress,
-        interrupted=is_interrupted(ledger_import, progress),
+        job=ledger_import.job,
         started=started,
         may_import_now=may_import_now(ledger_import, _under_way(started)),
         cases=created_cases(import_id, CASES_SHOWN) if created else [],
@@ -166,18 +150,15 @@ def show(import_id: int):
 
 
 def _under_way(ledger_import: LedgerImport | None) -> bool:
-    """Whether an import is done, or running still (not interrupted)."""
-    if ledger_import is None or ledger_import.state in ("refused", "failed"):
-        return False
-    if ledger_import.state == "done":
-        return True
-    return not is_interrupted(ledger_import, read_progress(ledger_import.id))
+    """Whether an import is done, or running still (one whose process died is failed)."""
+    return ledger_import is not None and ledger_import.state in ("running", "done")
 
 
 @bp.post("/<id:import_id>/import")
 @role_required(Role.ADMIN)
 def import_now(import_id: int):
     """Import the file a dry run checked, as it was kept on the server."""
+    close_interrupted()
     # Locked (PostgreSQL) so that a second click waits and then finds this import under way.
     checked = db.session.get(LedgerImport, import_id, with_for_update=True)
     if checked is None:
@@ -195,5 +176,6 @@ def import_now(import_id: int):
         dry_run=False,
         create_missing=checked.create_missing,
         checked_import_id=checked.id,
+        file_sha256=checked.file_sha256,
     )
-    return redirect(url_for("ledger.show", import_id=_start(follow_up, data)))
+    return redirect(url_for("ledger.show", import_id=_queue(follow_up, None)))
