@@ -241,6 +241,8 @@ def test_the_import_writes_what_the_workflow_would_have_written(db, monkeypatch)
 
 
 def _same_user(value):
+    """Ids that differ by nature (each centre has its own staff user) read alike, when they
+    are there at all; and so do transactions."""
     if isinstance(value, list):
         return [_same_user(v) for v in value]
     if isinstance(value, dict):
@@ -250,8 +252,18 @@ def _same_user(value):
                 if k in ("actor_id", "registered_by_id", "recorded_by_id") and v
                 else _same_user(v)
             )
-            for k, v in value.items()
+            for k, v in _same_transaction(value).items()
         }
+    return value
+
+
+def _same_transaction(value):
+    """An event's txid (PostgreSQL: the transaction that wrote it) reads alike, when it is
+    there at all: each write is its own transaction."""
+    if isinstance(value, list):
+        return [_same_transaction(v) for v in value]
+    if isinstance(value, dict):
+        return {k: "<transaction>" if k == "txid" and v else v for k, v in value.items()}
     return value
 
 
@@ -306,7 +318,8 @@ def test_the_demo_generator_writes_what_the_workflow_would_have_written(db):
     assert sorted(actual) == sorted(expected)
     for number in expected:
         for part in expected[number]:
-            assert actual[number][part] == expected[number][part], (number, part)
+            same = _same_transaction
+            assert same(actual[number][part]) == same(expected[number][part]), (number, part)
     actions = {e["action"] for c in actual.values() for e in c["events"]}
     # A move (移送) needs a second centre: the generator fills one.
     assert actions == set(MOVES) - {"record_filing", "new_access_code", "move"}

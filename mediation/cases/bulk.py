@@ -13,7 +13,7 @@ from datetime import UTC
 from operator import itemgetter
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, Column, Table, inspect, text
+from sqlalchemy import JSON, Column, DefaultClause, FetchedValue, Table, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from mediation.cases.models import Case, CaseEvent, Party
@@ -223,7 +223,7 @@ def _copy(table: Table, rows: list[SimpleNamespace]) -> None:
     """PostgreSQL's COPY, the server's own bulk load."""
     # Only datetimes and JSON need converting to what SQLAlchemy's bind processing would send.
     values = _converted(table, rows, _copy_converter)
-    names = ", ".join(f'"{column.name}"' for column in table.columns)
+    names = ", ".join(f'"{column.name}"' for column in _written(table))
     connection = db.session.connection()
     note_write(connection)  # never committed as a read (database.configure_postgresql)
     cursor = connection.connection.driver_connection.cursor()
@@ -240,8 +240,9 @@ def _insert_many(table: Table, rows: list[SimpleNamespace]) -> None:
     values = _converted(
         table, rows, lambda column: column.type.dialect_impl(dialect).bind_processor(dialect)
     )
-    names = ", ".join(f'"{column.name}"' for column in table.columns)
-    marks = ", ".join("?" * len(table.columns))
+    columns = _written(table)
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    marks = ", ".join("?" * len(columns))
     statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     cursor = db.session.connection().connection.driver_connection.cursor()
     try:
@@ -253,10 +254,23 @@ def _insert_many(table: Table, rows: list[SimpleNamespace]) -> None:
         cursor.close()
 
 
+def _written(table: Table) -> list[Column]:
+    """The table's columns but those the database fills in itself (a server default with no
+    value of ours: case_event.txid, the writing transaction on PostgreSQL)."""
+    return [
+        column
+        for column in table.columns
+        if not (
+            isinstance(column.server_default, FetchedValue)
+            and not isinstance(column.server_default, DefaultClause)
+        )
+    ]
+
+
 def _converted(table: Table, rows: list[SimpleNamespace], converter_of):
     """Each row's values in the table's column order, those of a column for which
     `converter_of(column)` gives a function passed through it."""
-    columns = list(table.columns)
+    columns = _written(table)
     values_of = itemgetter(*(column.key for column in columns))
     converters = [
         (position, converter)
