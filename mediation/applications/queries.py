@@ -76,7 +76,8 @@ _PAGE = (
     .where(
         Application.centre_id == bindparam("centre_id"),
         Application.state == "pending",
-        tuple_(Application.due_on, Application.id) > tuple_(bindparam("due_on"), bindparam("id")),
+        tuple_(Application.due_on, Application.id)
+        > tuple_(bindparam("due_on", type_=Application.due_on.type), bindparam("id")),
     )
     .order_by(Application.due_on, Application.id)
     .limit(PAGE_SIZE + 1)
