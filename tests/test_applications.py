@@ -123,6 +123,18 @@ def test_the_form_offers_the_deployments_centres_without_an_account(client, db, 
     assert 'name="submission"' in html and 'type="file"' in html and "multiple" in html
 
 
+def test_the_form_marks_every_field_an_application_needs(client, db, centre):
+    html = page(client.get("/apply"))
+    marked = set(
+        re.findall(
+            r'<label class="form-label" for="([\w-]+)">[^<]*</label><span class="required-mark"',
+            html,
+        )
+    )
+    assert {"centre", "category", "applicant-name", "applicant-phone", "summary"} <= marked
+    assert "street" not in marked
+
+
 def test_an_application_gets_a_number_and_a_code_shown_once(client, db, centre, dossier_folder):
     response = apply(client, centre.id, files=[(PDF, "合同.pdf"), (PNG, "照片.png")])
     assert response.status_code == 200

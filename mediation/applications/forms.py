@@ -78,7 +78,9 @@ class ApplyForm(Form):
     # Every field has a label: one without has WTForms load its own catalogue to translate
     # its name, on every request.
     submission = HiddenField("")
-    centre = SelectField(_l("Mediation centre"), coerce=lambda value: _whole_number(value))
+    centre = SelectField(
+        _l("Mediation centre"), validators=[Needed()], coerce=lambda value: _whole_number(value)
+    )
     applicant = FormField(ApplicantForm, _l("You (the applicant)"))
     respondents = FieldList(
         FormField(RespondentForm, _l("Respondent")),
@@ -88,7 +90,9 @@ class ApplyForm(Form):
     )
     add_respondent = SubmitField(_l("Add another respondent"))
     category = SelectField(
-        _l("Dispute category"), choices=choices(CATEGORIES, blank=_l("— choose —"))
+        _l("Dispute category"),
+        validators=[Needed()],
+        choices=choices(CATEGORIES, blank=_l("— choose —")),
     )
     street = StringField(_l("Street or town"), validators=[Optional(), Length(max=50)])
     summary = TextAreaField(
