@@ -153,15 +153,17 @@ def case_page_or_404(case_id: int) -> CasePage:
         abort(404)
     first = rows[0]
     require_case_access(first.centre_id, first.mediator_user_id)
-    parties = tuple(_view(PartyView, row, "party_") for row in rows if row.party_id is not None)
+    parties = tuple(view_of(PartyView, row, "party_") for row in rows if row.party_id is not None)
     events = read(_EVENTS, {"case_id": case_id}).all()
     done = {event.action for event in events}
-    case = _view(
+    case = view_of(
         CaseView,
         first,
         parties=parties,
-        transfer=_view(TransferView, first, "transfer_") if first.transfer_id else None,
-        agreement=_agreement(case_id, parties) if done & RECORDS_WRITTEN_BY["agreement"] else None,
+        transfer=view_of(TransferView, first, "transfer_") if first.transfer_id else None,
+        agreement=agreement_of(case_id, parties)
+        if done & RECORDS_WRITTEN_BY["agreement"]
+        else None,
         follow_ups=_follow_ups(case_id) if done & RECORDS_WRITTEN_BY["follow_ups"] else (),
     )
     centre = db.session.get(Centre, case.centre_id)
@@ -170,7 +172,7 @@ def case_page_or_404(case_id: int) -> CasePage:
     return CasePage(
         case=case,
         centre=centre,
-        handling=_view(Handling, first),
+        handling=view_of(Handling, first),
         events=events,
         sessions=sessions,
         integrity_records=case_records(case, centre) if staff else [],
@@ -178,13 +180,13 @@ def case_page_or_404(case_id: int) -> CasePage:
     )
 
 
-def _agreement(case_id: int, parties: tuple[PartyView, ...]) -> AgreementView | None:
+def agreement_of(case_id: int, parties: tuple[PartyView, ...]) -> AgreementView | None:
     rows = read(_AGREEMENT, {"case_id": case_id}).all()
     if not rows:
         return None
     by_id = {party.id: party for party in parties}
     obligations = tuple(
-        _view(
+        view_of(
             ObligationView,
             row,
             "obligation_",
@@ -194,14 +196,14 @@ def _agreement(case_id: int, parties: tuple[PartyView, ...]) -> AgreementView | 
         for row in rows
         if row.obligation_id is not None
     )
-    return _view(AgreementView, rows[0], obligations=obligations)
+    return view_of(AgreementView, rows[0], obligations=obligations)
 
 
 def _follow_ups(case_id: int) -> tuple[FollowUpView, ...]:
-    return tuple(_view(FollowUpView, row) for row in read(_FOLLOW_UPS, {"case_id": case_id}))
+    return tuple(view_of(FollowUpView, row) for row in read(_FOLLOW_UPS, {"case_id": case_id}))
 
 
-def _view(kind: type, row, prefix: str = "", **parts):
+def view_of(kind: type, row, prefix: str = "", **parts):
     """A view of `kind` from the row's columns named as its fields (after `prefix`), the
     other fields given as `parts`."""
     values = {
@@ -212,7 +214,7 @@ def _view(kind: type, row, prefix: str = "", **parts):
     return kind(**values, **parts)
 
 
-def _columns(model, kind: type, prefix: str = "") -> list:
+def columns_of(model, kind: type, prefix: str = "") -> list:
     """The model's columns that are fields of `kind`, labelled `prefix` + name."""
     table = model.__table__
     return [
@@ -227,9 +229,9 @@ def _columns(model, kind: type, prefix: str = "") -> list:
 _REGISTRAR = User.__table__.alias("registrar")
 _CASE_PAGE = (
     select(
-        *_columns(Case, CaseView),
+        *columns_of(Case, CaseView),
         Mediator.user_id.label("mediator_user_id"),
-        *_columns(Party, PartyView, "party_"),
+        *columns_of(Party, PartyView, "party_"),
         Organization.name.label("organization"),
         Organization.phone.label("organization_phone"),
         Mediator.name.label("mediator"),
@@ -238,7 +240,7 @@ _CASE_PAGE = (
         exists()
         .where(SubmittedFile.case_id == Case.id, SubmittedFile.state == "pending")
         .label("has_submissions"),
-        *_columns(Transfer, TransferView, "transfer_"),
+        *columns_of(Transfer, TransferView, "transfer_"),
     )
     .select_from(Case)
     .outerjoin(Party, Party.case_id == Case.id)
@@ -252,7 +254,8 @@ _CASE_PAGE = (
 
 _AGREEMENT = (
     select(
-        *_columns(Agreement, AgreementView), *_columns(Obligation, ObligationView, "obligation_")
+        *columns_of(Agreement, AgreementView),
+        *columns_of(Obligation, ObligationView, "obligation_"),
     )
     .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
     .where(Agreement.case_id == bindparam("case_id"))
@@ -260,7 +263,7 @@ _AGREEMENT = (
 )
 
 _FOLLOW_UPS = (
-    select(*_columns(FollowUp, FollowUpView))
+    select(*columns_of(FollowUp, FollowUpView))
     .where(FollowUp.case_id == bindparam("case_id"))
     .order_by(FollowUp.id)
 )

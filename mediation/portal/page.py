@@ -6,16 +6,23 @@ The page and the workflow's guards of its buttons only read the case (a `Guarded
 forms that change it (court, confirm, rating) load it as an entity.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, select
 
 from mediation.cases.models import Agreement, Case, MediationSession, Party, Transfer
-from mediation.cases.page import AgreementView, ObligationView, PartyView, TransferView
+from mediation.cases.page import (
+    AgreementView,
+    PartyView,
+    TransferView,
+    agreement_of,
+    columns_of,
+    view_of,
+)
 from mediation.database import read
 from mediation.directory.models import Centre, Mediator, Organization
-from mediation.integrity.models import Certificate, IntegrityRecord, Obligation, ServiceRating
+from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
 
 # Until a session is recorded a case is registered or assigned; until an agreement, no
 # obligation and no certificate.
@@ -66,16 +73,16 @@ class CertificateRow:
 def portal_case(case_id: int, party_id: int) -> PortalCase:
     rows = read(_CASE, {"case_id": case_id, "party_id": party_id}).all()
     first = rows[0]
-    parties = tuple(_view(PartyView, row, "party_") for row in rows)
-    agreement = _agreement(case_id, parties) if first.agreement_id is not None else None
+    parties = tuple(view_of(PartyView, row, "party_") for row in rows)
+    agreement = agreement_of(case_id, parties) if first.agreement_id is not None else None
     sessions = (
         () if first.state in WITHOUT_SESSIONS else tuple(read(_SESSIONS, {"case_id": case_id}))
     )
-    return _view(
+    return view_of(
         PortalCase,
         first,
         parties=parties,
-        transfer=_view(TransferView, first, "transfer_") if first.transfer_id else None,
+        transfer=view_of(TransferView, first, "transfer_") if first.transfer_id else None,
         agreement=agreement,
         sessions=sessions,
         mediator_user_id=None,
@@ -87,61 +94,23 @@ def certificates_of(case: PortalCase, party_id: int) -> list[CertificateRow]:
     if case.agreement is None:
         return []
     rows = read(_CERTIFICATES, {"case_id": case.id, "party_id": party_id})
-    return [_view(CertificateRow, row) for row in rows]
-
-
-def _agreement(case_id: int, parties: tuple[PartyView, ...]) -> AgreementView:
-    rows = read(_AGREEMENT, {"case_id": case_id}).all()
-    by_id = {party.id: party for party in parties}
-    obligations = tuple(
-        _view(
-            ObligationView,
-            row,
-            "obligation_",
-            obligor=by_id[row.obligation_obligor_id],
-            obligee=by_id[row.obligation_obligee_id],
-        )
-        for row in rows
-        if row.obligation_id is not None
-    )
-    return _view(AgreementView, rows[0], obligations=obligations)
-
-
-def _view(kind: type, row, prefix: str = "", **parts):
-    """A view of `kind` from the row's columns named as its fields (after `prefix`), the
-    other fields given as `parts`."""
-    values = {
-        item.name: getattr(row, prefix + item.name)
-        for item in fields(kind)
-        if item.name not in parts
-    }
-    return kind(**values, **parts)
-
-
-def _columns(model, kind: type, prefix: str = "") -> list:
-    """The model's columns that are fields of `kind`, labelled `prefix` + name."""
-    table = model.__table__
-    return [
-        table.c[item.name].label(prefix + item.name)
-        for item in fields(kind)
-        if item.name in table.c
-    ]
+    return [view_of(CertificateRow, row) for row in rows]
 
 
 # --- statements, built once -----------------------------------------------------------------
 
 _CASE = (
     select(
-        *_columns(Case, PortalCase),
+        *columns_of(Case, PortalCase),
         Centre.name.label("centre_name"),
         Centre.timezone.label("centre_timezone"),
         Organization.name.label("organization"),
         Organization.phone.label("organization_phone"),
         Mediator.name.label("mediator"),
-        *_columns(Transfer, TransferView, "transfer_"),
+        *columns_of(Transfer, TransferView, "transfer_"),
         Agreement.id.label("agreement_id"),
         ServiceRating.stars.label("rating"),
-        *_columns(Party, PartyView, "party_"),
+        *columns_of(Party, PartyView, "party_"),
     )
     .select_from(Case)
     .join(Centre, Centre.id == Case.centre_id)
@@ -158,14 +127,6 @@ _CASE = (
     .order_by(Party.position)
 )
 
-_AGREEMENT = (
-    select(
-        *_columns(Agreement, AgreementView), *_columns(Obligation, ObligationView, "obligation_")
-    )
-    .outerjoin(Obligation, Obligation.agreement_id == Agreement.id)
-    .where(Agreement.case_id == bindparam("case_id"))
-    .order_by(Obligation.id)
-)
 
 _SESSIONS = (
     select(MediationSession.held_at, MediationSession.place, MediationSession.is_online)
@@ -174,7 +135,7 @@ _SESSIONS = (
 )
 
 _CERTIFICATES = (
-    select(*_columns(Certificate, CertificateRow))
+    select(*columns_of(Certificate, CertificateRow))
     .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
     .where(
         IntegrityRecord.party_id == bindparam("party_id"),
