@@ -79,9 +79,21 @@ def enqueue(
     return job
 
 
+class JobLost(Exception):
+    """The job stopped being this process's while its body worked: a page marked it
+    interrupted (on PostgreSQL, when the connection holding its lock dropped)."""
+
+
 def finish(job: BackgroundJob, state: str = "done", error: str = "") -> None:
     """Set the job's outcome in the session: a body calls it in the transaction that writes
-    its work, so the work and "done" are committed together."""
+    its work, so the work and "done" are committed together. The job's row is locked first,
+    so that a page marking it interrupted either waits for this commit or has already done
+    so, and then the work is refused (JobLost): the page said nothing was written."""
+    current = db.session.scalar(
+        select(BackgroundJob.state).where(BackgroundJob.id == job.id).with_for_update()
+    )
+    if current != "running":
+        raise JobLost(job.id)
     job.state, job.error, job.finished_at = state, error[:500], clock.now()
 
 
@@ -176,6 +188,14 @@ def _unlock(connection: Connection, job_id: int) -> None:
         )
 
 
+def _release(connection: Connection, job_id: int) -> None:
+    """Unlock the job's lock; a connection that dropped meanwhile took the lock with it."""
+    try:
+        _unlock(connection, job_id)
+    except OperationalError:
+        log.warning("job %s: its lock's connection had dropped", job_id)
+
+
 def run_next() -> bool:
     """Claim the oldest queued job and do it, in this process; False when none was queued."""
     connection = side_engine().connect()
@@ -187,7 +207,7 @@ def run_next() -> bool:
             _run(job_id, Progress(job_id, connection))
         finally:
             if db.engine.dialect.name == "postgresql":
-                _unlock(connection, job_id)
+                _release(connection, job_id)
         return True
     finally:
         connection.close()
@@ -200,6 +220,12 @@ def _run(job_id: int, progress: Progress) -> None:
     with force_locale(locale):
         try:
             getattr(importlib.import_module(module), body)(job, progress)
+        except JobLost:
+            log.warning(
+                "job %s (%s) was marked interrupted meanwhile: its work is undone", job_id, job.kind
+            )
+            db.session.rollback()
+            return
         except Exception as error:
             log.exception("job %s (%s) broke off", job_id, job.kind)
             db.session.rollback()
