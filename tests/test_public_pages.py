@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy import text as sa_text
 
 from mediation import clock
@@ -269,7 +270,7 @@ def test_the_honour_list_pages_holders_newest_first(app, client):
                 )
             )
         _db.session.flush()
-        records.refresh_honour([credit_code(n) for n in range(1, HONOUR_PAGE_SIZE + 5)])
+        records.refresh_honour(_db.session.scalars(select(Certificate.id)).all())
         _db.session.commit()
     first = honour(client)
     assert first.index(f"公司{HONOUR_PAGE_SIZE + 4:03d}") < first.index(
@@ -375,3 +376,45 @@ def test_consent_and_revocation_keep_the_honour_list_right(app, client, login):
         set_preferences(party, False, False, "书面撤回同意")
         _db.session.commit()
     assert "李*五" not in honour(client)
+
+
+def test_a_holders_latest_certificate_is_marked_as_certificates_come_and_go(app):
+    """One of a holder's listed certificates at a centre is its latest (the validity, then
+    the id): a newer one takes the mark, revoking it gives the mark back, and a holder who
+    withdraws consent has none."""
+    li = person("respondent", "李四五", LI_ID)
+
+    def latest() -> list[int]:
+        with app.app_context():
+            return _db.session.scalars(
+                select(Certificate.id).where(
+                    Certificate.holder_key == LI_ID, Certificate.is_latest.is_(True)
+                )
+            ).all()
+
+    def performed(days_before_due: int) -> dict:
+        parties = [person("applicant", "张三", ZHANG_ID), li]
+        day = DUE - timedelta(days=days_before_due)
+        return issue(app, parties=parties, consent=True, performed_on=day)
+
+    older = performed(2)
+    assert latest() == [older["id"]]
+    newest = performed(0)
+    assert latest() == [newest["id"]]
+    middle = performed(1)
+    assert latest() == [newest["id"]]  # an earlier validity never takes the mark
+    with app.app_context():
+        row = _db.session.get(Certificate, newest["id"])
+        records.revoke_certificate(row, "理由", user_for(None, "admin"), cst(DUE))
+        _db.session.commit()
+    assert latest() == [middle["id"]]
+    tie = performed(1)
+    assert latest() == [tie["id"]]  # of two valid as long, the newer
+    with app.app_context():
+        from mediation.cases.parties import set_preferences
+
+        for certificate in (older, middle, tie):
+            party = _db.session.get(Certificate, certificate["id"]).record.party
+            set_preferences(party, False, False, "书面撤回同意")
+        _db.session.commit()
+    assert latest() == []

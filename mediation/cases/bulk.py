@@ -185,7 +185,7 @@ class BulkWriter:
 
     def flush(self) -> None:
         """Write every row built so far (whole cases only: a case is not touched again)."""
-        holders = {row.holder_key for row in self.rows[Certificate] if row.holder_key}
+        certificates = [row.id for row in self.rows[Certificate]]
         for model in TABLES:
             rows = self.rows[model]
             if rows:
@@ -196,8 +196,7 @@ class BulkWriter:
                 rows.clear()
         self.unwritten.clear()
         self.numbers.save()
-        if holders:
-            refresh_honour(holders)
+        refresh_honour(certificates)
 
 
 def _foreign_key(model, relationship: str) -> str:

@@ -13,7 +13,7 @@ from mediation.cases.access import case_or_404
 from mediation.cases.blueprint import bp
 from mediation.cases.models import Party
 from mediation.extensions import db
-from mediation.integrity.records import honour_keys_of, refresh_honour
+from mediation.integrity.records import honour_certificates_of, refresh_honour
 from mediation.web.forms import Form
 
 NOTE_LENGTH = 200
@@ -70,7 +70,7 @@ def set_preferences(party: Party, honour_consent: bool, sms_opt_out: bool, note:
     )
     db.session.flush()
     if "honour_consent" in changes:
-        refresh_honour(honour_keys_of(party.id))
+        refresh_honour(honour_certificates_of(party.id))
     return changes
 
 

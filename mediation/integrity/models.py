@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,7 +82,15 @@ class Certificate(db.Model):
         Index("ix_certificate_latest", "is_latest", "valid_until", "id"),
         Index("ix_certificate_centre_latest", "centre_id", "is_latest", "valid_until", "id"),
         # A holder's listed certificates (how many are valid? which is the latest?).
-        Index("ix_certificate_holder", "holder_key", "centre_id", "is_listed", "valid_until"),
+        Index("ix_certificate_holder", "holder_key", "centre_id", "is_listed", "valid_until", "id"),
+        # A holder's latest one at a centre, whose flag may pass to a newer one.
+        Index(
+            "ix_certificate_holder_latest",
+            "holder_key",
+            "centre_id",
+            postgresql_where=text("is_latest"),
+            sqlite_where=text("is_latest"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

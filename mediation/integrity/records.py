@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, or_, select, true, update
+from sqlalchemy import ScalarSelect, and_, bindparam, false, or_, select, true, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from mediation.audit.log import record as audit
@@ -177,64 +177,92 @@ def issue_certificate(grant: CertificateGrant) -> Certificate | None:
     certificate = Certificate(**grant.certificate_row(record.id))
     db.session.add(certificate)
     db.session.flush()
-    refresh_honour([certificate.holder_key])
+    refresh_honour([certificate.id])
     return certificate
 
 
-def refresh_honour(holder_keys=None) -> None:
-    """Marks what the honour list shows, for these holders (None: all): each certificate
-    whether it is listed (not revoked; an organisation's, or a person's who consented), and of
-    each holder's listed certificates the latest (validity, then id). Run by everything that
-    changes one of those: issuing, revoking, a party's consent, a bulk write."""
-    only = {"holder_keys": list(holder_keys)} if holder_keys is not None else {}
-    for statement in (_SET_LISTED, _SET_LATEST):
-        if holder_keys is not None:
-            statement = statement.where(
-                Certificate.holder_key.in_(bindparam("holder_keys", expanding=True))
-            )
-        db.session.execute(statement, only, execution_options={"synchronize_session": False})
+def refresh_honour(certificate_ids) -> None:
+    """Marks what the honour list shows after these certificates were issued or revoked, or
+    their party's consent changed: whether each is listed (not revoked; an organisation's, or
+    a person's who consented), and which of its holder's listed certificates at its centre is
+    the latest (validity, then id). Only the rows that can change are read and written: these
+    certificates, the latest ones of their holders before, and the latest ones now."""
+    changed = {"changed": list(certificate_ids)}
+    if changed["changed"]:
+        for statement in _REFRESH:
+            db.session.execute(statement, changed, execution_options={"synchronize_session": False})
 
 
-def honour_keys_of(party_id: int) -> list[str]:
-    """The holders whose listing a change to this party (its consent) may change."""
+def honour_certificates_of(party_id: int) -> list[int]:
+    """The certificates whose listing a change to this party (its consent) may change."""
     return list(
         db.session.scalars(
-            select(Certificate.holder_key)
+            select(Certificate.id)
             .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
-            .where(IntegrityRecord.party_id == party_id, Certificate.holder_key.is_not(None))
-            .distinct()
+            .where(IntegrityRecord.party_id == party_id)
         )
     )
 
 
-_LATER = Certificate.__table__.alias("later")
-_SET_LISTED = update(Certificate).values(
-    is_listed=and_(
-        Certificate.revoked_at.is_(None),
-        select(IntegrityRecord.id)
-        .join(Party, IntegrityRecord.party_id == Party.id)
-        .where(
-            IntegrityRecord.id == Certificate.record_id,
-            or_(Party.kind == "organization", Party.honour_consent.is_(True)),
-        )
-        .exists(),
+_CHANGED = bindparam("changed", expanding=True)
+_LISTED = and_(
+    Certificate.revoked_at.is_(None),
+    select(IntegrityRecord.id)
+    .join(Party, IntegrityRecord.party_id == Party.id)
+    .where(
+        IntegrityRecord.id == Certificate.record_id,
+        or_(Party.kind == "organization", Party.honour_consent.is_(True)),
     )
+    .exists(),
 )
-_SET_LATEST = update(Certificate).values(
-    is_latest=and_(
-        Certificate.is_listed.is_(True),
-        ~select(_LATER.c.id)
+
+
+def _latest_of(holder) -> ScalarSelect:
+    """The id of the latest listed certificate of `holder`'s holder at its centre: one probe
+    of ix_certificate_holder read backwards."""
+    later = Certificate.__table__.alias("later")
+    return (
+        select(later.c.id)
         .where(
-            _LATER.c.holder_key == Certificate.holder_key,
-            _LATER.c.centre_id == Certificate.centre_id,
-            _LATER.c.is_listed == true(),  # = (not IS): an index seek on PostgreSQL too
-            or_(
-                _LATER.c.valid_until > Certificate.valid_until,
-                and_(_LATER.c.valid_until == Certificate.valid_until, _LATER.c.id > Certificate.id),
-            ),
+            later.c.holder_key == holder.holder_key,
+            later.c.centre_id == holder.centre_id,
+            later.c.is_listed == true(),  # = (not IS): an index seek on PostgreSQL too
         )
-        .exists(),
+        .order_by(later.c.valid_until.desc(), later.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+
+
+_LATEST = and_(
+    Certificate.is_listed == true(),
+    or_(Certificate.holder_key.is_(None), Certificate.id == _latest_of(Certificate)),
+)
+_PAIR = Certificate.__table__.alias("pair")  # a changed certificate's holder and centre
+_REFRESH = (
+    update(Certificate)
+    .values(is_listed=_LISTED)
+    .where(Certificate.id.in_(_CHANGED), Certificate.is_listed.is_distinct_from(_LISTED)),
+    update(Certificate)
+    .values(is_latest=_LATEST)
+    .where(Certificate.id.in_(_CHANGED), Certificate.is_latest.is_distinct_from(_LATEST)),
+    # Each holder's latest before, if it is no longer (on ix_certificate_holder_latest) ...
+    update(Certificate)
+    .values(is_latest=False)
+    .where(
+        Certificate.is_latest == true(),
+        tuple_(Certificate.holder_key, Certificate.centre_id).in_(
+            select(_PAIR.c.holder_key, _PAIR.c.centre_id).where(_PAIR.c.id.in_(_CHANGED))
+        ),
+        ~_LATEST,
+    ),
+    # ... and its latest now.
+    update(Certificate)
+    .values(is_latest=True)
+    .where(
+        Certificate.is_latest == false(),
+        Certificate.id.in_(select(_latest_of(_PAIR.c)).where(_PAIR.c.id.in_(_CHANGED))),
+    ),
 )
 
 
@@ -328,7 +356,7 @@ def revoke_certificate(certificate: Certificate, reason: str, user: User, at: da
     certificate.revoked_reason = reason[:500]
     certificate.revoked_by_id = user.id
     db.session.flush()
-    refresh_honour([certificate.holder_key])
+    refresh_honour([certificate.id])
     audit(
         "certificate.revoke",
         target=certificate.number,

@@ -65,12 +65,14 @@ def upgrade():
         batch_op.create_index(
             "ix_certificate_holder", ["holder_key", "centre_id", "is_listed", "valid_until"]
         )
+    # The holder's latest is one backward probe of the index (asking whether a later one
+    # exists read all of an organisation's certificates for each of them).
     op.execute(
-        "UPDATE certificate SET is_latest = (certificate.is_listed AND NOT EXISTS ("
-        "SELECT 1 FROM certificate AS later WHERE later.holder_key = certificate.holder_key "
+        "UPDATE certificate SET is_latest = (certificate.is_listed AND ("
+        "certificate.holder_key IS NULL OR certificate.id = ("
+        "SELECT later.id FROM certificate AS later WHERE later.holder_key = certificate.holder_key "
         "AND later.centre_id = certificate.centre_id AND later.is_listed "
-        "AND (later.valid_until > certificate.valid_until OR (later.valid_until = "
-        "certificate.valid_until AND later.id > certificate.id))))"
+        "ORDER BY later.valid_until DESC, later.id DESC LIMIT 1)))"
     )
     with op.batch_alter_table("certificate", schema=None) as batch_op:
         batch_op.create_index("ix_certificate_latest", ["is_latest", "valid_until", "id"])
