@@ -86,11 +86,22 @@ def run_export(job: BackgroundJob, progress: Progress) -> None:
         centre_id=job.centre_id,
         actor=db.session.get(User, job.user_id),
         client=job.client,
-        **params["filters"],
+        **filter_details(filters),
     )
     job.done = count
     finish(job)
     db.session.commit()
+
+
+def filter_details(filters: queries.Filters) -> dict:
+    """The part of the log an export took, as its audit entry's details: the user by name,
+    the action filtered on under a key of its own (record() takes `action` for the entry's)."""
+    asked = filters.args()
+    if filters.actor_id is not None:
+        user = db.session.get(User, filters.actor_id)
+        asked["user"] = user.username if user else filters.actor_id
+    asked["filtered_action"] = asked.pop("action")
+    return {key: value for key, value in asked.items() if value is not None}
 
 
 def interrupted(job: BackgroundJob) -> None:
