@@ -96,11 +96,13 @@ def run_export(job: BackgroundJob, progress: Progress) -> None:
 def filter_details(filters: queries.Filters) -> dict:
     """The part of the log an export took, as its audit entry's details: the user by name,
     the action filtered on under a key of its own (record() takes `action` for the entry's)."""
-    asked = filters.args()
-    if filters.actor_id is not None:
-        user = db.session.get(User, filters.actor_id)
-        asked["user"] = user.username if user else filters.actor_id
-    asked["filtered_action"] = asked.pop("action")
+    user = db.session.get(User, filters.actor_id) if filters.actor_id is not None else None
+    asked = {
+        ("filtered_action" if key == "action" else key): value
+        for key, value in filters.args().items()
+    }
+    if user is not None:
+        asked["user"] = user.username
     return {key: value for key, value in asked.items() if value is not None}
 
 
