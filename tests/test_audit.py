@@ -152,6 +152,48 @@ def test_the_export_has_the_rows_of_the_pages_filter(client, db, make_case, logi
     assert "调解组织：" in lines[3][5]
 
 
+def test_an_export_takes_every_filter_and_its_entry_names_them(client, db, make_case, login):
+    """The filter by action as well (its `action` once broke the export's own audit entry),
+    recorded with the page's names for the filters, not their query keys or codes."""
+    case, other = make_case("agreed"), make_case("agreed")
+    login("admin")
+    staff_id = _db.session.scalar(
+        _db.select(_db.text("id"))
+        .select_from(_db.text("user_account"))
+        .where(_db.text("username = 'staff-330106'"))
+    )
+    asked = {"user": staff_id, "action": "event:agree", "case": case.number}
+    response = exported(client, **asked, **{"from": "2026-03-10", "to": "2026-03-10"})
+    assert response.status_code == 200
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [line[2:4] for line in lines[1:]] == [["达成调解协议", case.number]]
+    assert other.number not in response.get_data(as_text=True)
+    recorded = rows_of(page(client, action="audit:audit.export"))
+    assert len(recorded) == 1
+    for shown in [
+        "用户：staff-330106",
+        "操作：达成调解协议",
+        f"案号：{case.number}",
+        "起始日期：2026-03-10",
+        "截止日期：2026-03-10",
+    ]:
+        assert shown in " ".join(recorded[0].split()), shown
+
+
+def test_no_exported_cell_is_a_formula(client, db, make_case, login):
+    """Names that reach the log from the admin pages or a ledger file stay text (SPEC 4)."""
+    case = make_case("registered")
+    record("ledger.import", target='=HYPERLINK("http://x","y")', centre_id=case.centre_id)
+    record("ledger.import", target="+1+1", centre_id=case.centre_id, filename="@SUM(A1)")
+    _db.session.commit()
+    login("admin")
+    body = exported(client, action="audit:ledger.import").get_data(as_text=True)
+    lines = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert len(lines) == 3
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
+    assert lines[1][3] == "'+1+1" and lines[2][3] == '\'=HYPERLINK("http://x","y")'
+
+
 def test_a_centre_admin_sees_their_centre_a_global_admin_all(client, db, make_case, login):
     here, there = make_case("registered"), make_case("registered", centre="330105")
     login("admin")

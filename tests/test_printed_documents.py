@@ -67,7 +67,7 @@ def test_each_agreement_term_is_a_paragraph_of_its_own(client, login, make_case,
     db.session.commit()
     login("staff")
     page = client.get(f"/cases/{case.id}/print/agreement").get_data(as_text=True)
-    terms = re.search(r'<div class="agreement-terms">(.*?)</div>', page, re.S).group(1)
+    terms = "".join(re.findall(r'<div class="agreement-terms">(.*?)</div>', page, re.S))
     assert re.findall(r'<p class="indent">(.*?)</p>', terms) == [
         "一、被申请人支付维修费用5000元。",
         "二、双方再无其他争议。",

@@ -86,11 +86,24 @@ def run_export(job: BackgroundJob, progress: Progress) -> None:
         centre_id=job.centre_id,
         actor=db.session.get(User, job.user_id),
         client=job.client,
-        **params["filters"],
+        **filter_details(filters),
     )
     job.done = count
     finish(job)
     db.session.commit()
+
+
+def filter_details(filters: queries.Filters) -> dict:
+    """The part of the log an export took, as its audit entry's details: the user by name,
+    the action filtered on under a key of its own (record() takes `action` for the entry's)."""
+    user = db.session.get(User, filters.actor_id) if filters.actor_id is not None else None
+    asked = {
+        ("filtered_action" if key == "action" else key): value
+        for key, value in filters.args().items()
+    }
+    if user is not None:
+        asked["user"] = user.username
+    return {key: value for key, value in asked.items() if value is not None}
 
 
 def interrupted(job: BackgroundJob) -> None:

@@ -98,6 +98,12 @@ DETAIL_LABELS = {
     "method": _l("Method"),
     "scopes": _l("Scopes"),
     "url": _l("Address"),
+    # An export's filter (audit.export), under the page's names for its fields.
+    "user": _l("User"),
+    "filtered_action": _l("Action"),
+    "case": _l("Case number"),
+    "from": _l("From date"),
+    "to": _l("To date"),
 }
 # Details stored as codes, shown by their names.
 DETAIL_VALUES = {
@@ -123,7 +129,19 @@ def entry_details(details: dict) -> list[tuple[str, str]]:
 
 
 def _named(key: str, value):
+    if key == "filtered_action":
+        return filtered_action_label(value)
     return DETAIL_VALUES[key].get(value, value) if key in DETAIL_VALUES else value
+
+
+def filtered_action_label(value: str) -> str:
+    """An action as the log's filter gives it ("event:agree", "audit:login.success")."""
+    from mediation.cases.workflow import MOVES  # here: importing the workflow loads this module
+
+    kind, _sep, code = value.partition(":")
+    if kind == "event":
+        return str(MOVES[code].label) if code in MOVES else value
+    return str(ACTIONS.get(code, value))
 
 
 def _detail_value(value, is_list: bool = False) -> str:

@@ -332,3 +332,28 @@ def test_a_long_agreement_numbers_its_pages_and_keeps_the_signatures_with_the_la
     # The signatures are not alone on the last page: the last term came with them.
     assert "（签名）" in last and "十、" in last
     assert "一式三份" in last
+
+
+def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(page, app, cases):
+    """Terms of three lines each, one more at a time through a whole page: wherever the page
+    ends, the obligations' heading stays with its table and the page of the signatures begins
+    with the end of the last term, never with the obligations or the closing alone."""
+    case_id, number = cases["agreed"]
+    sign_in(page)
+    for count in range(14, 24):
+        terms = [f"第{i + 1}条、{LONG_TERM[: len(LONG_TERM) // 2]}" for i in range(count)]
+        with app.app_context():
+            agreement = db.session.scalar(select(Agreement).where(Agreement.case_id == case_id))
+            agreement.terms = "\n".join(terms)
+            db.session.commit()
+            db.session.remove()
+        page.goto(f"{page.base_url}/cases/{case_id}/print/agreement")
+        pages = pdf_pages(page)
+        assert_numbered(pages, number)
+        last, header = pages[-1], f"{squeeze(number)}第{len(pages)}页共{len(pages)}页"
+        obligations = last.find("履行义务义务人权利人")  # the heading, then the table's header
+        assert obligations >= 0 and "（签名）" in last, (count, last)
+        assert last.startswith(header) and len(last[len(header) : obligations]) >= 10, (
+            count,
+            last,
+        )
