@@ -920,8 +920,14 @@ def test_a_session_held_needs_its_attendance_and_minutes_one_to_come_does_not(
     now = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
     past = client.post_form(url, held | {"held_at": f"{now:%Y-%m-%d}T00:00", "minutes": "陈述"})
     assert re.search(r'id="attendance-error">请填写到场人员。', past.get_data(as_text=True))
+    unwritten = client.post_form(
+        url, held | {"held_at": f"{now:%Y-%m-%d}T00:00", "attendance": "双方到场"}
+    ).get_data(as_text=True)
+    assert re.search(r'id="minutes-error">请填写调解笔录。', unwritten)
+    assert re.search(r'name="attendance"[^>]*>\s*双方到场</textarea>', unwritten)  # kept
     form = client.get(url).get_data(as_text=True)
-    assert re.search(r'for="attendance">.*?</label><span class="required-mark"', form)
+    for name in ("attendance", "minutes"):
+        assert re.search(rf'for="{name}">.*?</label><span class="required-mark"', form), name
     soon = client.post_form(url, held | {"held_at": "2099-01-05T09:30"})
     assert soon.status_code == 302  # an appointment: the parties are told by SMS
 
