@@ -207,6 +207,8 @@ def undo_check(url: str) -> Check:
     if not problems:
         undo.finish(_libpq(url))
     print(f"   {outcome.summary()}", flush=True)
+    seconds = undo.vacuum(_libpq(url), outcome)
+    print(f"   VACUUM ANALYZE of the tables it wrote to: {seconds:.0f} s", flush=True)
     detail = "; ".join(problems[:5]) or (
         "every table's rows and largest id, every sequence and "
         f"{sum(outcome.restored.values()):,} changed rows as before the run "
