@@ -5,7 +5,11 @@ SQLite: the base is `bench/data/bench-<N>.sqlite`, the run copy `bench/data/run.
 PostgreSQL (`DATABASE_URL`): the base is the database `bench_base_<N>` on that server, the run
 copy `bench_run`, made with CREATE DATABASE … TEMPLATE. A base is rebuilt when the migrations'
 head revision differs from the one it was built at (kept in a file next to the SQLite base, in
-the comment of the PostgreSQL base).
+the comment of the PostgreSQL base). (BENCH_DB_PREFIX replaces `bench_` in these names.)
+
+A base of several centres (`--centres`, 10 at 10,000,000 cases; PostgreSQL only) is
+`bench_base_<N>_<C>centres`, built by centres.py from the one-centre base of N ÷ C cases, and
+not copied per run: the run works on it and undoes its writes (undo.py).
 """
 
 import os
@@ -13,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +26,14 @@ from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from bench.centres import build_report, copy_centres, record_step, restore_indexes
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
-RUN_DATABASE = "bench_run"
+# The PostgreSQL databases' names start with this (BENCH_DB_PREFIX: e.g. a test's own names).
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_")
+RUN_DATABASE = f"{PREFIX}run"
 
 
 def populate(env: dict, cases: int) -> None:
@@ -66,6 +75,14 @@ class Engine:
         if self.name == "sqlite":
             return _sqlite_run_copy(cases, env, rebuild)
         return _postgresql_run_copy(self.server_url, cases, env, rebuild)
+
+    def region_base(self, cases: int, centres: int, env: dict, rebuild: bool) -> str:
+        """The base of `cases` cases across `centres` centres (built, or its build resumed,
+        first if needed; see centres.py); its SQLAlchemy URL. A run works on it in place and
+        undoes its writes (undo.py): a 10M base is ~50 GB, no room for a copy per run."""
+        if self.name == "sqlite":
+            sys.exit("bench: a base of several centres is built on PostgreSQL only")
+        return _postgresql_region_base(self.server_url, cases, centres, env, rebuild)
 
     def drop_run_copy(self) -> None:
         if self.name == "sqlite":
@@ -143,17 +160,87 @@ def _drop(connection: psycopg.Connection, database: str) -> None:
     )
 
 
-def _postgresql_run_copy(server_url: str, cases: int, env: dict, rebuild: bool) -> str:
-    base, head = f"bench_base_{cases}", head_revision()
+def _comment(connection: psycopg.Connection, database: str) -> str | None:
+    """The database's comment ("" when it has none), None when there is no such database."""
+    found = connection.execute(
+        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+        "WHERE datname = %s",
+        (database,),
+    ).fetchone()
+    return None if found is None else found[0]
+
+
+def _set_comment(connection: psycopg.Connection, database: str, text: str) -> None:
+    connection.execute(
+        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(database), sql.Literal(text))
+    )
+
+
+def _postgresql_base(connection, server_url: str, cases: int, env: dict, rebuild: bool) -> str:
+    """The name of the one-centre base of `cases` cases, built first if needed."""
+    base, head = f"{PREFIX}base_{cases}", head_revision()
+    if rebuild or _comment(connection, base) != head:
+        _build_postgresql(connection, server_url, base, head, cases, env)
+    else:
+        print(f"== base database {base} (cached, revision {head})", flush=True)
+    return base
+
+
+def _postgresql_region_base(server_url: str, cases: int, centres: int, env, rebuild) -> str:
+    """The base `<prefix>base_<cases>_<centres>centres`: a copy (TEMPLATE) of the one-centre
+    base of cases ÷ centres, to which centres.py adds the other centres, one transaction per
+    centre. Its comment says "building <revision>" until the last centre is in, then the
+    revision: a build killed half-way resumes at its next centre."""
+    per_centre, head = cases // centres, head_revision()
+    base = f"{PREFIX}base_{cases}_{centres}centres"
     with _maintenance(server_url) as connection:
-        built_at = connection.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            (base,),
-        ).fetchone()
-        if rebuild or built_at is None or built_at[0] != head:
-            _build_postgresql(connection, server_url, base, head, cases, env)
+        comment = _comment(connection, base)
+        if not rebuild and comment == head:
+            print(f"== base database {base} (cached, revision {head}), worked on in place")
+            return _database_url(server_url, base)
+        if rebuild or comment != f"building {head}":
+            source = _postgresql_base(connection, server_url, per_centre, env, rebuild)
+            print(f"== building base database {base}: {source} and {centres - 1} copies")
+            started = time.perf_counter()
+            _drop(connection, base)
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(base), sql.Identifier(source)
+                )
+            )
+            url = _libpq_url(_database_url(server_url, base))
+            with psycopg.connect(url, autocommit=True) as database:
+                record_step(database, f"template {source}", time.perf_counter() - started)
+            _set_comment(connection, base, f"building {head}")
+            print(f"   {source} copied in {time.perf_counter() - started:.0f} s", flush=True)
         else:
-            print(f"== base database {base} (cached, revision {head})", flush=True)
+            print(f"== resuming the build of base database {base}", flush=True)
+        url = _libpq_url(_database_url(server_url, base))
+        copy_centres(url, centres)
+        restore_indexes(url)
+        started = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as database:
+            database.execute("VACUUM ANALYZE")
+            record_step(database, "VACUUM ANALYZE", time.perf_counter() - started)
+        _set_comment(connection, base, head)
+        print(
+            f"   {build_report(url)}; size {database_size(server_url, base)} "
+            "(the first centre's base is built, and timed, on its own)",
+            flush=True,
+        )
+    return _database_url(server_url, base)
+
+
+def database_size(server_url: str, database: str) -> str:
+    with _maintenance(server_url) as connection:
+        return connection.execute(
+            "SELECT pg_size_pretty(pg_database_size(%s))", (database,)
+        ).fetchone()[0]
+
+
+def _postgresql_run_copy(server_url: str, cases: int, env: dict, rebuild: bool) -> str:
+    with _maintenance(server_url) as connection:
+        base = _postgresql_base(connection, server_url, cases, env, rebuild)
         _drop(connection, RUN_DATABASE)
         connection.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -173,6 +260,4 @@ def _build_postgresql(connection, server_url: str, base: str, head: str, cases: 
     # A bulk load leaves no planner statistics; a server in service has them from autovacuum.
     with psycopg.connect(_libpq_url(url), autocommit=True) as database:
         database.execute("VACUUM ANALYZE")
-    connection.execute(
-        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(base), sql.Literal(head))
-    )
+    _set_comment(connection, base, head)

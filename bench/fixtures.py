@@ -19,15 +19,16 @@ from mediation.cases.identity import is_valid_resident_id
 from mediation.cases.models import Case, CaseCounter, Party
 from mediation.cases.states import IN_MEDIATION
 from mediation.cases.workflow import PartyData
-from mediation.demo.data import DEMO_CENTRE, MEDIATORS
+from mediation.demo.data import DEMO_CENTRE, DEMO_REGION, MEDIATORS
 from mediation.directory.calendar import local_today
-from mediation.directory.centres import centre_by_code
+from mediation.directory.centres import add_centre, centre_by_code
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 
 # Signs the bench's sessions and keys the access codes it sets; the server gets the same.
 SECRET_KEY = "bench-secret-not-for-production"
 CENTRE_CODE = DEMO_CENTRE[0]
+REGION = DEMO_REGION
 
 
 def bench_app(database_url: str) -> Flask:
@@ -39,6 +40,14 @@ def demo_centre():
     if centre is None:
         raise RuntimeError(f"the bench database has no demo centre {CENTRE_CODE}")
     return centre
+
+
+def add_bench_centre(code: str, name: str, abbreviation: str) -> str:
+    """A centre for the bench's own writes (on a base worked on in place: the undo removes
+    it); its code."""
+    add_centre(code, name, abbreviation)
+    db.session.commit()
+    return code
 
 
 def _random_cases(count: int) -> list[tuple[int, str]]:

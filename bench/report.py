@@ -150,9 +150,15 @@ class Report:
 
 
 def _settings_line(settings: dict) -> str:
+    region = ""
+    if settings.get("centres", 1) > 1:  # a base worked on in place (undo.py)
+        region = (
+            f" across {settings['centres']} centres (the base itself, "
+            f"{settings['database_size']} on disk, {settings['base_rows']:,} rows)"
+        )
     return (
-        f"{settings['engine']}, {settings['cases']} cases, gunicorn {settings['workers']} "
-        f"workers, wrk -t{settings['threads']} -c{settings['connections']} "
+        f"{settings['engine']}, {settings['cases']} cases{region}, gunicorn "
+        f"{settings['workers']} workers, wrk -t{settings['threads']} -c{settings['connections']} "
         f"-d{settings['duration']}s, {settings['started']}"
     )
 

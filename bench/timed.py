@@ -10,8 +10,9 @@ from pathlib import Path
 
 from bench.database import FLASK, ROOT
 from bench.fixtures import demo_centre
+from mediation.directory.centres import region_centres
 from mediation.jobs.runner import SHELL, run_job
-from mediation.stats.queries import month_stats
+from mediation.stats.queries import month_stats, region_stats
 
 
 @dataclass
@@ -35,6 +36,17 @@ def time_month_stats(month: str, runs: int = 3) -> Timing:
         month_stats(month, centre)
         seconds.append(time.perf_counter() - started)
     return Timing(sorted(seconds)[runs // 2])
+
+
+def time_region_stats(month: str, region: str, runs: int = 3) -> tuple[int, Timing]:
+    """The region's month statistics (SPEC 10: each centre's figures and the region's, as the
+    regional administrator's page asks for them), the median of `runs`; and how many centres."""
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        region_stats(month, region)
+        seconds.append(time.perf_counter() - started)
+    return len(region_centres(region)), Timing(sorted(seconds)[runs // 2])
 
 
 def time_deadline_sweep(runs: int = 1) -> Timing:
