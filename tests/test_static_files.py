@@ -118,7 +118,7 @@ def test_the_partys_pages_load_their_own_stylesheet_and_no_script(client, make_c
         "/status", {"case_number": case.number, "access_code": case.access_codes[party.id]}
     )
     assert looked_up.headers["Location"] == "/status/case"
-    for path in ("/status", "/status/case", "/verify", "/honour"):
+    for path in ("/status", "/status/case", "/verify", "/honour", "/apply", "/apply/status"):
         page = client.get(path).get_data(as_text=True)
         assert STYLESHEETS.findall(page) == ["/static/css/portal.css"], path
         assert "<script" not in page, path
