@@ -133,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from mediation.stats.routes import bp as stats_bp
     from mediation.web.compression import compress_pages
     from mediation.web.errors import register_error_pages
-    from mediation.web.params import refuse_nul_characters
+    from mediation.web.params import bound_json_bodies, refuse_nul_characters
     from mediation.web.routes import bp as web_bp
     from mediation.web.security import add_security_headers
 
@@ -159,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     register_error_pages(app)
     refuse_nul_characters(app)
+    bound_json_bodies(app)
     add_security_headers(app)
     compress_pages(app)
 

@@ -151,12 +151,13 @@ def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app, client, logi
 def receiver():
     """A client's webhook endpoint on 127.0.0.1, keeping each body and signature; `status`
     is what it answers."""
-    received, state = [], {"status": 200}
+    received, keys, state = [], [], {"status": 200}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((body, self.headers[SIGNATURE_HEADER]))
+            keys.append(self.headers["Idempotency-Key"])
             self.send_response(state["status"])
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -168,7 +169,10 @@ def receiver():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield SimpleNamespace(
-        url=f"http://127.0.0.1:{server.server_port}/hook", received=received, state=state
+        url=f"http://127.0.0.1:{server.server_port}/hook",
+        received=received,
+        keys=keys,
+        state=state,
     )
     server.shutdown()
     server.server_close()
@@ -238,6 +242,8 @@ def test_a_webhook_that_fails_is_retried_and_never_lost(
     db.session.expire_all()
     (message,) = webhook_messages(db)
     assert message.state == "sent" and len(receiver.received) == 2
+    # Sent again with the same id, so that the client can drop a repeat (#23 point 4).
+    assert receiver.keys == [str(message.idempotency_key)] * 2
 
 
 def test_the_signature_is_hmac_sha256_of_the_body():

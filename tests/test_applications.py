@@ -3,11 +3,13 @@ staff's decision, the dashboard's queue and the month's figures."""
 
 import io
 import re
+import threading
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from mediation import clock
 from mediation.applications import decisions, queries
@@ -154,6 +156,44 @@ def test_an_application_gets_a_number_and_a_code_shown_once(client, db, centre, 
     again = apply(client, centre.id)
     assert number in page(again) and not CODE.search(page(again))
     assert count(db, Application) == 1
+
+
+def test_a_double_click_makes_one_application_and_answers_both_clicks(
+    app, client, db, centre, dossier_folder
+):
+    """Both posts of one form, with its file, arrive before either is saved (PostgreSQL lets
+    both look for the form's token at once): one gets the code, the other the "sent already"
+    page, never an error; the file the application keeps is on disk."""
+    second = app.test_client()
+    both_looked = threading.Barrier(2, timeout=2)
+
+    def hold_before_writing(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO APPLICATION "):
+            # By now each has looked for the form's token; on SQLite the other post waits
+            # for the write lock, and the barrier gives up.
+            with suppress(threading.BrokenBarrierError):
+                both_looked.wait()
+
+    answers = []
+
+    def click(c):
+        answers.append(apply(c, centre.id, files=[(PDF, "合同.pdf")], submission="one-form"))
+
+    clicks = [threading.Thread(target=click, args=(c,)) for c in (client, second)]
+    event.listen(db.engine, "before_cursor_execute", hold_before_writing)
+    try:
+        for thread in clicks:
+            thread.start()
+        for thread in clicks:
+            thread.join()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", hold_before_writing)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    pages = sorted((page(answer) for answer in answers), key=lambda html: not CODE.search(html))
+    number, _code = applied(answers[0] if CODE.search(page(answers[0])) else answers[1])
+    assert CODE.search(pages[0]) and not CODE.search(pages[1]) and number in pages[1]
+    assert count(db, Application) == 1
+    assert [path.read_bytes() for path in files_on_disk(dossier_folder)] == [PDF]
 
 
 def test_the_due_date_follows_the_centres_calendar(client, db, centre):

@@ -3,6 +3,7 @@ form on the pages, fed hostile values (dates and ids out of range, overlong text
 that are not UTF-8), answers with a page, a 400 or the form's message, never a 5xx."""
 
 import io
+import json
 from contextlib import contextmanager
 from datetime import date
 from html.parser import HTMLParser
@@ -420,3 +421,77 @@ def test_a_header_cell_past_the_csv_limit_is_a_plain_message(client, login):
     upload = {"file": (io.BytesIO(content), "ledger.csv"), "dry_run": "y"}
     page = client.post_form("/admin/ledger/", upload).get_data(as_text=True)
     assert "文件第 1 行无法按 CSV 读取" in page
+
+
+# Values for the API's JSON fields (JSON cannot carry bytes that are not UTF-8: those go as
+# whole bodies below).
+HOSTILE_JSON = [
+    "",
+    "-1",
+    -1,
+    2147483648,
+    10**25,
+    1e308,
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-31T23:59:59-23:59",
+    "x" * 20_000,
+    "a\x00b",
+    None,
+    [],
+    {},
+    True,
+]
+HOSTILE_BODIES = [b"", b"\xff\xfe", b"{", b"null", b"[]", b"[" * 5_000 + b"]" * 5_000, b"1e99999"]
+
+
+def test_no_api_parameter_or_body_makes_a_server_error(app, client, make_api_client):
+    """The integration API, called with a valid token, fed the same hostile values in its
+    query, its paths, its headers and every field of its bodies: a problem, never a 5xx."""
+    from tests.test_api import REFERRAL
+
+    _id, headers = make_api_client()
+    with app.app_context():  # gone before the requests (they would share its session)
+        number = build_case("transferred", transfer_reason="party_request").number
+        _db.session.commit()
+        _db.session.remove()
+    sweep = Sweep(client)
+
+    def get(path, query=b""):
+        label = f"GET {path[:60]}?{query[:60]!r}"
+        send = lambda: client.get(path, query_string=query.decode("ascii"), headers=headers)  # noqa: E731
+        sweep.check(label, send)
+
+    def post(path, label, body: bytes, key="k"):
+        all_headers = {**headers, "Idempotency-Key": key, "Content-Type": "application/json"}
+        send = lambda: client.post(path, data=body, headers=all_headers)  # noqa: E731
+        sweep.check(f"POST {path[:60]} {label}", send)
+
+    for name in ("updated_since", "cursor", "limit"):
+        for value in HOSTILE:
+            get("/api/v1/cases", encoded({name: value}))
+    for value in HOSTILE:
+        if value:
+            get("/api/v1/cases/" + quote_from_bytes(value))
+            get("/api/v1/stats/" + quote_from_bytes(value))
+    feedback = f"/api/v1/cases/{quote_from_bytes(number.encode())}/court-feedback"
+    for path, body in (
+        ("/api/v1/cases", REFERRAL),
+        (feedback, {"filing_number": "（2026）浙01民初1号"}),
+    ):
+        fields = [*body, "confirmed_on", "confirmation_court", "unknown"]
+        for raw in HOSTILE_BODIES:
+            post(path, f"body={raw[:20]!r}", raw)
+        for name in fields:
+            for n, value in enumerate(HOSTILE_JSON):
+                changed = json.dumps({**body, name: value}).encode()
+                post(path, f"{name}={str(value)[:20]!r}", changed, key=f"{name}-{n}")
+        if path == "/api/v1/cases":
+            for name in REFERRAL["parties"][0]:
+                for n, value in enumerate(HOSTILE_JSON):
+                    party = {**REFERRAL["parties"][0], name: value}
+                    changed = {**body, "parties": [party, REFERRAL["parties"][1]]}
+                    post(path, f"parties.{name}", json.dumps(changed).encode(), f"p{name}{n}")
+            for key in ("x" * 20_000, "a\tb", "é"):
+                post(path, f"key={key[:20]!r}", json.dumps(body).encode(), key=key)
+    assert not sweep.errors, "\n".join(sweep.errors)

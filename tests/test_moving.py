@@ -3,12 +3,13 @@ from the new centre's sequence, the old number in search and on the portal, who 
 case (the matrix of every state and actor is in test_workflow), and the statistics."""
 
 import threading
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from mediation import clock
 from mediation.auth.models import User
@@ -293,6 +294,52 @@ def test_staff_and_admins_move_a_case_from_its_page(client, db, login, make_case
     listed = client.get("/cases/").get_data(as_text=True)
     assert "拱墅调〔2026〕1号" in listed  # the message says where it went
     assert client.get(f"/cases/{case.id}").status_code == 404  # and it is no longer theirs
+
+
+def test_a_double_click_on_move_moves_the_case_once_and_answers_both_clicks(
+    app, client, db, login, make_case, gongshu
+):
+    """Both posts of the move's form arrive before either is saved (PostgreSQL lets both
+    check the case at once): one moves it, the other is told it changed, never an error."""
+    case = make_case("assigned")
+    case_id, form = case.id, move_form(case, gongshu)
+    db.session.commit()
+    login("staff")
+    second = app.test_client()
+    second.set_cookie("session", client.get_cookie("session").value)
+    both_checked = threading.Barrier(2, timeout=2)
+
+    def hold_before_numbering(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE CASE_COUNTER"):
+            with suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+    answers = []
+
+    def click(c):
+        answers.append(c.post_form(f"/cases/{case_id}/act/move", form))
+
+    clicks = [threading.Thread(target=click, args=(c,)) for c in (client, second)]
+    event.listen(db.engine, "before_cursor_execute", hold_before_numbering)
+    try:
+        for thread in clicks:
+            thread.start()
+        for thread in clicks:
+            thread.join()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", hold_before_numbering)
+    # The second is told the case changed meanwhile (PostgreSQL, where both checked it at
+    # once) or, once it is moved, that it is no longer this centre's (SQLite's waiting post).
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses in ([200, 302], [302, 404]), statuses
+    if statuses == [200, 302]:
+        told = next(a for a in answers if a.status_code == 200).get_data(as_text=True)
+        assert "案件在此期间已被他人修改" in told
+    db.session.rollback()
+    moved = db.session.get(Case, case_id)
+    assert (moved.centre_id, moved.number) == (gongshu.id, "拱墅调〔2026〕1号")
+    assert len(db.session.scalars(select(FormerNumber)).all()) == 1
+    assert db.session.scalar(select(func.count()).where(CaseEvent.action == "move")) == 1
 
 
 def test_a_global_admin_stays_on_the_moved_case(client, db, login, make_case, gongshu):

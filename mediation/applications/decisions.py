@@ -3,6 +3,7 @@ the centre's decision — accepted (a case registered through the workflow with 
 `online`) or declined with a reason. The caller commits."""
 
 import hmac
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
@@ -10,7 +11,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from mediation import clock
 from mediation.applications.models import DECLINE_REASONS, Application, SubmittedFile
@@ -118,10 +119,12 @@ def submit_application(
                 message = _("%(name)s: %(reason)s", name=name, reason=refusal)
                 raise ApplicationError(message, "files") from None
         begin_writing()
+        _lock_token(token)
         # Inside the lock, what another request may have written meanwhile.
         made = _made_by(token)
         if made is not None:
-            storage.discard(stored)
+            # The other post's files are these same bytes: only what no saved row holds goes.
+            dossier.discard_unsaved(stored)
             return Submitted(made, None)
         if wait := longest_wait(keyed):
             raise ApplicationThrottled(wait)
@@ -143,13 +146,28 @@ def submit_application(
             throttle.hit(key)
         db.session.flush()
     except BaseException:
-        storage.discard(stored)
+        dossier.discard_unsaved(stored)
         raise
     return Submitted(application, code)
 
 
 def _made_by(token: str) -> Application | None:
     return db.session.scalar(select(Application).filter_by(submission_token=token))
+
+
+# The first key of the lock a form's token is looked for under (PostgreSQL), the second its hash.
+TOKEN_LOCK = zlib.crc32(b"mediation.application.submission_token") & 0x7FFFFFFF
+
+
+def _lock_token(token: str) -> None:
+    """On PostgreSQL, hold a lock on the form's token until the transaction ends: a double
+    click's second post waits here for the first to commit, then finds its application
+    (SQLite's write lock, taken by begin_writing, does the same there)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("select pg_advisory_xact_lock(:key, hashtext(:token))"),
+            {"key": TOKEN_LOCK, "token": token},
+        )
 
 
 def _write_application(data: ApplicationData, token: str) -> Application:

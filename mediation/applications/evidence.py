@@ -76,7 +76,7 @@ def submit_evidence(case: Case, party: Party, stream: BinaryIO, filename: str | 
         db.session.add(submitted)
         db.session.flush()
     except BaseException:
-        storage.discard([stored])
+        dossier.discard_unsaved([stored])
         raise
     log.record(
         "evidence.submit",

@@ -1852,6 +1852,12 @@ def move_case(
             )
         )
     begin_writing()
+    # The case's row locked (PostgreSQL) and its version read again: a double click's second
+    # post waits here for the first to commit and is told the case changed, before it writes
+    # the former number the first one wrote (SQLite's write lock, just taken, does the same).
+    written = db.session.scalar(select(Case.version).where(Case.id == case.id).with_for_update())
+    if written != case.version:
+        raise StaleCase()
     year = change.columns["received_on"].year
     seq, number = issue_case_number(to_centre, year)
     former = NewRow(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from mediation import clock
@@ -247,6 +248,28 @@ def remember_content(stored: storage.StoredContent) -> None:
             return
         statement = insert(StoredFile)
     db.session.execute(statement.values(**values))
+
+
+def discard_unsaved(stored: list[storage.StoredContent]) -> None:
+    """Remove the files of uploads whose rows were not saved, but not a content that a saved
+    row holds: another request (a double click's other post) may have sent the same bytes,
+    found them on disk, and kept them. Read on a connection of its own (the session's
+    transaction may have failed); when the database cannot tell, the files stay."""
+    new = [content for content in stored if content.is_new]
+    if not new:
+        return
+    try:
+        with db.engine.connect() as connection:
+            saved = set(
+                connection.scalars(
+                    select(StoredFile.sha256).where(
+                        StoredFile.sha256.in_([content.sha256 for content in new])
+                    )
+                )
+            )
+    except SQLAlchemyError:
+        return
+    storage.discard([content for content in new if content.sha256 not in saved])
 
 
 def supersede(

@@ -4,6 +4,7 @@ column or a conversion between time zones."""
 from datetime import date, datetime
 
 from flask import Flask, abort, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 # Ids are 32-bit integers on PostgreSQL.
@@ -55,12 +56,29 @@ class IdConverter(IntegerConverter):
 
 
 def refuse_nul_characters(app: Flask) -> None:
-    """No one types a NUL character; PostgreSQL stores none. A query string or form that
-    carries one is refused as a whole, before any view reads it."""
+    """No one types a NUL character; PostgreSQL stores none. A path, query string or form
+    that carries one is refused as a whole, before any view reads it."""
 
     @app.before_request
     def _no_nul():
+        if "\x00" in request.path:
+            abort(400)
         for values in (request.args, request.form):
             for name, value in values.items(multi=True):
                 if "\x00" in name or "\x00" in value:
                     abort(400)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deeply for the parser (thousands of brackets)
+    is a body that is not JSON, as Flask already treats any other: never a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def bound_json_bodies(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)

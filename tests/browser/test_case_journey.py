@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from mediation import clock
 from mediation.directory.models import Mediator, Organization
+from tests.browser.conftest import open_menu
 from tests.conftest import PASSWORD
 
 
@@ -24,7 +25,7 @@ def sign_in(page, username):
 
 
 def sign_out(page):
-    page.locator("#user-menu").click()
+    open_menu(page, page.locator("#user-menu"))
     page.get_by_role("button", name="退出").click()
 
 
