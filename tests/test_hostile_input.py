@@ -495,3 +495,26 @@ def test_no_api_parameter_or_body_makes_a_server_error(app, client, make_api_cli
             for key in ("x" * 20_000, "a\tb", "é"):
                 post(path, f"key={key[:20]!r}", json.dumps(body).encode(), key=key)
     assert not sweep.errors, "\n".join(sweep.errors)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2026-02-30"])
+def test_a_date_filter_that_is_no_date_is_said_beside_its_field(client, login, value):
+    """The issue's crafted dates: the list answers, keeps the value as typed and says
+    beside the field that it is not filtered by it."""
+    login("staff")
+    for name, field_id in (("registered_to", "f-to"), ("registered_from", "f-from")):
+        response = client.get("/cases/", query_string={name: value})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'id="{field_id}-error">不是1900年至2999年之间的日期，未按此筛选。' in page
+        assert f'value="{value}"' in page
+
+
+def test_a_statistics_month_that_is_no_month_is_said_beside_its_field(client, login):
+    login("admin")
+    response = client.get("/admin/stats/", query_string={"month": "0001-01"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="month-error">不是1900年至2999年之间的月份，所示为本月数据。' in page
+    assert 'value="0001-01"' in page
+    assert "month-error" not in client.get("/admin/stats/?month=2026-11").get_data(as_text=True)

@@ -153,9 +153,17 @@ class CaseFilter:
     queue: str | None = None
     ledger_import: int | None = None  # the cases an import from the upload page created
     sort: str = "newest"
+    # Dates given that are none (9999-12-31, 2026-02-30), by field: the page says so beside
+    # the field, as typed, and the list is not filtered by them.
+    bad_dates: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_args(cls, args) -> "CaseFilter":
+        bad_dates = {
+            name: args.get(name, "")[:40]
+            for name in ("registered_from", "registered_to")
+            if args.get(name) and _date(args, name) is None
+        }
         return cls(
             centre=_int(args, "centre"),
             state=_text(args, "state", [s.value for s in State]),
@@ -170,6 +178,7 @@ class CaseFilter:
             queue=_text(args, "queue", QUEUES),
             ledger_import=_int(args, "ledger_import"),
             sort=_text(args, "sort", SORTS) or "newest",
+            bad_dates=bad_dates,
         )
 
     def as_args(self, **changes) -> dict[str, str]:
@@ -177,6 +186,8 @@ class CaseFilter:
         values = replace(self, **changes)
         args = {}
         for item in fields(values):
+            if item.name == "bad_dates":
+                continue
             value = getattr(values, item.name)
             if value not in (None, "") and not (item.name == "sort" and value == "newest"):
                 args[item.name] = value.isoformat() if isinstance(value, date) else str(value)

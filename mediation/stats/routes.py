@@ -257,7 +257,19 @@ def render_stats():
         headers=HEADERS,
         titles=SHEET_TITLES,
         scope=scope,
+        bad_month=_bad_month(),
     )
+
+
+def _bad_month() -> str:
+    """A month asked for that is none (0001-01, 2026-13), as typed: the page shows this
+    month's figures and says why."""
+    month = request.args.get("month", "")
+    try:
+        parse_month(month)
+    except ValueError:
+        return month[:20]
+    return ""
 
 
 @bp.get("/export")
