@@ -8,10 +8,12 @@ Without --database-url, a SQLite file in bench/data/; with a PostgreSQL URL, tha
 schema is dropped and made again from the migrations (give it a database of its own). Prints
 rows a second (and per second of this process's CPU: on a shared machine the wall clock
 counts the other work too) and the process's peak memory, and fails below
---min-rows-per-second.
+--min-rows-per-second. On PostgreSQL on this host, also the CPU of the server process that
+ran the import (COPY, indexes, constraint checks), read from /proc.
 """
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -67,6 +69,7 @@ def main() -> int:
             if done and done % 100_000 == 0:
                 print(f"  {phase} {done:,}", flush=True)
 
+        server = _server_cpu()
         start, cpu = time.perf_counter(), time.process_time()
         result = import_ledger(
             centre, data, create_missing=True, progress=progress, free_while_reading=True
@@ -74,6 +77,9 @@ def main() -> int:
         db.session.commit()
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu
+        after = _server_cpu()
+        # The same server process throughout, or its figure says nothing.
+        server_cpu = after[1] - server[1] if server and after and after[0] == server[0] else None
         created = db.session.scalar(select(func.count()).select_from(Case))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = args.rows / seconds
@@ -83,12 +89,32 @@ def main() -> int:
         f"({ledger.stat().st_size / 1e6:.0f} MB CSV) in {seconds:.0f} s "
         f"(read and checked in {checked:.0f} s): {rate:,.0f} rows/s; this process's CPU "
         f"{cpu:.0f} s ({args.rows / cpu:,.0f} rows per CPU second); "
-        f"{created:,} cases; problems {len(result.problems)}; peak memory {peak_mb:.0f} MB"
+        + (
+            f"the server's CPU {server_cpu:.0f} s ({args.rows / (cpu + server_cpu):,.0f} rows "
+            "per CPU second of both); "
+            if server_cpu
+            else ""
+        )
+        + f"{created:,} cases; problems {len(result.problems)}; peak memory {peak_mb:.0f} MB"
     )
     if not args.database_url and not args.keep:
         for path in DATA.glob("ledger-bench.sqlite3*"):
             path.unlink()
     return 0 if result.ok and created == args.rows and rate >= args.min_rows_per_second else 1
+
+
+def _server_cpu() -> tuple[int, float] | None:
+    """PostgreSQL: (pid, CPU seconds) of the server process of the session's connection, when
+    it runs on this host; None otherwise."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    pid = db.session.scalar(text("select pg_backend_pid()"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields, in clock ticks.
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

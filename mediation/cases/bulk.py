@@ -64,10 +64,14 @@ class IdBlocks:
         size = self.size.get(table, FIRST_BLOCK)
         self.size[table] = min(size * 10, LARGEST_BLOCK)
         if self.engine == "postgresql":
-            ids = db.session.scalars(
-                text(f"select nextval({self._sequence(table)}) from generate_series(1, :n)"),
+            # One row holding the block (an array), not a row per id.
+            ids = db.session.scalar(
+                text(
+                    f"select array_agg(nextval({self._sequence(table)})) "
+                    "from generate_series(1, :n)"
+                ),
                 {"n": size},
-            ).all()
+            )
         else:
             if table not in self.last:
                 self.last[table] = db.session.scalar(
@@ -178,7 +182,10 @@ class BulkWriter:
     def insert(self, model, values: dict, kind: type = SimpleNamespace) -> SimpleNamespace:
         """A new row of `model` with an id taken ahead, the columns not given at their
         defaults."""
-        row = kind(**{**self.blanks[model], **values, "id": self.ids.take(model.__tablename__)})
+        row = kind(**self.blanks[model])
+        columns = vars(row)
+        columns.update(values)
+        columns["id"] = self.ids.take(model.__tablename__)
         self.rows[model].append(row)
         self.unwritten[(model, row.id)] = row
         return row

@@ -363,19 +363,19 @@ class Change:
 
 def stored_details(details: dict) -> dict:
     """An event's details as stored: JSON values, empty ones left out."""
+    return {key: _stored(value) for key, value in details.items() if value not in (None, "")}
 
-    def convert(value):
-        if isinstance(value, date | datetime):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return f"{value:.2f}"
-        if isinstance(value, dict):
-            return {str(k): convert(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [convert(v) for v in value]
-        return value
 
-    return {key: convert(value) for key, value in details.items() if value not in (None, "")}
+def _stored(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, dict):
+        return {str(k): _stored(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_stored(v) for v in value]
+    return value
 
 
 # --- access and guards ----------------------------------------------------------------------

@@ -18,8 +18,10 @@ a caseload of 0, so triage never suggests it), created when first needed and rep
 --create-missing creates organisations of kind `people` and active mediators.
 """
 
+import pickle
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -135,9 +137,10 @@ def import_ledger(
     has more than `max_rows` rows (default: the LEDGER_MAX_ROWS setting). On success (and not
     a dry run) the caller commits; otherwise the session has been rolled back.
 
-    The file is read twice, a row at a time, never held whole: first every row is checked
-    (`progress(READING, rows read, 0)`), then, when none has a problem, each is read again and
-    replayed (`progress(WRITING, rows replayed, rows to replay)`). With `free_while_reading`
+    The file is read once, a row at a time, never held whole: every row is checked
+    (`progress(READING, rows read, 0)`) and kept, parsed, in a temporary file; then, when none
+    has a problem, each is replayed from there (`progress(WRITING, rows replayed, rows to
+    replay)`). With `free_while_reading`
     (the job process, whose session has written nothing yet) the session's transaction ends
     before the first reading, so that SQLite's single write lock stays free meanwhile."""
     sheet = read_ledger(data, max_rows)
@@ -152,39 +155,32 @@ def import_ledger(
     if free_while_reading:
         commit_keeping_loaded()
     result = ImportResult(dry_run=dry_run)
-    todo = 0
-    for line, values in sheet.rows():
-        result.rows += 1
-        row = checker.parse(line, values)
-        if row is not None and row.ref in existing:
-            result.skipped += 1
-        elif row is not None:
-            todo += 1
-        if progress and result.rows % PROGRESS_EVERY == 0:
-            progress(READING, result.rows, 0)
-    result.problems = checker.problems
-    if result.problems:
-        return result
-    if progress:
-        progress(WRITING, 0, todo)
-    replay = _Replay(
-        centre, Actor.ledger_import(user), checker.headers, create_missing, ledger_import_id
-    )
-    # Read again with the directory as it is now: a change meanwhile is a problem of its row.
-    rechecker = _Checker(centre, sheet.headers, create_missing)
-    done = 0
-    with bulk_page_cache():
-        for line, values in sheet.rows():
-            row = rechecker.parse(line, values)
-            if row is None or row.ref in existing:
-                continue
-            replay.run(row)
-            done += 1
-            if done % PROGRESS_EVERY == 0 or done == todo:
-                replay.flush()
-                if progress:
-                    progress(WRITING, done, todo)
-        replay.flush()
+    with tempfile.TemporaryFile() as checked:
+        todo = _check(sheet, checker, existing, result, checked, progress)
+        result.problems = checker.problems
+        if result.problems:
+            return result
+        if progress:
+            progress(WRITING, 0, todo)
+        checked.seek(0)
+        replay = _Replay(
+            centre, Actor.ledger_import(user), checker.headers, create_missing, ledger_import_id
+        )
+        # The rows' rules again, with the directory and settings as they are now: a change
+        # meanwhile is a problem of its row.
+        rechecker = _Checker(centre, sheet.headers, create_missing)
+        done = 0
+        with bulk_page_cache():
+            for row in _checked_rows(checked):
+                if not rechecker.recheck(row):
+                    continue
+                replay.run(row)
+                done += 1
+                if done % PROGRESS_EVERY == 0 or done == todo:
+                    replay.flush()
+                    if progress:
+                        progress(WRITING, done, todo)
+            replay.flush()
     result.problems = rechecker.problems + replay.problems
     result.created = done - len({p.row for p in replay.problems})
     result.created_organizations = replay.created_organizations
@@ -194,6 +190,40 @@ def import_ledger(
     if result.problems:
         result.created = 0
     return result
+
+
+def _check(sheet, checker: "_Checker", existing: set[str], result: ImportResult, checked, progress):
+    """The first reading: every row checked (its problems in `checker`), and while none has a
+    problem, the rows to replay written to the file `checked`, PROGRESS_EVERY at a time (the
+    file is read once, and a large ledger is never held whole). Returns how many to replay."""
+    todo, batch = 0, []
+    for line, values in sheet.rows():
+        result.rows += 1
+        row = checker.parse(line, values)
+        if row is not None and row.ref in existing:
+            result.skipped += 1
+        elif row is not None:
+            todo += 1
+            batch.append(row)
+        if result.rows % PROGRESS_EVERY == 0:
+            if not checker.problems:  # with a problem nothing is replayed
+                pickle.dump(batch, checked, pickle.HIGHEST_PROTOCOL)
+            batch.clear()
+            if progress:
+                progress(READING, result.rows, 0)
+    if batch and not checker.problems:
+        pickle.dump(batch, checked, pickle.HIGHEST_PROTOCOL)
+    return todo
+
+
+def _checked_rows(checked) -> Iterator[LedgerRow]:
+    """The rows `_check` wrote, a batch at a time (the file is this import's own)."""
+    while True:
+        try:
+            batch = pickle.load(checked)
+        except EOFError:
+            return
+        yield from batch
 
 
 # --- checking --------------------------------------------------------------------------------
@@ -307,6 +337,14 @@ class _Checker:
             self._rules(row)
             self._directory(row)
         return row if len(self.problems) == before else None
+
+    def recheck(self, row: LedgerRow) -> bool:
+        """Check a parsed row again where the database has a say (the directory, the
+        mediation periods); whether it has no problem."""
+        before = len(self.problems)
+        self._rules(row)
+        self._directory(row)
+        return len(self.problems) == before
 
     def _rules(self, row: LedgerRow) -> None:
         """The rules between columns (SPEC 5)."""
