@@ -296,7 +296,7 @@ def test_the_applicant_follows_the_application_typed_as_on_a_phone(client, db, c
     response = look_up(client, f" {number.lower()} ", f"{code[:4].lower()} {code[4:]}")
     html = page(response)
     assert response.status_code == 200 and "application-status" in html and "state-pending" in html
-    assert "2026年3月13日" in html
+    assert "2026年3月13日" in html and centre.name in html
 
 
 def test_an_unknown_number_and_a_wrong_code_answer_the_same(client, db, centre):

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Row, bindparam, select, text, update
 
 from mediation import clock
 from mediation.applications.models import DECLINE_REASONS, Application, SubmittedFile
@@ -25,6 +25,7 @@ from mediation.cases.access_codes import (
     new_access_code,
     normalise_code,
 )
+from mediation.cases.models import Case
 from mediation.database import begin_writing
 from mediation.directory.calendar import add_working_days, local_date
 from mediation.directory.models import Centre
@@ -196,8 +197,9 @@ def _write_application(data: ApplicationData, token: str) -> Application:
 # --- following an application -----------------------------------------------------------
 
 
-def look_up_application(number: str, code: str, client: str) -> Application | None:
-    """The application with this number and code; None when the number is unknown or the code
+def look_up_application(number: str, code: str, client: str) -> Row | None:
+    """What the applicant's page shows of the application with this number and code (its
+    centre's name and its case's number with it); None when the number is unknown or the code
     wrong (both counted as failures, with the portal's throttles: SPEC 8 asks for its rules).
     Raises LookupThrottled."""
     number, client = normalise_code(number)[:KEY_LENGTH], throttle_client(client)
@@ -207,7 +209,7 @@ def look_up_application(number: str, code: str, client: str) -> Application | No
         raise LookupThrottled(wait)
     # The same query and one keyed hash whether or not the number exists.
     digest = hash_access_code(number, code)
-    application = db.session.scalar(_APPLICATION_BY_NUMBER, {"number": number})
+    application = db.session.execute(_APPLICATION_BY_NUMBER, {"number": number}).one_or_none()
     if application is not None and hmac.compare_digest(digest, application.code_hash):
         return application
     # Only a failure writes; the look-up read without holding the write lock.
@@ -218,7 +220,23 @@ def look_up_application(number: str, code: str, client: str) -> Application | No
     return None
 
 
-_APPLICATION_BY_NUMBER = select(Application).where(Application.number == bindparam("number"))
+_APPLICATION_BY_NUMBER = (
+    select(
+        Application.number,
+        Application.code_hash,
+        Application.state,
+        Application.submitted_on,
+        Application.category_code,
+        Application.due_on,
+        Application.decline_reason,
+        Application.decline_note,
+        Centre.name.label("centre_name"),
+        Case.number.label("case_number"),
+    )
+    .join(Centre, Centre.id == Application.centre_id)
+    .outerjoin(Case, Case.id == Application.case_id)
+    .where(Application.number == bindparam("number"))
+)
 
 
 # --- the centre's decision -----------------------------------------------------------------

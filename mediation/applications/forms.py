@@ -163,18 +163,11 @@ class ApplicationLookupForm(Form):
         _l("Application number"),
         validators=[DataRequired(_l("Enter the application number.")), Length(max=60)],
         description=_l("As shown when you applied, e.g. WS20261207000012."),
-        render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     code = StringField(
         _l("Application code"),
         validators=[DataRequired(_l("Enter your application code.")), Length(max=20)],
         description=_l("The 8 characters shown when you applied."),
-        render_kw={
-            "autocomplete": "off",
-            "autocapitalize": "characters",
-            "spellcheck": "false",
-            "class": "access-code-input",
-        },
     )
 
 

@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
@@ -70,8 +70,12 @@ def _too_many(message: str, wait_seconds: int) -> TooManyRequests:
 # --- the applicant -------------------------------------------------------------------------
 
 
-def _centres() -> list[Centre]:
-    return list(db.session.scalars(select(Centre).order_by(Centre.code)))
+def _centres() -> list[Row]:
+    """The deployment's centres to choose from: their ids and names, in code order."""
+    return db.session.execute(_CENTRES).all()
+
+
+_CENTRES = select(Centre.id, Centre.name).order_by(Centre.code)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -87,7 +91,7 @@ def apply():
     elif form.add_another_respondent():
         pass
     elif form.validate_on_submit():
-        centre = next(c for c in centres if c.id == form.centre.data)
+        centre = db.session.get(Centre, form.centre.data)  # one of the choices
         uploads = [(f.stream, f.filename) for f in form.uploads]
         try:
             submitted = decisions.submit_application(
@@ -124,7 +128,7 @@ def apply():
                 names="、".join(storage.clean_filename(f.filename) for f in form.uploads),
             ),
         ]
-    return render_template("applications/apply.html", form=form, centres=centres)
+    return render_template("applications/apply.html", form=form)
 
 
 @bp.route("/apply/status", methods=["GET", "POST"])
@@ -158,8 +162,6 @@ def status():
         "applications/status.html",
         form=form,
         application=application,
-        centre=db.session.get(Centre, application.centre_id) if application else None,
-        case=_case_of(application),
         reasons=decisions.DECLINE_LABELS,
     )
 
