@@ -3,13 +3,11 @@ staff's decision, the dashboard's queue and the month's figures."""
 
 import io
 import re
-import threading
-from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from mediation import clock
 from mediation.applications import decisions, queries
@@ -21,6 +19,7 @@ from mediation.notify.models import OutboxMessage
 from mediation.stats.exports import people_rows
 from mediation.stats.queries import month_stats
 from tests.case_factory import centre_for
+from tests.double_click import double_click
 
 # Tuesday 10 March 2026, 10:00 in Hangzhou.
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -165,29 +164,16 @@ def test_a_double_click_makes_one_application_and_answers_both_clicks(
     both look for the form's token at once): one gets the code, the other the "sent already"
     page, never an error; the file the application keeps is on disk."""
     second = app.test_client()
-    both_looked = threading.Barrier(2, timeout=2)
-
-    def hold_before_writing(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("INSERT INTO APPLICATION "):
-            # By now each has looked for the form's token; on SQLite the other post waits
-            # for the write lock, and the barrier gives up.
-            with suppress(threading.BrokenBarrierError):
-                both_looked.wait()
-
-    answers = []
-
-    def click(c):
-        answers.append(apply(c, centre.id, files=[(PDF, "合同.pdf")], submission="one-form"))
-
-    clicks = [threading.Thread(target=click, args=(c,)) for c in (client, second)]
-    event.listen(db.engine, "before_cursor_execute", hold_before_writing)
-    try:
-        for thread in clicks:
-            thread.start()
-        for thread in clicks:
-            thread.join()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", hold_before_writing)
+    # Held at the insert: by then each has looked for the form's token.
+    answers = [
+        answer
+        for _c, answer in double_click(
+            db.engine,
+            (client, second),
+            lambda c: apply(c, centre.id, files=[(PDF, "合同.pdf")], submission="one-form"),
+            "INSERT INTO APPLICATION ",
+        )
+    ]
     assert [answer.status_code for answer in answers] == [200, 200]
     pages = sorted((page(answer) for answer in answers), key=lambda html: not CODE.search(html))
     number, _code = applied(answers[0] if CODE.search(page(answers[0])) else answers[1])

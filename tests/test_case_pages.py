@@ -2,12 +2,12 @@
 
 import re
 import threading
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from mediation import clock
 from mediation.auth.models import User
@@ -26,6 +26,7 @@ from mediation.cases.states import State
 from mediation.directory.models import Mediator, Organization
 from tests.case_factory import build_case
 from tests.conftest import PASSWORD, recorded_statements
+from tests.double_click import double_click
 
 INTAKE = {
     "channel": "walk_in",
@@ -487,30 +488,11 @@ def test_a_double_click_on_register_makes_one_case_and_answers_both_clicks(app, 
     token = re.search(r'name="submission" type="hidden" value="([^"]+)"', form).group(1)
     second = app.test_client()
     second.set_cookie("session", client.get_cookie("session").value)
-    both_read = threading.Barrier(2, timeout=2)
-
-    def hold_before_numbering(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("UPDATE CASE_COUNTER"):
-            # By now each has looked for the form's token; on SQLite the other post waits
-            # for the write lock before any read, and the barrier gives up.
-            with suppress(threading.BrokenBarrierError):
-                both_read.wait()
-
-    answers = []
-    clicks = [
-        threading.Thread(target=lambda c=c: answers.append((c, register(c, submission=token))))
-        for c in (client, second)
-    ]
     with app.app_context():
         engine = app.extensions["sqlalchemy"].engine
-    event.listen(engine, "before_cursor_execute", hold_before_numbering)
-    try:
-        for click in clicks:
-            click.start()
-        for click in clicks:
-            click.join()
-    finally:
-        event.remove(engine, "before_cursor_execute", hold_before_numbering)
+    answers = double_click(
+        engine, (client, second), lambda c: register(c, submission=token), "UPDATE CASE_COUNTER"
+    )
     assert sorted(answer.status_code for _, answer in answers) == [200, 302]
     clicked, repeat = next((c, answer) for c, answer in answers if answer.status_code == 302)
     assert "该表单已提交过" in clicked.get(repeat.headers["Location"]).get_data(as_text=True)

@@ -3,13 +3,12 @@ from the new centre's sequence, the old number in search and on the portal, who 
 case (the matrix of every state and actor is in test_workflow), and the statistics."""
 
 import threading
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mediation import clock
 from mediation.auth.models import User
@@ -23,6 +22,7 @@ from mediation.notify.models import OutboxMessage
 from mediation.portal import lookup
 from mediation.stats.queries import month_stats, monthly_series
 from tests.case_factory import centre_for, default_parties, mediator_for, user_for
+from tests.double_click import double_click
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
@@ -307,27 +307,15 @@ def test_a_double_click_on_move_moves_the_case_once_and_answers_both_clicks(
     login("staff")
     second = app.test_client()
     second.set_cookie("session", client.get_cookie("session").value)
-    both_checked = threading.Barrier(2, timeout=2)
-
-    def hold_before_numbering(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("UPDATE CASE_COUNTER"):
-            with suppress(threading.BrokenBarrierError):
-                both_checked.wait()
-
-    answers = []
-
-    def click(c):
-        answers.append(c.post_form(f"/cases/{case_id}/act/move", form))
-
-    clicks = [threading.Thread(target=click, args=(c,)) for c in (client, second)]
-    event.listen(db.engine, "before_cursor_execute", hold_before_numbering)
-    try:
-        for thread in clicks:
-            thread.start()
-        for thread in clicks:
-            thread.join()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", hold_before_numbering)
+    answers = [
+        answer
+        for _c, answer in double_click(
+            db.engine,
+            (client, second),
+            lambda c: c.post_form(f"/cases/{case_id}/act/move", form),
+            "UPDATE CASE_COUNTER",
+        )
+    ]
     # The second is told the case changed meanwhile (PostgreSQL, where both checked it at
     # once) or, once it is moved, that it is no longer this centre's (SQLite's waiting post).
     statuses = sorted(answer.status_code for answer in answers)
