@@ -15,12 +15,14 @@ import random
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from mediation import clock
 from mediation.cases.models import (
     Agreement,
     Case,
+    CaseCounter,
     CaseEvent,
     Extension,
     FollowUp,
@@ -287,6 +289,23 @@ def test_numbers_continue_the_counter_and_stay_gapless(db):
     assert by_year == {2025: list(range(1, 16)), 2026: [1, 2]}
 
 
+def test_a_write_the_database_refuses_fails_the_import_and_writes_nothing(db, monkeypatch):
+    """On PostgreSQL the rows go in while the next ones are built: a refusal there (here a
+    counter set back, so the numbers are issued again) still fails the import, as itself."""
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 4)
+    centre = prepare("330106")
+    assert import_ledger(centre, to_csv(LEDGER[:6])).ok
+    _db.session.commit()
+    _db.session.execute(update(CaseCounter).values(last_seq=0))
+    _db.session.commit()
+    more = [{**item, "ref": f"again-{item['ref']}"} for item in LEDGER[:6]]
+    with pytest.raises(IntegrityError):
+        import_ledger(centre, to_csv(more))
+    _db.session.rollback()
+    refs = _db.session.scalars(select(Case.ledger_ref).where(Case.centre_id == centre.id))
+    assert sorted(refs) == sorted(item["ref"] for item in LEDGER[:6])
+
+
 def test_the_demo_generator_writes_what_the_workflow_would_have_written(db):
     """`flask demo generate` (the planner's timelines through the bulk writer) against
     `flask demo load` (the same timelines through the workflow), for every scenario."""
@@ -309,9 +328,9 @@ def test_the_demo_generator_writes_what_the_workflow_would_have_written(db):
 
     generator, drafts = plan()
     replay = BulkReplay(generator)
-    for draft in drafts:
-        replay.run(draft)
-    replay.writer.flush()
+    with replay.writer:
+        for draft in drafts:
+            replay.run(draft)
     actual = snapshot(centre, key="number")
 
     assert len(actual) == len(expected) == len(drafts)

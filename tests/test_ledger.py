@@ -358,6 +358,34 @@ def test_create_missing_creates_organisations_and_mediators(centre):
     assert {c.mediator.name for c in cases()} == {"新人"}
 
 
+def test_an_import_past_its_first_thousand_rows_meets_new_years_and_organisations(centre):
+    """Rows are written a thousand at a time (on PostgreSQL while the next are built): a year
+    whose counter is read, and an organisation and a mediator created, after the first
+    thousand come between two of those writes, and each case keeps its own."""
+    first = [row(f"A{n:04}", registered_on="2024-05-06") for n in range(1, 1001)]
+    later = [
+        row(
+            "B1",
+            registered_on="2025-02-03",
+            organization="新委员会",
+            mediator="新人",
+            assigned_on="2025-02-04",
+        ),
+        row("B2", registered_on="2023-07-08"),
+        *[row(f"C{n:04}", registered_on="2025-02-05") for n in range(1, 1001)],
+    ]
+    result = import_ledger(centre, to_csv(first + later), create_missing=True)
+    assert result.ok, problems(result)
+    _db.session.commit()
+    numbers = dict(_db.session.execute(select(Case.ledger_ref, Case.number)).all())
+    assert len(numbers) == 2002
+    assert numbers["A0001"] == "西湖调〔2024〕1号" and numbers["A1000"] == "西湖调〔2024〕1000号"
+    assert numbers["B1"] == "西湖调〔2025〕1号" and numbers["C1000"] == "西湖调〔2025〕1001号"
+    assert numbers["B2"] == "西湖调〔2023〕1号"
+    b1 = _db.session.scalar(select(Case).filter_by(ledger_ref="B1"))
+    assert (b1.organization.name, b1.mediator.name) == ("新委员会", "新人")
+
+
 # --- command line and page ------------------------------------------------------------------
 
 
