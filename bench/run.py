@@ -496,7 +496,13 @@ def timed_operations(app, env, month: str, args, prefix: str, report: Report):
             max_seconds=0.05,
         ),
         _timed("sweep_one_percent", f"deadline sweep, 1% due ({made_due} cases)", one_percent),
-        _timed("ledger_import", "ledger import (flask)", imported, min_rows_per_second=2000),
+        _timed(
+            "ledger_import",
+            "ledger import (flask)",
+            imported,
+            # Issue 22: a million rows beside ten million cases; issue 8: 100,000 beside one.
+            min_rows_per_second=3000 if args.centres > 1 else 2000,
+        ),
     ]
 
 
