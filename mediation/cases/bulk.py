@@ -16,7 +16,6 @@ itself rather than as the next statement's aborted transaction.
 
 import json
 import sqlite3
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC
 from operator import itemgetter
@@ -53,13 +52,13 @@ FIRST_BLOCK, LARGEST_BLOCK = 100, 10_000
 class IdBlocks:
     """Primary keys taken ahead, so children can point at parents before anything is written.
 
-    PostgreSQL hands them out from each table's sequence (a block at a time); SQLite counts on
-    from the largest id, which is safe because the importing transaction holds the write lock
-    from its BEGIN IMMEDIATE to its commit."""
+    PostgreSQL hands them out from each table's sequence (a block at a time), on a connection
+    of their own: a sequence is outside transactions anyway, and the writer's connection may
+    be busy with its COPYs. SQLite counts on from the largest id, which is safe because the
+    importing transaction holds the write lock from its BEGIN IMMEDIATE to its commit."""
 
-    def __init__(self, before_query: Callable[[], None]):
+    def __init__(self):
         self.engine = db.session.get_bind().dialect.name
-        self.before_query = before_query
         self.free: dict[str, list[int]] = {}
         self.size: dict[str, int] = {}  # the next block's size, per table
         self.last: dict[str, int] = {}  # SQLite: the last id handed out, per table
@@ -74,16 +73,15 @@ class IdBlocks:
     def _block(self, table: str) -> list[int]:
         size = self.size.get(table, FIRST_BLOCK)
         self.size[table] = min(size * 10, LARGEST_BLOCK)
-        self.before_query()
         if self.engine == "postgresql":
-            # One row holding the block (an array), not a row per id.
-            ids = db.session.scalar(
-                text(
-                    f"select array_agg(nextval({self._sequence(table)})) "
-                    "from generate_series(1, :n)"
-                ),
-                {"n": size},
-            )
+            with db.engine.connect() as connection:
+                sequence = self._sequence(table, connection)
+                # One row holding the block (an array), not a row per id.
+                ids = connection.scalar(
+                    text(f"select array_agg(nextval({sequence})) from generate_series(1, :n)"),
+                    {"n": size},
+                )
+                connection.commit()
         else:
             if table not in self.last:
                 self.last[table] = db.session.scalar(
@@ -93,11 +91,11 @@ class IdBlocks:
             self.last[table] = ids[-1]
         return sorted(ids, reverse=True)
 
-    def _sequence(self, table: str) -> str:
+    def _sequence(self, table: str, connection) -> str:
         """PostgreSQL: the table's id sequence, written into the statement as a constant
         (looked up in the statement, it would be looked up again for every id)."""
         if table not in self.sequences:
-            name = db.session.scalar(
+            name = connection.scalar(
                 text("select pg_get_serial_sequence(:table, 'id')"), {"table": table}
             )
             self.sequences[table] = "'{}'::regclass".format(name.replace("'", "''"))
@@ -123,7 +121,7 @@ class BulkWriter:
     def __init__(self, centre: Centre):
         self.rules = CentreRules(centre, WorkingCalendar(centre.id))
         self.numbers = NumberBlock(centre)
-        self.ids = IdBlocks(before_query=self.settle)
+        self.ids = IdBlocks()
         self.copying = ThreadPoolExecutor(1) if self.ids.engine == "postgresql" else None
         # The COPYs under way, and what waits for them: the certificates they write.
         self.pending: tuple[Future, list[int]] | None = None
