@@ -359,9 +359,9 @@ def test_create_missing_creates_organisations_and_mediators(centre):
 
 
 def test_an_import_past_its_first_thousand_rows_meets_new_years_and_organisations(centre):
-    """Rows are written a thousand at a time (on PostgreSQL while the next are built): a year
-    whose counter is read, and an organisation and a mediator created, after the first
-    thousand come between two of those writes, and each case keeps its own."""
+    """Rows are written a thousand at a time: a year whose counter is read, and an
+    organisation and a mediator created, after the first thousand come between two of those
+    writes, and each case keeps its own."""
     first = [row(f"A{n:04}", registered_on="2024-05-06") for n in range(1, 1001)]
     later = [
         row(

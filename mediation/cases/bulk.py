@@ -5,18 +5,10 @@ the workflow (`workflow.decide_*`), as for one case; `BulkWriter.apply` writes t
 as rows held in memory, and `flush()` writes them table by table, one executemany (SQLite)
 or COPY (PostgreSQL) each, with ids taken ahead from the database. Nothing is queued in the
 outbox: replayed history notifies nobody.
-
-On PostgreSQL a flush's COPYs run in a thread of their own, on the transaction's connection,
-while the next cases are built: the server loads and indexes one batch while this process
-builds the next (taking turns, each waited for the other about half the time). Every other
-statement in the transaction waits for the COPYs under way first (`settle`): it then follows
-them in the transaction as it follows them in the code, and a failed COPY is reported as
-itself rather than as the next statement's aborted transaction.
 """
 
 import json
 import sqlite3
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC
 from operator import itemgetter
 from types import SimpleNamespace
@@ -52,10 +44,9 @@ FIRST_BLOCK, LARGEST_BLOCK = 100, 10_000
 class IdBlocks:
     """Primary keys taken ahead, so children can point at parents before anything is written.
 
-    PostgreSQL hands them out from each table's sequence (a block at a time), on a connection
-    of their own: a sequence is outside transactions anyway, and the writer's connection may
-    be busy with its COPYs. SQLite counts on from the largest id, which is safe because the
-    importing transaction holds the write lock from its BEGIN IMMEDIATE to its commit."""
+    PostgreSQL hands them out from each table's sequence (a block at a time); SQLite counts on
+    from the largest id, which is safe because the importing transaction holds the write lock
+    from its BEGIN IMMEDIATE to its commit."""
 
     def __init__(self):
         self.engine = db.session.get_bind().dialect.name
@@ -74,14 +65,14 @@ class IdBlocks:
         size = self.size.get(table, FIRST_BLOCK)
         self.size[table] = min(size * 10, LARGEST_BLOCK)
         if self.engine == "postgresql":
-            with db.engine.connect() as connection:
-                sequence = self._sequence(table, connection)
-                # One row holding the block (an array), not a row per id.
-                ids = connection.scalar(
-                    text(f"select array_agg(nextval({sequence})) from generate_series(1, :n)"),
-                    {"n": size},
-                )
-                connection.commit()
+            # One row holding the block (an array), not a row per id.
+            ids = db.session.scalar(
+                text(
+                    f"select array_agg(nextval({self._sequence(table)})) "
+                    "from generate_series(1, :n)"
+                ),
+                {"n": size},
+            )
         else:
             if table not in self.last:
                 self.last[table] = db.session.scalar(
@@ -91,11 +82,11 @@ class IdBlocks:
             self.last[table] = ids[-1]
         return sorted(ids, reverse=True)
 
-    def _sequence(self, table: str, connection) -> str:
+    def _sequence(self, table: str) -> str:
         """PostgreSQL: the table's id sequence, written into the statement as a constant
         (looked up in the statement, it would be looked up again for every id)."""
         if table not in self.sequences:
-            name = connection.scalar(
+            name = db.session.scalar(
                 text("select pg_get_serial_sequence(:table, 'id')"), {"table": table}
             )
             self.sequences[table] = "'{}'::regclass".format(name.replace("'", "''"))
@@ -113,18 +104,12 @@ class BulkCase(SimpleNamespace):
 
 
 class BulkWriter:
-    """Writes the changes of many cases of one centre; call `flush()` between cases, inside a
-    `with` block: everything is written when the block ends without an error, and no COPY is
-    under way after it however it ends. Before a statement of its own inside the block, the
-    caller calls `settle()`."""
+    """Writes the changes of many cases of one centre; call `flush()` between cases."""
 
     def __init__(self, centre: Centre):
         self.rules = CentreRules(centre, WorkingCalendar(centre.id))
         self.numbers = NumberBlock(centre)
         self.ids = IdBlocks()
-        self.copying = ThreadPoolExecutor(1) if self.ids.engine == "postgresql" else None
-        # The COPYs under way, and what waits for them: the certificates they write.
-        self.pending: tuple[Future, list[int]] | None = None
         self.rows: dict[type, list[SimpleNamespace]] = {model: [] for model in TABLES}
         self.unwritten: dict[tuple[type, int], SimpleNamespace] = {}
         self.blanks = {model: _blank_row(model.__table__) for model in TABLES}
@@ -144,8 +129,6 @@ class BulkWriter:
         replayed history: staff issue one (a new access code) when a party asks; until then
         no code opens the case."""
         year = plan.columns["registered_on"].year
-        if not self.numbers.holds(year):
-            self.settle()  # its counter is read
         seq, number = self.numbers.issue(year)
         columns = {
             **plan.columns,
@@ -209,51 +192,19 @@ class BulkWriter:
         return row
 
     def flush(self) -> None:
-        """Write every row built so far (whole cases only: a case is not touched again); on
-        PostgreSQL, in the background once the previous flush's rows are in."""
-        self.settle()
-        rows = {model: rows for model, rows in self.rows.items() if rows}
-        if not rows:
-            return
-        self.rows = {model: [] for model in TABLES}
+        """Write every row built so far (whole cases only: a case is not touched again)."""
+        certificates = [row.id for row in self.rows[Certificate]]
+        for model in TABLES:
+            rows = self.rows[model]
+            if rows:
+                if self.ids.engine == "postgresql":
+                    _copy(model.__table__, rows)
+                else:
+                    _insert_many(model.__table__, rows)
+                rows.clear()
         self.unwritten.clear()
-        certificates = [row.id for row in rows.get(Certificate, ())]
-        if self.copying is None:
-            for model, table_rows in rows.items():
-                _insert_many(model.__table__, table_rows)
-            self._after_writing(certificates)
-            return
-        connection = db.session.connection()
-        note_write(connection)  # never committed as a read (database.configure_postgresql)
-        copies = self.copying.submit(_copy_all, connection.connection.driver_connection, rows)
-        self.pending = (copies, certificates)
-
-    def settle(self) -> None:
-        """Wait for the COPYs under way (raising what they raised), and write what follows
-        them; the connection is free afterwards."""
-        if self.pending is None:
-            return
-        (copies, certificates), self.pending = self.pending, None
-        copies.result()
-        self._after_writing(certificates)
-
-    def _after_writing(self, certificates: list[int]) -> None:
         self.numbers.save()
         refresh_honour(certificates)
-
-    def __enter__(self) -> "BulkWriter":
-        return self
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        try:
-            if error_type is None:
-                self.flush()
-                self.settle()
-            elif self.pending is not None:
-                wait([self.pending[0]])  # the caller's error is the one to raise
-        finally:
-            if self.copying is not None:
-                self.copying.shutdown()
 
 
 def _foreign_key(model, relationship: str) -> str:
@@ -275,24 +226,22 @@ def _blank_row(table: Table) -> dict:
     }
 
 
-def _copy_all(connection, rows: dict[type, list[SimpleNamespace]]) -> None:
-    """PostgreSQL's COPY, the server's own bulk load, of each table's rows, parents first
-    (the thread of the writer's COPYs; `connection` is psycopg's)."""
-    with connection.cursor() as cursor:
-        for model, table_rows in rows.items():
-            table = model.__table__
-            # Only datetimes and JSON need converting to what SQLAlchemy's bind processing
-            # would send.
-            values = _converted(table, table_rows, _copy_converter)
-            names = ", ".join(f'"{column.name}"' for column in _written(table))
-            statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-            try:
-                with cursor.copy(statement) as copy:
-                    for row in values:
-                        copy.write_row(row)
-            except psycopg.Error as error:
-                # As SQLAlchemy would have raised it (IntegrityError, OperationalError, ...).
-                raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
+def _copy(table: Table, rows: list[SimpleNamespace]) -> None:
+    """PostgreSQL's COPY, the server's own bulk load."""
+    # Only datetimes and JSON need converting to what SQLAlchemy's bind processing would send.
+    values = _converted(table, rows, _copy_converter)
+    names = ", ".join(f'"{column.name}"' for column in _written(table))
+    connection = db.session.connection()
+    note_write(connection)  # never committed as a read (database.configure_postgresql)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        # As SQLAlchemy would have raised it (IntegrityError, OperationalError, ...).
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def _insert_many(table: Table, rows: list[SimpleNamespace]) -> None:

@@ -206,10 +206,6 @@ class NumberBlock:
         self.centre = centre
         self.last: dict[int, int] = {}
 
-    def holds(self, year: int) -> bool:
-        """Whether numbers of `year` are issued without a statement (its counter is held)."""
-        return year in self.last
-
     def issue(self, year: int) -> tuple[int, str]:
         if year not in self.last:
             _ensure_counter(self.centre, year)

@@ -43,11 +43,11 @@ def _generate(generator: CaseGenerator, count: int, progress) -> int:
         drafts = generator.plan(min(CHUNK, count - done))
         drafts.sort(key=lambda draft: draft.steps[0].at)
         replay = BulkReplay(generator)
-        with replay.writer:
-            for index, draft in enumerate(drafts, start=1):
-                replay.run(draft)
-                if index % FLUSH_EVERY == 0:
-                    replay.writer.flush()
+        for index, draft in enumerate(drafts, start=1):
+            replay.run(draft)
+            if index % FLUSH_EVERY == 0:
+                replay.writer.flush()
+        replay.writer.flush()
         db.session.commit()
         done += len(drafts)
         if progress:

@@ -170,16 +170,17 @@ def import_ledger(
         # meanwhile is a problem of its row.
         rechecker = _Checker(centre, sheet.headers, create_missing)
         done = 0
-        with bulk_page_cache(), replay.writer:
+        with bulk_page_cache():
             for row in _checked_rows(checked):
                 if not rechecker.recheck(row):
                     continue
                 replay.run(row)
                 done += 1
                 if done % PROGRESS_EVERY == 0 or done == todo:
-                    replay.writer.flush()
+                    replay.flush()
                     if progress:
                         progress(WRITING, done, todo)
+            replay.flush()
     result.problems = rechecker.problems + replay.problems
     result.created = done - len({p.row for p in replay.problems})
     result.created_organizations = replay.created_organizations
@@ -593,6 +594,9 @@ class _Replay:
                 )
             )
 
+    def flush(self) -> None:
+        self.writer.flush()
+
     def _replay(self, row: LedgerRow) -> None:
         parties = [PartyData("applicant", _kind(n), n) for n in row.applicants] + [
             PartyData("respondent", _kind(n), n) for n in row.respondents
@@ -717,7 +721,6 @@ class _Replay:
     def _organization(self, name: str) -> Organization:
         organization = self.organizations.get(name)
         if organization is None:  # only with --create-missing: the check refused it otherwise
-            self.writer.settle()
             organization = Organization(centre_id=self.centre.id, name=name, kind="people")
             db.session.add(organization)
             db.session.flush()
@@ -730,7 +733,6 @@ class _Replay:
         name = name or NOT_RECORDED
         mediator = self.mediators.get((organization.id, name))
         if mediator is None:
-            self.writer.settle()
             mediator = Mediator(
                 centre_id=self.centre.id,
                 organization=organization,
