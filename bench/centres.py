@@ -375,8 +375,9 @@ COPIES = (
     ),
     (
         "follow_up",
-        f"INSERT INTO follow_up SELECT {_shifted('follow_up')}, {_CASE}, visited_on, "
-        f"is_satisfied, note, recorded_by_id, recorded_at FROM follow_up "
+        "INSERT INTO follow_up (id, case_id, centre_id, visited_on, is_satisfied, note, "
+        f"recorded_by_id, recorded_at) SELECT {_shifted('follow_up')}, {_CASE}, %(centre)s, "
+        "visited_on, is_satisfied, note, recorded_by_id, recorded_at FROM follow_up "
         f"{_OWN.format('follow_up')}",
     ),
     (
@@ -387,13 +388,16 @@ COPIES = (
     ),
     (
         "agreement",
-        f"INSERT INTO agreement SELECT {_shifted('agreement')}, {_CASE}, signed_on, terms, "
-        "confirmation_court, confirmation_ruling, confirmed_on FROM agreement "
-        f"{_OWN.format('agreement')}",
+        "INSERT INTO agreement (id, case_id, centre_id, signed_on, terms, confirmation_court, "
+        f"confirmation_ruling, confirmed_on) SELECT {_shifted('agreement')}, {_CASE}, "
+        "%(centre)s, signed_on, terms, confirmation_court, confirmation_ruling, confirmed_on "
+        f"FROM agreement {_OWN.format('agreement')}",
     ),
     (
         "obligation",
-        f"INSERT INTO obligation SELECT {_shifted('obligation')}, {_CASE}, "
+        "INSERT INTO obligation (id, case_id, centre_id, agreement_id, obligor_id, obligee_id, "
+        "description, amount, due_on, fulfilled_on, defaulted_at, is_voluntary, reminded_at) "
+        f"SELECT {_shifted('obligation')}, {_CASE}, %(centre)s, "
         f"{_shifted('agreement', 'agreement_id')}, {_shifted('party', 'obligor_id')}, "
         f"{_shifted('party', 'obligee_id')}, description, amount, due_on, fulfilled_on, "
         f"defaulted_at, is_voluntary, reminded_at FROM obligation {_OWN.format('obligation')}",

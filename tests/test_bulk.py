@@ -124,7 +124,7 @@ def snapshot(centre, key="ledger_ref") -> dict:
     for case in _db.session.scalars(select(Case).where(Case.centre_id == centre.id)):
         _db.session.refresh(case)
         positions = {p.id: p.position for p in case.parties}
-        obligations = _rows(Obligation, case.id, "id", "agreement_id")
+        obligations = _rows(Obligation, case, "id", "agreement_id")
         result[getattr(case, key)] = {
             # The version counts flushes, which differ by design (one insert here, one
             # update per move there); the optimistic lock needs only that it moves.
@@ -136,16 +136,16 @@ def snapshot(centre, key="ledger_ref") -> dict:
             ],
             "events": [
                 {**e, "details": {k: v for k, v in e["details"].items() if k != "number"}}
-                for e in _rows(CaseEvent, case.id, "id", "centre_id")
+                for e in _rows(CaseEvent, case, "id")
             ],
-            "sessions": _rows(MediationSession, case.id, "id"),
+            "sessions": _rows(MediationSession, case, "id"),
             "extensions": [
                 {**e, "consents": sorted(e["consents"].values())}
-                for e in _rows(Extension, case.id, "id")
+                for e in _rows(Extension, case, "id")
             ],
-            "follow_ups": _rows(FollowUp, case.id, "id"),
-            "transfer": _rows(Transfer, case.id, "id"),
-            "agreement": _rows(Agreement, case.id, "id"),
+            "follow_ups": _rows(FollowUp, case, "id"),
+            "transfer": _rows(Transfer, case, "id"),
+            "agreement": _rows(Agreement, case, "id"),
             "obligations": [
                 {
                     **o,
@@ -201,9 +201,15 @@ def _columns(obj, *ignored) -> dict:
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in ignored}
 
 
-def _rows(model, case_id, *ignored) -> list[dict]:
-    objects = _db.session.scalars(select(model).where(model.case_id == case_id).order_by(model.id))
-    return [_columns(o, "case_id", *ignored) for o in objects]
+def _rows(model, case, *ignored) -> list[dict]:
+    """The case's rows of `model`; a row's centre as whether it is the case's (each centre of
+    the comparison has its own id)."""
+    objects = _db.session.scalars(select(model).where(model.case_id == case.id).order_by(model.id))
+    rows = [_columns(o, "case_id", *ignored) for o in objects]
+    for columns in rows:
+        if "centre_id" in columns:
+            columns["centre_id"] = columns["centre_id"] == case.centre_id
+    return rows
 
 
 def test_the_import_writes_what_the_workflow_would_have_written(db, monkeypatch):

@@ -47,6 +47,25 @@ def test_upgrade_from_empty_to_head_and_back(app, db):
     assert {"centre", "user_account", "login_session", "audit_entry", "throttle_hit"} <= tables
 
 
+def test_the_upgrade_gives_agreements_obligations_and_visits_their_cases_centre(app, db):
+    for code in ("330106", "330105"):
+        case = build_case("fulfilled", centre=code)
+        workflow.record_follow_up(case, True, "", workflow.Actor.for_user(user_for(case.centre)))
+    _db.session.commit()
+    _db.session.remove()
+    flask_migrate.downgrade(revision="f153dc9da347")
+    flask_migrate.upgrade()
+    for table in ("agreement", "obligation", "follow_up"):
+        rows = _db.session.execute(
+            text(
+                f"SELECT t.centre_id, c.centre_id FROM {table} t "
+                "JOIN dispute_case c ON c.id = t.case_id"
+            )
+        ).all()
+        assert len({of_case for _own, of_case in rows}) == 2, table
+        assert all(own == of_case for own, of_case in rows), table
+
+
 def test_datetimes_come_back_aware_in_utc(db):
     local = datetime(2026, 3, 1, 8, 30, tzinfo=timezone(timedelta(hours=8)))
     db.session.add(AuditEntry(at=local, action="demo.load"))

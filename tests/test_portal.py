@@ -591,6 +591,7 @@ def test_the_prompt_to_confirm_stays_while_another_obligation_is_owed(client, db
     case.agreement.obligations.append(
         Obligation(
             case_id=case.id,
+            centre_id=case.centre_id,
             obligor_id=first.obligor_id,
             obligee_id=first.obligee_id,
             description="第二期款项",
@@ -721,6 +722,7 @@ def test_the_case_page_costs_the_same_for_one_obligation_or_five(app, client, db
             case.agreement.obligations.append(
                 Obligation(
                     case_id=case.id,
+                    centre_id=case.centre_id,
                     obligor_id=obligor.id,
                     obligee_id=obligee.id,
                     description=f"第{n + 1}项义务",

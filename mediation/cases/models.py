@@ -349,16 +349,23 @@ class Extension(db.Model):
 
 class Agreement(db.Model):
     __tablename__ = "agreement"
+    __table_args__ = (
+        # A month's judicial confirmations, per centre.
+        Index("ix_agreement_centre_id_confirmed_on", "centre_id", "confirmed_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(
         ForeignKey("dispute_case.id", ondelete="CASCADE"), unique=True
     )
+    # Its case's centre: an agreement is written once the case is concluded, and only an
+    # open case can move, so it never changes. The month's statistics count on it alone.
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     signed_on: Mapped[date]
     terms: Mapped[str] = mapped_column(Text)
     confirmation_court: Mapped[str | None] = mapped_column(String(100))
     confirmation_ruling: Mapped[str | None] = mapped_column(String(100))
-    confirmed_on: Mapped[date | None] = mapped_column(index=True)
+    confirmed_on: Mapped[date | None]
 
     obligations: Mapped[list["Obligation"]] = relationship(  # noqa: F821 - integrity.models
         back_populates="agreement", order_by="Obligation.id"
@@ -386,12 +393,18 @@ class FollowUp(db.Model):
     """A follow-up visit (回访) after the case concluded."""
 
     __tablename__ = "follow_up"
+    __table_args__ = (
+        # A month's visits and how many were satisfied, per centre, from the index alone.
+        Index("ix_follow_up_centre_id_visited_on", "centre_id", "visited_on", "is_satisfied"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(
         ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True
     )
-    visited_on: Mapped[date] = mapped_column(index=True)
+    # Its case's centre (a visit comes after the conclusion, when the case can no longer move).
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    visited_on: Mapped[date]
     is_satisfied: Mapped[bool]
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -1296,6 +1296,7 @@ def decide_agree(
             Obligation,
             {
                 "case_id": case.id,
+                "centre_id": case.centre_id,
                 "obligor_id": item.obligor_id,
                 "obligee_id": item.obligee_id,
                 "description": item.description.strip(),
@@ -1307,7 +1308,12 @@ def decide_agree(
     ]
     agreement = NewRow(
         Agreement,
-        {"case_id": case.id, "signed_on": signed_on, "terms": terms.strip()},
+        {
+            "case_id": case.id,
+            "centre_id": case.centre_id,
+            "signed_on": signed_on,
+            "terms": terms.strip(),
+        },
         children={"obligations": owed},
     )
     return _change(
@@ -1484,6 +1490,7 @@ def decide_follow_up(
         FollowUp,
         {
             "case_id": case.id,
+            "centre_id": case.centre_id,
             "visited_on": rules.local_date(at),
             "is_satisfied": is_satisfied,
             "note": note.strip(),

@@ -16,8 +16,8 @@ class Obligation(db.Model):
         CheckConstraint("amount is null or amount >= 0", name="amount_not_negative"),
         Index("ix_obligation_open_due", "fulfilled_on", "due_on"),
         # The month's statistics read obligations from these two alone (no visit to the
-        # table): those due in the month, and the amounts of the month's agreements.
-        Index("ix_obligation_due_on", "due_on", "case_id", "fulfilled_on"),
+        # table): each centre's due in the month, and the amounts of the month's agreements.
+        Index("ix_obligation_centre_id_due_on", "centre_id", "due_on", "fulfilled_on"),
         Index("ix_obligation_case_id", "case_id", "amount"),
         # An agreement's obligations (Agreement.obligations) are read on every case page.
         Index("ix_obligation_agreement_id", "agreement_id"),
@@ -25,6 +25,8 @@ class Obligation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
+    # Its case's centre, as its agreement's.
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
     obligor_id: Mapped[int] = mapped_column(ForeignKey("party.id"))
     obligee_id: Mapped[int] = mapped_column(ForeignKey("party.id"))

@@ -95,11 +95,10 @@ class _Period:
     """A month of centres in one time zone: local dates and the UTC instants of their local
     midnights."""
 
-    def __init__(self, centres: list[Centre], first: date, last: date, sole_centre: bool = False):
+    def __init__(self, centres: list[Centre], first: date, last: date):
         zone = ZoneInfo(centres[0].timezone or "Asia/Shanghai")
         self.centre_ids = [centre.id for centre in centres]
         self.first, self.last = first, last
-        self.sole_centre = sole_centre  # the database holds no other centre
         self.start = datetime.combine(first, time(), zone).astimezone(UTC)
         self.end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
 
@@ -292,31 +291,13 @@ class _Month:
         return totals
 
 
-def _of_centres(period: _Period):
-    """The joined case is of the period's centres, written so that the planner starts from
-    the month's rows of the other table (confirmed_on, due_on, visited_on are indexed) and
-    looks up their cases instead of walking every case of the centres. SQLite keeps no
-    statistics and takes that road only when the case's index is out of reach
-    (`centre_id + 0`); PostgreSQL estimates well from its statistics, and the expression
-    would mislead it."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return period.of_centres(Case.centre_id + 0)
-    return period.of_centres()
-
-
 def _per_centre(period: _Period, model, columns: tuple, condition) -> list[tuple]:
-    """(centre id, *columns) for each centre of the period with rows of `model` (a table with
-    case_id) that meet `condition`: grouped by the case's centre. In a database of one centre
-    every row is that centre's, and the join to the case is left out."""
-    if period.sole_centre:
-        row = db.session.execute(select(*columns).select_from(model).where(condition)).one()
-        return [(period.centre_ids[0], *row)]
+    """(centre id, *columns) for each centre of the period with rows of `model` (a table
+    carrying its case's centre) that meet `condition`, read on its (centre_id, date) index."""
     return db.session.execute(
-        select(Case.centre_id, *columns)
-        .select_from(model)
-        .join(Case, Case.id == model.case_id)
-        .where(condition, _of_centres(period))
-        .group_by(Case.centre_id)
+        select(model.centre_id, *columns)
+        .where(condition, period.of_centres(model.centre_id))
+        .group_by(model.centre_id)
     ).all()
 
 
@@ -573,8 +554,7 @@ def _centres(centre: Centre | None) -> list[Centre]:
 def _periods(centres: list[Centre], first: date) -> list[_Period]:
     """The month of `centres`, one period per time zone among them."""
     last = shift_month(first, 1) - timedelta(days=1)
-    sole = len(centres) == 1 and db.session.scalar(select(func.count()).select_from(Centre)) == 1
-    return [_Period(group, first, last, sole_centre=sole) for group in _by_time_zone(centres)]
+    return [_Period(group, first, last) for group in _by_time_zone(centres)]
 
 
 def _by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
