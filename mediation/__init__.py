@@ -5,11 +5,11 @@ import sys
 from pathlib import Path
 
 from flask import Flask
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ConfigError, DevelopmentConfig, check_settings
+from mediation.web.language import gettext as _
 from mediation.web.static_files import serve_static
 
 

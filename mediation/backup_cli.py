@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from sqlalchemy.engine import URL
 
 from mediation.database import backup_sqlite
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 
 def pg_dump_url(url: URL) -> str:

@@ -9,13 +9,13 @@ from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import gettext as _
 from sqlalchemy import DateTime, bindparam, event, inspect, select, text
 from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from config import ConfigError
+from mediation.web.language import gettext as _
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

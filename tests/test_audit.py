@@ -6,13 +6,13 @@ import io
 import re
 from datetime import UTC, datetime
 
-import flask_babel
 import pytest
 
 from mediation import clock
 from mediation.audit.log import record
 from mediation.extensions import db as _db
 from mediation.jobs.queue import run_queue_now
+from mediation.web import language
 from tests.conftest import recorded_statements
 from tests.test_portal import code_of, look_up
 
@@ -76,7 +76,7 @@ def test_details_read_in_the_readers_language(client, db, make_case, login):
     assert "调解组织：" in html  # the routing's details, with the timeline's labels
     assert "created:" not in html
     client.set_cookie("lang", "en")
-    flask_babel.refresh()  # the `db` fixture's app context, which the requests share, keeps it
+    language.refresh()  # the `db` fixture's app context, which the requests share, keeps it
     html = page(client)
     assert "Cases created: 8" in html and "Rows skipped: 0" in html
     assert "Document: Mediation agreement" in html

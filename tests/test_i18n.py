@@ -1,5 +1,6 @@
 """Every string the code and templates show is translated, in Chinese and in English."""
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,7 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 
 from mediation.cases.timeline import money
-from mediation.web.language import show_times_in
+from mediation.web.language import force_locale, gettext, lazy_gettext, refresh, show_times_in
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "mediation" / "translations"
@@ -138,6 +139,38 @@ def test_template_strings_escape_their_values_and_read_percent_signs(app):
             "查看案件 &lt;b&gt;1&lt;/b&gt;"
         )
         assert render("{{ _('Notices') }}") == "通知"
+
+
+def test_texts_are_in_the_language_of_the_moment_they_are_shown(app):
+    """The translations found once for a request are found again when its language changes:
+    a message a staff member's request sends to a party in English (force_locale), or a
+    language chosen again (refresh)."""
+    label = lazy_gettext("Sign in")
+    with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
+        assert (str(label), gettext("Sign in")) == ("登录", "登录")
+        with force_locale("en"):
+            assert (str(label), gettext("Sign in")) == ("Sign in", "Sign in")
+        assert (str(label), gettext("Sign in")) == ("登录", "登录")
+    with app.app_context():  # one context, as a test's requests share one
+        with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+            assert str(label) == "Sign in"
+        with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
+            refresh()
+            assert str(label) == "登录"
+    assert str(label) == "Sign in"  # outside the app: as written
+
+
+def test_the_language_is_changed_only_through_the_apps_own_functions():
+    """Flask-Babel's force_locale and refresh leave the app's translations as they were found
+    (mediation.web.language finds them once per context): texts would stay in the old
+    language."""
+    flask_babels = re.compile(
+        r"flask_babel import .*\b(force_locale|refresh)\b|flask_babel\.(force_locale|refresh)\b"
+    )
+    own = ROOT / "mediation" / "web" / "language.py"
+    for path in (ROOT / "mediation").rglob("*.py"):
+        if path != own:
+            assert not flask_babels.search(path.read_text(encoding="utf-8")), path
 
 
 def test_each_language_reads_its_own_pages(client, login):

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from mediation import clock
@@ -24,6 +23,7 @@ from mediation.ledger.background import queue_import
 from mediation.ledger.importer import NOT_RECORDED, import_ledger
 from mediation.ledger.models import LedgerFile, LedgerImport
 from mediation.notify.models import OutboxMessage
+from mediation.web.language import force_locale
 from tests.case_factory import centre_for, mediator_for, user_for
 from tests.ledger_rows import ZH, row, to_csv
 

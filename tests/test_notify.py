@@ -12,8 +12,6 @@ from types import SimpleNamespace
 
 import flask_migrate
 import pytest
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
 from mediation import clock
@@ -26,6 +24,8 @@ from mediation.cases.workflow import Actor
 from mediation.extensions import db as _db
 from mediation.notify import outbox, sms
 from mediation.notify.models import OutboxMessage
+from mediation.web.language import force_locale
+from mediation.web.language import lazy_gettext as _l
 from tests.case_factory import COURT, build_case, centre_for, mediator_for, user_for
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai

@@ -3,7 +3,6 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-import flask_babel
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +12,7 @@ from mediation.cases.models import Case, CaseEvent, Party
 from mediation.cases.workflow import PartyData
 from mediation.integrity.models import Obligation, ServiceRating
 from mediation.portal import lookup
+from mediation.web import language
 from tests.conftest import recorded_statements
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -377,7 +377,7 @@ def test_the_throttled_page_says_when_to_try_again_and_whom_to_call(client, db, 
     assert "tel:" not in unknown and "请致电登记您案件的矛调中心" in unknown
     # In English too.
     client.post_form("/language", {"lang": "en", "next": "/status"})
-    flask_babel.refresh()
+    language.refresh()
     english = page(fail(client, case.number, "10.6.0.1"))
     assert "You can try again after" in english and "10:15" in english
     assert "0571-87001234" in english and "Need help now?" in english
@@ -695,7 +695,7 @@ def test_the_portal_speaks_english_on_request(client, make_case):
     case = make_case("assigned")
     client.post_form("/language", {"lang": "en", "next": "/status"})
     # The requests share the `db` fixture's app context, where Flask-Babel keeps the locale.
-    flask_babel.refresh()
+    language.refresh()
     assert "Check your case" in page(client.get("/status"))
     sign_in(client, case)
     assert "The mediator will contact you" in page(client.get("/status/case"))

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from flask_babel import refresh
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -21,6 +20,7 @@ from mediation.stats import queries
 from mediation.stats.exports import TABLES, to_csv, to_json, to_xlsx
 from mediation.stats.queries import SUMMARY_KEYS, mean_days, month_stats, rate
 from mediation.stats.snapshots import published_stats, snapshot_month
+from mediation.web.language import refresh
 from tests.case_factory import COURT, build_case, user_for
 
 

@@ -2,8 +2,6 @@
 register its webhook."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -16,6 +14,8 @@ from mediation.audit.log import record
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.models import Role
 from mediation.extensions import db
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 bp = Blueprint("api_admin", __name__, url_prefix="/admin/api-clients")
 

@@ -1,7 +1,6 @@
 import click
 from flask.cli import AppGroup
 from flask_babel import format_datetime
-from flask_babel import gettext as _
 
 from mediation.api.clients import (
     ClientError,
@@ -15,6 +14,7 @@ from mediation.api.clients import (
 from mediation.audit.log import record
 from mediation.directory.centres import centre_by_code
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 api_cli = AppGroup("api", help="The integration API (SPEC 9).")
 client_cli = AppGroup("client", help="Integration clients: add, list, revoke, webhook.")

@@ -3,13 +3,13 @@
 import hashlib
 import secrets
 
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
 from mediation import clock
 from mediation.api.models import ApiClient
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 SCOPES = ("cases:read", "cases:write", "stats:read")
 TOKEN_PREFIX = "mdt_"  # lets a secret scanner recognise a leaked token

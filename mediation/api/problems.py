@@ -1,8 +1,9 @@
 """Errors of the API as RFC 9457 problem details (application/problem+json), never a page."""
 
 from flask import Response, json, request
-from flask_babel import gettext as _
 from werkzeug.http import HTTP_STATUS_CODES
+
+from mediation.web.language import gettext as _
 
 PROBLEM_TYPE = "application/problem+json"
 API_PREFIX = "/api/"

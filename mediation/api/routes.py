@@ -11,7 +11,6 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask import Response as FlaskResponse
-from flask_babel import gettext as _
 from spectree import Response, SpecTree
 from spectree.models import SecurityScheme, SecuritySchemeData
 from sqlalchemy import case as sql_case
@@ -38,6 +37,7 @@ from mediation.database import UTCDateTime
 from mediation.extensions import db
 from mediation.stats.queries import parse_month
 from mediation.stats.snapshots import published_stats
+from mediation.web.language import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

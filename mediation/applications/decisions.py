@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, select, text, update
 
 from mediation import clock
@@ -39,6 +37,8 @@ from mediation.portal.lookup import (
     LookupThrottles,
     throttle_client,
 )
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 # Staff decide within this many working days of the centre's calendar.
 DECISION_DAYS = 3

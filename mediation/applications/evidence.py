@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 
 from mediation import clock
@@ -19,6 +18,7 @@ from mediation.database import begin_writing, read
 from mediation.documents import dossier, storage
 from mediation.documents.models import StoredFile
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 DAY = timedelta(days=1)
 

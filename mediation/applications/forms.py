@@ -3,8 +3,6 @@ the intake's own party form (its checksums); the rules live in decisions.py and 
 
 import secrets
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     FieldList,
@@ -23,6 +21,8 @@ from mediation.cases.forms import Needed, PartyForm, choices
 from mediation.cases.workflow import PartyData
 from mediation.directory.terms import CATEGORIES
 from mediation.web.forms import Form
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 FILE_HELP = _l("Up to 5 files: PDF, JPEG, PNG, DOCX or XLSX, each up to 20 MB.")
 

@@ -12,7 +12,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Row, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,6 +44,7 @@ from mediation.extensions import db
 from mediation.portal.lookup import LookupThrottled
 from mediation.portal.status import party_required
 from mediation.web.errors import ERROR_TEXTS
+from mediation.web.language import gettext as _
 from mediation.web.params import record_id
 
 bp = Blueprint("applications", __name__)

@@ -7,8 +7,6 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from mediation import clock
@@ -21,6 +19,8 @@ from mediation.extensions import db
 from mediation.jobs.models import BackgroundJob, JobFile
 from mediation.jobs.queue import Progress, enqueue, finish
 from mediation.web.csv_export import inert
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 AUDIT_EXPORT = "audit_export"
 EXPORT_PAGE = 1000

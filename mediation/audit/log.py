@@ -1,12 +1,12 @@
 """Writing audit entries. The caller commits, so an entry lands with the change it records."""
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mediation import clock
 from mediation.audit.models import AuditEntry
 from mediation.extensions import db
+from mediation.web.language import lazy_gettext as _l
 
 # Every action written to the log, with the words the audit page shows for it.
 ACTIONS = {

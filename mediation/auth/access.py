@@ -4,13 +4,13 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from mediation.auth.models import Role
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 from mediation.web.params import record_id
 
 

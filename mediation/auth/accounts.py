@@ -7,7 +7,6 @@ from datetime import timedelta
 from functools import cache
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,6 +18,7 @@ from mediation.directory.centres import region_centres
 from mediation.directory.models import Centre, CentreSettings
 from mediation.extensions import db
 from mediation.notify.models import unread_notices
+from mediation.web.language import gettext as _
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

@@ -2,13 +2,13 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
 from mediation.audit.log import record
 from mediation.auth.accounts import AccountError, add_user
 from mediation.auth.models import Role
 from mediation.directory.centres import centre_by_code
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 user_cli = AppGroup("user", help="Manage users.")
 

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -6,6 +5,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from mediation.auth.accounts import MIN_PASSWORD_LENGTH
 from mediation.auth.models import ROLE_LABELS, Role
 from mediation.web.forms import Form
+from mediation.web.language import lazy_gettext as _l
 
 # Regional administrators are made on the command line (SPEC 6), with their region.
 ROLE_CHOICES = [

@@ -1,7 +1,6 @@
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,6 +9,7 @@ from mediation.database import UTCDateTime
 from mediation.directory.centres import region_centre_ids
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.web.language import lazy_gettext as _l
 
 
 class Role(enum.StrEnum):

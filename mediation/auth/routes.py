@@ -1,5 +1,4 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -19,6 +18,7 @@ from mediation.auth.models import Role, User
 from mediation.auth.throttle import minutes_to_wait
 from mediation.directory.models import Centre
 from mediation.extensions import db, login_manager
+from mediation.web.language import gettext as _
 from mediation.web.navigation import safe_next_url
 from mediation.web.params import page_number
 

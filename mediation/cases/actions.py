@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -25,6 +24,7 @@ from mediation.directory.models import Centre, Mediator
 from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
+from mediation.web.language import gettext as _
 
 
 @dataclass(frozen=True)

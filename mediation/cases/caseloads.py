@@ -4,7 +4,6 @@ administrators (SPEC 3.1), a page of mediators in a fixed number of queries."""
 from datetime import date
 
 from flask import render_template, request
-from flask_babel import lazy_gettext as _l
 
 from mediation.auth.access import centre_in_scope, picker_centres, role_required
 from mediation.auth.models import Role
@@ -12,6 +11,7 @@ from mediation.cases import workloads
 from mediation.cases.blueprint import bp
 from mediation.directory.calendar import local_today
 from mediation.directory.terms import CATEGORIES
+from mediation.web.language import lazy_gettext as _l
 from mediation.web.params import page_number
 
 PERIODS = {"year": _l("This year"), "all": _l("All years")}

@@ -4,8 +4,6 @@ rules live in workflow.py."""
 import secrets
 from decimal import Decimal
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -43,6 +41,8 @@ from mediation.cases.states import PARTY_KINDS, PARTY_ROLES, RISK_LEVELS, TRANSF
 from mediation.cases.workflow import IntakeData, PartyData, StaleCase, is_in_yuan
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.web.forms import Form
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 from mediation.web.params import MAX_ID, record_id
 
 # What Numeric(14, 2) holds.

@@ -1,8 +1,6 @@
 """A party's preferences, set by staff on the case: the honour-list consent and SMS opt-out."""
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
@@ -15,6 +13,8 @@ from mediation.cases.models import Party
 from mediation.extensions import db
 from mediation.integrity.records import honour_certificates_of, refresh_honour
 from mediation.web.forms import Form
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 NOTE_LENGTH = 200
 

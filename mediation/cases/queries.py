@@ -14,7 +14,6 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import (
     Boolean,
     Select,
@@ -53,6 +52,7 @@ from mediation.directory.models import Centre, Mediator, Organization
 from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 from mediation.web.params import business_date, moment, record_id
 
 PAGE_SIZE = 25

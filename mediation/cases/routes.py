@@ -1,7 +1,6 @@
 """Intake, the case page and the form of every workflow action."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +25,7 @@ from mediation.directory.models import Centre
 from mediation.directory.settings import warning_days
 from mediation.documents.dossier import KIND_LABELS
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 from mediation.web.params import record_id
 
 ALL_ROLES = (Role.ADMIN, Role.STAFF, Role.MEDIATOR)

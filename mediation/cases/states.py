@@ -2,7 +2,7 @@
 
 import enum
 
-from flask_babel import lazy_gettext as _l
+from mediation.web.language import lazy_gettext as _l
 
 
 class State(enum.StrEnum):

@@ -5,8 +5,6 @@ from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_date, format_decimal, format_time
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -25,6 +23,8 @@ from mediation.cases.states import (
 from mediation.cases.workflow import MOVES
 from mediation.database import read
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 # Event details worth showing on the timeline, with their labels, in this order.
 DETAIL_LABELS = {

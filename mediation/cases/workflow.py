@@ -19,8 +19,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -58,6 +56,8 @@ from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import CertificateGrant, certificate_for, issue_certificate
 from mediation.notify import notices
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 STAFF, MEDIATOR, PARTY, SCHEDULER = "staff", "mediator", "party", "scheduler"
 # An administrator acts as staff, and besides corrects a case after it concluded (SPEC 3.9).

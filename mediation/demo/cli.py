@@ -3,7 +3,6 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mediation.audit.log import record
@@ -23,6 +22,7 @@ from mediation.demo.data import (
 from mediation.demo.scale import generate_cases
 from mediation.directory.models import Centre, Mediator, Organization, RoutingRule
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 demo_cli = AppGroup("demo", help="Demo data for trying the product.")
 

@@ -9,7 +9,6 @@ from datetime import date
 from itertools import groupby
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -26,6 +25,7 @@ from mediation.directory.models import (
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import ORGANIZATION_KINDS
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 MEDIATION_DAYS = (1, 365)
 MAX_CASELOAD = 999

@@ -3,10 +3,9 @@
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import gettext as _
-
 from mediation.directory.models import Centre
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 CENTRE_CODE = re.compile(r"^\d{6}$")
 NAME_LENGTH = Centre.__table__.c.name.type.length

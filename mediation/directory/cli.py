@@ -1,10 +1,10 @@
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
 from mediation.audit.log import record
 from mediation.directory.centres import CentreError, add_centre
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 
 centre_cli = AppGroup("centre", help="Manage centres.")
 

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from mediation.directory.admin import HOLIDAY, WORKDAY
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.web.forms import Form
+from mediation.web.language import lazy_gettext as _l
 
 
 class CentreForm(Form):

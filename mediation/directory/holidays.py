@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mediation.directory.admin import (
@@ -23,6 +22,7 @@ from mediation.directory.admin import (
 )
 from mediation.directory.models import CalendarDay
 from mediation.extensions import db
+from mediation.web.language import gettext as _
 from mediation.web.sheets import NoSuchDate, NotADate, decode_text, sheet_date
 
 # The longest holiday (春节) is 9 days; a longer range is a typing mistake.

@@ -3,7 +3,6 @@ from datetime import date
 from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -38,6 +37,7 @@ from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
+from mediation.web.language import gettext as _
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
 

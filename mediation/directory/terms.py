@@ -1,6 +1,6 @@
 """The fixed vocabularies of SPEC 3.1: channels, categories, organisation kinds, with labels."""
 
-from flask_babel import lazy_gettext as _l
+from mediation.web.language import lazy_gettext as _l
 
 CHANNELS = {
     "walk_in": _l("Walk-in visit"),

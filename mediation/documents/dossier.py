@@ -7,8 +7,6 @@ from datetime import datetime
 from functools import cache
 from typing import BinaryIO
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +21,8 @@ from mediation.database import read
 from mediation.documents import storage
 from mediation.documents.models import ATTACHMENT_KINDS, Attachment, StoredFile, transfer_document
 from mediation.extensions import db
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 KIND_LABELS = {
     "application": _l("Application papers"),

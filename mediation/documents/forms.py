@@ -1,7 +1,6 @@
 """Forms of the dossier: they check the shape of the input; what a file is, is decided by
 storage.py from its content."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +8,7 @@ from wtforms.validators import Length, Optional
 
 from mediation.documents.dossier import KIND_LABELS, DossierEntry
 from mediation.web.forms import Form
+from mediation.web.language import lazy_gettext as _l
 
 
 def _file_label(entry: DossierEntry) -> str:

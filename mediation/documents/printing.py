@@ -5,9 +5,10 @@ import re
 
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup
 from segno import make_qr
+
+from mediation.web.language import gettext as _
 
 DIGITS = "零一二三四五六七八九"
 

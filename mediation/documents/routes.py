@@ -11,7 +11,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,6 +25,7 @@ from mediation.documents import dossier, storage
 from mediation.documents.forms import HandedOverForm, SupersedeForm, UploadForm
 from mediation.extensions import db
 from mediation.web.errors import ERROR_TEXTS
+from mediation.web.language import gettext as _
 from mediation.web.params import record_id
 
 bp = Blueprint("documents", __name__, url_prefix="/cases")

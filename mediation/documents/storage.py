@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from mediation.documents import office
 from mediation.documents.office import DOCX, XLSX
+from mediation.web.language import gettext as _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 CHUNK = 1024 * 1024

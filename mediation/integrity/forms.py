@@ -1,12 +1,12 @@
 """Forms of the integrity pages: a profile search, a revocation, the public certificate check.
 They check the shape of the input; the rules live in records.py."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from mediation.cases.identity import is_valid_credit_code, is_valid_resident_id, normalise_id
 from mediation.web.forms import Form
+from mediation.web.language import lazy_gettext as _l
 
 
 class ProfileSearchForm(Form):

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from flask_babel import gettext as _
 from sqlalchemy import ScalarSelect, and_, bindparam, false, or_, select, true, tuple_, update
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +25,7 @@ from mediation.directory.calendar import local_date, local_today
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
+from mediation.web.language import gettext as _
 
 POINTS_ON_TIME = 10
 POINTS_EARLY = 15

@@ -1,8 +1,6 @@
 """Staff pages of integrity records: a party's profile, certificates, revocation."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +15,8 @@ from mediation.extensions import db
 from mediation.integrity import records
 from mediation.integrity.forms import ProfileSearchForm, RevokeForm
 from mediation.integrity.models import Certificate, IntegrityRecord
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
 

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from mediation import clock
 from mediation.jobs.runner import JOBS, SHELL, last_runs, run_job, short_error
+from mediation.web.language import gettext as _
 
 jobs_cli = AppGroup("jobs", help="List the scheduled jobs or run one now.")
 

@@ -24,7 +24,6 @@ import time
 import zlib
 
 from flask import Flask, current_app
-from flask_babel import force_locale
 from sqlalchemy import BigInteger, create_engine, exists, func, null, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -35,6 +34,7 @@ from mediation import clock
 from mediation.extensions import db
 from mediation.jobs.models import BackgroundJob
 from mediation.jobs.runner import PG_DATABASE, PG_LOCKS, short_error
+from mediation.web.language import force_locale
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -34,6 +32,8 @@ from mediation.jobs.runner import (
     last_runs,
     run_job,
 )
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     case,
@@ -41,6 +40,7 @@ from mediation.extensions import db
 from mediation.jobs import sweeps
 from mediation.jobs.models import JobRun
 from mediation.stats.snapshots import snapshot_previous_month
+from mediation.web.language import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ interrupted (`interrupted` below), and the import's page says that nothing was w
 """
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mediation import clock
@@ -23,6 +22,7 @@ from mediation.ledger.checked import discard_file, keep_file, kept_file, sha256_
 from mediation.ledger.importer import import_ledger
 from mediation.ledger.models import PROBLEM_LIMIT, LedgerImport
 from mediation.ledger.reader import LedgerFileError
+from mediation.web.language import gettext as _
 
 LEDGER_IMPORT = "ledger_import"
 

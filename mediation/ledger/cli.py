@@ -4,7 +4,6 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mediation.audit.log import record
@@ -13,6 +12,7 @@ from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.ledger.importer import READING, ImportResult, import_ledger
 from mediation.ledger.reader import LedgerFileError
+from mediation.web.language import gettext as _
 
 ledger_cli = AppGroup("ledger", help="Import a centre's ledger (台账).")
 

@@ -29,7 +29,6 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mediation import clock
@@ -48,6 +47,7 @@ from mediation.extensions import db
 from mediation.integrity.models import IntegrityRecord
 from mediation.integrity.records import default_record
 from mediation.ledger.reader import COLUMNS, Problem, read_ledger
+from mediation.web.language import gettext as _
 from mediation.web.sheets import NoSuchDate, NotADate, sheet_date
 
 NOT_RECORDED = "（台账未载明）"

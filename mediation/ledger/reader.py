@@ -13,9 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from mediation.documents.office import XLSX, PackageRefused, package_type
+from mediation.web.language import gettext as _
 from mediation.web.sheets import decode_text
 
 # column → its Chinese name (SPEC 5), in the SPEC's order.

@@ -11,8 +11,6 @@ from flask import (
     render_template,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -33,6 +31,8 @@ from mediation.ledger.reader import LedgerFileError, Problem, header_problems
 from mediation.ledger.template import XLSX_MIMETYPE, template_rows, template_workbook
 from mediation.web.csv_export import csv_response
 from mediation.web.forms import Form
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 bp = Blueprint("ledger", __name__, url_prefix="/admin/ledger")
 

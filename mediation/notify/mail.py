@@ -6,7 +6,8 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import gettext as _
+
+from mediation.web.language import gettext as _
 
 
 class SendError(Exception):

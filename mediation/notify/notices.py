@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, or_, select
 
@@ -23,6 +22,7 @@ from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, Obligation
 from mediation.notify.outbox import queue_message
+from mediation.web.language import lazy_gettext as _l
 
 
 def _day(value: date) -> LazyString:

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import TextClause, bindparam, select, text, update
 
 from mediation import clock
@@ -30,7 +29,7 @@ from mediation.cases.models import Case, Party
 from mediation.extensions import db
 from mediation.notify import mail, sms, webhook
 from mediation.notify.models import OutboxMessage
-from mediation.web.language import locale_name
+from mediation.web.language import force_locale, locale_name
 
 log = logging.getLogger(__name__)
 

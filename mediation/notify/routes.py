@@ -12,8 +12,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, select, update
 
@@ -29,6 +27,8 @@ from mediation.extensions import db
 from mediation.notify import outbox
 from mediation.notify.models import UNREAD_CAP, OutboxMessage, unread_notices
 from mediation.web.csv_export import csv_response
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 from mediation.web.params import record_id
 
 bp = Blueprint("notify", __name__)

@@ -10,7 +10,8 @@ import urllib.request
 import uuid
 
 from flask import current_app
-from flask_babel import gettext as _
+
+from mediation.web.language import gettext as _
 
 
 class SendError(Exception):

@@ -6,9 +6,9 @@ import urllib.request
 import uuid
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from mediation.notify.sms import SendError, Unreachable
+from mediation.web.language import gettext as _
 
 SIGNATURE_HEADER = "X-Mediation-Signature"
 __all__ = ["SendError", "Unreachable", "configured", "send"]

@@ -1,12 +1,12 @@
 """The party portal's forms. They check the shape of the input; the rules live in lookup.py
 and the workflow."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from mediation.web.forms import Form
+from mediation.web.language import lazy_gettext as _l
 
 STARS = {
     "5": _l("Very satisfied"),

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +36,7 @@ from mediation.extensions import db
 from mediation.integrity import records
 from mediation.integrity.models import Certificate, IntegrityRecord, ServiceRating
 from mediation.portal.models import EndedPortalSession
+from mediation.web.language import gettext as _
 
 # A party's portal view closes after this long without a request.
 IDLE_LIMIT = timedelta(minutes=30)

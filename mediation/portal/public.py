@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
-from flask_babel import gettext as _
 from sqlalchemy import func, select, true, tuple_
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import TooManyRequests
@@ -20,6 +19,7 @@ from mediation.integrity import records
 from mediation.integrity.forms import VerifyForm
 from mediation.integrity.models import Certificate, IntegrityRecord
 from mediation.portal.blueprint import bp
+from mediation.web.language import gettext as _
 from mediation.web.language import show_times_in
 from mediation.web.params import business_date, record_id
 

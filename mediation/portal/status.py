@@ -10,8 +10,6 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
@@ -29,7 +27,8 @@ from mediation.integrity.models import Obligation
 from mediation.portal import lookup, page
 from mediation.portal.blueprint import bp
 from mediation.portal.forms import CourtForm, LookupForm, PerformanceForm, RatingForm
-from mediation.web.language import show_times_in
+from mediation.web.language import gettext as _
+from mediation.web.language import ngettext, show_times_in
 
 SESSION_KEY = "portal"
 # From the 5th failure on (of 10), the party is told how many tries are left.

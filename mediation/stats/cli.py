@@ -5,12 +5,12 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
 from mediation.directory.centres import centre_by_code, region_centres
 from mediation.stats.exports import REGION_TABLES, TABLES, to_csv, to_json, to_xlsx
 from mediation.stats.queries import parse_month, region_stats
 from mediation.stats.snapshots import published_stats
+from mediation.web.language import gettext as _
 
 stats_cli = AppGroup("stats", help="Monthly statistics.")
 

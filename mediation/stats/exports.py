@@ -9,14 +9,15 @@ import unicodedata
 from decimal import Decimal
 
 from babel.dates import format_skeleton
-from flask_babel import force_locale, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 
 from mediation.cases.states import TRANSFER_REASONS
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.stats.queries import month_key, parse_month, shift_month
 from mediation.web.csv_export import inert
+from mediation.web.language import force_locale
+from mediation.web.language import gettext as _
+from mediation.web.language import lazy_gettext as _l
 
 TABLES = (
     "summary",

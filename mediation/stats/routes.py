@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -50,6 +49,7 @@ from mediation.stats.queries import (
     region_stats,
 )
 from mediation.stats.snapshots import find_snapshot, published_stats, snapshot_month
+from mediation.web.language import gettext as _
 
 bp = Blueprint("stats", __name__, url_prefix="/admin/stats")
 

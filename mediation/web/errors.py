@@ -3,7 +3,6 @@
 from contextlib import suppress
 
 from flask import Flask, current_app, render_template
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
     IntegrityError,
@@ -17,6 +16,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from mediation.api.problems import ApiProblem, from_problem, is_api_request, problem_response
 from mediation.extensions import db
 from mediation.web.language import html_lang, locale_name
+from mediation.web.language import lazy_gettext as _l
 
 ERROR_TEXTS = {
     400: (

@@ -1,7 +1,11 @@
-"""The user's language (a remembered choice, else Chinese) and the time zone pages show."""
+"""The user's language (a remembered choice, else Chinese), the texts in it, and the time zone
+pages show."""
 
-from flask import current_app, g, has_request_context, request
-from flask_babel import get_locale, get_translations, refresh
+from contextlib import contextmanager
+
+import flask_babel
+from flask import current_app, g, has_app_context, has_request_context, request
+from flask_babel import LazyString, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -46,21 +50,80 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
+# --- texts ---------------------------------------------------------------------------------
+# Flask-Babel finds the translations again for every text it translates (about 8 µs each, in
+# five look-ups of its context and the locale's name); a form's labels and choices are
+# dozens of texts a page. These find them once per context (a request, a job) and again when
+# its language changes: inside and after `force_locale`, and after `refresh`.
+
+_TRANSLATIONS = "language_translations"
+
+
+def translations():
+    """The translations of the context's language."""
+    if not has_app_context():
+        return get_translations()  # none, outside the app
+    found = g.get(_TRANSLATIONS)
+    if found is None:
+        found = get_translations()
+        setattr(g, _TRANSLATIONS, found)
+    return found
+
+
+def gettext(string: str, /, **variables) -> str:
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, /, **variables) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, /, **variables) -> LazyString:
+    """A text translated into the language of the context it is shown in."""
+    return LazyString(gettext, string, **variables)
+
+
+@contextmanager
+def force_locale(locale: str):
+    """Flask-Babel's `force_locale`, with this module's texts in that language inside it and
+    back in the context's own after it."""
+    with flask_babel.force_locale(locale):
+        _forget_translations()
+        try:
+            yield
+        finally:
+            _forget_translations()
+
+
+def refresh() -> None:
+    """Flask-Babel's `refresh`: the language and zone chosen again (a test's requests share
+    one app context)."""
+    flask_babel.refresh()
+    _forget_translations()
+
+
+def _forget_translations() -> None:
+    if has_app_context():
+        g.pop(_TRANSLATIONS, None)
+
+
 def page_gettext() -> dict:
-    """The templates' gettext and ngettext for one page, from its language's translations
-    found once (Flask-Babel's find them again for every text). As Jinja's newstyle gettext:
-    in an autoescaped template the text is markup and its values are escaped into it."""
-    translations = get_translations()
+    """The templates' gettext and ngettext for one page, from its language's translations.
+    As Jinja's newstyle gettext: in an autoescaped template the text is markup and its values
+    are escaped into it."""
+    found = translations()
 
     @pass_context
     def gettext(context, string: str, /, **variables):
-        text = translations.ugettext(string)
+        text = found.ugettext(string)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
     @pass_context
     def ngettext(context, singular: str, plural: str, num: int, /, **variables):
         variables.setdefault("num", num)
-        text = translations.ungettext(singular, plural, num)
+        text = found.ungettext(singular, plural, num)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
     return {"gettext": gettext, "_": gettext, "ngettext": ngettext}

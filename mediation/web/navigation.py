@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask_babel import lazy_gettext as _l
-
 from mediation.auth.models import Role
+from mediation.web.language import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

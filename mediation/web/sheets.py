@@ -6,7 +6,7 @@ import calendar
 import re
 from datetime import date
 
-from flask_babel import gettext as _
+from mediation.web.language import gettext as _
 
 DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),

@@ -16,10 +16,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
+from mediation.web.language import gettext as _
 from mediation.web.security import security_headers
 
 HASH_LENGTH = 12
