@@ -9,12 +9,13 @@ denominators, never averaged.
 
 import re
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select, text, union_all
 
 from mediation import clock
 from mediation.applications import queries as applications
@@ -54,6 +55,8 @@ MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Local dates lie within a day of their UTC instant: this margin lets a range on the indexed
 # UTC column narrow the rows before the exact test on the stored local date.
 MARGIN = timedelta(days=2)
+# PostgreSQL's memory for grouping a month's cases: see _room_to_group.
+GROUPING_MEMORY = "64MB"
 
 
 def parse_month(month: str) -> tuple[date, date]:
@@ -576,7 +579,8 @@ def _month_figures(month: str, centres: list[Centre]) -> tuple[dict, dict[int, C
     centre's counts they are added up from."""
     first, _last = parse_month(month)
     periods = _periods(centres, first)
-    month_cases = _Month(periods)
+    with _room_to_group():
+        month_cases = _Month(periods)
     counts: dict[int, Counter] = defaultdict(Counter)
     month_cases.count(counts)
     for period in periods:
@@ -593,6 +597,20 @@ def _month_figures(month: str, centres: list[Centre]) -> tuple[dict, dict[int, C
         "same_month_last_year": _compared(centres, shift_month(first, -12)),
     }
     return figures, counts
+
+
+@contextmanager
+def _room_to_group():
+    """More memory for the statements inside, on PostgreSQL, for this transaction only. A
+    month's concluded cases are grouped by seven keys; the planner, which cannot know that the
+    UTC and the local date ranges select the same cases, expects a fraction of them, and sorts
+    them in its default memory (4 MB), spilling to disk, where a region's month needs more."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        db.session.execute(text(f"SET LOCAL work_mem = '{GROUPING_MEMORY}'"))
+    yield
+    if postgresql:
+        db.session.execute(text("SET LOCAL work_mem TO DEFAULT"))
 
 
 def month_stats(month: str, centre: Centre | None) -> dict:
