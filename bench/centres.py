@@ -333,7 +333,7 @@ COPIES = (
         "registered_by_id, triage_due_on, organization_id, mediator_id, routed_at, routed_on, "
         "deadline_on, extension_days, warned_at, concluded_at, concluded_on, outcome, "
         "transfer_reason, concluded_organization_id, concluded_mediator_id, intake_token, "
-        "triage_warned_at, ledger_import_id, received_at, received_on) "
+        "triage_warned_at, ledger_import_id, received_at, received_on, agreed_amount) "
         f"SELECT {_shifted('dispute_case')}, %(centre)s, "
         "%(new)s || substr(number, length(%(old)s) + 1), year, seq, ledger_ref, state, version, "
         "channel_code, category_code, amount, summary, claims, street, address, "
@@ -344,7 +344,8 @@ COPIES = (
         "concluded_on, outcome, transfer_reason, "
         f"{_shifted('organization', 'concluded_organization_id')}, "
         f"{_shifted('mediator', 'concluded_mediator_id')}, NULL, triage_warned_at, NULL, "
-        f"received_at, received_on FROM dispute_case {_OWN.format('dispute_case')}",
+        f"received_at, received_on, agreed_amount FROM dispute_case "
+        f"{_OWN.format('dispute_case')}",
     ),
     (
         "party",

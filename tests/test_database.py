@@ -47,10 +47,11 @@ def test_upgrade_from_empty_to_head_and_back(app, db):
     assert {"centre", "user_account", "login_session", "audit_entry", "throttle_hit"} <= tables
 
 
-def test_the_upgrade_gives_agreements_obligations_and_visits_their_cases_centre(app, db):
+def test_the_upgrade_fills_the_centre_of_agreements_and_visits_and_the_agreed_amount(app, db):
     for code in ("330106", "330105"):
         case = build_case("fulfilled", centre=code)
         workflow.record_follow_up(case, True, "", workflow.Actor.for_user(user_for(case.centre)))
+    unagreed = build_case("withdrawn").id
     _db.session.commit()
     _db.session.remove()
     flask_migrate.downgrade(revision="f153dc9da347")
@@ -64,6 +65,19 @@ def test_the_upgrade_gives_agreements_obligations_and_visits_their_cases_centre(
         ).all()
         assert len({of_case for _own, of_case in rows}) == 2, table
         assert all(own == of_case for own, of_case in rows), table
+    # ... and each agreed case the amounts its obligations set, added up.
+    amounts = _db.session.execute(
+        text(
+            "SELECT c.id, c.agreed_amount, (SELECT sum(o.amount) FROM obligation o "
+            "WHERE o.case_id = c.id) FROM dispute_case c"
+        )
+    ).all()
+    assert {case_id: amount for case_id, amount, _sum in amounts} == {
+        case_id: total for case_id, _amount, total in amounts
+    }
+    assert [amount for case_id, amount, _sum in amounts if case_id != unagreed] == [
+        Decimal("5000.00")
+    ] * 2
 
 
 def test_datetimes_come_back_aware_in_utc(db):

@@ -43,6 +43,7 @@ STATS_CONCLUDED = (
     "deadline_on",
     "registered_on",
     "received_on",
+    "agreed_amount",
 )
 STATS_ROUTED = ("organization_id", "mediator_id")
 
@@ -184,6 +185,10 @@ class Case(db.Model):
     # Who handled the case when it concluded (statistics by organisation and mediator).
     concluded_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     concluded_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediator.id"))
+    # The amounts its agreement's obligations set, added up (written with the agreement, which
+    # never changes; none without amounts): the month's statistics sum it from the index of
+    # conclusions instead of visiting each agreed case's obligations.
+    agreed_amount: Mapped[Decimal | None] = mapped_column(Money)
 
     __mapper_args__ = {"version_id_col": version}
 

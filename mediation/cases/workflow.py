@@ -1324,8 +1324,15 @@ def decide_agree(
         at,
         target=State.AGREED if obligations else State.FULFILLED,
         rows=[agreement],
+        columns={"agreed_amount": _total_amount(obligations)},
         details={"signed_on": signed_on, "obligations": len(obligations)},
     )
+
+
+def _total_amount(obligations: list[ObligationData]) -> Decimal | None:
+    """The obligations' amounts added up, as SQL's sum: None when none has an amount."""
+    amounts = [item.amount for item in obligations if item.amount is not None]
+    return sum(amounts, Decimal(0)) if amounts else None
 
 
 def agree_case(

@@ -210,6 +210,7 @@ class _Month:
                     _count_if(_mediated()),
                     _count_if(and_(_mediated(), Case.concluded_on <= Case.deadline_on)),
                     func.coalesce(func.sum(_days()), 0),
+                    func.sum(Case.agreed_amount),
                 )
                 .where(period.concluded_in())
                 .group_by(Case.centre_id, *self.CONCLUDED_KEYS)
@@ -241,7 +242,7 @@ class _Month:
             .group_by(Case.centre_id, Case.outcome, Case.transfer_reason)
         ):
             self.concluded.append(
-                (centre_id, outcome, reason, None, None, None, None, count, mediated, 0, 0)
+                (centre_id, outcome, reason, None, None, None, None, count, mediated, 0, 0, None)
             )
 
     def count(self, counts: dict[int, Counter]) -> None:
@@ -251,13 +252,17 @@ class _Month:
             centre["received"] += count
             centre["amount_in_dispute"] += Decimal(str(amount or 0))
             centre["high_risk_received"] += high_risk
-        for centre_id, outcome, reason, *_keys, count, mediated, on_time, days in self.concluded:
+        for row in self.concluded:
+            centre_id, outcome, reason = row[:3]
+            count, mediated, on_time, days, agreed_amount = row[7:]
             centre = counts[centre_id]
             centre["concluded"] += count
             centre[outcome] += count
             centre["mediated"] += mediated
             centre["on_time"] += on_time
             centre["days"] += round(days)
+            if outcome == "agreed":
+                centre["amount_agreed"] += Decimal(str(agreed_amount or 0))
             if outcome == "transferred":
                 centre[f"reason:{reason}"] += count
         for centre_id, *_keys, count in self.routed:
@@ -277,7 +282,7 @@ class _Month:
             key = row[position + 1]
             if key is None:
                 continue
-            count, mediated, _on_time, days = row[7:]
+            count, mediated, _on_time, days, _amount = row[7:]
             sums = totals.setdefault(key, [0, 0, 0, 0])
             sums[0] += count
             sums[1] += count if row[1] == "agreed" else 0
@@ -427,13 +432,6 @@ def _other_figures(period: _Period, counts: dict[int, Counter]) -> None:
         .group_by(IntegrityRecord.centre_id)
     ):
         counts[centre_id]["certificates_issued"] += issued
-    for centre_id, agreed_amount in db.session.execute(
-        select(Case.centre_id, func.sum(Obligation.amount))
-        .join(Case, Case.id == Obligation.case_id)
-        .where(period.concluded_in(), Case.outcome == "agreed")
-        .group_by(Case.centre_id)
-    ):
-        counts[centre_id]["amount_agreed"] += Decimal(str(agreed_amount or 0))
     for centre_id, pending in _pending_at_end(period).items():
         counts[centre_id]["pending_end"] += pending
     satisfied_visit = _count_if(FollowUp.is_satisfied.is_(True))
