@@ -66,13 +66,23 @@ def random_case_ids(count: int) -> list[int]:
 
 
 def issue_access_codes(count: int) -> list[tuple[str, str]]:
-    """Gives the first party of `count` random cases a known access code (stored hashed, as
-    the app does); the (case number, code) pairs."""
-    cases = dict(_random_cases(count))
+    """Gives the first party of `count` cases a known access code (stored hashed, as the app
+    does); the (case number, code) pairs. The first is the party's case page's: the demo
+    centre's first case being performed (agreed: its obligations and the button to confirm
+    them), the same case on every base built from the same generation, so that the page's
+    figure compares from one run to the next; the others are random."""
+    first = db.session.execute(
+        select(Case.id, Case.number)
+        .where(Case.centre_id == demo_centre().id, Case.state == "agreed")
+        .order_by(Case.id)
+        .limit(1)
+    ).one()
+    cases = dict([tuple(first), *_random_cases(count - 1)])
     first_parties = db.session.execute(
         select(Party.case_id, func.min(Party.id))
         .where(Party.case_id.in_(cases))
         .group_by(Party.case_id)
+        .order_by(Party.case_id != first.id)
     )
     pairs, changes = [], []
     for case_id, party_id in first_parties:
