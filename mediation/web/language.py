@@ -51,10 +51,10 @@ def select_timezone() -> str:
 
 
 # --- texts ---------------------------------------------------------------------------------
-# Flask-Babel finds the translations again for every text it translates (about 8 µs each, in
-# five look-ups of its context and the locale's name); a form's labels and choices are
-# dozens of texts a page. These find them once per context (a request, a job) and again when
-# its language changes: inside and after `force_locale`, and after `refresh`.
+# Flask-Babel finds the translations again for every text it translates (five look-ups of its
+# context and the locale's name); a form's labels and choices are dozens of texts a page.
+# These find them once per context (a request, a job) and again when its language changes:
+# inside and after `force_locale`, and after `refresh`.
 
 _TRANSLATIONS = "language_translations"
 
