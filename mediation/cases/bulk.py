@@ -234,9 +234,11 @@ def _copy(table: Table, rows: list[SimpleNamespace]) -> None:
     connection = db.session.connection()
     note_write(connection)  # never committed as a read (database.configure_postgresql)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-    cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(statement) as copy:
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             for row in values:
                 copy.write_row(row)
     except psycopg.Error as error:
