@@ -50,11 +50,11 @@ def add_bench_centre(code: str, name: str, abbreviation: str) -> str:
     return code
 
 
-def _random_cases(count: int) -> list[tuple[int, str]]:
+def _random_cases(count: int, other_than: int | None = None) -> list[tuple[int, str]]:
     return list(
         db.session.execute(
             select(Case.id, Case.number)
-            .where(Case.centre_id == demo_centre().id)
+            .where(Case.centre_id == demo_centre().id, Case.id != other_than)
             .order_by(func.random())
             .limit(count)
         )
@@ -77,7 +77,7 @@ def issue_access_codes(count: int) -> list[tuple[str, str]]:
         .order_by(Case.id)
         .limit(1)
     ).one()
-    cases = dict([tuple(first), *_random_cases(count - 1)])
+    cases = dict([tuple(first), *_random_cases(count - 1, other_than=first.id)])
     first_parties = db.session.execute(
         select(Party.case_id, func.min(Party.id))
         .where(Party.case_id.in_(cases))

@@ -102,7 +102,12 @@ def test_a_run_on_the_base_is_undone(app, region):
     marked = undo.begin(region)
     with app.app_context():
         before = _db.session.scalar(select(func.count()).select_from(Party))
-        fixtures.issue_access_codes(20)
+        # Every case of the centre: the fixed first case among them once, not twice.
+        everyone = _db.session.scalar(
+            select(func.count()).where(Case.centre_id == fixtures.demo_centre().id)
+        )
+        pairs = fixtures.issue_access_codes(everyone)
+        assert len({number for number, _code in pairs}) == everyone
         fixtures.submit_applications(3)
         fixtures.make_deadlines_due(0.5)
         assert time_deadline_sweep().rows
@@ -116,7 +121,7 @@ def test_a_run_on_the_base_is_undone(app, region):
         _db.session.remove()
     assert undo.check(region)  # the run changed the base
     outcome = undo.revert(region)
-    assert outcome.restored["party"] == 20
+    assert outcome.restored["party"] == everyone
     assert outcome.removed["centre"] == 1
     assert undo.check(region) == []
     with app.app_context():
