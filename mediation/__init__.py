@@ -194,9 +194,11 @@ def _register_template_context(app: Flask) -> None:
     from mediation.cases import timeline
     from mediation.documents import printing
     from mediation.notify.routes import register_unread_count
+    from mediation.web import language
     from mediation.web.language import html_lang, locale_name, page_gettext
     from mediation.web.navigation import nav_items_for
 
+    language.register_filters(app)
     timeline.register_filters(app)
     printing.register_filters(app)
     register_unread_count(app)

@@ -142,15 +142,30 @@ def test_template_strings_escape_their_values_and_read_percent_signs(app):
 
 
 def test_texts_are_in_the_language_of_the_moment_they_are_shown(app):
-    """The translations found once for a request are found again when its language changes:
+    """The translations and the locale (dates) found once for a request are found again when its
+    language changes:
     a message a staff member's request sends to a party in English (force_locale), or a
     language chosen again (refresh)."""
     label = lazy_gettext("Sign in")
+    day = app.jinja_env.from_string("{{ day | dateformat('long') }}")
+    values = {"day": date(2026, 12, 7)}
     with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
-        assert (str(label), gettext("Sign in")) == ("登录", "登录")
+        assert (str(label), gettext("Sign in"), day.render(values)) == (
+            "登录",
+            "登录",
+            "2026年12月7日",
+        )
         with force_locale("en"):
             assert (str(label), gettext("Sign in")) == ("Sign in", "Sign in")
-        assert (str(label), gettext("Sign in")) == ("登录", "登录")
+            assert (day.render(values), money(Decimal("1234.5"))) == (
+                "December 7, 2026",
+                "¥1,234.50",
+            )
+        assert (str(label), gettext("Sign in"), day.render(values)) == (
+            "登录",
+            "登录",
+            "2026年12月7日",
+        )
     with app.app_context():  # one context, as a test's requests share one
         with app.test_request_context("/", headers={"Cookie": "lang=en"}):
             assert str(label) == "Sign in"

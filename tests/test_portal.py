@@ -415,6 +415,20 @@ def test_the_case_view_closes_after_30_minutes_idle(client, make_case):
         assert client.get("/status/case").status_code == 302
 
 
+def test_the_last_request_is_noted_to_the_minute_not_in_a_new_cookie_for_every_page(
+    client, make_case
+):
+    case = make_case("mediating")
+    sign_in(client, case)
+    with clock.frozen_at(NOW + timedelta(seconds=59)):
+        assert "Set-Cookie" not in client.get("/status/case").headers
+    with clock.frozen_at(NOW + timedelta(minutes=1)):
+        assert "Set-Cookie" in client.get("/status/case").headers
+    # Noted at the minute: 30 minutes idle from then, not from the look-up.
+    with clock.frozen_at(NOW + timedelta(minutes=30, seconds=30)):
+        assert client.get("/status/case").status_code == 200
+
+
 def test_the_case_view_closes_two_hours_after_the_look_up_however_active(client, make_case):
     case = make_case("mediating")
     sign_in(client, case)

@@ -1,6 +1,5 @@
 import click
 from flask.cli import AppGroup
-from flask_babel import format_datetime
 
 from mediation.api.clients import (
     ClientError,
@@ -14,6 +13,7 @@ from mediation.api.clients import (
 from mediation.audit.log import record
 from mediation.directory.centres import centre_by_code
 from mediation.extensions import db
+from mediation.web.language import format_datetime
 from mediation.web.language import gettext as _
 
 api_cli = AppGroup("api", help="The integration API (SPEC 9).")

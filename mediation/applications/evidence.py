@@ -18,6 +18,7 @@ from mediation.database import begin_writing, read
 from mediation.documents import dossier, storage
 from mediation.documents.models import StoredFile
 from mediation.extensions import db
+from mediation.portal.lookup import SessionParty
 from mediation.web.language import gettext as _
 
 DAY = timedelta(days=1)
@@ -35,7 +36,7 @@ def daily_limit() -> int:
     return current_app.config.get("PORTAL_MAX_UPLOADS_PER_DAY", 5)
 
 
-def uploads_today(party: Party) -> int:
+def uploads_today(party: Party | SessionParty) -> int:
     """The party's files of the last 24 hours (its limit is per day)."""
     since = clock.now() - DAY
     return db.session.scalar(
@@ -45,7 +46,7 @@ def uploads_today(party: Party) -> int:
     )
 
 
-def _check_daily_limit(party: Party) -> None:
+def _check_daily_limit(party: Party | SessionParty) -> None:
     if uploads_today(party) >= daily_limit():
         raise EvidenceError(
             _("You can add at most %(n)d files a day. Please try again tomorrow.", n=daily_limit()),
@@ -53,7 +54,9 @@ def _check_daily_limit(party: Party) -> None:
         )
 
 
-def submit_evidence(case: Case, party: Party, stream: BinaryIO, filename: str | None):
+def submit_evidence(
+    case: Case, party: Party | SessionParty, stream: BinaryIO, filename: str | None
+):
     """Store a file a party adds to its case, waiting for staff. Raises EvidenceError (the
     case has concluded, the day's limit is reached) or storage.UploadRefused."""
     if party.case_id != case.id:
@@ -135,7 +138,7 @@ def pending_of_case(case_id: int) -> list[SubmissionRow]:
     return [SubmissionRow(*row) for row in read(_PENDING_OF_CASE, {"case_id": case_id})]
 
 
-def submitted_by(party: Party) -> list[SubmissionRow]:
+def submitted_by(party: Party | SessionParty) -> list[SubmissionRow]:
     """The party's own files, newest first, with their state and any reason for refusal."""
     return [SubmissionRow(*row) for row in read(_OF_PARTY, {"party_id": party.id})]
 

@@ -33,15 +33,15 @@ from mediation.auth.models import Role
 from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.access import case_or_404
-from mediation.cases.models import Case, Party
+from mediation.cases.models import Case
 from mediation.cases.queries import centres_for
-from mediation.database import commit_keeping_loaded, reads_first, reads_first_view
+from mediation.database import commit_keeping_loaded, read, reads_first, reads_first_view
 from mediation.directory.calendar import local_today
 from mediation.directory.models import Centre
 from mediation.directory.terms import CATEGORIES
 from mediation.documents import dossier, storage
 from mediation.extensions import db
-from mediation.portal.lookup import LookupThrottled
+from mediation.portal.lookup import LookupThrottled, SessionParty
 from mediation.portal.status import party_required
 from mediation.web.errors import ERROR_TEXTS
 from mediation.web.language import gettext as _
@@ -72,7 +72,7 @@ def _too_many(message: str, wait_seconds: int) -> TooManyRequests:
 
 def _centres() -> list[Row]:
     """The deployment's centres to choose from: their ids and names, in code order."""
-    return db.session.execute(_CENTRES).all()
+    return read(_CENTRES).all()
 
 
 _CENTRES = select(Centre.id, Centre.name).order_by(Centre.code)
@@ -310,7 +310,7 @@ def _send(submitted: SubmittedFile):
 @bp.route("/status/evidence", methods=["GET", "POST"])
 @reads_first_view
 @party_required
-def party_evidence(party: Party):
+def party_evidence(party: SessionParty):
     case = db.session.get(Case, party.case_id)
     form = EvidenceForm()
     if form.validate_on_submit():

@@ -10,7 +10,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import request
-from flask_babel import format_date
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +23,7 @@ from mediation.directory.models import Centre, Mediator
 from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Obligation
+from mediation.web.language import format_date
 from mediation.web.language import gettext as _
 
 

@@ -4,7 +4,6 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +26,7 @@ from mediation.directory.settings import warning_days
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
+from mediation.web.language import format_datetime
 from mediation.web.language import gettext as _
 from mediation.web.language import lazy_gettext as _l
 from mediation.web.params import record_id
@@ -186,7 +186,6 @@ def render_mine(as_home: bool = False):
     """A mediator's own cases: counts by state, coming sessions, deadlines with days left."""
     mediator = queries.mediator_for(current_user)
     centre = current_user.centre
-    zone = ZoneInfo(centre.timezone)
     return render_template(
         "cases/mine.html",
         as_home=as_home,
@@ -196,7 +195,7 @@ def render_mine(as_home: bool = False):
         deadlines=queries.mediator_deadlines(mediator) if mediator else [],
         today=local_today(centre),
         warning_days=warning_days(centre.id),
-        local_time=lambda moment: format_datetime(moment.astimezone(zone), "short", rebase=False),
+        local_time=lambda moment: format_datetime(moment, "short"),
         **_labels(),
     )
 

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date, format_decimal, format_time
 from sqlalchemy import bindparam, select
 
 from mediation.cases.identity import mask_id, mask_phone
@@ -23,6 +22,7 @@ from mediation.cases.states import (
 from mediation.cases.workflow import MOVES
 from mediation.database import read
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
+from mediation.web.language import format_date, format_decimal, format_time
 from mediation.web.language import gettext as _
 from mediation.web.language import lazy_gettext as _l
 

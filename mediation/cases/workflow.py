@@ -18,7 +18,6 @@ from functools import cached_property, partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date
 from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -56,6 +55,7 @@ from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import CertificateGrant, certificate_for, issue_certificate
 from mediation.notify import notices
+from mediation.web.language import format_date
 from mediation.web.language import gettext as _
 from mediation.web.language import lazy_gettext as _l
 

@@ -8,7 +8,6 @@ caller commits once. A refusal raises DirectoryError naming the form field it be
 from datetime import date
 from itertools import groupby
 
-from flask_babel import format_date
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -25,6 +24,7 @@ from mediation.directory.models import (
 from mediation.directory.settings import settings_for
 from mediation.directory.terms import ORGANIZATION_KINDS
 from mediation.extensions import db
+from mediation.web.language import format_date
 from mediation.web.language import gettext as _
 
 MEDIATION_DAYS = (1, 365)

@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask_babel import format_date
 from sqlalchemy import select
 
 from mediation.directory.admin import (
@@ -22,6 +21,7 @@ from mediation.directory.admin import (
 )
 from mediation.directory.models import CalendarDay
 from mediation.extensions import db
+from mediation.web.language import format_date
 from mediation.web.language import gettext as _
 from mediation.web.sheets import NoSuchDate, NotADate, decode_text, sheet_date
 

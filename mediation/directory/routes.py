@@ -2,7 +2,6 @@ from datetime import date
 
 from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -37,6 +36,7 @@ from mediation.directory.settings import settings_for
 from mediation.directory.terms import CATEGORIES, ORGANIZATION_KINDS
 from mediation.extensions import db
 from mediation.web.csv_export import csv_response
+from mediation.web.language import format_date, locale
 from mediation.web.language import gettext as _
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
@@ -503,7 +503,7 @@ def _flash_skipped(skipped: list[date], kind: str) -> None:
 
 
 def _date_list(days) -> str:
-    return format_list([format_date(day, "medium") for day in days], locale=get_locale())
+    return format_list([format_date(day, "medium") for day in days], locale=locale())
 
 
 @bp.get("/calendar/example.csv")

@@ -10,7 +10,7 @@ across every web worker.
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, union_all
@@ -30,7 +30,7 @@ from mediation.cases.numbering import (
     case_ids_numbered,
     parse_case_number,
 )
-from mediation.database import begin_writing
+from mediation.database import begin_writing, read
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity import records
@@ -253,7 +253,19 @@ def close_session(data: dict | None) -> None:
         db.session.add(EndedPortalSession(token=data["token"][:64], ended_at=now))
 
 
-def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
+@dataclass(frozen=True)
+class SessionParty:
+    """The party of a portal session, as a row: what the pages, the workflow's guards and the
+    party's own moves read of it (they never change the party itself)."""
+
+    id: int
+    case_id: int
+    name: str
+    access_code_hash: str | None
+    access_code_issued_at: datetime | None
+
+
+def party_for_session(data: dict | None) -> tuple[SessionParty | None, bool]:
     """The party a portal session belongs to, and whether it had expired; (None, False) when
     there is no valid session. A session ends when the party leaves (its row is deleted),
     after IDLE_LIMIT without a request and, however active, MAX_LIFETIME after the look-up."""
@@ -270,7 +282,8 @@ def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
         return None, True
     if idle < -60 or age < -60:
         return None, False
-    party = db.session.scalar(_PARTY_OF_SESSION, {"token": token, "party": party_id})
+    row = read(_PARTY_OF_SESSION, {"token": token, "party": party_id}).one_or_none()
+    party = SessionParty(*row) if row is not None else None
     if party is None or party.case_id != case_id or _stamp(party) != data.get("code"):
         return None, False
     issued = party.access_code_issued_at
@@ -280,7 +293,9 @@ def party_for_session(data: dict | None) -> tuple[Party | None, bool]:
 
 
 # Built once: it runs on every request of a portal session.
-_PARTY_OF_SESSION = select(Party).where(
+_PARTY_OF_SESSION = select(
+    Party.id, Party.case_id, Party.name, Party.access_code_hash, Party.access_code_issued_at
+).where(
     Party.id == bindparam("party"),
     ~select(EndedPortalSession.token)
     .where(EndedPortalSession.token == bindparam("token"))
@@ -288,7 +303,7 @@ _PARTY_OF_SESSION = select(Party).where(
 )
 
 
-def _stamp(party: Party) -> str:
+def _stamp(party: Party | SessionParty) -> str:
     # A few characters of the keyed hash: enough to notice a replaced code, useless to anyone
     # reading the (signed, not encrypted) cookie.
     return party.access_code_hash[:12]
@@ -303,7 +318,7 @@ class CertificateView:
     status: str  # valid, expired, revoked
 
 
-def certificates_of(party: Party, today: date) -> list[CertificateView]:
+def certificates_of(party: Party | SessionParty, today: date) -> list[CertificateView]:
     certificates = db.session.scalars(
         select(Certificate)
         .join(IntegrityRecord, Certificate.record_id == IntegrityRecord.id)
@@ -313,11 +328,13 @@ def certificates_of(party: Party, today: date) -> list[CertificateView]:
     return [CertificateView(c, records.certificate_status(c, today)) for c in certificates]
 
 
-def rating_of(case: Case, party: Party) -> ServiceRating | None:
+def rating_of(case: Case, party: Party | SessionParty) -> ServiceRating | None:
     return db.session.scalar(select(ServiceRating).filter_by(case_id=case.id, party_id=party.id))
 
 
-def rate_service(case: Case, party: Party, stars: int, comment: str = "") -> ServiceRating:
+def rate_service(
+    case: Case, party: Party | SessionParty, stars: int, comment: str = ""
+) -> ServiceRating:
     """A party's rating of the service: once the case has concluded, once per party."""
     if party.case_id != case.id:
         raise PortalError(_("You may not rate this case."))

@@ -2,7 +2,8 @@
 
 The look-up is a POST (the number and code never appear in a URL). A successful look-up binds
 the browser's signed session to that one party of that one case; it ends after 30 minutes
-without a request, when the party signs out, or when staff replace the party's code.
+without a request (29 to 30: the last request is noted to the minute), when the party signs
+out, or when staff replace the party's code.
 """
 
 from datetime import timedelta
@@ -18,7 +19,7 @@ from mediation.audit.log import client_address
 from mediation.auth.throttle import minutes_to_wait
 from mediation.cases import workflow as wf
 from mediation.cases.access import preload_agreement
-from mediation.cases.models import Case, Party
+from mediation.cases.models import Case
 from mediation.database import preload, reads_first
 from mediation.directory.calendar import local_today
 from mediation.extensions import db
@@ -27,10 +28,14 @@ from mediation.integrity.models import Obligation
 from mediation.portal import lookup, page
 from mediation.portal.blueprint import bp
 from mediation.portal.forms import CourtForm, LookupForm, PerformanceForm, RatingForm
+from mediation.portal.lookup import SessionParty
 from mediation.web.language import gettext as _
 from mediation.web.language import ngettext, show_times_in
 
 SESSION_KEY = "portal"
+# The session's "last seen" is written at most once a minute: a page read within the minute
+# sends no new cookie (each would be serialised, compressed and signed anew).
+SEEN_STEP_SECONDS = 60
 # From the 5th failure on (of 10), the party is told how many tries are left.
 WARN_WHEN_TRIES_LEFT = 5
 
@@ -55,13 +60,15 @@ def party_required(view):
             else:
                 flash(_("Enter your case number and access code to see your case."), "info")
             return redirect(url_for("portal.status"))
-        session[SESSION_KEY] = {**session[SESSION_KEY], "seen": clock.now().timestamp()}
+        data, now = session[SESSION_KEY], clock.now().timestamp()
+        if now - float(data["seen"]) >= SEEN_STEP_SECONDS:
+            session[SESSION_KEY] = {**data, "seen": now}
         return view(party, *args, **kwargs)
 
     return wrapped
 
 
-def _load_case(party: Party) -> Case:
+def _load_case(party: SessionParty) -> Case:
     """The party's case as an entity, for the forms that change it."""
     case = db.session.get(Case, party.case_id)
     preload(case, Case.parties, Case.sessions, Case.transfer)
@@ -122,7 +129,7 @@ def _throttled(number: str, wait_seconds: int):
     return body, 429, {"Retry-After": str(wait_seconds)}
 
 
-def _case_page(party: Party):
+def _case_page(party: SessionParty):
     """The party's view of the case, read as rows."""
     case = page.portal_case(party.case_id, party.id)
     show_times_in(case.centre_timezone)  # the case's centre, not the server's zone
@@ -144,20 +151,20 @@ def _case_page(party: Party):
     )
 
 
-def _may_confirm(party: Party, obligation, actions) -> bool:
+def _may_confirm(party: SessionParty, obligation, actions) -> bool:
     """What the page offers; the workflow decides when the party confirms."""
     return "fulfil" in actions and obligation.obligee_id == party.id and not obligation.fulfilled_on
 
 
 @bp.get("/status/case")
 @party_required
-def case(party: Party):
+def case(party: SessionParty):
     return _case_page(party)
 
 
 @bp.get("/status/certificate")
 @party_required
-def certificate(party: Party):
+def certificate(party: SessionParty):
     """The party's own integrity certificate, to print (found through the portal session
     only: no certificate id in the address)."""
     case = _load_case(party)
@@ -172,7 +179,7 @@ def certificate(party: Party):
 
 @bp.route("/status/court", methods=["GET", "POST"])
 @party_required
-def court(party: Party):
+def court(party: SessionParty):
     case = _load_case(party)
     actor = wf.Actor.for_party(party)
     if "request_litigation" not in wf.allowed_actions(case, actor):
@@ -197,7 +204,7 @@ def court(party: Party):
 
 @bp.route("/status/obligations/<id:obligation_id>/confirm", methods=["GET", "POST"])
 @party_required
-def confirm_performance(party: Party, obligation_id: int):
+def confirm_performance(party: SessionParty, obligation_id: int):
     """Asks first, as leaving for court does: what confirming means, and the date performed."""
     case = _load_case(party)
     obligation = db.session.get(Obligation, obligation_id)
@@ -233,7 +240,7 @@ def confirm_performance(party: Party, obligation_id: int):
 
 @bp.route("/status/rating", methods=["GET", "POST"])
 @party_required
-def rating(party: Party):
+def rating(party: SessionParty):
     """The rating form, a page of its own that the case page links to once the case has
     concluded."""
     case = _load_case(party)

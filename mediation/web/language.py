@@ -2,10 +2,13 @@
 pages show."""
 
 from contextlib import contextmanager
+from datetime import date, datetime, time
+from decimal import Decimal
 
 import flask_babel
+from babel import Locale, dates, numbers
 from flask import current_app, g, has_app_context, has_request_context, request
-from flask_babel import LazyString, get_locale, get_translations
+from flask_babel import LazyString, get_locale, get_timezone, get_translations, to_user_timezone
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -50,13 +53,15 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
-# --- texts ---------------------------------------------------------------------------------
-# Flask-Babel finds the translations again for every text it translates (five look-ups of its
-# context and the locale's name); a form's labels and choices are dozens of texts a page.
-# These find them once per context (a request, a job) and again when its language changes:
-# inside and after `force_locale`, and after `refresh`.
+# --- texts, dates and numbers --------------------------------------------------------------
+# Flask-Babel finds the translations and the locale again for every text it translates and
+# every date or number it formats (five look-ups of its context and the locale's name); a
+# form's labels and a page's dates are dozens a page. These find them once per context (a
+# request, a job) and again when its language changes: inside and after `force_locale`, and
+# after `refresh`.
 
 _TRANSLATIONS = "language_translations"
+_LOCALE = "language_locale"
 
 
 def translations():
@@ -67,6 +72,17 @@ def translations():
     if found is None:
         found = get_translations()
         setattr(g, _TRANSLATIONS, found)
+    return found
+
+
+def locale() -> Locale | None:
+    """The context's locale (None outside the app)."""
+    if not has_app_context():
+        return get_locale()
+    found = g.get(_LOCALE)
+    if found is None:
+        found = get_locale()
+        setattr(g, _LOCALE, found)
     return found
 
 
@@ -107,6 +123,35 @@ def refresh() -> None:
 def _forget_translations() -> None:
     if has_app_context():
         g.pop(_TRANSLATIONS, None)
+        g.pop(_LOCALE, None)
+
+
+def format_date(value: date | datetime, format: str = "medium") -> str:
+    """A date in the context's language; a moment's date in the page's time zone."""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)
+    return dates.format_date(value, format, locale=locale())
+
+
+def format_datetime(value: datetime, format: str = "medium") -> str:
+    """A moment in the context's language and the page's time zone."""
+    return dates.format_datetime(value, format, tzinfo=get_timezone(), locale=locale())
+
+
+def format_time(value: datetime | time, format: str = "medium") -> str:
+    """A moment's time of day in the context's language and the page's time zone."""
+    return dates.format_time(value, format, tzinfo=get_timezone(), locale=locale())
+
+
+def format_decimal(value: Decimal | int | float, format: str | None = None) -> str:
+    return numbers.format_decimal(value, format=format, locale=locale())
+
+
+def register_filters(app) -> None:
+    """The templates' date filters (Flask-Babel's names) with the locale found once."""
+    app.jinja_env.filters.update(
+        dateformat=format_date, datetimeformat=format_datetime, timeformat=format_time
+    )
 
 
 def page_gettext() -> dict:
