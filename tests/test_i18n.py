@@ -168,10 +168,10 @@ def test_texts_are_in_the_language_of_the_moment_they_are_shown(app):
         )
     with app.app_context():  # one context, as a test's requests share one
         with app.test_request_context("/", headers={"Cookie": "lang=en"}):
-            assert str(label) == "Sign in"
+            assert (str(label), day.render(values)) == ("Sign in", "December 7, 2026")
         with app.test_request_context("/", headers={"Cookie": "lang=zh_Hans_CN"}):
             refresh()
-            assert str(label) == "登录"
+            assert (str(label), day.render(values)) == ("登录", "2026年12月7日")
     assert str(label) == "Sign in"  # outside the app: as written
 
 

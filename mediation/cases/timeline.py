@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel.numbers import parse_pattern
 from flask import Flask
 from sqlalchemy import bindparam, select
 
@@ -194,10 +195,14 @@ _LAST_EVENT = (
 )
 
 
+# Parsed once: Babel parses a pattern given as text again for every amount.
+MONEY = parse_pattern("#,##0.00")
+
+
 def money(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return "¥" + format_decimal(value, format="#,##0.00")
+    return "¥" + format_decimal(value, format=MONEY)
 
 
 def days_left(deadline: date | None, today: date) -> int | None:

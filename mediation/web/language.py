@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import flask_babel
 from babel import Locale, dates, numbers
+from babel.numbers import NumberPattern
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import LazyString, get_locale, get_timezone, get_translations, to_user_timezone
 from jinja2 import pass_context
@@ -143,7 +144,7 @@ def format_time(value: datetime | time, format: str = "medium") -> str:
     return dates.format_time(value, format, tzinfo=get_timezone(), locale=locale())
 
 
-def format_decimal(value: Decimal | int | float, format: str | None = None) -> str:
+def format_decimal(value: Decimal | int | float, format: str | NumberPattern | None = None) -> str:
     return numbers.format_decimal(value, format=format, locale=locale())
 
 
@@ -163,7 +164,10 @@ def page_gettext() -> dict:
     @pass_context
     def gettext(context, string: str, /, **variables):
         text = found.ugettext(string)
-        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        # Without a "%" the formatting gives the text back as it is: most texts of a page.
+        return text % variables if "%" in text else text
 
     @pass_context
     def ngettext(context, singular: str, plural: str, num: int, /, **variables):
