@@ -107,21 +107,21 @@ def force_locale(locale: str):
     """Flask-Babel's `force_locale`, with this module's texts in that language inside it and
     back in the context's own after it."""
     with flask_babel.force_locale(locale):
-        _forget_translations()
+        _forget_language()
         try:
             yield
         finally:
-            _forget_translations()
+            _forget_language()
 
 
 def refresh() -> None:
     """Flask-Babel's `refresh`: the language and zone chosen again (a test's requests share
     one app context)."""
     flask_babel.refresh()
-    _forget_translations()
+    _forget_language()
 
 
-def _forget_translations() -> None:
+def _forget_language() -> None:
     if has_app_context():
         g.pop(_TRANSLATIONS, None)
         g.pop(_LOCALE, None)
