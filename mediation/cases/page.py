@@ -206,10 +206,10 @@ def _follow_ups(case_id: int) -> tuple[FollowUpView, ...]:
 def view_of(kind: type, row, prefix: str = "", **parts):
     """A view of `kind` from the row's columns named as its fields (after `prefix`), the
     other fields given as `parts`."""
+    # By the row's mapping: a row's attribute looks its name up some ten times slower.
+    columns = row._mapping
     values = {
-        item.name: getattr(row, prefix + item.name)
-        for item in fields(kind)
-        if item.name not in parts
+        item.name: columns[prefix + item.name] for item in fields(kind) if item.name not in parts
     }
     return kind(**values, **parts)
 
