@@ -96,6 +96,8 @@ class Config:
     LEDGER_MAX_ROWS = _int("LEDGER_MAX_ROWS", 200_000)
     # How often an idle job process (`flask scheduler`, `flask jobs work`) looks for queued jobs.
     JOB_POLL_SECONDS = _int("JOB_POLL_SECONDS", 2)
+    # Days an export's file is kept after its job ends (the daily housekeeping removes it).
+    JOB_FILES_KEEP_DAYS = _int("JOB_FILES_KEEP_DAYS", 7)
     # Static files under hashed names, compressed, written by `flask static build` (relative: to
     # this folder); empty: plain names only.
     STATIC_BUILD_FOLDER = os.environ.get("STATIC_BUILD_FOLDER", "build/static")

@@ -4,7 +4,7 @@ that reads the case events as well, translated, filtered, exported and scoped to
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,7 @@ from mediation import clock
 from mediation.audit.log import record
 from mediation.extensions import db as _db
 from mediation.jobs.queue import run_queue_now
+from mediation.jobs.sweeps import housekeeping
 from mediation.web import language
 from tests.conftest import recorded_statements
 from tests.test_portal import code_of, look_up
@@ -234,6 +235,20 @@ def test_an_export_is_a_job_whose_file_only_its_admin_downloads(app, client, db,
     login("admin", username="another-admin")  # the same centre: still not theirs
     assert client.get(job_url).status_code == 404
     assert client.get(f"{job_url}/file").status_code == 404
+
+
+def test_an_exports_file_is_kept_for_a_week_then_its_page_says_so(app, client, login):
+    login("admin")
+    made = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock.frozen_at(made):
+        job_url = client.post_form("/admin/audit/export").headers["Location"]
+    assert "文件保留至 2026/3/9 17:00" in client.get(job_url).get_data(as_text=True)
+    for days, kept in ((6, True), (8, False)):
+        with clock.frozen_at(made + timedelta(days=days)), app.app_context():
+            housekeeping(clock.now())
+        assert (client.get(f"{job_url}/file").status_code == 200) is kept
+    text = client.get(job_url).get_data(as_text=True)
+    assert "导出文件在生成后保留 7 天" in text and "下载" not in text
 
 
 @pytest.mark.parametrize("size", [3, 13])

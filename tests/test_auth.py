@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from mediation import clock, create_app
 from mediation.audit.models import AuditEntry
 from mediation.auth.accounts import add_user
-from mediation.auth.models import LoginSession, Role
+from mediation.auth.models import LoginSession, Role, ThrottleHit
 from mediation.directory.centres import centre_by_code
 from mediation.extensions import db as _db
+from mediation.jobs.sweeps import housekeeping
 from tests.conftest import CSRF_FIELD, PASSWORD
 
 
@@ -119,6 +120,59 @@ def test_account_locks_after_five_failures_and_opens_after_the_window(client, ma
     assert "login.locked" in audit_actions(app)
     with clock.frozen_at(start + timedelta(minutes=16)):
         assert sign_in(client, "staff-330106").status_code == 302
+
+
+def hits_at(app) -> list[datetime]:
+    with app.app_context():
+        return sorted(_db.session.scalars(select(ThrottleHit.at)))
+
+
+def test_housekeeping_forgets_old_failures_but_no_lock_out_in_force(client, make_user, app):
+    make_user("staff")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock.frozen_at(start - timedelta(days=3)):
+        sign_in(client, "someone-else", "bad")
+    # Within a day: the daily limit of online applications per mobile still counts such rows.
+    with clock.frozen_at(start - timedelta(hours=20)):
+        sign_in(client, "another", "bad")
+    with clock.frozen_at(start):
+        for _ in range(5):
+            sign_in(client, "staff-330106", "bad")
+        with app.app_context():
+            assert housekeeping(clock.now()) == 2  # the old failure, by account and by client
+        assert "账户已被临时锁定" in page_of(sign_in(client, "staff-330106"))
+    assert min(hits_at(app)) == start - timedelta(hours=20)
+
+
+def test_housekeeping_keeps_the_failures_a_longer_lock_out_counts(client, app):
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock.frozen_at(start - timedelta(days=3)):
+        sign_in(client, "someone", "bad")
+    app.config["LOGIN_LOCK_MINUTES"] = 4 * 24 * 60
+    try:
+        with clock.frozen_at(start), app.app_context():
+            assert housekeeping(clock.now()) == 0
+    finally:
+        app.config["LOGIN_LOCK_MINUTES"] = 15
+    assert len(hits_at(app)) == 2
+
+
+def test_housekeeping_forgets_expired_sign_ins_and_no_one_is_signed_out(client, login, app):
+    staff = login("staff")
+    with app.app_context():
+        now = clock.now()
+        _db.session.add(
+            LoginSession(
+                token="expired",
+                user_id=staff.id,
+                created_at=now - timedelta(hours=13),
+                expires_at=now - timedelta(hours=1),
+            )
+        )
+        _db.session.commit()
+        assert housekeeping(now) == 1
+        assert "expired" not in set(_db.session.scalars(select(LoginSession.token)))
+    assert signed_in_as(client) == "测试中心工作人员"
 
 
 def test_success_resets_the_failure_count(client, make_user):

@@ -3,7 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -214,6 +214,15 @@ def load_session_user(token: str) -> User | None:
 def end_session(token: str | None) -> None:
     if token:
         db.session.execute(delete(LoginSession).where(LoginSession.token == token))
+
+
+def forget_expired_sessions(now: datetime) -> int:
+    """Forget the sign-ins that have expired (none of them signs anyone in); how many."""
+    return db.session.execute(
+        delete(LoginSession)
+        .where(LoginSession.expires_at < now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def end_all_sessions(user: User) -> None:

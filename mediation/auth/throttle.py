@@ -4,11 +4,17 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, delete, select, tuple_
 
 from mediation import clock
 from mediation.auth.models import ThrottleHit
 from mediation.extensions import db
+
+# Failures are kept at least this long: the longest fixed window (applications a day) and a day
+# more. The configurable windows are the settings below, in minutes.
+KEEP_HITS_AT_LEAST = timedelta(days=2)
+WINDOW_SETTINGS = ("LOGIN_LOCK_MINUTES", "PORTAL_LOCK_MINUTES", "VERIFY_LOCK_MINUTES")
 
 
 def minutes_to_wait(seconds: int) -> int:
@@ -100,3 +106,17 @@ def longest_wait(keyed: list[tuple[Throttle, str]]) -> int:
     """Seconds until every (throttle, key) may try again, 0 when none is blocked."""
     failures = recent_failures(keyed)
     return max(wait_for(t, failures[(t.scope, key)]) for t, key in keyed)
+
+
+def forget_old_hits(now: datetime) -> int:
+    """Forget the failures no window counts any more (on the index of their time); how many."""
+    config = current_app.config
+    keep = max(
+        KEEP_HITS_AT_LEAST,
+        *(timedelta(minutes=int(config.get(name, 0))) for name in WINDOW_SETTINGS),
+    )
+    return db.session.execute(
+        delete(ThrottleHit)
+        .where(ThrottleHit.at < now - keep)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,6 +1,8 @@
 """The admin page of scheduled jobs: last runs, errors, and (global admins) run one now; and
 the page of a job an admin queued (an export), with its file when it is ready."""
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -110,6 +112,7 @@ def show(job_id: int):
     job = _own_job(job_id)
     filename = db.session.scalar(select(JobFile.filename).where(JobFile.job_id == job.id))
     title, back, back_title = JOB_PAGES[job.kind]
+    keep_days = current_app.config["JOB_FILES_KEEP_DAYS"]
     return render_template(
         "jobs/show.html",
         job=job,
@@ -117,6 +120,8 @@ def show(job_id: int):
         back=back,
         back_title=back_title,
         filename=filename,
+        kept_until=job.finished_at + timedelta(days=keep_days) if job.finished_at else None,
+        keep_days=keep_days,
         interrupted=queue.INTERRUPTED,
     )
 

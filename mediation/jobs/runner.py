@@ -138,6 +138,14 @@ JOBS: dict[str, Job] = {
             EVERY_MINUTE,
         ),
         Job(
+            "housekeeping",
+            sweeps.housekeeping,
+            _l("Housekeeping: expired sign-ins, old throttle counts and export files"),
+            _l("Every day at 03:10"),
+            {"hour": 3, "minute": 10},
+            DAILY,
+        ),
+        Job(
             "stats_snapshot",
             snapshot_previous_month,
             _l("Monthly statistics: publish last month's figures"),

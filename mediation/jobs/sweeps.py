@@ -18,6 +18,8 @@ from sqlalchemy import Select, String, cast, delete, exists, literal, select, up
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import clock
+from mediation.auth.accounts import forget_expired_sessions
+from mediation.auth.throttle import forget_old_hits
 from mediation.cases import workflow
 from mediation.cases.models import Case
 from mediation.cases.states import IN_MEDIATION, State
@@ -28,7 +30,7 @@ from mediation.directory.settings import settings_for
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import DEFAULT_AFTER_DAYS, record_default
-from mediation.jobs.models import JobRun
+from mediation.jobs.models import BackgroundJob, JobFile, JobRun
 from mediation.notify import notices, outbox
 from mediation.notify.models import OutboxMessage
 
@@ -302,3 +304,25 @@ def prune_runs() -> int:
             ).rowcount
     db.session.commit()
     return deleted
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+def housekeeping(now: datetime) -> int:
+    """Forget what nothing needs any more: failures no throttle's window counts, expired
+    sign-ins, and the files of exports that ended more than JOB_FILES_KEEP_DAYS ago; how many
+    rows."""
+    forgotten = forget_old_hits(now) + forget_expired_sessions(now) + _forget_old_files(now)
+    db.session.commit()
+    return forgotten
+
+
+def _forget_old_files(now: datetime) -> int:
+    kept_since = now - timedelta(days=current_app.config["JOB_FILES_KEEP_DAYS"])
+    ended_before = select(BackgroundJob.id).where(BackgroundJob.finished_at < kept_since)
+    return db.session.execute(
+        delete(JobFile)
+        .where(JobFile.job_id.in_(ended_before))
+        .execution_options(synchronize_session=False)
+    ).rowcount
