@@ -87,6 +87,9 @@ class Config:
     LOGIN_MAX_FAILURES_PER_CLIENT = _int("LOGIN_MAX_FAILURES_PER_CLIENT", 30)
     # Integration API: requests per minute per client (HTTP 429 beyond).
     API_RATE_LIMIT = _int("API_RATE_LIMIT", 120)
+    # ... and calls without a valid token per client address before it waits (HTTP 429).
+    API_MAX_FAILURES_PER_CLIENT = _int("API_MAX_FAILURES_PER_CLIENT", 30)
+    API_LOCK_MINUTES = _int("API_LOCK_MINUTES", 15)
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 

@@ -105,6 +105,32 @@ def test_a_call_without_a_valid_token_is_a_401_problem(client, make_api_client):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_calls_without_a_valid_token_are_audited_until_the_address_must_wait(
+    app, client, make_api_client, monkeypatch
+):
+    """Each refused call is in the audit log; past the address's limit the calls wait (429,
+    not audited: a flood of bad tokens does not flood the log), but a valid token still works."""
+    monkeypatch.setitem(app.config, "API_MAX_FAILURES_PER_CLIENT", 3)
+    _id, headers = make_api_client()
+    for sent in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Bearer guess"}):
+        assert is_problem(client.get("/api/v1/cases", headers=sent), 401)
+    waiting = client.get("/api/v1/cases", headers={"Authorization": "Bearer again"})
+    assert is_problem(waiting, 429)
+    assert 0 < int(waiting.headers["Retry-After"]) <= 15 * 60
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    with app.app_context():
+        refused = _db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "api.refused").order_by(AuditEntry.id)
+        ).all()
+        assert [(e.target, e.details["token"]) for e in refused] == [
+            ("/api/v1/cases", False),
+            ("/api/v1/cases", True),
+            ("/api/v1/cases", True),
+        ]
+    with clock.frozen_at(clock.now() + timedelta(minutes=16)):
+        assert is_problem(client.get("/api/v1/cases", headers={"Authorization": "x"}), 401)
+
+
 def test_a_revoked_token_stops_working(app, client, make_api_client):
     client_id, headers = make_api_client()
     assert client.get("/api/v1/cases", headers=headers).status_code == 200

@@ -22,7 +22,8 @@ from mediation.api.clients import client_with_token
 from mediation.api.models import ApiClient, IdempotencyKey
 from mediation.api.problems import ApiProblem, field_errors
 from mediation.api.queries import START, Position, case_json, case_numbered, changes
-from mediation.audit.log import record
+from mediation.audit.log import client_address, record
+from mediation.auth.throttle import Throttle
 from mediation.cases.models import Case
 from mediation.cases.workflow import (
     Actor,
@@ -135,12 +136,44 @@ def _client_of_request() -> ApiClient:
     scheme, _space, token = header.partition(" ")
     client = client_with_token(token.strip()) if scheme.lower() == "bearer" else None
     if client is None:
-        raise ApiProblem(
-            401,
-            _("Give a valid token as Authorization: Bearer TOKEN."),
-            headers={"WWW-Authenticate": 'Bearer realm="api"'},
-        )
+        _refuse(bool(token.strip()))
     return client
+
+
+def refusals() -> Throttle:
+    """Calls without a valid token per client address (API_MAX_FAILURES_PER_CLIENT in
+    API_LOCK_MINUTES). A valid token is never refused for them: a neighbour behind the same
+    address could otherwise stop an integration."""
+    config = current_app.config
+    return Throttle(
+        "api-client",
+        config["API_MAX_FAILURES_PER_CLIENT"],
+        timedelta(minutes=config["API_LOCK_MINUTES"]),
+    )
+
+
+def _refuse(token_given: bool) -> None:
+    """A call without a valid token: audited and counted (401), or, past the address's limit,
+    refused unaudited (429), so that a flood of bad tokens cannot flood the audit log."""
+    address, throttle = client_address(), refusals()
+    wait = throttle.retry_after(address)
+    if wait:
+        raise ApiProblem(
+            429,
+            _(
+                "Too many calls without a valid token: try again in %(seconds)d seconds.",
+                seconds=wait,
+            ),
+            headers={"Retry-After": str(wait)},
+        )
+    throttle.hit(address)
+    record("api.refused", target=request.path[:128], method=request.method, token=token_given)
+    db.session.commit()
+    raise ApiProblem(
+        401,
+        _("Give a valid token as Authorization: Bearer TOKEN."),
+        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+    )
 
 
 @bp.after_request

@@ -57,6 +57,7 @@ ACTIONS = {
     "dossier.download": _l("Dossier file downloaded by a regional administrator"),
     "document.view": _l("Printable document read by a regional administrator"),
     "api.call": _l("Integration API called"),
+    "api.refused": _l("Integration API call refused: no valid token"),
     "api_client.create": _l("Integration client added"),
     "api_client.revoke": _l("Integration client revoked"),
     "api_client.webhook": _l("Integration client's webhook changed"),
@@ -96,6 +97,7 @@ DETAIL_LABELS = {
     "document": _l("Document"),
     "api_client": _l("Integration client"),
     "method": _l("Method"),
+    "token": _l("Token given"),
     "scopes": _l("Scopes"),
     "url": _l("Address"),
     # An export's filter (audit.export), under the page's names for its fields.

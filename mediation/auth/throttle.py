@@ -14,7 +14,12 @@ from mediation.extensions import db
 # Failures are kept at least this long: the longest fixed window (applications a day) and a day
 # more. The configurable windows are the settings below, in minutes.
 KEEP_HITS_AT_LEAST = timedelta(days=2)
-WINDOW_SETTINGS = ("LOGIN_LOCK_MINUTES", "PORTAL_LOCK_MINUTES", "VERIFY_LOCK_MINUTES")
+WINDOW_SETTINGS = (
+    "LOGIN_LOCK_MINUTES",
+    "PORTAL_LOCK_MINUTES",
+    "VERIFY_LOCK_MINUTES",
+    "API_LOCK_MINUTES",
+)
 
 
 def minutes_to_wait(seconds: int) -> int:
