@@ -725,7 +725,7 @@ def test_the_start_page_leads_parties_to_their_case(client):
 
 def test_the_case_page_costs_the_same_for_one_obligation_or_five(app, client, db, make_case):
     case = make_case("agreed")
-    sign_in(client, case)
+    sign_in(client, case, "respondent")  # an obligor: its page also reads its certificates
     applicant, respondent = party_of(case), party_of(case, "respondent")
     counts = {}
     for obligations in (1, 5):

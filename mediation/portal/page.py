@@ -90,8 +90,10 @@ def portal_case(case_id: int, party_id: int) -> PortalCase:
 
 
 def certificates_of(case: PortalCase, party_id: int) -> list[CertificateRow]:
-    """The party's certificates for this case: only an obligor of an agreement earns one."""
-    if case.agreement is None:
+    """The party's certificates for this case: only an obligor of an agreement earns one (an
+    agreement's obligations never change once written), so no other party's page asks."""
+    agreement = case.agreement
+    if agreement is None or all(o.obligor_id != party_id for o in agreement.obligations):
         return []
     rows = read(_CERTIFICATES, {"case_id": case.id, "party_id": party_id})
     return [view_of(CertificateRow, row) for row in rows]
