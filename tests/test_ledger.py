@@ -452,6 +452,33 @@ def test_upload_page_imports_in_the_background_and_shows_the_outcome(client, log
     assert "台账.csv" in client.get("/admin/ledger/").get_data(as_text=True)
 
 
+def test_the_same_upload_again_while_it_is_under_way_is_that_import(
+    app, client, login, centre, monkeypatch
+):
+    """A double click, or the page sent again while the import waits for a job process: the
+    admin lands on the first import's page; once that import has ended, the same file is a new
+    import (or dry run) of its own."""
+    login("admin")
+    ledger = to_csv([row("A"), row("B")])
+    monkeypatch.setitem(app.config, "JOBS_RUN_AT_ONCE", False)
+    first = upload(client, centre, ledger, dry_run="")
+    again = upload(client, centre, ledger, dry_run="")
+    assert again.request.path == first.request.path
+    checked = upload(client, centre, ledger, dry_run="y")  # other options: an import of its own
+    assert checked.request.path != first.request.path
+    assert len(imports()) == 2
+    _db.session.rollback()
+    run_queue_now(app)
+    monkeypatch.setitem(app.config, "JOBS_RUN_AT_ONCE", True)
+    upload(client, centre, ledger, dry_run="")
+    _db.session.expire_all()
+    assert [(i.dry_run, i.created, i.skipped) for i in imports()] == [
+        (False, 2, 0),
+        (True, 0, 2),  # checked after the import: its rows are there by then
+        (False, 0, 2),
+    ]
+
+
 def test_the_problems_are_in_the_uploaders_language(app, centre):
     with force_locale("en"):
         item_id = queue_import(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from mediation import clock
 from mediation.applications.models import SubmittedFile
 from mediation.documents.models import Attachment
+from tests.double_click import double_click
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -140,6 +141,31 @@ def test_five_files_a_day(client, db, case):
     with clock.frozen_at(NOW + timedelta(days=1, minutes=1)):
         sign_in(client, case)
         assert send(client, PDF + b"7", "证据7.pdf").status_code == 302
+
+
+def test_the_same_file_sent_again_while_it_waits_is_one_submission(client, db, case):
+    """A phone's double tap, or the same photo chosen again: the party is thanked each time,
+    staff see it once, and it does not count twice towards the day's five."""
+    sign_in(client, case)
+    for n in range(4):
+        assert send(client, PDF + bytes([n]), f"证据{n}.pdf").status_code == 302
+    for _ in range(3):
+        answer = send(client, PDF + b"last", "证据4.pdf")
+        assert answer.status_code == 302
+        assert "文件已提交" in page(client.get(answer.headers["Location"]))
+    assert len(submissions(db)) == 5
+    assert page(client.get("/status/evidence")).count("证据4.pdf") == 1
+
+
+def test_a_double_tap_sends_the_file_once(app, client, db, case):
+    second = app.test_client()
+    for each in (client, second):
+        sign_in(each, case)
+    answers = double_click(
+        db.engine, (client, second), lambda c: send(c), "INSERT INTO SUBMITTED_FILE"
+    )
+    assert [answer.status_code for _c, answer in answers] == [302, 302]
+    assert len(submissions(db)) == 1
 
 
 def test_a_file_of_another_type_is_refused_and_nothing_kept(client, db, case, dossier_folder):

@@ -2,12 +2,13 @@
 until staff or the case's mediator accept it into the dossier or reject it with a reason the
 party sees. The caller commits."""
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from mediation import clock
 from mediation.applications.models import SubmittedFile
@@ -22,6 +23,8 @@ from mediation.portal.lookup import SessionParty
 from mediation.web.language import gettext as _
 
 DAY = timedelta(days=1)
+# The first key of a party's lock while it adds a file (PostgreSQL), the second its id.
+PARTY_LOCK = zlib.crc32(b"mediation.evidence.party") & 0x7FFFFFFF
 
 
 class EvidenceError(Exception):
@@ -57,17 +60,24 @@ def _check_daily_limit(party: Party | SessionParty) -> None:
 def submit_evidence(
     case: Case, party: Party | SessionParty, stream: BinaryIO, filename: str | None
 ):
-    """Store a file a party adds to its case, waiting for staff. Raises EvidenceError (the
-    case has concluded, the day's limit is reached) or storage.UploadRefused."""
+    """Store a file a party adds to its case, waiting for staff. The same file sent again
+    while it still waits (a double tap) is that submission, not a second one. Raises
+    EvidenceError (the case has concluded, the day's limit is reached) or
+    storage.UploadRefused."""
     if party.case_id != case.id:
         raise EvidenceError(_("You may not add files to this case."))
     if case.concluded_at is not None:
         raise EvidenceError(_("Your case has concluded: files can no longer be added here."))
-    _check_daily_limit(party)
     stored = storage.store(stream)  # on disk before the write lock is taken
     try:
         begin_writing()
-        _check_daily_limit(party)  # again, inside the lock
+        _lock_party(party)
+        waiting = db.session.scalar(
+            _WAITING, {"party_id": party.id, "case_id": case.id, "sha256": stored.sha256}
+        )
+        if waiting is not None:
+            return waiting
+        _check_daily_limit(party)
         dossier.remember_content(stored)
         submitted = SubmittedFile(
             case_id=case.id,
@@ -91,6 +101,25 @@ def submit_evidence(
         sha256=stored.sha256,
     )
     return submitted
+
+
+def _lock_party(party: Party | SessionParty) -> None:
+    """On PostgreSQL, hold a lock on the party until the transaction ends: a second upload at
+    the same moment waits here, then sees the first (SQLite's write lock, taken by
+    begin_writing, does the same there)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("select pg_advisory_xact_lock(:key, :party_id)"),
+            {"key": PARTY_LOCK, "party_id": party.id},
+        )
+
+
+_WAITING = select(SubmittedFile).where(
+    SubmittedFile.party_id == bindparam("party_id"),
+    SubmittedFile.case_id == bindparam("case_id"),
+    SubmittedFile.sha256 == bindparam("sha256"),
+    SubmittedFile.state == "pending",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,10 @@ one transaction. A job process killed mid-import leaves nothing written; its job
 interrupted (`interrupted` below), and the import's page says that nothing was written.
 """
 
+import zlib
+
 from flask_babel import get_locale
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from mediation import clock
 from mediation.audit.log import client_address, record
@@ -25,25 +27,54 @@ from mediation.ledger.reader import LedgerFileError
 from mediation.web.language import gettext as _
 
 LEDGER_IMPORT = "ledger_import"
+# The first key of an admin's lock while an upload is queued (PostgreSQL), the second their id.
+UPLOAD_LOCK = zlib.crc32(b"mediation.ledger.upload") & 0x7FFFFFFF
 
 
 def queue_import(ledger_import: LedgerImport, data: bytes | None) -> int:
     """Record the import (its centre, user, file name and options filled in) with its file
-    and its queued job, and commit; the import's id. An import of a dry run's file
-    (`checked_import_id`) passes no data: it imports the file kept for the dry run."""
+    and its queued job, and commit; the import's id (that of the same upload's import still
+    under way, when there is one). An import of a dry run's file (`checked_import_id`) passes
+    no data: it imports the file kept for the dry run."""
+    if data is not None:
+        ledger_import.file_sha256 = sha256_of(data)
+        under_way = _same_upload_under_way(ledger_import)
+        if under_way is not None:
+            return under_way
     job = enqueue(LEDGER_IMPORT, locale=str(get_locale()), client=client_address())
     ledger_import.job_id = job.id
     ledger_import.state = "running"
     ledger_import.started_at = clock.now()
     db.session.add(ledger_import)
     if data is not None:
-        ledger_import.file_sha256 = sha256_of(data)
         db.session.flush()
         keep_file(ledger_import, data)
     db.session.flush()
     import_id = ledger_import.id
     db.session.commit()
     return import_id
+
+
+def _same_upload_under_way(ledger_import: LedgerImport) -> int | None:
+    """The import the same admin queued of the same file, for the same centre and with the
+    same options, that has not ended: a double click's second post is sent to it instead of
+    importing the file twice. On PostgreSQL the admin's lock, held until the commit, makes
+    the second post wait for the first (on SQLite a post takes the write lock at its BEGIN)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("select pg_advisory_xact_lock(:key, :user_id)"),
+            {"key": UPLOAD_LOCK, "user_id": ledger_import.user_id},
+        )
+    return db.session.scalar(
+        select(LedgerImport.id).where(
+            LedgerImport.user_id == ledger_import.user_id,
+            LedgerImport.centre_id == ledger_import.centre_id,
+            LedgerImport.file_sha256 == ledger_import.file_sha256,
+            LedgerImport.dry_run == ledger_import.dry_run,
+            LedgerImport.create_missing == ledger_import.create_missing,
+            LedgerImport.state == "running",
+        )
+    )
 
 
 def run_import(job: BackgroundJob, progress: Progress) -> None:
