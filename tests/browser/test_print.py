@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mediation.auth.accounts import user_by_username
 from mediation.cases import workflow
-from mediation.cases.models import Agreement, Case
+from mediation.cases.models import Agreement, Case, Transfer
 from mediation.cases.workflow import Actor
 from mediation.extensions import db
 from tests.case_factory import COURT, build_case
@@ -357,3 +357,28 @@ def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(p
             count,
             last,
         )
+
+
+def test_the_transfer_letters_signatures_come_with_the_end_of_the_facts_however_long(
+    page, app, cases
+):
+    """Undisputed facts of more paragraphs, one at a time through a whole page: wherever the
+    page ends, the page of the court's filing number and the signatures begins inside the
+    facts, never with the filing number or the closing alone."""
+    case_id, number = cases["transferred"]
+    sign_in(page)
+    for count in range(12, 22):
+        facts = [f"事实{i + 1}：{LONG_TERM[: len(LONG_TERM) // 2]}" for i in range(count)]
+        with app.app_context():
+            transfer = db.session.scalar(select(Transfer).where(Transfer.case_id == case_id))
+            transfer.undisputed_facts = "\n".join(facts)
+            db.session.commit()
+            db.session.remove()
+        page.goto(f"{page.base_url}/cases/{case_id}/print/transfer")
+        pages = pdf_pages(page)
+        assert len(pages) >= 2, count
+        assert_numbered(pages, number)
+        last, header = pages[-1], f"{squeeze(number)}第{len(pages)}页共{len(pages)}页"
+        filing = last.find("法院立案号")
+        assert filing >= 0 and "（签名）" in last, (count, last)
+        assert last.startswith(header) and len(last[len(header) : filing]) >= 10, (count, last)
