@@ -163,6 +163,73 @@ def test_admin_creates_a_user_who_can_sign_in(app, client, login):
     assert signed_in.status_code == 302
 
 
+def regional_admin_form(**fields) -> dict:
+    return {
+        "username": "hz-region",
+        "display_name": "杭州市矛调中心",
+        "role": "regional_admin",
+        "centre": "",
+        "region": "3301",
+        "password": "long-enough-1",
+        "password_confirm": "long-enough-1",
+        "is_active": "y",
+        **fields,
+    }
+
+
+def test_a_global_admin_makes_a_regional_admin_on_the_users_page(app, client, login, make_centre):
+    make_centre()  # 330106, under 3301
+    admin = login("admin", centre=None)
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="regional_admin"' in form and 'name="region"' in form
+    assert client.post_form("/admin/users/new", regional_admin_form()).status_code == 302
+    with app.app_context():
+        user = _db.session.scalar(select(User).filter_by(username="hz-region"))
+        assert (user.role, user.region_code, user.centre_id) == ("regional_admin", "3301", None)
+        entry = _db.session.scalar(select(AuditEntry).filter_by(action="user.create"))
+        assert entry.actor_id == admin.id and entry.details["region"] == "3301"
+    assert "区域 3301" in client.get("/admin/users/").get_data(as_text=True)
+    client.post_form("/logout")
+    client.post_form("/login", {"username": "hz-region", "password": "long-enough-1"})
+    assert "西湖区" in client.get("/admin/stats/").get_data(as_text=True)  # its centres
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"region": "33010"}, "行政区划代码"),
+        ({"region": ""}, "行政区划代码"),
+        ({"region": "4401"}, "没有代码以 4401 开头的中心"),
+        ({"centre": "CENTRE"}, "区域管理员对应一个区域，而不是中心"),
+    ],
+)
+def test_a_regional_admin_with_a_wrong_region_is_refused_beside_the_field(
+    app, client, login, make_centre, fields, message
+):
+    centre_id = make_centre().id
+    login("admin", centre=None)
+    if fields.get("centre") == "CENTRE":
+        fields = {**fields, "centre": str(centre_id)}
+    page = client.post_form("/admin/users/new", regional_admin_form(**fields))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    region = text[text.index('id="region"') :]
+    assert message in region[: region.index("</div>", region.index('id="region-error"')) + 6]
+    assert 'value="杭州市矛调中心"' in text
+    with app.app_context():
+        assert _db.session.scalar(select(User).filter_by(username="hz-region")) is None
+
+
+def test_a_centres_admin_cannot_make_a_regional_admin(app, client, login):
+    login("admin")
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="regional_admin"' not in form and 'name="region"' not in form
+    page = client.post_form("/admin/users/new", regional_admin_form(centre=""))
+    assert page.status_code == 200
+    with app.app_context():
+        assert _db.session.scalar(select(User).filter_by(username="hz-region")) is None
+
+
 def test_refused_user_form_keeps_the_input_and_writes_nothing(app, client, login):
     login("admin")
     with app.app_context():

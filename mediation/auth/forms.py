@@ -7,12 +7,14 @@ from mediation.auth.models import ROLE_LABELS, Role
 from mediation.web.forms import Form
 from mediation.web.language import lazy_gettext as _l
 
-# Regional administrators are made on the command line (SPEC 6), with their region.
+# A centre's own roles; an administrator of every centre may also make a regional
+# administrator (SPEC 10), who reads the cases of several centres.
 ROLE_CHOICES = [
     SelectChoice(role.value, label)
     for role, label in ROLE_LABELS.items()
     if role != Role.REGIONAL_ADMIN
 ]
+REGIONAL_CHOICE = SelectChoice(Role.REGIONAL_ADMIN.value, ROLE_LABELS[Role.REGIONAL_ADMIN])
 
 
 class LoginForm(Form):
@@ -42,6 +44,8 @@ class UserEditForm(Form):
 
 class UserCreateForm(NewPasswordMixin, UserEditForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    # Checked with the role (accounts.add_user): only a regional administrator has one.
+    region = StringField(_l("Region"))
 
 
 class PasswordResetForm(NewPasswordMixin, Form):

@@ -8,6 +8,7 @@ from mediation.audit.log import client_address, record
 from mediation.auth import accounts
 from mediation.auth.access import require_centre, role_required
 from mediation.auth.forms import (
+    REGIONAL_CHOICE,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -136,7 +137,7 @@ def _visible_user(user_id: int) -> User:
 def _centre_choices() -> list[SelectChoice]:
     if current_user.is_global_admin:
         centres = db.session.scalars(select(Centre).order_by(Centre.code)).all()
-        return [SelectChoice("", _("None (global administrator)"))] + [
+        return [SelectChoice("", _("None (an administrator of every centre, or of a region)"))] + [
             SelectChoice(str(c.id), str(c)) for c in centres
         ]
     return [SelectChoice(str(current_user.centre.id), str(current_user.centre))]
@@ -165,23 +166,34 @@ def users():
 def create_user():
     form = UserCreateForm()
     form.centre.choices = _centre_choices()
+    if current_user.is_global_admin:
+        form.role.choices = [*form.role.choices, REGIONAL_CHOICE]
     if request.method == "GET" and not current_user.is_global_admin:
         form.centre.data = str(current_user.centre_id)
     if form.validate_on_submit():
+        role = Role(form.role.data)
+        region = form.region.data.strip() if role == Role.REGIONAL_ADMIN else None
         try:
             user = accounts.add_user(
                 form.username.data,
                 form.display_name.data,
-                Role(form.role.data),
+                role,
                 form.password.data,
                 _chosen_centre(form),
+                region,
             )
             user.is_active = form.is_active.data
         except accounts.AccountError as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
         else:
-            record("user.create", target=user.username, centre_id=user.centre_id, role=user.role)
+            record(
+                "user.create",
+                target=user.username,
+                centre_id=user.centre_id,
+                role=user.role,
+                **({"region": region} if region else {}),
+            )
             db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
