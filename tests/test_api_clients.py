@@ -9,18 +9,22 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
+import flask_migrate
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from mediation import clock
 from mediation.api.clients import hash_token
 from mediation.api.models import ApiClient
-from mediation.api.webhooks import signature
+from mediation.api.webhooks import signature, signing_key
 from mediation.extensions import db as _db
 from mediation.notify import outbox
 from mediation.notify.models import OutboxMessage
 from mediation.notify.webhook import SIGNATURE_HEADER
 from tests.case_factory import centre_for
+
+# The revision before webhook keys were derived (76f152230e36).
+KEYS_STORED = "840d54eab8dc"
 
 
 def run(app, *args):
@@ -91,7 +95,9 @@ def test_webhook_prints_its_secret_once(app, make_api_client):
     assert result.exit_code == 0, result.output
     secret = result.output.strip().splitlines()[-1]
     stored = client_named(app, "法院")
-    assert stored.webhook_url == "https://court.example/hook" and stored.webhook_secret == secret
+    assert stored.webhook_url == "https://court.example/hook"
+    with app.app_context():
+        assert signing_key(stored.webhook_salt) == secret
     assert run(app, "api", "client", "webhook", "法院", "ftp://x").exit_code != 0
     assert run(app, "api", "client", "webhook", "法院").exit_code == 0
     assert client_named(app, "法院").webhook_url is None
@@ -140,8 +146,10 @@ def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app, client, logi
     response = client.post_form(url, {"url": "https://court.example/hook"})
     stored = client_named(app, "西湖法院")
     assert stored.webhook_url == "https://court.example/hook"
-    assert stored.webhook_secret in response.get_data(as_text=True)
-    assert stored.webhook_secret not in client.get("/admin/api-clients/").get_data(as_text=True)
+    with app.app_context():
+        secret = signing_key(stored.webhook_salt)
+    assert secret in response.get_data(as_text=True)
+    assert secret not in client.get("/admin/api-clients/").get_data(as_text=True)
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -244,6 +252,40 @@ def test_a_webhook_that_fails_is_retried_and_never_lost(
     assert message.state == "sent" and len(receiver.received) == 2
     # Sent again with the same id, so that the client can drop a repeat (#23 point 4).
     assert receiver.keys == [str(message.idempotency_key)] * 2
+
+
+def test_the_database_alone_holds_no_webhook_key(app, db, make_api_client, monkeypatch):
+    """The key shown once is derived from SECRET_KEY and the client's salt: no column holds
+    it, and with another SECRET_KEY (a copy of the database elsewhere) the key is another."""
+    secret = with_webhook(app, make_api_client, "https://court.example/hook")
+    row = db.session.execute(select(ApiClient.__table__)).one()
+    assert not any(secret in str(value) for value in row)
+    stored = db.session.scalar(select(ApiClient))
+    assert signing_key(stored.webhook_salt) == secret
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-key")
+    assert signing_key(stored.webhook_salt) != secret
+
+
+def test_a_key_stored_before_keys_were_derived_still_signs(app, db, make_case, make_api_client):
+    client_id, _headers = make_api_client()
+    stored = db.session.get(ApiClient, client_id)
+    stored.webhook_url, stored.webhook_secret = "http://127.0.0.1:9/hook", "an-old-key"
+    db.session.commit()
+    make_case("withdrawn")
+    db.session.commit()
+    (message,) = webhook_messages(db)
+    assert message.subject == signature("an-old-key", message.body)  # the header it is sent with
+
+
+def test_going_back_a_revision_writes_each_derived_key_out(app, db, make_api_client):
+    secret = with_webhook(app, make_api_client, "https://court.example/hook")
+    db.session.remove()
+    flask_migrate.downgrade(revision=KEYS_STORED)
+    try:
+        assert db.session.scalar(text("select webhook_secret from api_client")) == secret
+    finally:
+        db.session.remove()
+        flask_migrate.upgrade()
 
 
 def test_the_signature_is_hmac_sha256_of_the_body():

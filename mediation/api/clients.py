@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 
 from mediation import clock
 from mediation.api.models import ApiClient
+from mediation.api.webhooks import signing_key
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.web.language import gettext as _
@@ -71,14 +72,14 @@ def set_webhook(client: ApiClient, url: str | None) -> str | None:
     """Register the client's one webhook URL (None: remove it); a new signing secret, shown
     once by the caller."""
     if not url:
-        client.webhook_url = client.webhook_secret = None
+        client.webhook_url = client.webhook_salt = client.webhook_secret = None
         return None
     url = url.strip()
     if not url.startswith(("http://", "https://")) or len(url) > 500 or " " in url:
         raise ClientError(_("A webhook URL starts with http:// or https://."))
     client.webhook_url = url
-    client.webhook_secret = secrets.token_hex(32)
-    return client.webhook_secret
+    client.webhook_salt, client.webhook_secret = secrets.token_hex(16), None
+    return signing_key(client.webhook_salt)
 
 
 def client_with_token(token: str) -> ApiClient | None:

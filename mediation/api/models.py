@@ -28,7 +28,12 @@ class ApiClient(db.Model):
     window_calls: Mapped[int] = mapped_column(default=0)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
-    # The webhook's signing key: kept to sign each delivery, shown once when registered.
+    # The webhook's signing key is derived from SECRET_KEY and this random salt
+    # (api.webhooks.signing_key), so that a copy of the database alone cannot sign a delivery;
+    # it is shown once, when the webhook is registered.
+    webhook_salt: Mapped[str | None] = mapped_column(String(32))
+    # A key stored as it was before keys were derived: it signs until the webhook is
+    # registered again.
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
     centre: Mapped[Centre] = relationship()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 
+from flask import current_app
 from sqlalchemy import bindparam, select
 
 from mediation.api.models import ApiClient
@@ -17,6 +18,17 @@ def signature(secret: str, body: str) -> str:
     """The X-Mediation-Signature header: sha256=<hex HMAC-SHA256 of the body's bytes>."""
     digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def signing_key(salt: str) -> str:
+    """A webhook's signing key: HMAC-SHA256 of its salt under the app's SECRET_KEY. A new
+    SECRET_KEY gives every webhook a new key (register them again)."""
+    secret_key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret_key, f"webhook:{salt}".encode(), hashlib.sha256).hexdigest()
+
+
+def key_of(client) -> str:
+    return signing_key(client.webhook_salt) if client.webhook_salt else client.webhook_secret
 
 
 def queue_case_event(case, event_id: int, action: str, at, *, transferred: bool) -> None:
@@ -51,13 +63,15 @@ def queue_case_event(case, event_id: int, action: str, at, *, transferred: bool)
             "webhook",
             f"webhook:{client.id}:{event_id}",
             body,
-            signature(client.webhook_secret, body),
+            signature(key_of(client), body),
             address=client.webhook_url,
             case=case,
         )
 
 
-_CLIENTS_WITH_WEBHOOK = select(ApiClient.id, ApiClient.webhook_url, ApiClient.webhook_secret).where(
+_CLIENTS_WITH_WEBHOOK = select(
+    ApiClient.id, ApiClient.webhook_url, ApiClient.webhook_salt, ApiClient.webhook_secret
+).where(
     ApiClient.centre_id == bindparam("centre_id"),
     ApiClient.revoked_at.is_(None),
     ApiClient.webhook_url.is_not(None),
