@@ -28,6 +28,18 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def parse_region_names(text: str) -> dict[str, str]:
+    """{code: name} of REGION_NAMES; ValueError for a pair that is not a region's 2- or
+    4-digit code, "=" and a name."""
+    names = {}
+    for pair in filter(None, (item.strip() for item in text.replace("，", ",").split(","))):
+        code, _sign, name = (part.strip() for part in pair.partition("="))
+        if not (code.isascii() and code.isdigit() and len(code) in (2, 4) and name):
+            raise ValueError(pair)
+        names[code] = name
+    return names
+
+
 class ConfigError(Exception):
     """A setting the app cannot start with; the message, one line, names it and says what to
     do. create_app_or_exit (wsgi.py) prints it and exits with status 1, for `flask` and
@@ -45,6 +57,9 @@ class Config:
     # The address parties and the public reach the app at, printed (as links and QR codes) on
     # notices and certificates; never taken from a request's Host header, which can be forged.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # The names of the regions (SPEC 10) pages and exports show, as CODE=NAME pairs separated
+    # by commas ("33=浙江省,3301=杭州市"); a region without one is shown by its code.
+    REGION_NAMES = os.environ.get("REGION_NAMES", "")
     SCHEDULER_ENABLED = _flag("SCHEDULER_ENABLED", True)
     # Seconds a scheduled run may start late (the scheduler was busy or down) and still run.
     SCHEDULER_MISFIRE_GRACE = _int("SCHEDULER_MISFIRE_GRACE", 600)
@@ -174,6 +189,16 @@ def check_settings(config) -> None:
                 url=config["PUBLIC_URL"],
             )
         )
+    try:
+        parse_region_names(config["REGION_NAMES"])
+    except ValueError as error:
+        raise ConfigError(
+            _(
+                "REGION_NAMES has %(pair)s, which is not a region's code (2 or 4 digits), = and "
+                "its name; write them as 33=浙江省,3301=杭州市.",
+                pair=str(error),
+            )
+        ) from None
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones

@@ -192,6 +192,7 @@ def _register_commands(app: Flask) -> None:
 
 def _register_template_context(app: Flask) -> None:
     from mediation.cases import timeline
+    from mediation.directory.centres import region_name
     from mediation.documents import printing
     from mediation.notify.routes import register_unread_count
     from mediation.web import language
@@ -201,6 +202,7 @@ def _register_template_context(app: Flask) -> None:
     language.register_filters(app)
     timeline.register_filters(app)
     printing.register_filters(app)
+    app.jinja_env.globals.update(region_name=region_name)
     register_unread_count(app)
     app.context_processor(page_gettext)
 

@@ -315,6 +315,18 @@ def backup_sqlite(engine: Engine, target: str) -> None:
         raw.close()
 
 
+def lock_until_commit(key: int, value: int) -> None:
+    """On PostgreSQL, an advisory lock on (key, value) held until the transaction ends: a
+    second request taking it waits for the first to commit. SQLite needs none: a request
+    that writes holds its write lock from its BEGIN."""
+    from mediation.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("select pg_advisory_xact_lock(:key, :value)"), {"key": key, "value": value}
+        )
+
+
 def read(statement, params: dict | None = None) -> CursorResult:
     """The result of a statement of columns (not of ORM objects), run on the session's
     connection in its transaction, without the session's ORM handling of results (and its

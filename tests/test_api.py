@@ -17,6 +17,7 @@ from mediation.cases.models import Case, CaseEvent
 from mediation.extensions import db as _db
 from mediation.stats.snapshots import published_stats
 from tests.case_factory import COURT, centre_for, user_for
+from tests.double_click import double_click
 
 APPLICANT_ID = "11010519491231002X"
 REFERRAL = {
@@ -129,6 +130,22 @@ def test_calls_without_a_valid_token_are_audited_until_the_address_must_wait(
         ]
     with clock.frozen_at(clock.now() + timedelta(minutes=16)):
         assert is_problem(client.get("/api/v1/cases", headers={"Authorization": "x"}), 401)
+
+
+def test_calls_without_a_valid_token_at_the_same_moment_are_each_a_401(app, db, make_api_client):
+    """Both have read (the token, the address's failures) before either writes its failure:
+    each still gets its 401, never an error of the database's (SQLite's reading transaction
+    cannot write once another has)."""
+    make_api_client()
+    db.session.commit()
+    clients = (app.test_client(), app.test_client())
+    answers = double_click(
+        db.engine,
+        clients,
+        lambda c: c.get("/api/v1/cases", headers={"Authorization": "Bearer nope"}),
+        "INSERT INTO THROTTLE_HIT",
+    )
+    assert [answer.status_code for _c, answer in answers] == [401, 401]
 
 
 def test_a_revoked_token_stops_working(app, client, make_api_client):

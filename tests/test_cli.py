@@ -233,8 +233,15 @@ def test_backup_without_pg_dump_names_a_command_pg_dump_can_read(
         ({"TIMEZONE": "Asia/Atlantis"}, "TIMEZONE Asia/Atlantis 不是已知的时区"),
         ({"DATABASE_URL": "sqlite:////no/such/folder/mediation.sqlite3"}, "其所在文件夹不存在"),
         ({"MEDIATION_ENV": "staging"}, "MEDIATION_ENV staging 未知"),
+        ({"REGION_NAMES": "3301=杭州市,330106=西湖区"}, "REGION_NAMES 中的 330106=西湖区 不是"),
     ],
-    ids=["production-without-secret-key", "unknown-timezone", "unreachable-sqlite", "bad-env"],
+    ids=[
+        "production-without-secret-key",
+        "unknown-timezone",
+        "unreachable-sqlite",
+        "bad-env",
+        "bad-region-names",
+    ],
 )
 def test_a_setting_the_app_cannot_start_with_is_one_line_and_status_1(env, message, tmp_path):
     env.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'mediation.sqlite3'}")

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from mediation.ledger.models import LedgerFile, LedgerImport
 from mediation.notify.models import OutboxMessage
 from mediation.web.language import force_locale
 from tests.case_factory import centre_for, mediator_for, user_for
+from tests.double_click import double_click
 from tests.ledger_rows import ZH, row, to_csv
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
@@ -477,6 +479,26 @@ def test_the_same_upload_again_while_it_is_under_way_is_that_import(
         (True, 0, 2),  # checked after the import: its rows are there by then
         (False, 0, 2),
     ]
+
+
+def test_a_double_click_on_the_upload_queues_one_import(app, client, login, centre, monkeypatch):
+    """Both posts arrive before either is saved: on PostgreSQL the second waits for the first
+    and then finds it, on SQLite the write lock orders them; both land on the one import."""
+    login("admin")
+    second = app.test_client()
+    second.set_cookie("session", client.get_cookie("session").value)
+    monkeypatch.setitem(app.config, "JOBS_RUN_AT_ONCE", False)
+    ledger, centre_row = to_csv([row("A")]), SimpleNamespace(id=centre.id)  # no load in a thread
+    _db.session.rollback()  # outside a request a read holds SQLite's write lock until it ends
+    answers = double_click(
+        _db.engine,
+        (client, second),
+        lambda c: upload(c, centre_row, ledger, dry_run=""),
+        "INSERT INTO BACKGROUND_JOB",
+    )
+    assert [answer.status_code for _c, answer in answers] == [200, 200]
+    assert len({answer.request.path for _c, answer in answers}) == 1
+    assert len(imports()) == 1
 
 
 def test_the_problems_are_in_the_uploaders_language(app, centre):

@@ -391,6 +391,25 @@ def test_the_stats_page_exports_the_region(client, april, sign_in_regional):
     assert [row[1] for row in rows[2:]] == [IN_REGION, ALSO_IN_REGION]
 
 
+def test_a_region_named_in_the_settings_is_shown_and_exported_by_its_name(
+    app, client, april, sign_in_regional, monkeypatch
+):
+    monkeypatch.setitem(app.config, "REGION_NAMES", "33=浙江省, 3301=杭州市")
+    sign_in_regional()
+    page = client.get("/admin/stats/", query_string={"month": "2026-04"}).get_data(as_text=True)
+    assert "杭州市 · 2026年4月" in page and "区域 3301" not in page
+    table = {"month": "2026-04", "format": "csv", "table": "by_centre"}
+    rows = list(csv.reader(io.StringIO(client.get("/admin/stats/export", query_string=table).text)))
+    assert rows[0] == ["\ufeff杭州市 2026年4月统计报表"]
+    monkeypatch.setitem(app.config, "REGION_NAMES", "33=浙江省")  # the city unnamed: its code
+    assert (
+        rows[0]
+        != list(
+            csv.reader(io.StringIO(client.get("/admin/stats/export", query_string=table).text))
+        )[0]
+    )
+
+
 def test_a_global_admin_may_look_at_a_region(client, db, april, login):
     db.session.rollback()
     login("admin", centre=None)

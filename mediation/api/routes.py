@@ -166,6 +166,8 @@ def _refuse(token_given: bool) -> None:
             ),
             headers={"Retry-After": str(wait)},
         )
+    # The reads end first: on SQLite a reading transaction that others wrote past cannot write.
+    db.session.rollback()
     throttle.hit(address)
     record("api.refused", target=request.path[:128], method=request.method, token=token_given)
     db.session.commit()

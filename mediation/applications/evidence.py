@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, exists, func, select, update
 
 from mediation import clock
 from mediation.applications.models import SubmittedFile
 from mediation.audit import log
 from mediation.auth.models import User
 from mediation.cases.models import Case, Party
-from mediation.database import begin_writing, read
+from mediation.database import begin_writing, lock_until_commit, read
 from mediation.documents import dossier, storage
 from mediation.documents.models import StoredFile
 from mediation.extensions import db
@@ -68,10 +68,14 @@ def submit_evidence(
         raise EvidenceError(_("You may not add files to this case."))
     if case.concluded_at is not None:
         raise EvidenceError(_("Your case has concluded: files can no longer be added here."))
+    # Over the day's limit nothing is stored, unless a file of the party's waits: the same file
+    # sent again is that submission (found once the upload is stored and hashed).
+    if not db.session.scalar(_ANY_WAITING, {"party_id": party.id, "case_id": case.id}):
+        _check_daily_limit(party)
     stored = storage.store(stream)  # on disk before the write lock is taken
     try:
         begin_writing()
-        _lock_party(party)
+        lock_until_commit(PARTY_LOCK, party.id)  # a second upload at once then sees the first
         waiting = db.session.scalar(
             _WAITING, {"party_id": party.id, "case_id": case.id, "sha256": stored.sha256}
         )
@@ -103,22 +107,18 @@ def submit_evidence(
     return submitted
 
 
-def _lock_party(party: Party | SessionParty) -> None:
-    """On PostgreSQL, hold a lock on the party until the transaction ends: a second upload at
-    the same moment waits here, then sees the first (SQLite's write lock, taken by
-    begin_writing, does the same there)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("select pg_advisory_xact_lock(:key, :party_id)"),
-            {"key": PARTY_LOCK, "party_id": party.id},
-        )
-
-
 _WAITING = select(SubmittedFile).where(
     SubmittedFile.party_id == bindparam("party_id"),
     SubmittedFile.case_id == bindparam("case_id"),
     SubmittedFile.sha256 == bindparam("sha256"),
     SubmittedFile.state == "pending",
+)
+_ANY_WAITING = select(
+    exists().where(
+        SubmittedFile.party_id == bindparam("party_id"),
+        SubmittedFile.case_id == bindparam("case_id"),
+        SubmittedFile.state == "pending",
+    )
 )
 
 

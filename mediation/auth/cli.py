@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from mediation.audit.log import record
 from mediation.auth.accounts import AccountError, add_user
 from mediation.auth.models import Role
-from mediation.directory.centres import centre_by_code
+from mediation.directory.centres import centre_by_code, region_name
 from mediation.extensions import db
 from mediation.web.language import gettext as _
 
@@ -58,7 +58,7 @@ def add_command(username, role, centre_code, region_code, display_name, password
     db.session.commit()
     where = str(centre) if centre else _("All centres")
     if region_code:
-        where = _("the centres of region %(code)s", code=region_code)
+        where = _("the centres of %(region)s", region=region_name(region_code))
     click.echo(
         _(
             "User %(name)s (%(role)s, %(where)s) added.",

@@ -172,7 +172,7 @@ def create_user():
         form.centre.data = str(current_user.centre_id)
     if form.validate_on_submit():
         role = Role(form.role.data)
-        region = form.region.data.strip() if role == Role.REGIONAL_ADMIN else None
+        region = (form.region.data or "").strip() if role == Role.REGIONAL_ADMIN else None
         try:
             user = accounts.add_user(
                 form.username.data,
@@ -206,7 +206,7 @@ def edit_user(user_id: int):
     user = _visible_user(user_id)
     form = UserEditForm(obj=user)
     form.centre.choices = _centre_choices()
-    if user.is_regional_admin:  # keeps their role unless changed (they are made on the CLI)
+    if user.is_regional_admin:  # keeps their role unless changed (a region is set when made)
         form.role.choices = [*form.role.choices, SelectChoice(user.role, user.role_enum.label)]
     if request.method == "GET":
         form.centre.data = str(user.centre_id or "")

@@ -206,7 +206,7 @@ def _follow_ups(case_id: int) -> tuple[FollowUpView, ...]:
 def view_of(kind: type, row, prefix: str = "", **parts):
     """A view of `kind` from the row's columns named as its fields (after `prefix`), the
     other fields given as `parts`."""
-    # By the row's mapping: a row's attribute looks its name up some ten times slower.
+    # By the row's mapping: a row's attribute looks its name up the slow way.
     columns = row._mapping
     values = {
         item.name: columns[prefix + item.name] for item in fields(kind) if item.name not in parts

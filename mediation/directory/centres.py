@@ -3,6 +3,9 @@
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
+
+from config import parse_region_names
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.web.language import gettext as _
@@ -36,6 +39,12 @@ def region_centres(region_code: str) -> list[Centre]:
             db.select(Centre).where(Centre.code.startswith(region_code)).order_by(Centre.code)
         )
     )
+
+
+def region_name(region_code: str) -> str:
+    """A region as pages and exports name it: its name in REGION_NAMES, else its code."""
+    name = parse_region_names(current_app.config["REGION_NAMES"]).get(region_code)
+    return name or _("Region %(code)s", code=region_code)
 
 
 def region_centre_ids(region_code: str) -> frozenset[int]:

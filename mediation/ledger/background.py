@@ -13,10 +13,11 @@ interrupted (`interrupted` below), and the import's page says that nothing was w
 import zlib
 
 from flask_babel import get_locale
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from mediation import clock
 from mediation.audit.log import client_address, record
+from mediation.database import lock_until_commit
 from mediation.extensions import db
 from mediation.jobs.models import BackgroundJob
 from mediation.jobs.queue import Progress, enqueue, finish
@@ -40,6 +41,7 @@ def queue_import(ledger_import: LedgerImport, data: bytes | None) -> int:
         ledger_import.file_sha256 = sha256_of(data)
         under_way = _same_upload_under_way(ledger_import)
         if under_way is not None:
+            db.session.rollback()  # nothing written: the lock goes
             return under_way
     job = enqueue(LEDGER_IMPORT, locale=str(get_locale()), client=client_address())
     ledger_import.job_id = job.id
@@ -60,11 +62,8 @@ def _same_upload_under_way(ledger_import: LedgerImport) -> int | None:
     same options, that has not ended: a double click's second post is sent to it instead of
     importing the file twice. On PostgreSQL the admin's lock, held until the commit, makes
     the second post wait for the first (on SQLite a post takes the write lock at its BEGIN)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("select pg_advisory_xact_lock(:key, :user_id)"),
-            {"key": UPLOAD_LOCK, "user_id": ledger_import.user_id},
-        )
+    if ledger_import.user_id is not None:
+        lock_until_commit(UPLOAD_LOCK, ledger_import.user_id)
     return db.session.scalar(
         select(LedgerImport.id).where(
             LedgerImport.user_id == ledger_import.user_id,

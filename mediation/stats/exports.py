@@ -12,6 +12,7 @@ from babel.dates import format_skeleton
 from flask_babel import get_locale
 
 from mediation.cases.states import TRANSFER_REASONS
+from mediation.directory.centres import region_name
 from mediation.directory.terms import CATEGORIES, CHANNELS
 from mediation.stats.queries import month_key, parse_month, shift_month
 from mediation.web.csv_export import inert
@@ -161,7 +162,7 @@ def month_label(month: str, skeleton: str = "yMMMM") -> str:
 def scope_name(data: dict) -> str:
     """What figures of no one centre are of: a region, or all centres."""
     if data.get("region"):
-        return _("Region %(code)s", code=data["region"])
+        return region_name(data["region"])
     return _("All centres")
 
 
