@@ -334,6 +334,16 @@ def test_a_long_agreement_numbers_its_pages_and_keeps_the_signatures_with_the_la
     assert "一式三份" in last
 
 
+def assert_last_page_begins_before(pages: list[str], number: str, marker: str, count: int):
+    """Every page numbered, and the last one, with the signatures, holds at least ten
+    characters of the text before `marker` (the part that must not stand alone)."""
+    assert_numbered(pages, number)
+    last, header = pages[-1], f"{squeeze(number)}第{len(pages)}页共{len(pages)}页"
+    at = last.find(marker)
+    assert at >= 0 and "（签名）" in last, (count, last)
+    assert last.startswith(header) and len(last[len(header) : at]) >= 10, (count, last)
+
+
 def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(page, app, cases):
     """Terms of three lines each, one more at a time through a whole page: wherever the page
     ends, the obligations' heading stays with its table and the page of the signatures begins
@@ -348,15 +358,8 @@ def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(p
             db.session.commit()
             db.session.remove()
         page.goto(f"{page.base_url}/cases/{case_id}/print/agreement")
-        pages = pdf_pages(page)
-        assert_numbered(pages, number)
-        last, header = pages[-1], f"{squeeze(number)}第{len(pages)}页共{len(pages)}页"
-        obligations = last.find("履行义务义务人权利人")  # the heading, then the table's header
-        assert obligations >= 0 and "（签名）" in last, (count, last)
-        assert last.startswith(header) and len(last[len(header) : obligations]) >= 10, (
-            count,
-            last,
-        )
+        # The obligations' heading, then their table's header.
+        assert_last_page_begins_before(pdf_pages(page), number, "履行义务义务人权利人", count)
 
 
 def test_the_transfer_letters_signatures_come_with_the_end_of_the_facts_however_long(
@@ -377,8 +380,4 @@ def test_the_transfer_letters_signatures_come_with_the_end_of_the_facts_however_
         page.goto(f"{page.base_url}/cases/{case_id}/print/transfer")
         pages = pdf_pages(page)
         assert len(pages) >= 2, count
-        assert_numbered(pages, number)
-        last, header = pages[-1], f"{squeeze(number)}第{len(pages)}页共{len(pages)}页"
-        filing = last.find("法院立案号")
-        assert filing >= 0 and "（签名）" in last, (count, last)
-        assert last.startswith(header) and len(last[len(header) : filing]) >= 10, (count, last)
+        assert_last_page_begins_before(pages, number, "法院立案号", count)
