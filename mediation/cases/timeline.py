@@ -23,7 +23,7 @@ from mediation.cases.states import (
 from mediation.cases.workflow import MOVES
 from mediation.database import read
 from mediation.directory.terms import CATEGORIES, CHANNELS, ORGANIZATION_KINDS
-from mediation.web.language import format_date, format_decimal, format_time
+from mediation.web.language import format_date, format_decimal, to_the_minute
 from mediation.web.language import gettext as _
 from mediation.web.language import lazy_gettext as _l
 
@@ -159,12 +159,6 @@ def _business_date(value: str) -> str:
         return format_date(date.fromisoformat(value), "medium")
     except ValueError:  # an event written otherwise reads as it was written
         return value
-
-
-def to_the_minute(moment: datetime) -> str:
-    """A time as the case pages show times: the date as they show dates, then hours and
-    minutes (the locale's "medium" time would add seconds), in the reader's time zone."""
-    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
 
 
 def changed_meanwhile(case, action: str) -> str:

@@ -2,14 +2,14 @@
 pages show."""
 
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import flask_babel
 from babel import Locale, dates, numbers
 from babel.numbers import NumberPattern
 from flask import current_app, g, has_app_context, has_request_context, request
-from flask_babel import LazyString, get_locale, get_timezone, get_translations, to_user_timezone
+from flask_babel import LazyString, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -63,6 +63,7 @@ def select_timezone() -> str:
 
 _TRANSLATIONS = "language_translations"
 _LOCALE = "language_locale"
+_TIMEZONE = "language_timezone"
 
 
 def translations():
@@ -84,6 +85,17 @@ def locale() -> Locale | None:
     if found is None:
         found = get_locale()
         setattr(g, _LOCALE, found)
+    return found
+
+
+def timezone():
+    """The zone the context's times are shown in."""
+    if not has_app_context():
+        return get_timezone()
+    found = g.get(_TIMEZONE)
+    if found is None:
+        found = get_timezone()
+        setattr(g, _TIMEZONE, found)
     return found
 
 
@@ -125,23 +137,40 @@ def _forget_language() -> None:
     if has_app_context():
         g.pop(_TRANSLATIONS, None)
         g.pop(_LOCALE, None)
+        g.pop(_TIMEZONE, None)
 
 
 def format_date(value: date | datetime, format: str = "medium") -> str:
     """A date in the context's language; a moment's date in the page's time zone."""
     if isinstance(value, datetime):
-        value = to_user_timezone(value)
+        value = _in_page_zone(value)
     return dates.format_date(value, format, locale=locale())
 
 
 def format_datetime(value: datetime, format: str = "medium") -> str:
     """A moment in the context's language and the page's time zone."""
-    return dates.format_datetime(value, format, tzinfo=get_timezone(), locale=locale())
+    return dates.format_datetime(value, format, tzinfo=timezone(), locale=locale())
 
 
 def format_time(value: datetime | time, format: str = "medium") -> str:
     """A moment's time of day in the context's language and the page's time zone."""
-    return dates.format_time(value, format, tzinfo=get_timezone(), locale=locale())
+    return dates.format_time(value, format, tzinfo=timezone(), locale=locale())
+
+
+def to_the_minute(value: datetime) -> str:
+    """A moment as the case pages show times: its date as they show dates ("medium"), then
+    hours and minutes ("short": "medium" adds seconds), in the page's time zone; one pattern
+    for the two, so the moment is converted and formatted once."""
+    found = locale()
+    pattern = f"{found.date_formats['medium'].pattern} {found.time_formats['short'].pattern}"
+    return dates.format_datetime(value, pattern, tzinfo=timezone(), locale=found)
+
+
+def _in_page_zone(value: datetime) -> datetime:
+    """A stored moment (naive ones are UTC) in the page's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(timezone())
 
 
 def format_decimal(value: Decimal | int | float, format: str | NumberPattern | None = None) -> str:
