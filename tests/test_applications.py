@@ -18,6 +18,7 @@ from mediation.documents.models import Attachment
 from mediation.notify.models import OutboxMessage
 from mediation.stats.exports import people_rows
 from mediation.stats.queries import month_stats
+from mediation.web import language
 from tests.case_factory import centre_for
 from tests.double_click import double_click
 
@@ -134,6 +135,59 @@ def test_the_form_marks_every_field_an_application_needs(client, db, centre):
     )
     assert {"centre", "category", "applicant-name", "applicant-phone", "summary"} <= marked
     assert "street" not in marked
+
+
+def test_the_blank_form_follows_the_language_and_the_centres_it_offers(client, db, centre):
+    """The blank form's sections are kept once rendered: by language, and by the centres it
+    offers (a new centre, a renamed one, one fewer)."""
+    SUMMARY = 'for="summary">'
+    assert SUMMARY + "纠纷情况" in page(client.get("/apply"))
+    client.post_form("/language", {"lang": "en", "next": "/apply"})
+    language.refresh()  # the requests share the `db` fixture's app context and its locale
+    assert SUMMARY + "What happened" in page(client.get("/apply"))
+    client.post_form("/language", {"lang": "zh_Hans_CN", "next": "/apply"})
+    language.refresh()
+    assert SUMMARY + "纠纷情况" in page(client.get("/apply"))
+    other = centre_for("330105")
+    db.session.commit()
+    assert "拱墅区社会矛盾纠纷调处化解中心" in page(client.get("/apply"))
+    other.name = "拱墅区矛调中心"
+    db.session.commit()
+    html = page(client.get("/apply"))
+    assert "拱墅区矛调中心" in html and "拱墅区社会矛盾纠纷调处化解中心" not in html
+    db.session.delete(other)
+    db.session.commit()
+    html = page(client.get("/apply"))
+    assert "拱墅区矛调中心" not in html and "西湖区社会矛盾纠纷调处化解中心" in html
+
+
+def test_the_blank_form_is_the_form_rendered_afresh(app, client, db, centre):
+    """Kept or not, the blank sections are those of a new form; and a form that was posted
+    shows its own answers, never the blank ones."""
+    from mediation.applications import routes
+
+    routes._BLANK_SECTIONS.clear()
+    first = page(client.get("/apply"))
+    kept = page(client.get("/apply"))
+    assert _without_tokens(first) == _without_tokens(kept)
+    posted = page(apply(client, centre.id, **{"applicant-name": "", "summary": "电梯停运"}))
+    assert "电梯停运</textarea>" in posted and "电梯停运" not in page(client.get("/apply"))
+
+
+def test_the_kept_blank_forms_are_bounded(client, db, centre):
+    from mediation.applications import routes
+
+    routes._BLANK_SECTIONS.clear()
+    for n in range(routes.BLANK_SECTIONS_KEPT + 3):
+        centre.name = f"第{n}中心"
+        db.session.merge(centre)
+        db.session.commit()
+        assert f"第{n}中心" in page(client.get("/apply"))
+    assert len(routes._BLANK_SECTIONS) <= routes.BLANK_SECTIONS_KEPT
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="(csrf_token|submission)" value="[^"]*"', "", html)
 
 
 def test_an_application_gets_a_number_and_a_code_shown_once(client, db, centre, dossier_folder):

@@ -110,8 +110,10 @@ class ApplyForm(Form):
         if len(centres) > 1:
             self.centre.choices.insert(0, SelectChoice("", _l("— choose —")))
 
-    def start(self) -> None:
-        self.submission.data = secrets.token_urlsafe(16)
+    @staticmethod
+    def new_token() -> str:
+        """The one-time token of a blank form: a form sent twice registers one application."""
+        return secrets.token_urlsafe(16)
 
     @property
     def token(self) -> str:

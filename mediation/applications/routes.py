@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Row, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
@@ -45,6 +46,7 @@ from mediation.portal.lookup import LookupThrottled, SessionParty
 from mediation.portal.status import party_required
 from mediation.web.errors import ERROR_TEXTS
 from mediation.web.language import gettext as _
+from mediation.web.language import locale_name
 from mediation.web.params import record_id
 
 bp = Blueprint("applications", __name__)
@@ -81,14 +83,13 @@ _CENTRES = select(Centre.id, Centre.name).order_by(Centre.code)
 @bp.route("/apply", methods=["GET", "POST"])
 @reads_first_view
 def apply():
-    if request.method == "POST":
-        request.max_content_length = APPLY_MAX_BYTES
     centres = _centres()
+    if request.method == "GET":
+        return _apply_page(blank_sections(centres), ApplyForm.new_token())
+    request.max_content_length = APPLY_MAX_BYTES
     form = ApplyForm()
     form.offer_centres(centres)
-    if request.method == "GET":
-        form.start()
-    elif form.add_another_respondent():
+    if form.add_another_respondent():
         pass
     elif form.validate_on_submit():
         centre = db.session.get(Centre, form.centre.data)  # one of the choices
@@ -128,7 +129,37 @@ def apply():
                 names="、".join(storage.clean_filename(f.filename) for f in form.uploads),
             ),
         ]
-    return render_template("applications/apply.html", form=form)
+    return _apply_page(_sections(form), form.submission.data or "", form)
+
+
+def _apply_page(sections: Markup, submission: str, form: ApplyForm | None = None):
+    return render_template(
+        "applications/apply.html", sections=sections, submission=submission, form=form
+    )
+
+
+def _sections(form: ApplyForm) -> Markup:
+    return Markup(render_template("applications/_apply_sections.html", form=form))
+
+
+# The blank form's sections, by language and the centres offered. They are the same for every
+# applicant, and binding and rendering the form's 26 fields was most of the form's page.
+_BLANK_SECTIONS: dict[tuple, Markup] = {}
+# Languages × lists of centres: an old list is dropped with the rest when the limit is reached.
+BLANK_SECTIONS_KEPT = 16
+
+
+def blank_sections(centres: list[Row]) -> Markup:
+    key = (locale_name(), tuple(tuple(centre) for centre in centres))
+    sections = _BLANK_SECTIONS.get(key)
+    if sections is None:
+        form = ApplyForm(formdata=None)
+        form.offer_centres(centres)
+        sections = _sections(form)
+        if len(_BLANK_SECTIONS) >= BLANK_SECTIONS_KEPT:
+            _BLANK_SECTIONS.clear()
+        _BLANK_SECTIONS[key] = sections
+    return sections
 
 
 @bp.route("/apply/status", methods=["GET", "POST"])
