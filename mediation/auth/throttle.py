@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, select, tuple_
 
 from mediation import clock
 from mediation.auth.models import ThrottleHit
+from mediation.database import read
 from mediation.extensions import db
 
 # Failures are kept at least this long: the longest fixed window (applications a day) and a day
@@ -75,11 +76,12 @@ _RECENT_HITS = select(ThrottleHit.scope, ThrottleHit.key, ThrottleHit.at).where(
 
 def recent_failures(keyed: list[tuple[Throttle, str]]) -> dict[tuple[str, str], list[datetime]]:
     """The failures of each (throttle, key) within its window, newest first, keyed by (scope,
-    key): one query for all of them (a look-up checks three on every request)."""
+    key): one query for all of them (a look-up checks three on every request), read as rows
+    (callers count before they add a failure: nothing is waiting to be flushed)."""
     now = clock.now()
     since = now - max(throttle.window for throttle, _key in keyed)
     pairs = [(throttle.scope, key) for throttle, key in keyed]
-    rows = db.session.execute(_RECENT_HITS, {"since": since, "pairs": pairs}).all()
+    rows = read(_RECENT_HITS, {"since": since, "pairs": pairs}).all()
     found: dict[tuple[str, str], list[datetime]] = {pair: [] for pair in pairs}
     for throttle, key in keyed:
         start = now - throttle.window
