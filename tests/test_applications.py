@@ -339,6 +339,22 @@ def test_the_applicant_follows_the_application_typed_as_on_a_phone(client, db, c
     assert "2026年3月13日" in html and centre.name in html
 
 
+def test_the_party_forms_refuse_a_post_without_its_token(client, db, centre):
+    """The look-ups and the application write their CSRF token in their templates; CSRFProtect
+    refuses a post without it before anything is counted or kept."""
+    number, code = applied(apply(client, centre.id))
+    for path, data in (
+        ("/apply/status", {"number": number, "code": code}),
+        ("/status", {"case_number": "西湖调〔2026〕1号", "access_code": "ABCDEFGH"}),
+        ("/apply", form_data(centre.id, submission="no-token")),
+    ):
+        refused = client.post(path, data=data)
+        assert refused.status_code == 400 and "表单已过期" in page(refused), path
+        token = {"csrf_token": client.csrf_token()}
+        assert client.post(path, data={**data, **token}).status_code in (200, 302), path
+    assert count(db, Application) == 2
+
+
 def test_an_unknown_number_and_a_wrong_code_answer_the_same(client, db, centre):
     number, code = applied(apply(client, centre.id))
     wrong = page(look_up(client, number, "ABCDEFGH"))

@@ -24,7 +24,7 @@ from mediation.cases.access_codes import (
     normalise_code,
 )
 from mediation.cases.models import Case
-from mediation.database import begin_writing
+from mediation.database import begin_writing, read
 from mediation.directory.calendar import add_working_days, local_date
 from mediation.directory.models import Centre
 from mediation.documents import dossier, storage
@@ -209,7 +209,7 @@ def look_up_application(number: str, code: str, client: str) -> Row | None:
         raise LookupThrottled(wait)
     # The same query and one keyed hash whether or not the number exists.
     digest = hash_access_code(number, code)
-    application = db.session.execute(_APPLICATION_BY_NUMBER, {"number": number}).one_or_none()
+    application = read(_APPLICATION_BY_NUMBER, {"number": number}).one_or_none()
     if application is not None and hmac.compare_digest(digest, application.code_hash):
         return application
     # Only a failure writes; the look-up read without holding the write lock.

@@ -20,7 +20,7 @@ from mediation.applications.decisions import DECLINE_LABELS, MOST_FILES, Applica
 from mediation.cases.forms import Needed, PartyForm, choices
 from mediation.cases.workflow import PartyData
 from mediation.directory.terms import CATEGORIES
-from mediation.web.forms import Form
+from mediation.web.forms import Form, TokenInTemplateForm
 from mediation.web.language import gettext as _
 from mediation.web.language import lazy_gettext as _l
 
@@ -74,7 +74,7 @@ class RespondentForm(PartyForm):
         return {"role": "respondent", **self.identity()}
 
 
-class ApplyForm(Form):
+class ApplyForm(TokenInTemplateForm):
     # Every field has a label: one without has WTForms load its own catalogue to translate
     # its name, on every request.
     submission = HiddenField("")
@@ -160,7 +160,7 @@ class ApplyForm(Form):
         )
 
 
-class ApplicationLookupForm(Form):
+class ApplicationLookupForm(TokenInTemplateForm):
     number = StringField(
         _l("Application number"),
         validators=[DataRequired(_l("Enter the application number.")), Length(max=60)],

@@ -5,7 +5,7 @@ from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from mediation.web.forms import Form
+from mediation.web.forms import Form, TokenInTemplateForm
 from mediation.web.language import lazy_gettext as _l
 
 STARS = {
@@ -17,7 +17,7 @@ STARS = {
 }
 
 
-class LookupForm(Form):
+class LookupForm(TokenInTemplateForm):
     case_number = StringField(
         _l("Case number"),
         validators=[DataRequired(_l("Enter the case number.")), Length(max=60)],
