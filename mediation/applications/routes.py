@@ -181,8 +181,8 @@ def status():
                 ),
                 refusal.wait_seconds,
             ) from None
-        db.session.commit()  # a failure, counted
         if application is None:
+            db.session.commit()  # the failure, counted
             form.form_errors.append(
                 _(
                     "No application matches this number and code. Check both against what "
