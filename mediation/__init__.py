@@ -76,6 +76,7 @@ def _configure_database(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from mediation.database import configure_postgresql, configure_sqlite
     from mediation.extensions import csrf, db, login_manager, migrate
+    from mediation.web.params import apply_upload_limits
 
     _import_models()
     db.init_app(app)
@@ -86,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
             configure_postgresql(app, db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
+    apply_upload_limits(app)  # before CSRFProtect, which reads the form
     csrf.init_app(app)
 
 

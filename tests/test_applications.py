@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from mediation import clock
 from mediation.applications import decisions, queries
@@ -162,28 +164,55 @@ def test_the_blank_form_follows_the_language_and_the_centres_it_offers(client, d
 
 
 def test_the_blank_form_is_the_form_rendered_afresh(app, client, db, centre):
-    """Kept or not, the blank sections are those of a new form; and a form that was posted
-    shows its own answers, never the blank ones."""
-    from mediation.applications import routes
-
-    routes._BLANK_SECTIONS.clear()
+    """Kept or not, the blank sections are those of a new form; each applicant's page has its
+    own tokens; and a form that was posted shows its own answers, never the blank ones."""
+    kept = app.extensions.setdefault("blank_application_sections", {})
+    kept.clear()
     first = page(client.get("/apply"))
-    kept = page(client.get("/apply"))
-    assert _without_tokens(first) == _without_tokens(kept)
+    assert len(kept) == 1
+    other = app.test_client()
+    from_kept = page(other.get("/apply"))
+    assert _tokens(first)["submission"] != _tokens(from_kept)["submission"]
+    kept.clear()
+    afresh = page(other.get("/apply"))
+    assert _without_tokens(from_kept) == _without_tokens(afresh)
     posted = page(apply(client, centre.id, **{"applicant-name": "", "summary": "电梯停运"}))
     assert "电梯停运</textarea>" in posted and "电梯停运" not in page(client.get("/apply"))
 
 
-def test_the_kept_blank_forms_are_bounded(client, db, centre):
+def test_the_kept_blank_forms_are_bounded(app, client, db, centre):
     from mediation.applications import routes
 
-    routes._BLANK_SECTIONS.clear()
+    kept = app.extensions.setdefault("blank_application_sections", {})
+    kept.clear()
     for n in range(routes.BLANK_SECTIONS_KEPT + 3):
         centre.name = f"第{n}中心"
         db.session.merge(centre)
         db.session.commit()
         assert f"第{n}中心" in page(client.get("/apply"))
-    assert len(routes._BLANK_SECTIONS) <= routes.BLANK_SECTIONS_KEPT
+    assert 0 < len(kept) <= routes.BLANK_SECTIONS_KEPT
+
+
+def test_an_application_of_five_large_files_is_not_refused_for_its_size(
+    client, db, centre, dossier_folder
+):
+    """The form promises five files of up to 20 MB: its limit holds from the request's start,
+    before CSRFProtect reads the form under the app's own (21 MB)."""
+    large = PDF + b"%" + b"0" * (12 * 1024 * 1024) + b"\n"
+    data = MultiDict({**form_data(centre.id), "csrf_token": client.csrf_token()})
+    for name in ("合同.pdf", "收据.pdf"):
+        data.add("files", FileStorage(io.BytesIO(large), name, content_type="application/pdf"))
+    # Encoded in memory: the test client's own encoding of a large body leaves a file open.
+    boundary, body = encode_multipart(data)
+    response = client.post(
+        "/apply", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 200 and CODE.search(page(response))
+    assert count(db, SubmittedFile) == 2
+
+
+def _tokens(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(csrf_token|submission)" value="([^"]*)"', html))
 
 
 def _without_tokens(html: str) -> str:

@@ -355,6 +355,18 @@ def test_after_the_fifth_failure_the_party_is_told_how_many_tries_are_left(clien
             assert "本设备需等待一段时间后才能再次查询" in html
 
 
+def test_a_failure_added_in_the_transaction_counts_before_it_is_flushed(db):
+    """The count of recent failures reads rows without the ORM: a failure added and not yet
+    flushed still counts."""
+    throttles = lookup.LookupThrottles.from_config()
+    number, client = "西湖调〔2026〕7号", "203.0.113.9"
+    before = throttles.state(number, client).tries_left
+    for throttle, key in throttles.keyed(number, client):
+        throttle.hit(key)
+    assert throttles.state(number, client).tries_left == before - 1
+    db.session.rollback()
+
+
 def test_the_throttled_page_says_when_to_try_again_and_whom_to_call(client, db, make_case):
     case = make_case("mediating")
     case.centre.phone = "0571-87001234"

@@ -47,7 +47,7 @@ from mediation.portal.status import party_required
 from mediation.web.errors import ERROR_TEXTS
 from mediation.web.language import gettext as _
 from mediation.web.language import locale_name
-from mediation.web.params import record_id
+from mediation.web.params import record_id, upload_limit
 
 bp = Blueprint("applications", __name__)
 
@@ -81,12 +81,12 @@ _CENTRES = select(Centre.id, Centre.name).order_by(Centre.code)
 
 
 @bp.route("/apply", methods=["GET", "POST"])
+@upload_limit(APPLY_MAX_BYTES)
 @reads_first_view
 def apply():
     centres = _centres()
-    if request.method == "GET":
+    if request.method != "POST":
         return _apply_page(blank_sections(centres), ApplyForm.new_token())
-    request.max_content_length = APPLY_MAX_BYTES
     form = ApplyForm()
     form.offer_centres(centres)
     if form.add_another_respondent():
@@ -142,23 +142,26 @@ def _sections(form: ApplyForm) -> Markup:
     return Markup(render_template("applications/_apply_sections.html", form=form))
 
 
-# The blank form's sections, by language and the centres offered. They are the same for every
-# applicant, and binding and rendering the form's 26 fields was most of the form's page.
-_BLANK_SECTIONS: dict[tuple, Markup] = {}
 # Languages × lists of centres: an old list is dropped with the rest when the limit is reached.
 BLANK_SECTIONS_KEPT = 16
 
 
 def blank_sections(centres: list[Row]) -> Markup:
+    """The blank form's sections, the same for every applicant until one posts the form: kept
+    by language and the centres offered, all they depend on (README, Performance). Rendered
+    anew each time while templates reload (development)."""
+    kept = current_app.extensions.setdefault("blank_application_sections", {})
     key = (locale_name(), tuple(tuple(centre) for centre in centres))
-    sections = _BLANK_SECTIONS.get(key)
+    sections = kept.get(key)
     if sections is None:
         form = ApplyForm(formdata=None)
         form.offer_centres(centres)
         sections = _sections(form)
-        if len(_BLANK_SECTIONS) >= BLANK_SECTIONS_KEPT:
-            _BLANK_SECTIONS.clear()
-        _BLANK_SECTIONS[key] = sections
+        if current_app.jinja_env.auto_reload:
+            return sections
+        if len(kept) >= BLANK_SECTIONS_KEPT:
+            kept.clear()
+        kept[key] = sections
     return sections
 
 

@@ -76,8 +76,9 @@ _RECENT_HITS = select(ThrottleHit.scope, ThrottleHit.key, ThrottleHit.at).where(
 
 def recent_failures(keyed: list[tuple[Throttle, str]]) -> dict[tuple[str, str], list[datetime]]:
     """The failures of each (throttle, key) within its window, newest first, keyed by (scope,
-    key): one query for all of them (a look-up checks three on every request), read as rows
-    (callers count before they add a failure: nothing is waiting to be flushed)."""
+    key): one query for all of them (a look-up checks three on every request), read as rows."""
+    if db.session.new:
+        db.session.flush()  # a failure added in this transaction counts too
     now = clock.now()
     since = now - max(throttle.window for throttle, _key in keyed)
     pairs = [(throttle.scope, key) for throttle, key in keyed]

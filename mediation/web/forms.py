@@ -10,8 +10,8 @@ class Form(FlaskForm):
 
 class TokenInTemplateForm(Form):
     """A form whose template writes the CSRF token itself (`csrf_token()`). CSRFProtect checks
-    the token of every POST before the view runs, so the form neither makes nor checks one of
-    its own: the party's busiest forms save the signing of a second token."""
+    the token of every POST before the view runs, so the form needs no CSRF field of its own
+    (built, filled and checked again on every request of the party's busiest forms)."""
 
     class Meta:
         csrf = False
