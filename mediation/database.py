@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import time
+import zlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -315,13 +316,14 @@ def backup_sqlite(engine: Engine, target: str) -> None:
         raw.close()
 
 
-def lock_until_commit(key: int, value: int) -> None:
-    """On PostgreSQL, an advisory lock on (key, value) held until the transaction ends: a
+def lock_until_commit(name: str, value: int) -> None:
+    """On PostgreSQL, an advisory lock on (name, value) held until the transaction ends: a
     second request taking it waits for the first to commit. SQLite needs none: a request
     that writes holds its write lock from its BEGIN."""
     from mediation.extensions import db
 
     if db.session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(name.encode()) & 0x7FFFFFFF  # the lock's first key is an int4
         db.session.execute(
             text("select pg_advisory_xact_lock(:key, :value)"), {"key": key, "value": value}
         )

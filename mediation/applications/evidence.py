@@ -2,7 +2,6 @@
 until staff or the case's mediator accept it into the dossier or reject it with a reason the
 party sees. The caller commits."""
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -23,8 +22,8 @@ from mediation.portal.lookup import SessionParty
 from mediation.web.language import gettext as _
 
 DAY = timedelta(days=1)
-# The first key of a party's lock while it adds a file (PostgreSQL), the second its id.
-PARTY_LOCK = zlib.crc32(b"mediation.evidence.party") & 0x7FFFFFFF
+# The name of the advisory lock (PostgreSQL) a party holds while it adds a file.
+PARTY_LOCK = "mediation.evidence.party"
 
 
 class EvidenceError(Exception):

@@ -10,8 +10,6 @@ one transaction. A job process killed mid-import leaves nothing written; its job
 interrupted (`interrupted` below), and the import's page says that nothing was written.
 """
 
-import zlib
-
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -28,8 +26,8 @@ from mediation.ledger.reader import LedgerFileError
 from mediation.web.language import gettext as _
 
 LEDGER_IMPORT = "ledger_import"
-# The first key of an admin's lock while an upload is queued (PostgreSQL), the second their id.
-UPLOAD_LOCK = zlib.crc32(b"mediation.ledger.upload") & 0x7FFFFFFF
+# The name of the advisory lock (PostgreSQL) an admin holds while an upload is queued.
+UPLOAD_LOCK = "mediation.ledger.upload"
 
 
 def queue_import(ledger_import: LedgerImport, data: bytes | None) -> int:

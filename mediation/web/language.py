@@ -67,35 +67,28 @@ _TIMEZONE = "language_timezone"
 
 
 def translations():
-    """The translations of the context's language."""
-    if not has_app_context():
-        return get_translations()  # none, outside the app
-    found = g.get(_TRANSLATIONS)
-    if found is None:
-        found = get_translations()
-        setattr(g, _TRANSLATIONS, found)
-    return found
+    """The translations of the context's language (none outside the app)."""
+    return _found_once(_TRANSLATIONS, get_translations)
 
 
 def locale() -> Locale | None:
     """The context's locale (None outside the app)."""
-    if not has_app_context():
-        return get_locale()
-    found = g.get(_LOCALE)
-    if found is None:
-        found = get_locale()
-        setattr(g, _LOCALE, found)
-    return found
+    return _found_once(_LOCALE, get_locale)
 
 
 def timezone():
     """The zone the context's times are shown in."""
+    return _found_once(_TIMEZONE, get_timezone)
+
+
+def _found_once(name: str, find):
+    """`find()`, kept on the context (a request, a job) under `name` until `_forget_language`."""
     if not has_app_context():
-        return get_timezone()
-    found = g.get(_TIMEZONE)
+        return find()
+    found = g.get(name)
     if found is None:
-        found = get_timezone()
-        setattr(g, _TIMEZONE, found)
+        found = find()
+        setattr(g, name, found)
     return found
 
 

@@ -344,6 +344,15 @@ def assert_last_page_begins_before(pages: list[str], number: str, marker: str, c
     assert last.startswith(header) and len(last[len(header) : at]) >= 10, (count, last)
 
 
+def store_lines(app, model, case_id: int, column: str, lines: list[str]) -> None:
+    """Writes the case's record of `model` with `lines` as the text of `column`."""
+    with app.app_context():
+        record = db.session.scalar(select(model).where(model.case_id == case_id))
+        setattr(record, column, "\n".join(lines))
+        db.session.commit()
+        db.session.remove()
+
+
 def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(page, app, cases):
     """Terms of three lines each, one more at a time through a whole page: wherever the page
     ends, the obligations' heading stays with its table and the page of the signatures begins
@@ -352,11 +361,7 @@ def test_the_signature_page_starts_inside_the_last_term_however_long_the_terms(p
     sign_in(page)
     for count in range(14, 24):
         terms = [f"第{i + 1}条、{LONG_TERM[: len(LONG_TERM) // 2]}" for i in range(count)]
-        with app.app_context():
-            agreement = db.session.scalar(select(Agreement).where(Agreement.case_id == case_id))
-            agreement.terms = "\n".join(terms)
-            db.session.commit()
-            db.session.remove()
+        store_lines(app, Agreement, case_id, "terms", terms)
         page.goto(f"{page.base_url}/cases/{case_id}/print/agreement")
         # The obligations' heading, then their table's header.
         assert_last_page_begins_before(pdf_pages(page), number, "履行义务义务人权利人", count)
@@ -372,11 +377,7 @@ def test_the_transfer_letters_signatures_come_with_the_end_of_the_facts_however_
     sign_in(page)
     for count in range(12, 22):
         facts = [f"事实{i + 1}：{LONG_TERM[: len(LONG_TERM) // 2]}" for i in range(count)]
-        with app.app_context():
-            transfer = db.session.scalar(select(Transfer).where(Transfer.case_id == case_id))
-            transfer.undisputed_facts = "\n".join(facts)
-            db.session.commit()
-            db.session.remove()
+        store_lines(app, Transfer, case_id, "undisputed_facts", facts)
         page.goto(f"{page.base_url}/cases/{case_id}/print/transfer")
         pages = pdf_pages(page)
         assert len(pages) >= 2, count
