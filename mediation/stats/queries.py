@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, text, union_all
+from sqlalchemy import and_, case, func, select, text, union_all
 
 from mediation import clock
 from mediation.applications import queries as applications
@@ -55,7 +55,7 @@ MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Local dates lie within a day of their UTC instant: this margin lets a range on the indexed
 # UTC column narrow the rows before the exact test on the stored local date.
 MARGIN = timedelta(days=2)
-# PostgreSQL's memory for grouping a month's cases: see _room_to_group.
+# PostgreSQL's memory for grouping a month's cases: see _planned_for_months.
 GROUPING_MEMORY = "64MB"
 
 
@@ -148,23 +148,10 @@ def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _mediated():
-    return or_(
-        Case.outcome == "agreed",
-        and_(
-            Case.outcome == "transferred",
-            Case.transfer_reason.in_(MEDIATED_TRANSFER_REASONS),
-        ),
-    )
-
-
-def _conclusion_columns():
-    return (
-        func.count(),
-        _count_if(Case.outcome == "agreed"),
-        _count_if(_mediated()),
-        func.coalesce(func.sum(_days()), 0),
-    )
+def _is_mediated(outcome: str | None, reason: str | None) -> bool:
+    """Whether a conclusion counts in the success rate's denominator: an agreement, or a
+    transfer after mediation was tried. Decided from a group's keys, not row by row in SQL."""
+    return outcome == "agreed" or (outcome == "transferred" and reason in MEDIATED_TRANSFER_REASONS)
 
 
 class _Month:
@@ -202,19 +189,19 @@ class _Month:
                 .where(period.received_in())
                 .group_by(Case.centre_id, Case.category_code, Case.channel_code)
             ).all()
-            self.concluded += db.session.execute(
+            concluded = db.session.execute(
                 select(
                     Case.centre_id,
                     *self.CONCLUDED_KEYS,
                     func.count(),
-                    _count_if(_mediated()),
-                    _count_if(and_(_mediated(), Case.concluded_on <= Case.deadline_on)),
+                    func.count().filter(Case.concluded_on <= Case.deadline_on),
                     func.coalesce(func.sum(_days()), 0),
                     func.sum(Case.agreed_amount),
                 )
                 .where(period.concluded_in())
                 .group_by(Case.centre_id, *self.CONCLUDED_KEYS)
-            ).all()
+            )
+            self.concluded += [_concluded_group(row[:7], *row[7:]) for row in concluded]
             self.routed += db.session.execute(
                 select(Case.centre_id, Case.organization_id, Case.mediator_id, func.count())
                 .where(period.routed_in())
@@ -230,20 +217,13 @@ class _Month:
             .group_by(Case.centre_id)
         ):
             self.received.append((centre_id, None, None, received, 0, 0))
-        for centre_id, outcome, reason, count, mediated in db.session.execute(
-            select(
-                Case.centre_id,
-                Case.outcome,
-                Case.transfer_reason,
-                func.count(),
-                _count_if(_mediated()),
-            )
+        for centre_id, outcome, reason, count in db.session.execute(
+            select(Case.centre_id, Case.outcome, Case.transfer_reason, func.count())
             .where(period.concluded_in())
             .group_by(Case.centre_id, Case.outcome, Case.transfer_reason)
         ):
-            self.concluded.append(
-                (centre_id, outcome, reason, None, None, None, None, count, mediated, 0, 0, None)
-            )
+            keys = (centre_id, outcome, reason, None, None, None, None)
+            self.concluded.append(_concluded_group(keys, count))
 
     def count(self, counts: dict[int, Counter]) -> None:
         """Add the month's figures to each centre's counts."""
@@ -297,6 +277,22 @@ class _Month:
             if row[position + 1] is not None:
                 totals.setdefault(row[position + 1], [0])[0] += row[3]
         return totals
+
+
+def _concluded_group(keys: tuple, count: int, by_deadline=0, days=0, agreed_amount=None):
+    """A group of concluded cases as the figures read it: (centre id, *CONCLUDED_KEYS,
+    count, mediated, on time, days, amount agreed). Whether it was mediated follows from its
+    outcome and reason, so the whole group is or none of it; its cases concluded by their
+    deadline are on time only then."""
+    mediated = _is_mediated(keys[1], keys[2])
+    return (
+        *keys,
+        count,
+        count if mediated else 0,
+        by_deadline if mediated else 0,
+        days,
+        agreed_amount,
+    )
 
 
 def _per_centre(period: _Period, model, columns: tuple, condition) -> list[tuple]:
@@ -577,12 +573,14 @@ def _month_figures(month: str, centres: list[Centre]) -> tuple[dict, dict[int, C
     centre's counts they are added up from."""
     first, _last = parse_month(month)
     periods = _periods(centres, first)
-    with _room_to_group():
-        month_cases = _Month(periods)
     counts: dict[int, Counter] = defaultdict(Counter)
-    month_cases.count(counts)
-    for period in periods:
-        _other_figures(period, counts)
+    with _planned_for_months():
+        month_cases = _Month(periods)
+        month_cases.count(counts)
+        for period in periods:
+            _other_figures(period, counts)
+        previous_month = _compared(centres, shift_month(first, -1))
+        same_month_last_year = _compared(centres, shift_month(first, -12))
     total = _rolled_up(counts)
     figures = {
         "summary": _summary(total),
@@ -591,24 +589,28 @@ def _month_figures(month: str, centres: list[Centre]) -> tuple[dict, dict[int, C
         "by_channel": _by_code(month_cases, 1, "channel"),
         "by_organization": _by_organization(month_cases),
         "by_mediator": _by_mediator(month_cases),
-        "previous_month": _compared(centres, shift_month(first, -1)),
-        "same_month_last_year": _compared(centres, shift_month(first, -12)),
+        "previous_month": previous_month,
+        "same_month_last_year": same_month_last_year,
     }
     return figures, counts
 
 
 @contextmanager
-def _room_to_group():
-    """More memory for the statements inside, on PostgreSQL, for this transaction only. A
-    month's concluded cases are grouped by seven keys; the planner, which cannot know that the
-    UTC and the local date ranges select the same cases, expects a fraction of them, and sorts
-    them in its default memory (4 MB), spilling to disk, where a region's month needs more."""
+def _planned_for_months():
+    """On PostgreSQL, for the statements inside (this transaction only): more memory, and no
+    JIT compilation. A month's concluded cases are grouped by seven keys; the planner, which
+    cannot know that the UTC and the local date ranges select the same cases, expects a
+    fraction of them and sorts them in its default memory (4 MB), spilling to disk, where a
+    region's month needs more. And a region's largest counts pass the cost past which it
+    compiles a statement, which takes longer than the compiled statement saves."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if postgresql:
         db.session.execute(text(f"SET LOCAL work_mem = '{GROUPING_MEMORY}'"))
+        db.session.execute(text("SET LOCAL jit = off"))
     yield
     if postgresql:
         db.session.execute(text("SET LOCAL work_mem TO DEFAULT"))
+        db.session.execute(text("SET LOCAL jit TO DEFAULT"))
 
 
 def month_stats(month: str, centre: Centre | None) -> dict:
