@@ -23,7 +23,7 @@ from mediation.audit.models import AuditEntry
 from mediation.cases import workflow
 from mediation.cases.models import Case, CaseEvent
 from mediation.cases.workflow import Actor
-from mediation.directory.models import CalendarDay
+from mediation.directory.models import CalendarDay, CentreSettings
 from mediation.extensions import db as _db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.jobs import runner, sweeps
@@ -31,6 +31,7 @@ from mediation.jobs.models import JobRun
 from mediation.jobs.runner import JOBS, run_job
 from mediation.notify.models import OutboxMessage
 from tests.case_factory import centre_for, user_for
+from tests.conftest import recorded_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -112,6 +113,48 @@ def test_automatic_transfer_the_day_after_the_deadline_across_the_year_end(db, m
         assert len(parties) == 2 and "调解期限届满" in parties[0].body
     assert sweep(sweeps.deadline_sweep, local(date(2027, 1, 1), 1, 30)) == 0
     assert len(events(db, assigned.id, "expire")) == 1
+
+
+def test_each_centre_is_swept_on_its_own_date_and_warned_by_its_own_days(db, make_case):
+    urumqi = centre_for("330105")
+    urumqi.timezone = "Asia/Urumqi"  # UTC+6, two hours behind Shanghai
+    shangcheng = centre_for("330102")  # Shanghai's time, like 330106, but warns 3 days ahead
+    db.session.add(CentreSettings(centre_id=shangcheng.id, warning_days=3))
+    db.session.commit()
+    cases = {
+        code: make_case("assigned", centre=code, at=local(date(2026, 11, 2)))
+        for code in ("330106", "330102", "330105")
+    }
+    deadline = date(2026, 12, 2)
+    assert {case.deadline_on for case in cases.values()} == {deadline}
+
+    def warned() -> set[str]:
+        return {db.session.get(Case, m.case_id).centre.code for m in notices(db, "warning:")}
+
+    sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=4)))
+    assert warned() == {"330106", "330105"}
+    sweep(sweeps.deadline_sweep, local(deadline - timedelta(days=3)))
+    assert warned() == {"330106", "330105", "330102"}
+    # 00:30 in Shanghai on the day after the deadline is 22:30 of the deadline in Urumqi.
+    assert sweep(sweeps.deadline_sweep, local(deadline + timedelta(days=1), 0, 30)) == 2
+    assert cases["330105"].state == "assigned"
+    assert sweep(sweeps.deadline_sweep, local(deadline + timedelta(days=1), 2, 30)) == 1
+    for case in cases.values():
+        db.session.refresh(case)
+        assert (case.state, case.concluded_on) == ("transferred", deadline + timedelta(days=1))
+
+
+def test_a_sweep_with_nothing_due_asks_no_more_for_more_centres(app, db, make_case):
+    for code in ("330106", "330105"):
+        make_case("assigned", centre=code, at=local(date(2026, 11, 2)))
+    quiet_day = local(date(2026, 11, 10))
+    with recorded_statements(app) as two_centres:
+        assert sweep(sweeps.deadline_sweep, quiet_day) == 0
+    for code in ("330102", "330108", "330110"):
+        make_case("assigned", centre=code, at=local(date(2026, 11, 2)))
+    with recorded_statements(app) as five_centres:
+        assert sweep(sweeps.deadline_sweep, quiet_day) == 0
+    assert len(five_centres) == len(two_centres)
 
 
 def test_triage_overdue_follows_the_working_day_calendar(db, make_case):

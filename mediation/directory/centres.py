@@ -1,6 +1,7 @@
 """Adding and changing centres, shared by the CLI and the admin pages."""
 
 import re
+from itertools import groupby
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -29,6 +30,15 @@ def validate_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
         raise CentreError("timezone", _("Unknown time zone: %(name)s", name=name)) from None
     return name
+
+
+def by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
+    """`centres` in groups that share a time zone, and so a business date at any moment."""
+
+    def zone(centre: Centre) -> str:
+        return centre.timezone or "Asia/Shanghai"
+
+    return [list(same_zone) for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)]
 
 
 def region_centres(region_code: str) -> list[Centre]:

@@ -1,8 +1,9 @@
 """The bodies of the scheduled jobs (SPEC 3.3, 3.7, 3.8).
 
 Each takes the time it runs at and returns how many rows it touched. Each finds only due rows
-with one indexed query per centre (a business date is the centre's own), applies the workflow
-for any change of state — never setting a state itself — and commits every BATCH rows.
+with indexed queries by centre (a business date is the centre's own; the deadline sweep asks
+once for all the centres of a time zone), applies the workflow for any change of state —
+never setting a state itself — and commits every BATCH rows.
 Running one twice changes nothing more: a row it handled is no longer due (its state moved, or
 its warned/reminded time is set), and every notice has a dedupe key.
 """
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, String, cast, delete, exists, literal, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import clock
@@ -25,8 +27,9 @@ from mediation.cases.models import Case
 from mediation.cases.states import IN_MEDIATION, State
 from mediation.cases.workflow import Actor, WorkflowError
 from mediation.directory.calendar import local_date
+from mediation.directory.centres import by_time_zone
 from mediation.directory.models import Centre
-from mediation.directory.settings import settings_for
+from mediation.directory.settings import warning_days
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord, Obligation
 from mediation.integrity.records import DEFAULT_AFTER_DAYS, record_default
@@ -58,7 +61,12 @@ def counting_failures() -> Iterator[list[int]]:
 
 
 def _centres() -> list[Centre]:
-    return list(db.session.scalars(select(Centre).order_by(Centre.id)))
+    """Every centre, with its settings (one statement for all, not one a centre)."""
+    return list(
+        db.session.scalars(
+            select(Centre).options(selectinload(Centre.settings)).order_by(Centre.id)
+        )
+    )
 
 
 def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
@@ -97,54 +105,77 @@ def _in_batches(query: Select, key, handle: Callable[[object], int]) -> int:
 
 def deadline_sweep(now: datetime) -> int:
     """Triage overdue warnings, mediation deadline warnings (once per deadline), and the
-    automatic transfer (deadline_expired) the day after a deadline."""
+    automatic transfer (deadline_expired) the day after a deadline.
+
+    The centres of one time zone share a business date and are swept together, so an hourly
+    sweep with nothing due asks the same few statements for one centre or a province's."""
     touched = 0
-    for centre in _centres():
-        today = local_date(now, centre)
-        staff = notices.centre_staff(centre.id)
-        touched += _triage_overdue(centre, today, staff, now)
-        touched += _deadline_warnings(centre, today, staff, now)
-        touched += _expire(centre, today, now)
+    staff = _StaffOf()
+    for centres in by_time_zone(_centres()):
+        today = local_date(now, centres[0])
+        ids = [centre.id for centre in centres]
+        touched += _triage_overdue(ids, today, staff, now)
+        for days, same_days in _by_warning_days(centres):
+            touched += _deadline_warnings(same_days, days, today, staff, now)
+        touched += _expire(ids, today, now)
     return touched
 
 
-def _triage_overdue(centre: Centre, today, staff, now: datetime) -> int:
+class _StaffOf(dict):
+    """{centre id: its active staff}, asked for once a sweep, when a case of the centre is
+    due."""
+
+    def __missing__(self, centre_id: int) -> list:
+        self[centre_id] = notices.centre_staff(centre_id)
+        return self[centre_id]
+
+
+def _by_warning_days(centres: list[Centre]) -> list[tuple[int, list[int]]]:
+    """[(warning days, the ids of the centres that warn so many days ahead)]"""
+    ids_by_days: dict[int, list[int]] = {}
+    for centre in centres:
+        ids_by_days.setdefault(warning_days(centre.id), []).append(centre.id)
+    return sorted(ids_by_days.items())
+
+
+def _triage_overdue(centre_ids: list[int], today, staff: _StaffOf, now: datetime) -> int:
     query = select(Case).where(
-        Case.centre_id == centre.id,
+        Case.centre_id.in_(centre_ids),
         Case.state == State.REGISTERED.value,
         Case.triage_due_on < today,
         Case.triage_warned_at.is_(None),
     )
 
     def handle(case: Case) -> int:
-        notices.triage_overdue(case, staff)
+        notices.triage_overdue(case, staff[case.centre_id])
         _mark(Case, case.id, triage_warned_at=now)
         return 1
 
     return _in_batches(query, Case.id, handle)
 
 
-def _deadline_warnings(centre: Centre, today, staff, now: datetime) -> int:
-    warning_days = settings_for(centre.id).warning_days
+def _deadline_warnings(
+    centre_ids: list[int], days: int, today, staff: _StaffOf, now: datetime
+) -> int:
     query = select(Case).where(
-        Case.centre_id == centre.id,
+        Case.centre_id.in_(centre_ids),
         Case.state.in_(IN_MEDIATION_VALUES),
         Case.deadline_on >= today,
-        Case.deadline_on <= today + timedelta(days=warning_days),
+        Case.deadline_on <= today + timedelta(days=days),
         Case.warned_at.is_(None),
     )
 
     def handle(case: Case) -> int:
-        notices.deadline_warning(case, staff, (case.deadline_on - today).days)
+        notices.deadline_warning(case, staff[case.centre_id], (case.deadline_on - today).days)
         _mark(Case, case.id, warned_at=now)
         return 1
 
     return _in_batches(query, Case.id, handle)
 
 
-def _expire(centre: Centre, today, now: datetime) -> int:
+def _expire(centre_ids: list[int], today, now: datetime) -> int:
     query = select(Case).where(
-        Case.centre_id == centre.id,
+        Case.centre_id.in_(centre_ids),
         Case.state.in_(IN_MEDIATION_VALUES),
         Case.deadline_on < today,
     )

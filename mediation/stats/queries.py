@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select, text, union_all
@@ -21,7 +20,7 @@ from mediation import clock
 from mediation.applications import queries as applications
 from mediation.cases.models import Agreement, Case, FollowUp
 from mediation.cases.states import MEDIATED_TRANSFER_REASONS, TRANSFER_REASONS
-from mediation.directory.centres import region_centres
+from mediation.directory.centres import by_time_zone, region_centres
 from mediation.directory.models import Centre, Mediator, Organization
 from mediation.extensions import db
 from mediation.integrity.models import IntegrityRecord, Obligation
@@ -551,14 +550,7 @@ def _centres(centre: Centre | None) -> list[Centre]:
 def _periods(centres: list[Centre], first: date) -> list[_Period]:
     """The month of `centres`, one period per time zone among them."""
     last = shift_month(first, 1) - timedelta(days=1)
-    return [_Period(group, first, last) for group in _by_time_zone(centres)]
-
-
-def _by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
-    def zone(centre: Centre) -> str:
-        return centre.timezone or "Asia/Shanghai"
-
-    return [list(same_zone) for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)]
+    return [_Period(group, first, last) for group in by_time_zone(centres)]
 
 
 def _compared(centres: list[Centre], first: date) -> dict:
@@ -659,7 +651,7 @@ def monthly_series(month: str, centres: list[Centre], months: int = 12) -> list[
     """Received and concluded per month for the `months` months ending with `month`, for the
     page's chart: two indexed counts per month and time zone."""
     first, _ = parse_month(month)
-    groups = _by_time_zone(centres)
+    groups = by_time_zone(centres)
     series = []
     for offset in range(months - 1, -1, -1):
         start = shift_month(first, -offset)
