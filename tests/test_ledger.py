@@ -388,6 +388,27 @@ def test_an_import_past_its_first_thousand_rows_meets_new_years_and_organisation
     assert (b1.organization.name, b1.mediator.name) == ("新委员会", "新人")
 
 
+def test_cases_are_numbered_in_the_order_they_were_registered_whatever_the_rows_order(
+    centre, monkeypatch
+):
+    """A ledger kept out of order (sheets pasted together, late entries at the end) is
+    replayed in the order of registration, rows of the same day in the ledger's order: sorted
+    a few rows at a time here, so that the sorted runs are merged too."""
+    monkeypatch.setattr("mediation.ledger.importer.RUN_ROWS", 3)
+    days = {"R1": "2025-03-09", "R2": "2025-01-20", "R3": "2025-03-09", "R4": "2024-12-30"}
+    days |= {"R5": "2025-02-01", "R6": "2025-01-02", "R7": "2025-03-08", "R8": "2025-01-20"}
+    result = import_ledger(
+        centre, to_csv([row(ref, registered_on=day) for ref, day in days.items()])
+    )
+    assert result.ok, problems(result)
+    _db.session.commit()
+    numbered = _db.session.execute(
+        select(Case.ledger_ref).where(Case.year == 2025).order_by(Case.seq)
+    ).scalars()
+    assert list(numbered) == ["R6", "R2", "R8", "R5", "R7", "R1", "R3"]
+    assert _db.session.scalar(select(Case.number).filter_by(ledger_ref="R4")) == "西湖调〔2024〕1号"
+
+
 # --- command line and page ------------------------------------------------------------------
 
 

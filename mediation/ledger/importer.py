@@ -1,5 +1,6 @@
 """The ledger import (SPEC 5): check every row, then replay each case through the workflow
-with the ledger's dates, all in the caller's one transaction.
+with the ledger's dates, all in the caller's one transaction. Cases are replayed, and numbered,
+in the order they were registered, whatever the order of the ledger's rows.
 
 All-or-nothing: when any row has a problem nothing is written (the session is rolled back) and
 every problem is returned as (row, column, message). A dry run checks and replays the same way
@@ -18,6 +19,7 @@ a caseload of 0, so triage never suggests it), created when first needed and rep
 --create-missing creates organisations of kind `people` and active mediators.
 """
 
+import heapq
 import pickle
 import re
 import tempfile
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -53,6 +56,8 @@ from mediation.web.sheets import NoSuchDate, NotADate, sheet_date
 NOT_RECORDED = "（台账未载明）"
 SESSION_PLACE = "台账导入"
 PROGRESS_EVERY = 1000
+# The rows sorted in memory at a time, for the order of replay.
+RUN_ROWS = 20_000
 # The two passes over the file, as progress reports them.
 READING, WRITING = "reading", "writing"
 OUTCOMES_ZH = {"agreed": "调解成功", "transferred": "转诉讼", "withdrawn": "撤回"}
@@ -139,8 +144,8 @@ def import_ledger(
 
     The file is read once, a row at a time, never held whole: every row is checked
     (`progress(READING, rows read, 0)`) and kept, parsed, in a temporary file; then, when none
-    has a problem, each is replayed from there (`progress(WRITING, rows replayed, rows to
-    replay)`). With `free_while_reading`
+    has a problem, each is replayed from there in the order the cases were registered
+    (`progress(WRITING, rows replayed, rows to replay)`). With `free_while_reading`
     (the job process, whose session has written nothing yet) the session's transaction ends
     before the first reading, so that SQLite's single write lock stays free meanwhile."""
     sheet = read_ledger(data, max_rows)
@@ -156,13 +161,12 @@ def import_ledger(
         commit_keeping_loaded()
     result = ImportResult(dry_run=dry_run)
     with tempfile.TemporaryFile() as checked:
-        todo = _check(sheet, checker, existing, result, checked, progress)
+        todo, runs = _check(sheet, checker, existing, result, checked, progress)
         result.problems = checker.problems
         if result.problems:
             return result
         if progress:
             progress(WRITING, 0, todo)
-        checked.seek(0)
         replay = _Replay(
             centre, Actor.ledger_import(user), checker.headers, create_missing, ledger_import_id
         )
@@ -171,7 +175,7 @@ def import_ledger(
         rechecker = _Checker(centre, sheet.headers, create_missing)
         done = 0
         with bulk_page_cache():
-            for row in _checked_rows(checked):
+            for row in _checked_rows(checked, runs):
                 if not rechecker.recheck(row):
                     continue
                 replay.run(row)
@@ -181,7 +185,8 @@ def import_ledger(
                     if progress:
                         progress(WRITING, done, todo)
             replay.flush()
-    result.problems = rechecker.problems + replay.problems
+    # Replayed in the order of registration, reported in the ledger's.
+    result.problems = sorted(rechecker.problems + replay.problems, key=attrgetter("row"))
     result.created = done - len({p.row for p in replay.problems})
     result.created_organizations = replay.created_organizations
     result.created_mediators = replay.created_mediators
@@ -194,9 +199,10 @@ def import_ledger(
 
 def _check(sheet, checker: "_Checker", existing: set[str], result: ImportResult, checked, progress):
     """The first reading: every row checked (its problems in `checker`), and while none has a
-    problem, the rows to replay written to the file `checked`, PROGRESS_EVERY at a time (the
-    file is read once, and a large ledger is never held whole). Returns how many to replay."""
-    todo, batch = 0, []
+    problem, the rows to replay written to the file `checked` in runs of RUN_ROWS, each in
+    the order of replay (the file is read once, and a large ledger is never held whole).
+    Returns how many rows to replay and where each run starts and ends in the file."""
+    todo, run, runs = 0, [], []
     for line, values in sheet.rows():
         result.rows += 1
         row = checker.parse(line, values)
@@ -204,25 +210,46 @@ def _check(sheet, checker: "_Checker", existing: set[str], result: ImportResult,
             result.skipped += 1
         elif row is not None:
             todo += 1
-            batch.append(row)
-        if result.rows % PROGRESS_EVERY == 0:
             if not checker.problems:  # with a problem nothing is replayed
-                pickle.dump(batch, checked, pickle.HIGHEST_PROTOCOL)
-            batch.clear()
-            if progress:
-                progress(READING, result.rows, 0)
-    if batch and not checker.problems:
-        pickle.dump(batch, checked, pickle.HIGHEST_PROTOCOL)
-    return todo
+                run.append(row)
+        if len(run) == RUN_ROWS:
+            runs.append(_write_run(run, checked))
+        if result.rows % PROGRESS_EVERY == 0 and progress:
+            progress(READING, result.rows, 0)
+    if run and not checker.problems:
+        runs.append(_write_run(run, checked))
+    return todo, runs
 
 
-def _checked_rows(checked) -> Iterator[LedgerRow]:
-    """The rows `_check` wrote, a batch at a time (the file is this import's own)."""
-    while True:
-        try:
-            batch = pickle.load(checked)
-        except EOFError:
-            return
+def _replay_order(row: "LedgerRow") -> tuple[date, int]:
+    """Cases are replayed in the order they were registered (then as the ledger lists them):
+    they are numbered so, and each index of dates takes them in a moving window of its pages,
+    as the centre wrote them, wherever the ledger's rows jump in time."""
+    return row.registered_on, row.line
+
+
+def _write_run(run: list["LedgerRow"], checked) -> tuple[int, int]:
+    """Writes `run` to `checked` in the order of replay, PROGRESS_EVERY rows a pickle, and
+    empties it; where it starts and ends in the file."""
+    run.sort(key=_replay_order)
+    start = checked.tell()
+    for first in range(0, len(run), PROGRESS_EVERY):
+        pickle.dump(run[first : first + PROGRESS_EVERY], checked, pickle.HIGHEST_PROTOCOL)
+    run.clear()
+    return start, checked.tell()
+
+
+def _checked_rows(checked, runs: list[tuple[int, int]]) -> Iterator["LedgerRow"]:
+    """The rows `_check` wrote, its runs merged in the order of replay (a pickle of each run
+    in memory at a time)."""
+    return heapq.merge(*(_run_rows(checked, *run) for run in runs), key=_replay_order)
+
+
+def _run_rows(checked, start: int, end: int) -> Iterator["LedgerRow"]:
+    while start < end:
+        checked.seek(start)  # the runs are read in turn from the one file
+        batch = pickle.load(checked)
+        start = checked.tell()
         yield from batch
 
 
