@@ -9,6 +9,7 @@ outbox: replayed history notifies nobody.
 
 import json
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC
 from operator import itemgetter
 from types import SimpleNamespace
@@ -118,6 +119,9 @@ class BulkWriter:
         self.on_the_case = {
             model: key for model, key in ON_THE_CASE.items() if not relationships[key].uselist
         }
+        self.copier: ThreadPoolExecutor | None = None
+        self.copying: Future | None = None  # the rows flushed behind, being copied
+        self.copied_certificates: list[int] = []
 
     def register(
         self,
@@ -191,20 +195,65 @@ class BulkWriter:
         self.unwritten[(model, row.id)] = row
         return row
 
-    def flush(self) -> None:
-        """Write every row built so far (whole cases only: a case is not touched again)."""
-        certificates = [row.id for row in self.rows[Certificate]]
-        for model in TABLES:
-            rows = self.rows[model]
-            if rows:
-                if self.ids.engine == "postgresql":
-                    _copy(model.__table__, rows)
-                else:
-                    _insert_many(model.__table__, rows)
-                rows.clear()
+    def flush(self, behind: bool = False) -> None:
+        """Write every row built so far (whole cases only: a case is not touched again).
+
+        `behind` (PostgreSQL): the rows are copied by a thread of this process while the
+        caller builds the next ones, and the server inserts them meanwhile; the next flush,
+        or `settle()`, waits for them first. The connection's own lock keeps the caller's
+        statements meanwhile (ids, a new organisation) out of the copies."""
+        self.wait()
+        rows = {model: rows for model, rows in self.rows.items() if rows}
+        self.rows = {model: [] for model in TABLES}
         self.unwritten.clear()
         self.numbers.save()
-        refresh_honour(certificates)
+        certificates = [row.id for row in rows.get(Certificate, [])]
+        if self.ids.engine != "postgresql":
+            for model, table_rows in rows.items():
+                _insert_many(model.__table__, table_rows)
+            refresh_honour(certificates)
+            return
+        connection = db.session.connection()
+        note_write(connection)  # never committed as a read (database.configure_postgresql)
+        driver = connection.connection.driver_connection
+        if not behind:
+            _copy_all(driver, rows)
+            refresh_honour(certificates)
+            return
+        if self.copier is None:
+            self.copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-copy")
+        self.copying = self.copier.submit(_copy_all, driver, rows)
+        self.copied_certificates = certificates
+
+    def wait(self) -> None:
+        """Until the rows being copied behind are written (raising what their copy raised),
+        and the honour flags of their certificates refreshed."""
+        copying, self.copying = self.copying, None
+        if copying is not None:
+            copying.result()
+            refresh_honour(self.copied_certificates)
+
+    def settle(self) -> None:
+        """Whatever happened meanwhile, no copy is left running on the connection (the
+        caller's transaction is about to end): the copier thread is waited for and stopped.
+        A copy that failed is the cause of what failed after it, and its error is raised;
+        unless the transaction had failed before the copy began."""
+        copying, self.copying = self.copying, None
+        if self.copier is not None:
+            self.copier.shutdown(wait=True)
+            self.copier = None
+        error = copying.exception() if copying is not None else None
+        if error is not None and not isinstance(
+            getattr(error, "orig", None), psycopg.errors.InFailedSqlTransaction
+        ):
+            raise error
+
+
+def _copy_all(driver, rows: dict[type, list[SimpleNamespace]]) -> None:
+    """Each table's rows, parents before children."""
+    for model in TABLES:
+        if model in rows:
+            _copy(driver, model.__table__, rows[model])
 
 
 def _foreign_key(model, relationship: str) -> str:
@@ -226,17 +275,15 @@ def _blank_row(table: Table) -> dict:
     }
 
 
-def _copy(table: Table, rows: list[SimpleNamespace]) -> None:
-    """PostgreSQL's COPY, the server's own bulk load."""
+def _copy(driver, table: Table, rows: list[SimpleNamespace]) -> None:
+    """PostgreSQL's COPY, the server's own bulk load, on the psycopg connection `driver`."""
     # Only datetimes and JSON need converting to what SQLAlchemy's bind processing would send.
     values = _converted(table, rows, _copy_converter)
     names = ", ".join(f'"{column.name}"' for column in _written(table))
-    connection = db.session.connection()
-    note_write(connection)  # never committed as a read (database.configure_postgresql)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
     try:
         with (
-            connection.connection.driver_connection.cursor() as cursor,
+            driver.cursor() as cursor,
             cursor.copy(statement) as copy,
         ):
             for row in values:

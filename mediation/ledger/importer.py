@@ -175,16 +175,22 @@ def import_ledger(
         rechecker = _Checker(centre, sheet.headers, create_missing)
         done = 0
         with bulk_page_cache():
-            for row in _checked_rows(checked, runs):
-                if not rechecker.recheck(row):
-                    continue
-                replay.run(row)
-                done += 1
-                if done % PROGRESS_EVERY == 0 or done == todo:
-                    replay.flush()
-                    if progress:
-                        progress(WRITING, done, todo)
-            replay.flush()
+            try:
+                for row in _checked_rows(checked, runs):
+                    if not rechecker.recheck(row):
+                        continue
+                    replay.run(row)
+                    done += 1
+                    if done % PROGRESS_EVERY == 0:
+                        # The next rows are replayed while the server inserts these.
+                        replay.writer.flush(behind=True)
+                        if progress:
+                            progress(WRITING, done, todo)
+                replay.writer.flush()
+            finally:
+                replay.writer.settle()
+        if progress and done % PROGRESS_EVERY:
+            progress(WRITING, done, todo)
     # Replayed in the order of registration, reported in the ledger's.
     result.problems = sorted(rechecker.problems + replay.problems, key=attrgetter("row"))
     result.created = done - len({p.row for p in replay.problems})
@@ -620,9 +626,6 @@ class _Replay:
                     str(error),
                 )
             )
-
-    def flush(self) -> None:
-        self.writer.flush()
 
     def _replay(self, row: LedgerRow) -> None:
         parties = [PartyData("applicant", _kind(n), n) for n in row.applicants] + [
