@@ -62,6 +62,12 @@ class IdBlocks:
             free = self.free[table] = self._block(table)
         return free.pop()
 
+    def reserve(self, table: str, count: int) -> None:
+        """At least `count` ids free for `table`, taken now."""
+        free = self.free.setdefault(table, [])
+        while len(free) < count:
+            free[:0] = self._block(table)  # larger ids, taken after those free already
+
     def _block(self, table: str) -> list[int]:
         size = self.size.get(table, FIRST_BLOCK)
         self.size[table] = min(size * 10, LARGEST_BLOCK)
@@ -220,6 +226,9 @@ class BulkWriter:
             _copy_all(driver, rows)
             refresh_honour(certificates)
             return
+        # As many ids as these rows took, taken before the copy holds the connection.
+        for model, table_rows in rows.items():
+            self.ids.reserve(model.__tablename__, len(table_rows))
         if self.copier is None:
             self.copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-copy")
         self.copying = self.copier.submit(_copy_all, driver, rows)
