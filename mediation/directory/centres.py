@@ -2,6 +2,7 @@
 
 import re
 from itertools import groupby
+from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -34,10 +35,7 @@ def validate_timezone(name: str) -> str:
 
 def by_time_zone(centres: list[Centre]) -> list[list[Centre]]:
     """`centres` in groups that share a time zone, and so a business date at any moment."""
-
-    def zone(centre: Centre) -> str:
-        return centre.timezone or "Asia/Shanghai"
-
+    zone = attrgetter("timezone")
     return [list(same_zone) for _zone, same_zone in groupby(sorted(centres, key=zone), key=zone)]
 
 

@@ -98,7 +98,7 @@ class _Period:
     midnights."""
 
     def __init__(self, centres: list[Centre], first: date, last: date):
-        zone = ZoneInfo(centres[0].timezone or "Asia/Shanghai")
+        zone = ZoneInfo(centres[0].timezone)
         self.centre_ids = [centre.id for centre in centres]
         self.first, self.last = first, last
         self.start = datetime.combine(first, time(), zone).astimezone(UTC)
