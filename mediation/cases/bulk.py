@@ -354,9 +354,13 @@ def _converted(table: Table, rows: list[SimpleNamespace], converter_of):
         yield values
 
 
+# One encoder for every value: json.dumps given an option builds an encoder per call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _copy_converter(column: Column):
     if isinstance(column.type, UTCDateTime):
         return lambda value: value and value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(column.type, JSON):
-        return lambda value: json.dumps(value, ensure_ascii=False)
+        return _json_text
     return None

@@ -7,7 +7,6 @@ The workflow asks `certificate_for` what a performance earns and writes it with
 """
 
 import hmac
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from mediation.audit.log import record as audit
 from mediation.auth.models import Role, User
+from mediation.cases.access_codes import LENGTH as CODE_LENGTH
+from mediation.cases.access_codes import random_code
 from mediation.cases.identity import mask_name, normalise_id
 from mediation.cases.models import Case, Party
 from mediation.database import read
@@ -33,8 +34,6 @@ EARLY_DAYS = 7  # performed at least this many days before the due date: early
 POINTS_DEFAULT = -20
 DEFAULT_AFTER_DAYS = 30  # unmet this many days after the due date: a negative record
 # Printed on the certificate and typed in by whoever checks it: no 0/O, 1/I/L lookalikes.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
 PROFILE_LIMIT = 500  # a party's records across cases; far more than any real party has
 
 
@@ -274,7 +273,7 @@ def certificate_number(centre_code: str, issued_on: date, record_id: int) -> str
 
 
 def new_verification_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return random_code()
 
 
 def normalise_entry(value: str) -> str:
