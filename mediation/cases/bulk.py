@@ -33,7 +33,7 @@ from mediation.directory.calendar import WorkingCalendar
 from mediation.directory.models import Centre
 from mediation.extensions import db
 from mediation.integrity.models import Certificate, IntegrityRecord
-from mediation.integrity.records import refresh_honour
+from mediation.integrity.records import may_be_listed, refresh_honour
 
 # Parents before children: the order rows are written in.
 TABLES = WRITTEN_TABLES
@@ -210,10 +210,10 @@ class BulkWriter:
         statements meanwhile (ids, a new organisation) out of the copies."""
         self.wait()
         rows = {model: rows for model, rows in self.rows.items() if rows}
+        certificates = self._to_refresh(rows.get(Certificate, []))
         self.rows = {model: [] for model in TABLES}
         self.unwritten.clear()
         self.numbers.save()
-        certificates = [row.id for row in rows.get(Certificate, [])]
         if self.ids.engine != "postgresql":
             for model, table_rows in rows.items():
                 _insert_many(model.__table__, table_rows)
@@ -233,6 +233,18 @@ class BulkWriter:
             self.copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-copy")
         self.copying = self.copier.submit(_copy_all, driver, rows)
         self.copied_certificates = certificates
+
+    def _to_refresh(self, certificates: list[SimpleNamespace]) -> list[int]:
+        """The new certificates whose honour flags need working out. One the list may not show
+        (a person's who did not consent) is written unlisted and not the latest, as it is, and
+        changes no other certificate's flags: for a ledger of people, none."""
+        to_refresh = []
+        for certificate in certificates:
+            record = self.unwritten[(IntegrityRecord, certificate.record_id)]
+            party = self.unwritten.get((Party, record.party_id))
+            if party is None or may_be_listed(party):
+                to_refresh.append(certificate.id)
+        return to_refresh
 
     def wait(self) -> None:
         """Until the rows being copied behind are written (raising what their copy raised),

@@ -59,6 +59,13 @@ class CaseCounter(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
 
 
+def _having(column: str) -> dict:
+    """A partial index's condition, on both engines: the rows that have a `column`. A query
+    asking for `column = value` reads it (the condition follows from the comparison)."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 class Case(db.Model):
     __tablename__ = "dispute_case"
     __table_args__ = (
@@ -127,8 +134,7 @@ class Case(db.Model):
             "ledger_import_id",
             "registered_at",
             "id",
-            sqlite_where=text("ledger_import_id IS NOT NULL"),
-            postgresql_where=text("ledger_import_id IS NOT NULL"),
+            **_having("ledger_import_id"),
         ),
         # Search by number or a part of it (cases.search): seq, and year when typed, of every
         # centre, whichever abbreviation the number was issued with.
@@ -234,9 +240,11 @@ class Party(db.Model):
         # outside the models: the FTS5 table party_name_search (SQLite), kept by triggers on
         # this table, and the pg_trgm index ix_party_name_trgm (PostgreSQL).
         Index("ix_party_name", "name", "case_id", postgresql_ops={"name": "text_pattern_ops"}),
-        Index("ix_party_id_number", "id_number"),
-        Index("ix_party_credit_code", "credit_code"),
-        Index("ix_party_phone", "phone"),
+        # Found by ID number, credit code or mobile, which many parties lack (a ledger names
+        # its parties only): each index holds the parties that have one.
+        Index("ix_party_id_number", "id_number", **_having("id_number")),
+        Index("ix_party_credit_code", "credit_code", **_having("credit_code")),
+        Index("ix_party_phone", "phone", **_having("phone")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,7 +278,8 @@ class CaseEvent(db.Model):
         Index("ix_case_event_case_id_id", "case_id", "id"),
         Index("ix_case_event_centre_id_at_id", "centre_id", "at", "id"),
         Index("ix_case_event_at_id", "at", "id"),
-        Index("ix_case_event_actor_id_at_id", "actor_id", "at", "id"),
+        # The feed of a user's events: a system's or an import's event has no user.
+        Index("ix_case_event_actor_id_at_id", "actor_id", "at", "id", **_having("actor_id")),
         Index("ix_case_event_action_at_id", "action", "at", "id"),
         # The API's feed of changed cases (api.feed): a centre's events in commit order.
         Index("ix_case_event_centre_id_txid_id", "centre_id", "txid", "id"),

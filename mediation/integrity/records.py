@@ -192,6 +192,12 @@ def refresh_honour(certificate_ids) -> None:
             db.session.execute(statement, changed, execution_options={"synchronize_session": False})
 
 
+def may_be_listed(party) -> bool:
+    """Whether the honour list may show a certificate of this party (_LISTED's rule for its
+    party, asked of a party in hand): an organisation's, or a person's who consented."""
+    return party.kind == "organization" or party.honour_consent
+
+
 def honour_certificates_of(party_id: int) -> list[int]:
     """The certificates whose listing a change to this party (its consent) may change."""
     return list(
