@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mediation import clock
+from mediation.audit import queries
 from mediation.audit.log import record
 from mediation.extensions import db as _db
 from mediation.jobs.queue import run_queue_now
 from mediation.jobs.sweeps import housekeeping
 from mediation.web import language
 from tests.conftest import recorded_statements
+from tests.test_case_search import _plan
 from tests.test_portal import code_of, look_up
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -287,3 +289,24 @@ def test_the_pages_statements_do_not_grow_with_its_rows(app, client, db, make_ca
         html = page(client)
     assert len(rows_of(html)) > 20
     assert len(many) == len(few)
+
+
+def test_the_filter_by_user_reads_the_index_of_events_that_have_a_user(db, make_case):
+    """The events' (actor_id, at, id) index holds only the events that have a user (an
+    import's and the system's have none); the filter's comparison with the user's id is enough
+    for either engine to read it, for a centre or for all."""
+    make_case("assigned")
+    for centre in (True, False):
+        shape = queries._Shape(
+            centre=centre,
+            actor=True,
+            kinds=(queries.EVENT,),
+            action=False,
+            case=False,
+            day_from=False,
+            day_to=False,
+            cursor_kind=None,
+            engine=db.engine.dialect.name,
+        )
+        params = {"centre": 1, "actor": 1, "limit": 51}
+        assert "ix_case_event_actor_id_at_id" in _plan(db, queries._statement(shape), params)

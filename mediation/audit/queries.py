@@ -165,7 +165,7 @@ def _statement(shape: _Shape):
     return (
         select(*merged.c)
         .order_by(merged.c.at.desc(), merged.c.kind.desc(), merged.c.id.desc())
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -255,7 +255,7 @@ def _after_cursor(table, kind: str, cursor_kind: str):
 
 
 def _newest_first(query, table):
-    return query.order_by(table.at.desc(), table.id.desc()).limit(bindparam("limit"))
+    return query.order_by(table.at.desc(), table.id.desc()).limit(bindparam("limit", type_=Integer))
 
 
 _BRANCHES = {AUDIT: _audit_rows, EVENT: _event_rows}
