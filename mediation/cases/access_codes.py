@@ -11,6 +11,7 @@ import unicodedata
 
 from flask import current_app
 
+# Typed in from a letter or a certificate (its verification code): no 0/O, 1/I/L lookalikes.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 8
 

@@ -235,14 +235,14 @@ class BulkWriter:
         self.copied_certificates = certificates
 
     def _to_refresh(self, certificates: list[SimpleNamespace]) -> list[int]:
-        """The new certificates whose honour flags need working out. One the list may not show
-        (a person's who did not consent) is written unlisted and not the latest, as it is, and
-        changes no other certificate's flags: for a ledger of people, none."""
+        """The new certificates whose honour flags need working out (their record and party
+        are in this flush: it holds whole cases). One the list may not show (a person's who did
+        not consent) is written unlisted and not the latest, which it stays, and changes no
+        other certificate's flags: for a ledger of people, none."""
         to_refresh = []
         for certificate in certificates:
             record = self.unwritten[(IntegrityRecord, certificate.record_id)]
-            party = self.unwritten.get((Party, record.party_id))
-            if party is None or may_be_listed(party):
+            if may_be_listed(self.unwritten[(Party, record.party_id)]):
                 to_refresh.append(certificate.id)
         return to_refresh
 

@@ -33,7 +33,6 @@ POINTS_EARLY = 15
 EARLY_DAYS = 7  # performed at least this many days before the due date: early
 POINTS_DEFAULT = -20
 DEFAULT_AFTER_DAYS = 30  # unmet this many days after the due date: a negative record
-# Printed on the certificate and typed in by whoever checks it: no 0/O, 1/I/L lookalikes.
 PROFILE_LIMIT = 500  # a party's records across cases; far more than any real party has
 
 
